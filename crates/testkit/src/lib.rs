@@ -1,0 +1,49 @@
+//! Test support shared by the crates' test suites: where the independent peers live and how to
+//! run them. Failing loudly is the point here, so this crate may panic.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The folder `scripts/install-peers` installs into.
+pub fn peers_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CROSSFED_PEERS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache").join("crossfed-peers")
+}
+
+/// The Python interpreter of the peers' virtualenv (pysaml2, lxml).
+pub fn python() -> PathBuf {
+    let python = peers_dir().join("venv").join("bin").join("python");
+    if !python.exists() {
+        panic!("the Python peers are not installed ({} missing): run scripts/install-peers", python.display());
+    }
+    python
+}
+
+/// The xmlsec1 binary.
+pub fn xmlsec1() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("xmlsec1"))
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| panic!("xmlsec1 is not installed: run scripts/install-peers"))
+}
+
+/// The repository's `tests/peers` folder of Python helpers.
+pub fn peer_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join(name)
+}
+
+/// Runs a command, returning its output; panics only if it cannot start.
+pub fn run(command: &mut Command) -> Output {
+    command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+/// A temporary folder removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary folder")
+}
