@@ -1,8 +1,19 @@
 //! SAML 2.0 for crossfed: metadata, messages, bindings and SP-side validation. No HTTP, no
 //! storage; the current time is an argument.
 
+pub mod authn_request;
+pub mod bindings;
 pub mod id;
 pub mod instant;
 pub mod ns;
+pub mod response;
+pub mod validate;
 
+pub use authn_request::{AuthnRequest, AuthnRequestSpec, RequestError, build_authn_request, parse_authn_request};
+pub use bindings::{BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query};
 pub use instant::Instant;
+pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
+pub use validate::{
+    Accepted, Check, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy, ValidationError, validate_response,
+    validate_response_traced,
+};

@@ -1,0 +1,198 @@
+//! SP-side validation at fixed times: acceptance, and each refusal with its own error.
+
+use std::sync::OnceLock;
+
+use crossfed_saml::{
+    Attribute, Instant, MemoryReplayCache, NameId, ResponseSpec, SignatureRequirement, SignedParts, SpPolicy,
+    ValidationError, build_response, ns, validate_response,
+};
+use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
+
+const IDP: &str = "https://corp.example.com/saml/idp";
+const SP: &str = "https://hub.example.com/saml/sp";
+const ACS: &str = "https://hub.example.com/saml/acs";
+const REQUEST_ID: &str = "_req1";
+
+fn idp_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate_rsa("corp idp", 30).unwrap())
+}
+
+fn attacker_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate_rsa("attacker", 30).unwrap())
+}
+
+fn t0() -> Instant {
+    Instant::parse("2026-11-25T10:00:00Z").unwrap()
+}
+
+fn spec() -> ResponseSpec {
+    ResponseSpec {
+        issuer: IDP.to_string(),
+        destination: ACS.to_string(),
+        audiences: vec![SP.to_string()],
+        in_response_to: Some(REQUEST_ID.to_string()),
+        name_id: NameId { value: "alice@example.com".into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() },
+        session_index: "_s1".into(),
+        authn_instant: t0(),
+        authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+        attributes: vec![
+            Attribute::uri("email", vec!["alice@example.com".into()]),
+            Attribute::uri("groups", vec!["agents".into(), "supervisors".into()]),
+        ],
+        lifetime_seconds: 300,
+        not_before_skew_seconds: 0,
+        session_not_on_or_after: None,
+        signed_parts: SignedParts::Assertion,
+    }
+}
+
+fn certs() -> Vec<Certificate> {
+    vec![idp_key().certificate().clone()]
+}
+
+fn validate(xml: &str, request_id: Option<&str>, now: Instant) -> Result<crossfed_saml::Accepted, ValidationError> {
+    let certs = certs();
+    let policy = SpPolicy::new(SP, ACS, IDP, &certs);
+    validate_response(xml.as_bytes(), &policy, request_id, now, &MemoryReplayCache::default())
+}
+
+fn built(spec: &ResponseSpec) -> String {
+    build_response(spec, t0(), idp_key()).unwrap().xml
+}
+
+#[test]
+fn accepts_a_good_response_with_every_signing_choice() {
+    for parts in [SignedParts::Assertion, SignedParts::Response, SignedParts::Both] {
+        let xml = built(&ResponseSpec { signed_parts: parts, ..spec() });
+        let accepted = validate(&xml, Some(REQUEST_ID), t0().plus_seconds(5)).unwrap();
+        assert_eq!(accepted.name_id.value, "alice@example.com");
+        assert_eq!(accepted.attribute("groups").unwrap(), ["agents", "supervisors"]);
+        assert_eq!(accepted.session_index.as_deref(), Some("_s1"));
+        assert_eq!(accepted.assertion_signed, parts != SignedParts::Response);
+        assert_eq!(accepted.response_signed, parts != SignedParts::Assertion);
+    }
+}
+
+#[test]
+fn tampered_name_id_is_refused() {
+    let xml = built(&spec()).replace("alice@example.com</saml:NameID>", "admin@example.com</saml:NameID>");
+    assert_eq!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::AssertionSignature(DsigError::DigestMismatch));
+}
+
+#[test]
+fn wrong_key_is_refused() {
+    let xml = build_response(&spec(), t0(), attacker_key()).unwrap().xml;
+    assert_eq!(
+        validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(),
+        ValidationError::AssertionSignature(DsigError::UntrustedCertificate)
+    );
+}
+
+#[test]
+fn unsigned_response_is_refused() {
+    let xml = built(&spec());
+    let doc = crossfed_xml::parse(xml.as_bytes()).unwrap();
+    let sig = doc.descendants().find(|e| e.local_name() == "Signature").unwrap();
+    let sig_xml = crossfed_xml::element_to_xml(&doc, sig.id());
+    let unsigned = xml.replace(&sig_xml, "");
+    assert!(!unsigned.contains("Signature"));
+    assert_eq!(
+        validate(&unsigned, Some(REQUEST_ID), t0()).unwrap_err(),
+        ValidationError::Unsigned { required: SignatureRequirement::AssertionCovered }
+    );
+}
+
+#[test]
+fn wrong_audience_recipient_destination_and_issuer_are_refused() {
+    let xml = built(&ResponseSpec { audiences: vec!["https://other.example.com".into()], ..spec() });
+    assert!(matches!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::Audience { .. }));
+    let xml = built(&ResponseSpec { destination: "https://evil.example.com/acs".into(), ..spec() });
+    assert!(matches!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::Destination { .. }));
+    let xml = built(&ResponseSpec { issuer: "https://other-idp.example.com".into(), ..spec() });
+    assert!(matches!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::Issuer { .. }));
+}
+
+#[test]
+fn times_are_checked_with_skew() {
+    let xml = built(&spec());
+    // 300 s lifetime + 120 s skew: fine at 400 s, expired at 420 s.
+    assert!(validate(&xml, Some(REQUEST_ID), t0().plus_seconds(400)).is_ok());
+    assert!(matches!(
+        validate(&xml, Some(REQUEST_ID), t0().plus_seconds(420)).unwrap_err(),
+        ValidationError::ConfirmationExpired { .. }
+    ));
+    // Issued in the future beyond the skew.
+    assert!(matches!(
+        validate(&xml, Some(REQUEST_ID), t0().minus_seconds(121)).unwrap_err(),
+        ValidationError::NotYetValid { .. }
+    ));
+}
+
+#[test]
+fn in_response_to_and_unsolicited() {
+    let xml = built(&spec());
+    assert!(matches!(validate(&xml, Some("_other"), t0()).unwrap_err(), ValidationError::InResponseTo { .. }));
+    assert!(matches!(validate(&xml, None, t0()).unwrap_err(), ValidationError::UnexpectedInResponseTo { .. }));
+    let unsolicited = built(&ResponseSpec { in_response_to: None, ..spec() });
+    assert_eq!(validate(&unsolicited, None, t0()).unwrap_err(), ValidationError::Unsolicited);
+    let certs = certs();
+    let mut policy = SpPolicy::new(SP, ACS, IDP, &certs);
+    policy.allow_unsolicited = true;
+    assert!(validate_with(&unsolicited, &policy, None).is_ok());
+}
+
+fn validate_with(xml: &str, policy: &SpPolicy<'_>, request_id: Option<&str>) -> Result<crossfed_saml::Accepted, ValidationError> {
+    validate_response(xml.as_bytes(), policy, request_id, t0(), &MemoryReplayCache::default())
+}
+
+#[test]
+fn replay_is_refused() {
+    let xml = built(&spec());
+    let certs = certs();
+    let policy = SpPolicy::new(SP, ACS, IDP, &certs);
+    let cache = MemoryReplayCache::default();
+    validate_response(xml.as_bytes(), &policy, Some(REQUEST_ID), t0(), &cache).unwrap();
+    assert!(matches!(
+        validate_response(xml.as_bytes(), &policy, Some(REQUEST_ID), t0(), &cache).unwrap_err(),
+        ValidationError::Replay { .. }
+    ));
+}
+
+#[test]
+fn signature_policy_is_enforced() {
+    let xml = built(&ResponseSpec { signed_parts: SignedParts::Response, ..spec() });
+    let certs = certs();
+    let mut policy = SpPolicy::new(SP, ACS, IDP, &certs);
+    policy.signatures = SignatureRequirement::AssertionSigned;
+    assert!(matches!(validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(), ValidationError::AssertionNotSigned { .. }));
+    let xml = built(&spec());
+    policy.signatures = SignatureRequirement::ResponseSigned;
+    assert!(matches!(validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(), ValidationError::ResponseNotSigned { .. }));
+}
+
+#[test]
+fn non_success_status_is_reported() {
+    let xml = built(&spec()).replace(ns::STATUS_SUCCESS, ns::STATUS_RESPONDER);
+    assert!(matches!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::Status { .. }));
+}
+
+#[test]
+fn comment_in_name_id_is_refused() {
+    // Even when the comment sits in a signed NameID (c14n drops comments, so the signature
+    // still verifies), the value is refused rather than truncated.
+    let xml = built(&spec()).replace("alice@example.com</saml:NameID>", "alice@example.com<!---->.evil.com</saml:NameID>");
+    let err = validate(&xml, Some(REQUEST_ID), t0()).unwrap_err();
+    assert!(matches!(err, ValidationError::AssertionSignature(DsigError::DigestMismatch) | ValidationError::Xml(_)), "{err:?}");
+}
+
+#[test]
+fn second_assertion_is_refused() {
+    let xml = built(&spec());
+    let start = xml.find("<saml:Assertion").unwrap();
+    let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let assertion = &xml[start..end];
+    let doubled = xml.replacen(assertion, &format!("{assertion}{}", assertion.replace("ID=\"_", "ID=\"_x")), 1);
+    assert!(matches!(validate(&doubled, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::AssertionCount { found: 2 }));
+}
