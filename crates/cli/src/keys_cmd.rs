@@ -1,0 +1,65 @@
+//! `crossfed keys`: signing keys and certificates.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use crossfed_xmldsig::SigningKey;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create a private key and a self-signed certificate (the key file is created 0600).
+    Generate {
+        /// Common name of the certificate.
+        #[arg(long, default_value = "crossfed")]
+        cn: String,
+        #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
+        r#type: KeyType,
+        /// Validity in days.
+        #[arg(long, default_value_t = 3650)]
+        days: i64,
+        #[arg(long)]
+        key_out: PathBuf,
+        #[arg(long)]
+        cert_out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeyType {
+    Rsa2048,
+    EcdsaP256,
+}
+
+pub fn run(command: KeysCommand) -> Result<ExitCode> {
+    match command {
+        KeysCommand::Generate { cn, r#type, days, key_out, cert_out } => {
+            let key = match r#type {
+                KeyType::Rsa2048 => SigningKey::generate_rsa(&cn, days),
+                KeyType::EcdsaP256 => SigningKey::generate_ecdsa_p256(&cn, days),
+            }
+            .context("generating the key")?;
+            write_private(&key_out, key.private_key_pem().as_bytes())?;
+            std::fs::write(&cert_out, key.certificate().to_pem()).with_context(|| format!("writing {}", cert_out.display()))?;
+            println!("key:         {}", key_out.display());
+            println!("certificate: {} (sha256 {})", cert_out.display(), key.certificate().fingerprint_hex());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Creates a file readable by its owner only, refusing to overwrite an existing key.
+pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    file.write_all(content).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
