@@ -42,7 +42,8 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
             }
             .context("generating the key")?;
             write_private(&key_out, key.private_key_pem().as_bytes())?;
-            std::fs::write(&cert_out, key.certificate().to_pem()).with_context(|| format!("writing {}", cert_out.display()))?;
+            std::fs::write(&cert_out, key.certificate().to_pem())
+                .with_context(|| format!("writing {}", cert_out.display()))?;
             println!("key:         {}", key_out.display());
             println!("certificate: {} (sha256 {})", cert_out.display(), key.certificate().fingerprint_hex());
             Ok(ExitCode::SUCCESS)
@@ -59,7 +60,8 @@ pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    let mut file =
+        options.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
     file.write_all(content).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -88,8 +88,28 @@ pub fn run(command: SamlCommand) -> Result<ExitCode> {
         SamlCommand::Sign { input, key, cert, element_id, id_attr, output } => {
             sign(&input, &key, &cert, element_id.as_deref(), &id_attr, output)
         }
-        SamlCommand::Validate { response, idp_metadata, sp_entity_id, acs_url, request_id, now, allow_unsolicited, clock_skew, json } => {
-            let args = ValidateArgs { response, idp_metadata, sp_entity_id, acs_url, request_id, now, allow_unsolicited, clock_skew, json };
+        SamlCommand::Validate {
+            response,
+            idp_metadata,
+            sp_entity_id,
+            acs_url,
+            request_id,
+            now,
+            allow_unsolicited,
+            clock_skew,
+            json,
+        } => {
+            let args = ValidateArgs {
+                response,
+                idp_metadata,
+                sp_entity_id,
+                acs_url,
+                request_id,
+                now,
+                allow_unsolicited,
+                clock_skew,
+                json,
+            };
             validate(&args)
         }
     }
@@ -126,7 +146,8 @@ fn load_idp_metadata(path: &PathBuf) -> Result<(String, Vec<Certificate>)> {
                 continue;
             }
             for cert in key.descendants().filter(|e| e.is(ns::DSIG, "X509Certificate")) {
-                certificates.push(Certificate::from_base64(cert.text()?).context("a signing certificate in the metadata")?);
+                certificates
+                    .push(Certificate::from_base64(cert.text()?).context("a signing certificate in the metadata")?);
             }
         }
     }
@@ -136,21 +157,26 @@ fn load_idp_metadata(path: &PathBuf) -> Result<(String, Vec<Certificate>)> {
     Ok((entity_id, certificates))
 }
 
-fn verify(input: &str, cert: Option<PathBuf>, metadata: Option<PathBuf>, id_attr: &str, allow_sha1: bool) -> Result<ExitCode> {
+fn verify(
+    input: &str,
+    cert: Option<PathBuf>,
+    metadata: Option<PathBuf>,
+    id_attr: &str,
+    allow_sha1: bool,
+) -> Result<ExitCode> {
     let mut trusted = Vec::new();
     if let Some(path) = &cert {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        trusted.extend(Certificate::all_from_pem(&pem).with_context(|| format!("reading certificates from {}", path.display()))?);
+        trusted.extend(
+            Certificate::all_from_pem(&pem).with_context(|| format!("reading certificates from {}", path.display()))?,
+        );
     }
     if let Some(path) = &metadata {
         trusted.extend(load_idp_metadata(path)?.1);
     }
     let decoded = decode_message(&read_source(input)?)?;
     let doc = parse(&decoded.xml).context("the message is not acceptable XML")?;
-    let options = VerifyOptions {
-        id_attribute: id_attr,
-        algorithms: crossfed_xmldsig::AlgorithmPolicy { allow_sha1 },
-    };
+    let options = VerifyOptions { id_attribute: id_attr, algorithms: crossfed_xmldsig::AlgorithmPolicy { allow_sha1 } };
     let signed: Vec<_> = doc.descendants().filter(|e| e.child(ns::DSIG, "Signature").is_some()).collect();
     if signed.is_empty() {
         println!("✗ no signed element in the document");
@@ -178,7 +204,14 @@ fn verify(input: &str, cert: Option<PathBuf>, metadata: Option<PathBuf>, id_attr
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn sign(input: &str, key: &PathBuf, cert: &PathBuf, element_id: Option<&str>, id_attr: &str, output: Option<PathBuf>) -> Result<ExitCode> {
+fn sign(
+    input: &str,
+    key: &PathBuf,
+    cert: &PathBuf,
+    element_id: Option<&str>,
+    id_attr: &str,
+    output: Option<PathBuf>,
+) -> Result<ExitCode> {
     let key_pem = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
     let cert_pem = std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
     let signing_key = SigningKey::from_pem(&key_pem, &cert_pem).context("loading the signing key")?;
@@ -224,11 +257,20 @@ fn validate(args: &ValidateArgs) -> Result<ExitCode> {
     policy.allow_unsolicited = args.allow_unsolicited;
     policy.clock_skew_seconds = args.clock_skew;
     let mut trace = Vec::new();
-    let result = validate_response_traced(&decoded.xml, &policy, args.request_id.as_deref(), now, &MemoryReplayCache::default(), &mut trace);
+    let result = validate_response_traced(
+        &decoded.xml,
+        &policy,
+        args.request_id.as_deref(),
+        now,
+        &MemoryReplayCache::default(),
+        &mut trace,
+    );
     if args.json {
         let report = match &result {
             Ok(accepted) => serde_json::json!({"accepted": true, "checks": trace, "assertion": accepted}),
-            Err(e) => serde_json::json!({"accepted": false, "checks": trace, "error": e.to_string(), "error_kind": error_kind(e)}),
+            Err(e) => {
+                serde_json::json!({"accepted": false, "checks": trace, "error": e.to_string(), "error_kind": error_kind(e)})
+            }
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -1,5 +1,7 @@
 //! `crossfed saml` and `crossfed keys` as a user runs them: the real binary, real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -46,12 +48,26 @@ fn sign_then_verify_and_detect_tampering() {
     let doc = dir.path().join("doc.xml");
     std::fs::write(&doc, "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\"><saml:Issuer>me</saml:Issuer><saml:Subject>bob</saml:Subject></saml:Assertion>").unwrap();
     let signed = dir.path().join("signed.xml");
-    let out = crossfed(&["saml", "sign", path(&doc), "--key", path(&keys.key), "--cert", path(&keys.cert), "-o", path(&signed)]);
+    let out = crossfed(&[
+        "saml",
+        "sign",
+        path(&doc),
+        "--key",
+        path(&keys.key),
+        "--cert",
+        path(&keys.cert),
+        "-o",
+        path(&signed),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let out = crossfed(&["saml", "verify", path(&signed), "--cert", path(&keys.cert)]);
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains("✓ <saml:Assertion ID=\"_x\"> signed with RsaSha256 by CN=test idp"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("✓ <saml:Assertion ID=\"_x\"> signed with RsaSha256 by CN=test idp"),
+        "{}",
+        stdout(&out)
+    );
 
     let tampered = dir.path().join("tampered.xml");
     std::fs::write(&tampered, std::fs::read_to_string(&signed).unwrap().replace(">bob<", ">admin<")).unwrap();
@@ -104,7 +120,11 @@ fn validate_reports_every_check_and_the_failure() {
         destination: "https://hub.example.com/acs".into(),
         audiences: vec!["https://hub.example.com".into()],
         in_response_to: None,
-        name_id: NameId { value: "carol@example.com".into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() },
+        name_id: NameId {
+            value: "carol@example.com".into(),
+            format: Some(ns::NAMEID_EMAIL.into()),
+            ..NameId::default()
+        },
         session_index: "_s".into(),
         authn_instant: t0,
         authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
@@ -117,7 +137,14 @@ fn validate_reports_every_check_and_the_failure() {
     let response = build_response(&spec, t0, &key).unwrap();
     let file = dir.path().join("response.b64");
     std::fs::write(&file, base64::engine::general_purpose::STANDARD.encode(&response.xml)).unwrap();
-    let common = ["--idp-metadata", path(&metadata), "--sp-entity-id", "https://hub.example.com", "--acs-url", "https://hub.example.com/acs"];
+    let common = [
+        "--idp-metadata",
+        path(&metadata),
+        "--sp-entity-id",
+        "https://hub.example.com",
+        "--acs-url",
+        "https://hub.example.com/acs",
+    ];
 
     let mut args = vec!["saml", "validate", path(&file)];
     args.extend(common);
@@ -125,7 +152,10 @@ fn validate_reports_every_check_and_the_failure() {
     let out = crossfed(&args);
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);
-    assert!(text.contains("✓ response signature") && text.contains("✓ audience") && text.contains("ACCEPTED"), "{text}");
+    assert!(
+        text.contains("✓ response signature") && text.contains("✓ audience") && text.contains("ACCEPTED"),
+        "{text}"
+    );
     assert!(text.contains("NameID: carol@example.com"), "{text}");
 
     // Ten minutes later the same response is expired: exit 1 and the named error in JSON.

@@ -1,7 +1,9 @@
 //! AuthnRequest: built by an SP, parsed by an IdP.
 
 use crossfed_xml::{Document, QualifiedName, XmlError, to_xml};
-use crossfed_xmldsig::{Certificate, DsigError, SignOptions, SigningKey, VerifyOptions, sign_enveloped, verify_enveloped};
+use crossfed_xmldsig::{
+    Certificate, DsigError, SignOptions, SigningKey, VerifyOptions, sign_enveloped, verify_enveloped,
+};
 
 use crate::id::new_id;
 use crate::instant::Instant;
@@ -97,7 +99,8 @@ pub fn parse_authn_request(xml: &[u8], trusted: Option<&[Certificate]>) -> Resul
     }
     let (view, xml_signed) = match trusted {
         Some(certs) => {
-            let verified = verify_enveloped(&doc, root.id(), certs, &VerifyOptions::default()).map_err(RequestError::Signature)?;
+            let verified =
+                verify_enveloped(&doc, root.id(), certs, &VerifyOptions::default()).map_err(RequestError::Signature)?;
             (verified.view().as_element(), true)
         }
         None => (root, false),

@@ -180,7 +180,10 @@ pub fn decode_redirect(query: &str) -> Result<RedirectMessage, BindingError> {
     };
     // Base64 has no spaces, so a '+' there is a base64 '+' some sender forgot to escape.
     let decode_b64 = |pair: &str, what: &'static str| -> Result<Vec<u8>, BindingError> {
-        let text = percent_decode_str(&value_of(pair)).decode_utf8().map_err(|_| BindingError::PercentEncoding(what))?.into_owned();
+        let text = percent_decode_str(&value_of(pair))
+            .decode_utf8()
+            .map_err(|_| BindingError::PercentEncoding(what))?
+            .into_owned();
         decode_base64(&text).map_err(|_| BindingError::Base64(what))
     };
     let compressed = decode_b64(message_pair, "the message")?;

@@ -10,10 +10,12 @@ pub mod response;
 pub mod validate;
 
 pub use authn_request::{AuthnRequest, AuthnRequestSpec, RequestError, build_authn_request, parse_authn_request};
-pub use bindings::{BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query};
+pub use bindings::{
+    BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query,
+};
 pub use instant::Instant;
 pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
 pub use validate::{
-    Accepted, Check, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy, ValidationError, validate_response,
-    validate_response_traced,
+    Accepted, Check, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy, ValidationError,
+    validate_response, validate_response_traced,
 };

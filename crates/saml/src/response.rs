@@ -30,7 +30,12 @@ pub struct Attribute {
 impl Attribute {
     /// An attribute with a URI name (the format AWS and most SPs expect).
     pub fn uri(name: &str, values: Vec<String>) -> Self {
-        Attribute { name: name.to_string(), name_format: Some(ns::ATTRNAME_URI.to_string()), friendly_name: None, values }
+        Attribute {
+            name: name.to_string(),
+            name_format: Some(ns::ATTRNAME_URI.to_string()),
+            friendly_name: None,
+            values,
+        }
     }
 }
 

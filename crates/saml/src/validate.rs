@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crossfed_xml::{Element, XmlError};
-use crossfed_xmldsig::{AlgorithmPolicy, Certificate, DsigError, SignedView, VerifiedElement, VerifyOptions, verify_enveloped};
+use crossfed_xmldsig::{
+    AlgorithmPolicy, Certificate, DsigError, SignedView, VerifiedElement, VerifyOptions, verify_enveloped,
+};
 use thiserror::Error;
 
 use crate::instant::Instant;
@@ -41,7 +43,12 @@ pub struct SpPolicy<'a> {
 impl<'a> SpPolicy<'a> {
     /// The defaults: assertion covered by a signature, 120 s of clock skew, unsolicited
     /// responses refused, no SHA-1.
-    pub fn new(sp_entity_id: &'a str, acs_url: &'a str, idp_entity_id: &'a str, idp_certificates: &'a [Certificate]) -> Self {
+    pub fn new(
+        sp_entity_id: &'a str,
+        acs_url: &'a str,
+        idp_entity_id: &'a str,
+        idp_certificates: &'a [Certificate],
+    ) -> Self {
         SpPolicy {
             sp_entity_id,
             acs_url,
@@ -101,7 +108,9 @@ pub enum ValidationError {
     Issuer { element: &'static str, expected: String, found: Option<String> },
     #[error("InResponseTo is {found:?}, expected the ID of our request {expected:?}")]
     InResponseTo { expected: String, found: Option<String> },
-    #[error("unsolicited response (no InResponseTo) refused; allow IdP-initiated login in the configuration to accept it")]
+    #[error(
+        "unsolicited response (no InResponseTo) refused; allow IdP-initiated login in the configuration to accept it"
+    )]
     Unsolicited,
     #[error("the response answers request {found:?}, but no request is pending for this login")]
     UnexpectedInResponseTo { found: String },
@@ -109,7 +118,9 @@ pub enum ValidationError {
     EncryptedAssertion,
     #[error("the response must contain exactly one Assertion, found {found}")]
     AssertionCount { found: usize },
-    #[error("the assertion is not signed and the response signature is required to cover it; the policy requires {required:?}")]
+    #[error(
+        "the assertion is not signed and the response signature is required to cover it; the policy requires {required:?}"
+    )]
     Unsigned { required: SignatureRequirement },
     #[error("the Assertion must be signed (policy {required:?})")]
     AssertionNotSigned { required: SignatureRequirement },
@@ -326,12 +337,13 @@ pub fn validate_response_traced(
         }
         (None, None) => return Err(ValidationError::Unsigned { required }),
     };
-    read_assertion(view, covering, policy, request_id, now, replay, response.attr("ID"), in_response_to, trace)
-        .map(|mut accepted| {
+    read_assertion(view, covering, policy, request_id, now, replay, response.attr("ID"), in_response_to, trace).map(
+        |mut accepted| {
             accepted.response_signed = response_signature.is_some();
             accepted.assertion_signed = assertion_signature.is_some();
             accepted
-        })
+        },
+    )
 }
 
 fn fingerprint(policy: &SpPolicy<'_>, v: &VerifiedElement<'_>) -> String {
@@ -442,14 +454,22 @@ fn read_assertion(
     if let Some(nb) = conditions.attr("NotBefore") {
         let not_before = parse_time("Conditions NotBefore", nb)?;
         if now.plus_seconds(skew) < not_before {
-            return Err(ValidationError::NotYetValid { not_before: not_before.to_xml(), now: now.to_xml(), skew_seconds: skew });
+            return Err(ValidationError::NotYetValid {
+                not_before: not_before.to_xml(),
+                now: now.to_xml(),
+                skew_seconds: skew,
+            });
         }
     }
     let not_on_or_after = match conditions.attr("NotOnOrAfter") {
         Some(v) => {
             let t = parse_time("Conditions NotOnOrAfter", v)?;
             if now.minus_seconds(skew) >= t {
-                return Err(ValidationError::Expired { not_on_or_after: t.to_xml(), now: now.to_xml(), skew_seconds: skew });
+                return Err(ValidationError::Expired {
+                    not_on_or_after: t.to_xml(),
+                    now: now.to_xml(),
+                    skew_seconds: skew,
+                });
             }
             t
         }
@@ -515,11 +535,8 @@ fn read_assertion(
         Err(e) => return Err(ValidationError::ReplayCache(e)),
     }
 
-    let certificate_sha256 = policy
-        .idp_certificates
-        .get(covering.certificate_index())
-        .map(Certificate::fingerprint_hex)
-        .unwrap_or_default();
+    let certificate_sha256 =
+        policy.idp_certificates.get(covering.certificate_index()).map(Certificate::fingerprint_hex).unwrap_or_default();
     Ok(Accepted {
         response_id: response_id.map(str::to_string),
         assertion_id: assertion_id.to_string(),
@@ -549,12 +566,19 @@ fn check_bearer(
         .ok_or(ValidationError::Missing { field: "SubjectConfirmationData" })?;
     let recipient = data.attr("Recipient");
     if recipient != Some(policy.acs_url) {
-        return Err(ValidationError::Recipient { expected: policy.acs_url.to_string(), found: recipient.map(str::to_string) });
+        return Err(ValidationError::Recipient {
+            expected: policy.acs_url.to_string(),
+            found: recipient.map(str::to_string),
+        });
     }
     let until = data.attr("NotOnOrAfter").ok_or(ValidationError::ConfirmationWithoutExpiry)?;
     let until = parse_time("SubjectConfirmationData NotOnOrAfter", until)?;
     if now.minus_seconds(skew) >= until {
-        return Err(ValidationError::ConfirmationExpired { not_on_or_after: until.to_xml(), now: now.to_xml(), skew_seconds: skew });
+        return Err(ValidationError::ConfirmationExpired {
+            not_on_or_after: until.to_xml(),
+            now: now.to_xml(),
+            skew_seconds: skew,
+        });
     }
     if let Some(nb) = data.attr("NotBefore") {
         let not_before = parse_time("SubjectConfirmationData NotBefore", nb)?;
@@ -571,7 +595,10 @@ fn check_bearer(
     match (request_id, signed_irt) {
         (Some(expected), Some(found)) if expected == found => {}
         (Some(expected), found) => {
-            return Err(ValidationError::InResponseTo { expected: expected.to_string(), found: found.map(str::to_string) });
+            return Err(ValidationError::InResponseTo {
+                expected: expected.to_string(),
+                found: found.map(str::to_string),
+            });
         }
         (None, Some(found)) => return Err(ValidationError::UnexpectedInResponseTo { found: found.to_string() }),
         (None, None) => {}

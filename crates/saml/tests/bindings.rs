@@ -1,5 +1,7 @@
 //! The Redirect and POST bindings.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use crossfed_saml::bindings::{MAX_MESSAGE_BYTES, inflate_bounded};
 use crossfed_saml::{BindingError, MessageKind, decode_post, decode_redirect, post_form, redirect_query};
 use crossfed_xmldsig::{AlgorithmPolicy, DsigError, SigningKey};
@@ -43,8 +45,14 @@ fn malformed_queries_are_refused() {
     assert!(matches!(decode_redirect("RelayState=x").unwrap_err(), BindingError::MissingParameter(_)));
     assert_eq!(decode_redirect("SAMLRequest=%%%").unwrap_err(), BindingError::Base64("the message"));
     let valid = redirect_query(MessageKind::Request, XML, None, None).unwrap();
-    assert_eq!(decode_redirect(&format!("{valid}&RelayState=%FF")).unwrap_err(), BindingError::PercentEncoding("RelayState"));
-    assert_eq!(decode_redirect("SAMLRequest=AAAA&SAMLRequest=AAAA").unwrap_err(), BindingError::DuplicateParameter("SAMLRequest".into()));
+    assert_eq!(
+        decode_redirect(&format!("{valid}&RelayState=%FF")).unwrap_err(),
+        BindingError::PercentEncoding("RelayState")
+    );
+    assert_eq!(
+        decode_redirect("SAMLRequest=AAAA&SAMLRequest=AAAA").unwrap_err(),
+        BindingError::DuplicateParameter("SAMLRequest".into())
+    );
     assert_eq!(decode_redirect("SAMLRequest=AAAA&SAMLResponse=AAAA").unwrap_err(), BindingError::BothMessages);
     let query = redirect_query(MessageKind::Request, XML, None, None).unwrap();
     assert_eq!(decode_redirect(&format!("{query}&SigAlg=x")).unwrap_err(), BindingError::IncompleteSignature);
@@ -52,7 +60,13 @@ fn malformed_queries_are_refused() {
 
 #[test]
 fn post_form_escapes_relay_state_and_action() {
-    let html = post_form("https://sp/acs?a=1&b=\"2\"", MessageKind::Response, XML, Some("\"><script>alert(1)</script>"), Some("n0nce"));
+    let html = post_form(
+        "https://sp/acs?a=1&b=\"2\"",
+        MessageKind::Response,
+        XML,
+        Some("\"><script>alert(1)</script>"),
+        Some("n0nce"),
+    );
     assert!(html.contains("action=\"https://sp/acs?a=1&amp;b=&quot;2&quot;\""));
     assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
     assert!(html.contains("<script nonce=\"n0nce\">"));

@@ -1,5 +1,7 @@
 //! SP-side validation at fixed times: acceptance, and each refusal with its own error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::sync::OnceLock;
 
 use crossfed_saml::{
@@ -33,7 +35,11 @@ fn spec() -> ResponseSpec {
         destination: ACS.to_string(),
         audiences: vec![SP.to_string()],
         in_response_to: Some(REQUEST_ID.to_string()),
-        name_id: NameId { value: "alice@example.com".into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() },
+        name_id: NameId {
+            value: "alice@example.com".into(),
+            format: Some(ns::NAMEID_EMAIL.into()),
+            ..NameId::default()
+        },
         session_index: "_s1".into(),
         authn_instant: t0(),
         authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
@@ -78,7 +84,10 @@ fn accepts_a_good_response_with_every_signing_choice() {
 #[test]
 fn tampered_name_id_is_refused() {
     let xml = built(&spec()).replace("alice@example.com</saml:NameID>", "admin@example.com</saml:NameID>");
-    assert_eq!(validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::AssertionSignature(DsigError::DigestMismatch));
+    assert_eq!(
+        validate(&xml, Some(REQUEST_ID), t0()).unwrap_err(),
+        ValidationError::AssertionSignature(DsigError::DigestMismatch)
+    );
 }
 
 #[test]
@@ -143,7 +152,11 @@ fn in_response_to_and_unsolicited() {
     assert!(validate_with(&unsolicited, &policy, None).is_ok());
 }
 
-fn validate_with(xml: &str, policy: &SpPolicy<'_>, request_id: Option<&str>) -> Result<crossfed_saml::Accepted, ValidationError> {
+fn validate_with(
+    xml: &str,
+    policy: &SpPolicy<'_>,
+    request_id: Option<&str>,
+) -> Result<crossfed_saml::Accepted, ValidationError> {
     validate_response(xml.as_bytes(), policy, request_id, t0(), &MemoryReplayCache::default())
 }
 
@@ -166,10 +179,16 @@ fn signature_policy_is_enforced() {
     let certs = certs();
     let mut policy = SpPolicy::new(SP, ACS, IDP, &certs);
     policy.signatures = SignatureRequirement::AssertionSigned;
-    assert!(matches!(validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(), ValidationError::AssertionNotSigned { .. }));
+    assert!(matches!(
+        validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(),
+        ValidationError::AssertionNotSigned { .. }
+    ));
     let xml = built(&spec());
     policy.signatures = SignatureRequirement::ResponseSigned;
-    assert!(matches!(validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(), ValidationError::ResponseNotSigned { .. }));
+    assert!(matches!(
+        validate_with(&xml, &policy, Some(REQUEST_ID)).unwrap_err(),
+        ValidationError::ResponseNotSigned { .. }
+    ));
 }
 
 #[test]
@@ -182,9 +201,13 @@ fn non_success_status_is_reported() {
 fn comment_in_name_id_is_refused() {
     // Even when the comment sits in a signed NameID (c14n drops comments, so the signature
     // still verifies), the value is refused rather than truncated.
-    let xml = built(&spec()).replace("alice@example.com</saml:NameID>", "alice@example.com<!---->.evil.com</saml:NameID>");
+    let xml =
+        built(&spec()).replace("alice@example.com</saml:NameID>", "alice@example.com<!---->.evil.com</saml:NameID>");
     let err = validate(&xml, Some(REQUEST_ID), t0()).unwrap_err();
-    assert!(matches!(err, ValidationError::AssertionSignature(DsigError::DigestMismatch) | ValidationError::Xml(_)), "{err:?}");
+    assert!(
+        matches!(err, ValidationError::AssertionSignature(DsigError::DigestMismatch) | ValidationError::Xml(_)),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -194,5 +217,8 @@ fn second_assertion_is_refused() {
     let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
     let assertion = &xml[start..end];
     let doubled = xml.replacen(assertion, &format!("{assertion}{}", assertion.replace("ID=\"_", "ID=\"_x")), 1);
-    assert!(matches!(validate(&doubled, Some(REQUEST_ID), t0()).unwrap_err(), ValidationError::AssertionCount { found: 2 }));
+    assert!(matches!(
+        validate(&doubled, Some(REQUEST_ID), t0()).unwrap_err(),
+        ValidationError::AssertionCount { found: 2 }
+    ));
 }

@@ -20,7 +20,9 @@ pub enum XmlError {
     Doctype,
     #[error("processing instructions are not allowed (found <?{target} ...?>)")]
     ProcessingInstruction { target: String },
-    #[error("entity reference &{name}; is not allowed; only &lt; &gt; &amp; &quot; &apos; and character references are")]
+    #[error(
+        "entity reference &{name}; is not allowed; only &lt; &gt; &amp; &quot; &apos; and character references are"
+    )]
     UnknownEntity { name: String },
     #[error("invalid character reference &{reference};")]
     InvalidCharReference { reference: String },
@@ -42,7 +44,9 @@ pub enum XmlError {
     TextOutsideRoot,
     #[error("malformed XML at byte {position}: {message}")]
     Syntax { position: u64, message: String },
-    #[error("<{element}> must contain only text, but it contains a comment (comments inside identity values are rejected: they let parsers disagree on the value)")]
+    #[error(
+        "<{element}> must contain only text, but it contains a comment (comments inside identity values are rejected: they let parsers disagree on the value)"
+    )]
     CommentInValue { element: String },
     #[error("<{element}> must contain only text, but it contains the element <{child}>")]
     ElementInValue { element: String, child: String },

@@ -250,20 +250,21 @@ impl<'i> Parser<'i> {
             let attr = attr.map_err(|e| self.syntax(e))?;
             attribute_count += 1;
             if attribute_count > self.limits.max_attributes {
-                return Err(XmlError::TooManyAttributes { element: name.to_string(), limit: self.limits.max_attributes });
+                return Err(XmlError::TooManyAttributes {
+                    element: name.to_string(),
+                    limit: self.limits.max_attributes,
+                });
             }
             let key: &str = attr.key.as_ref();
-            let declared = if key == "xmlns" {
-                Some("")
-            } else {
-                key.strip_prefix("xmlns:")
-            };
+            let declared = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
             if let Some(declared) = declared {
                 let value = self.attribute_value(key, &attr.value)?;
                 self.check_namespace_declaration(declared, &value)?;
-                if self.scope.get(self.scope_marks.last().copied().unwrap_or(0)..).is_some_and(|s| {
-                    s.iter().any(|(p, _)| self.doc.s(*p) == declared)
-                }) {
+                if self
+                    .scope
+                    .get(self.scope_marks.last().copied().unwrap_or(0)..)
+                    .is_some_and(|s| s.iter().any(|(p, _)| self.doc.s(*p) == declared))
+                {
                     return Err(XmlError::DuplicateAttribute { element: name.to_string(), name: key.to_string() });
                 }
                 let p = self.doc.intern(declared);

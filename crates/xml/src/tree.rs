@@ -364,9 +364,10 @@ impl Document {
     /// Sets (or replaces) an attribute.
     pub fn set_attribute(&mut self, element: NodeId, name: QualifiedName<'_>, value: &str) -> Result<(), XmlError> {
         let span = self.element_data_mut(element)?.attrs;
-        let existing = self.attrs.get(span.range()).and_then(|attrs| {
-            attrs.iter().position(|a| self.s(a.local) == name.local && self.s(a.ns) == name.ns)
-        });
+        let existing = self
+            .attrs
+            .get(span.range())
+            .and_then(|attrs| attrs.iter().position(|a| self.s(a.local) == name.local && self.s(a.ns) == name.ns));
         let value = self.intern(value);
         if let Some(i) = existing {
             if let Some(a) = self.attrs.get_mut(span.start as usize + i) {
@@ -410,10 +411,8 @@ impl Document {
     /// prefix). A declaration of the same prefix on that element is replaced.
     pub fn declare_namespace(&mut self, element: NodeId, prefix: &str, uri: &str) -> Result<(), XmlError> {
         let span = self.element_data_mut(element)?.ns_decls;
-        let existing = self
-            .ns_decls
-            .get(span.range())
-            .and_then(|decls| decls.iter().position(|d| self.s(d.prefix) == prefix));
+        let existing =
+            self.ns_decls.get(span.range()).and_then(|decls| decls.iter().position(|d| self.s(d.prefix) == prefix));
         let uri = self.intern(uri);
         if let Some(i) = existing {
             if let Some(d) = self.ns_decls.get_mut(span.start as usize + i) {
@@ -687,21 +686,14 @@ impl<'d> Element<'d> {
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&'d str> {
         let doc = self.doc;
         self.data().and_then(|e| {
-            doc.attr_slice(e)
-                .iter()
-                .find(|a| doc.s(a.local) == local && doc.s(a.ns) == ns)
-                .map(|a| doc.s(a.value))
+            doc.attr_slice(e).iter().find(|a| doc.s(a.local) == local && doc.s(a.ns) == ns).map(|a| doc.s(a.value))
         })
     }
 
     /// Namespace declarations written on this element, as (prefix, uri); "" is the default.
     pub fn namespace_declarations(&self) -> impl Iterator<Item = (&'d str, &'d str)> + 'd {
         let doc = self.doc;
-        self.data()
-            .map(|e| doc.ns_decl_slice(e))
-            .unwrap_or(&[])
-            .iter()
-            .map(move |d| (doc.s(d.prefix), doc.s(d.uri)))
+        self.data().map(|e| doc.ns_decl_slice(e)).unwrap_or(&[]).iter().map(move |d| (doc.s(d.prefix), doc.s(d.uri)))
     }
 
     /// The URI bound to `prefix` ("" for the default namespace) at this element.
@@ -773,10 +765,7 @@ impl<'d> Element<'d> {
                 }
                 Child::Comment(_) => return Err(XmlError::CommentInValue { element: self.qualified_name() }),
                 Child::Element(e) => {
-                    return Err(XmlError::ElementInValue {
-                        element: self.qualified_name(),
-                        child: e.qualified_name(),
-                    });
+                    return Err(XmlError::ElementInValue { element: self.qualified_name(), child: e.qualified_name() });
                 }
             }
         }
@@ -807,4 +796,3 @@ impl<'d> Iterator for Children<'d> {
         })
     }
 }
-

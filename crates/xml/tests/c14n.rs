@@ -1,5 +1,7 @@
 //! Exclusive canonicalization against the examples of the W3C specifications.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use crossfed_xml::{C14nOptions, canonicalize_to_vec, parse};
 
 fn exc_c14n_of(xml: &str, local: &str, inclusive: &[&str]) -> String {

@@ -1,5 +1,7 @@
 //! The parser's refusals and what it keeps.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use crossfed_xml::{Child, Limits, XmlError, parse, parse_with_limits, to_xml};
 
 #[test]
@@ -14,7 +16,10 @@ fn keeps_prefixes_namespaces_and_attributes() {
     assert_eq!(root.attr("ID"), Some("_r1"));
     let issuer = root.child("urn:oasis:names:tc:SAML:2.0:assertion", "Issuer").unwrap();
     assert_eq!(issuer.text().unwrap(), "idp");
-    assert_eq!(issuer.namespace_declarations().collect::<Vec<_>>(), vec![("saml", "urn:oasis:names:tc:SAML:2.0:assertion")]);
+    assert_eq!(
+        issuer.namespace_declarations().collect::<Vec<_>>(),
+        vec![("saml", "urn:oasis:names:tc:SAML:2.0:assertion")]
+    );
 }
 
 #[test]
@@ -28,7 +33,8 @@ fn default_namespace_does_not_apply_to_attributes() {
 
 #[test]
 fn rejects_doctype_and_entities() {
-    let billion_laughs = br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>"#;
+    let billion_laughs =
+        br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>"#;
     assert_eq!(parse(billion_laughs).unwrap_err(), XmlError::Doctype);
     let xxe = br#"<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
     assert_eq!(parse(xxe).unwrap_err(), XmlError::Doctype);
@@ -90,13 +96,22 @@ fn namespace_errors() {
 #[test]
 fn limits_name_what_was_exceeded() {
     let limits = Limits { max_bytes: 10, ..Limits::default() };
-    assert_eq!(parse_with_limits(b"<r>0123456789</r>", &limits).unwrap_err(), XmlError::TooLarge { limit: 10, actual: 17 });
+    assert_eq!(
+        parse_with_limits(b"<r>0123456789</r>", &limits).unwrap_err(),
+        XmlError::TooLarge { limit: 10, actual: 17 }
+    );
     let deep = "<a>".repeat(70) + &"</a>".repeat(70);
     assert_eq!(parse(deep.as_bytes()).unwrap_err(), XmlError::TooDeep { limit: 64 });
     let limits = Limits { max_nodes: 5, ..Limits::default() };
-    assert_eq!(parse_with_limits(b"<a><b/><b/><b/><b/><b/></a>", &limits).unwrap_err(), XmlError::TooManyNodes { limit: 5 });
+    assert_eq!(
+        parse_with_limits(b"<a><b/><b/><b/><b/><b/></a>", &limits).unwrap_err(),
+        XmlError::TooManyNodes { limit: 5 }
+    );
     let limits = Limits { max_attributes: 2, ..Limits::default() };
-    assert!(matches!(parse_with_limits(b"<a x=\"1\" y=\"2\" z=\"3\"/>", &limits).unwrap_err(), XmlError::TooManyAttributes { limit: 2, .. }));
+    assert!(matches!(
+        parse_with_limits(b"<a x=\"1\" y=\"2\" z=\"3\"/>", &limits).unwrap_err(),
+        XmlError::TooManyAttributes { limit: 2, .. }
+    ));
 }
 
 #[test]
@@ -104,7 +119,10 @@ fn malformed_documents_are_syntax_errors() {
     for bad in [&b"<a>"[..], b"<a></b>", b"", b"text", b"<a/><b/>", b"<a/>trailing", b"\xff\xfe<a/>"] {
         assert!(parse(bad).is_err(), "{:?} should be rejected", String::from_utf8_lossy(bad));
     }
-    assert!(matches!(parse(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>").unwrap_err(), XmlError::UnsupportedDeclaration(_)));
+    assert!(matches!(
+        parse(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>").unwrap_err(),
+        XmlError::UnsupportedDeclaration(_)
+    ));
 }
 
 #[test]

@@ -79,7 +79,9 @@ impl AlgorithmPolicy {
             RSA_SHA512 => Ok(SignatureAlgorithm::RsaSha512),
             ECDSA_SHA256 => Ok(SignatureAlgorithm::EcdsaP256Sha256),
             RSA_SHA1 if self.allow_sha1 => Ok(SignatureAlgorithm::RsaSha1),
-            RSA_SHA1 | "http://www.w3.org/2000/09/xmldsig#dsa-sha1" | "http://www.w3.org/2001/04/xmldsig-more#rsa-md5" => {
+            RSA_SHA1
+            | "http://www.w3.org/2000/09/xmldsig#dsa-sha1"
+            | "http://www.w3.org/2001/04/xmldsig-more#rsa-md5" => {
                 Err(weak(uri, "SHA-1 and MD5 signatures are forgeable; enable SHA-1 explicitly only for a legacy peer"))
             }
             u if u.contains("hmac") => Err(weak(

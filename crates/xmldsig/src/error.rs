@@ -10,11 +10,15 @@ pub enum DsigError {
     MultipleSignatures { element: String, count: usize },
     #[error("<{element}> has no {attribute} attribute, so no signature can reference it")]
     MissingId { element: String, attribute: String },
-    #[error("the ID value \"{id}\" appears more than once in the document (signature-wrapping attempt or broken document)")]
+    #[error(
+        "the ID value \"{id}\" appears more than once in the document (signature-wrapping attempt or broken document)"
+    )]
     DuplicateId { id: String },
     #[error("malformed signature: {0}")]
     Malformed(String),
-    #[error("the signature references \"{found}\" but the element it is attached to has ID \"{expected}\"; a signature must reference its own parent element")]
+    #[error(
+        "the signature references \"{found}\" but the element it is attached to has ID \"{expected}\"; a signature must reference its own parent element"
+    )]
     ReferenceMismatch { expected: String, found: String },
     #[error("signature transforms must be exactly enveloped-signature then exclusive c14n; found [{found}]")]
     DisallowedTransforms { found: String },
@@ -24,7 +28,9 @@ pub enum DsigError {
     WeakAlgorithm { uri: String, reason: String },
     #[error("algorithm {0} is not supported")]
     UnsupportedAlgorithm(String),
-    #[error("the certificate in KeyInfo is not one of the configured certificates (keys are only taken from configuration, never from the message)")]
+    #[error(
+        "the certificate in KeyInfo is not one of the configured certificates (keys are only taken from configuration, never from the message)"
+    )]
     UntrustedCertificate,
     #[error("no trusted certificate is configured for this signer")]
     NoTrustedCertificates,

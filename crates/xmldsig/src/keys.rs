@@ -34,10 +34,7 @@ pub struct Certificate {
 
 impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Certificate")
-            .field("subject", &self.subject)
-            .field("sha256", &self.fingerprint_hex())
-            .finish()
+        f.debug_struct("Certificate").field("subject", &self.subject).field("sha256", &self.fingerprint_hex()).finish()
     }
 }
 
@@ -76,7 +73,8 @@ impl Certificate {
                     )));
                 }
                 let parse = |alg: &'static signature::RsaParameters| {
-                    ParsedPublicKey::new(alg, key_bytes).map_err(|e| DsigError::Certificate(format!("RSA key rejected: {e}")))
+                    ParsedPublicKey::new(alg, key_bytes)
+                        .map_err(|e| DsigError::Certificate(format!("RSA key rejected: {e}")))
                 };
                 c.kind = KeyKind::Rsa { bits };
                 c.rsa_sha256 = Some(parse(&signature::RSA_PKCS1_2048_8192_SHA256)?);
@@ -219,9 +217,11 @@ impl SigningKey {
     /// `EC PRIVATE KEY`) and the PEM certificate it belongs to.
     pub fn from_pem(key_pem: &[u8], cert_pem: &[u8]) -> Result<Self, DsigError> {
         let certificate = Certificate::from_pem(cert_pem)?;
-        let text = std::str::from_utf8(key_pem).map_err(|_| DsigError::Key("the key file is not PEM text".to_string()))?;
+        let text =
+            std::str::from_utf8(key_pem).map_err(|_| DsigError::Key("the key file is not PEM text".to_string()))?;
         // rcgen reads all three PEM forms and re-encodes them as PKCS#8.
-        let pair = rcgen::KeyPair::from_pem(text).map_err(|e| DsigError::Key(format!("unreadable private key: {e}")))?;
+        let pair =
+            rcgen::KeyPair::from_pem(text).map_err(|e| DsigError::Key(format!("unreadable private key: {e}")))?;
         SigningKey::from_pkcs8(&pair.serialize_der(), certificate)
     }
 
@@ -230,7 +230,8 @@ impl SigningKey {
     pub fn from_pkcs8(pkcs8: &[u8], certificate: Certificate) -> Result<Self, DsigError> {
         let (key, public, algorithm) = match certificate.key_kind() {
             KeyKind::Rsa { .. } => {
-                let k = RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| DsigError::Key(format!("not an RSA PKCS#8 key: {e}")))?;
+                let k =
+                    RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| DsigError::Key(format!("not an RSA PKCS#8 key: {e}")))?;
                 let public = k.public_key().as_ref().to_vec();
                 (PrivateKey::Rsa(k), public, SignatureAlgorithm::RsaSha256)
             }
@@ -272,7 +273,8 @@ impl SigningKey {
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::minutes(5);
         params.not_after = now + time::Duration::days(days);
-        let cert = params.self_signed(&pair).map_err(|e| DsigError::Key(format!("certificate creation failed: {e}")))?;
+        let cert =
+            params.self_signed(&pair).map_err(|e| DsigError::Key(format!("certificate creation failed: {e}")))?;
         let certificate = Certificate::from_der(cert.der())?;
         SigningKey::from_pkcs8(&pair.serialize_der(), certificate)
     }

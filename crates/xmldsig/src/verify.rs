@@ -238,10 +238,10 @@ pub fn verify_enveloped<'d>(
     if !all_transforms || uris != [ENVELOPED_SIGNATURE, EXC_C14N] {
         return Err(DsigError::DisallowedTransforms { found: uris.join(", ") });
     }
-    if let Some(enveloped) = transform_list.first() {
-        if !element_children(*enveloped)?.is_empty() {
-            return Err(malformed("the enveloped-signature transform takes no parameters"));
-        }
+    if let Some(enveloped) = transform_list.first()
+        && !element_children(*enveloped)?.is_empty()
+    {
+        return Err(malformed("the enveloped-signature transform takes no parameters"));
     }
     let reference_prefixes = match transform_list.get(1) {
         Some(t) => inclusive_prefixes(*t)?,

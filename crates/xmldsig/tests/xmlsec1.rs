@@ -2,6 +2,8 @@
 //! verify what it signs, over documents chosen to exercise canonicalization (redeclared and
 //! default namespaces, attribute escaping, whitespace and CR, non-ASCII text, inclusive prefixes).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -72,7 +74,11 @@ fn xmlsec1_verifies_what_we_sign() {
         sign_enveloped(&mut doc, root, key(), &SignOptions::default()).unwrap();
         let signed = to_xml(&doc);
         let out = xmlsec1_verify(dir.path(), &signed, id_node);
-        assert!(out.status.success(), "{name}: xmlsec1 rejected our signature:\n{}\n{signed}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{name}: xmlsec1 rejected our signature:\n{}\n{signed}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
         // The same check fails once the content changes, so the test above can fail.
         let tampered = signed.replacen("ID=\"", "data-x=\"1\" ID=\"", 1);
@@ -114,7 +120,10 @@ fn we_verify_what_xmlsec1_signs() {
     let dir = temp_dir();
     let trusted = vec![key().certificate().clone()];
     for (name, id_node, xml) in documents() {
-        for inclusive in ["", "<ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"xs #default\"/>"] {
+        for inclusive in [
+            "",
+            "<ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"xs #default\"/>",
+        ] {
             let signed = xmlsec1_sign(dir.path(), &template(&xml, inclusive), id_node);
             let doc = parse(signed.as_bytes()).unwrap();
             let result = verify_enveloped(&doc, doc.root(), &trusted, &VerifyOptions::default());
