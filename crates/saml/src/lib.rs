@@ -5,15 +5,22 @@ pub mod authn_request;
 pub mod bindings;
 pub mod id;
 pub mod instant;
+pub mod logout;
 pub mod ns;
+mod protocol;
 pub mod response;
 pub mod validate;
 
-pub use authn_request::{AuthnRequest, AuthnRequestSpec, RequestError, build_authn_request, parse_authn_request};
+pub use authn_request::{AuthnRequest, AuthnRequestSpec, build_authn_request, parse_authn_request};
 pub use bindings::{
     BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query,
 };
 pub use instant::Instant;
+pub use logout::{
+    LogoutRequest, LogoutResponse, build_logout_request, build_logout_response, parse_logout_request,
+    parse_logout_response,
+};
+pub use protocol::RequestError;
 pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
 pub use validate::{
     Accepted, Check, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy, ValidationError,
