@@ -30,6 +30,8 @@ pub enum XmlError {
     InvalidCharacter { code: u32 },
     #[error("namespace prefix \"{prefix}\" is used but not declared")]
     UndeclaredPrefix { prefix: String },
+    #[error("\"{name}\" is not a valid XML name")]
+    InvalidName { name: String },
     #[error("invalid namespace declaration: {0}")]
     InvalidNamespaceDeclaration(String),
     #[error("attribute \"{name}\" appears twice on <{element}>")]

@@ -239,6 +239,7 @@ impl<'i> Parser<'i> {
         let qname = start.name();
         let name: &str = qname.as_ref();
         let (prefix, local) = split_qname(name);
+        check_qname(name, prefix, local)?;
         if prefix == "xmlns" {
             return Err(XmlError::InvalidNamespaceDeclaration(format!("<{name}> uses the reserved prefix xmlns")));
         }
@@ -295,6 +296,7 @@ impl<'i> Parser<'i> {
                 continue;
             }
             let (a_prefix, a_local) = split_qname(key);
+            check_qname(key, a_prefix, a_local)?;
             // Unprefixed attributes are in no namespace, whatever the default namespace is.
             let a_ns = if a_prefix.is_empty() {
                 StrRef::default()
@@ -390,6 +392,17 @@ impl<'i> Parser<'i> {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// A namespace-well-formed name: an NCName, or two joined by one colon.
+fn check_qname(name: &str, prefix: &str, local: &str) -> Result<(), XmlError> {
+    let ncname = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c == '_' || c.is_alphabetic() || !c.is_ascii())
+            && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii())
+    };
+    let valid = ncname(local) && (prefix.is_empty() && !name.starts_with(':') || ncname(prefix));
+    if valid { Ok(()) } else { Err(XmlError::InvalidName { name: name.to_string() }) }
 }
 
 fn split_qname(name: &str) -> (&str, &str) {
