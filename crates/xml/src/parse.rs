@@ -47,14 +47,21 @@ pub fn parse_with_limits(input: &[u8], limits: &Limits) -> Result<Document, XmlE
     Parser::new(text, limits).run()
 }
 
-/// XML 1.0 allows no C0 controls but tab, LF and CR, and not U+FFFE / U+FFFF.
+/// XML 1.0 allows no C0 controls but tab, LF and CR, and not U+FFFE / U+FFFF (encoded as
+/// EF BF BE / EF BF BF). Written so the control scan vectorizes; 0xEF is rare, so memchr finds
+/// the candidates for the other two.
 fn check_characters(text: &str) -> Result<(), XmlError> {
-    if let Some(b) = text.bytes().find(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) {
-        return Err(XmlError::InvalidCharacter { code: u32::from(b) });
+    let bytes = text.as_bytes();
+    let is_bad_control = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+    if bytes.iter().fold(false, |acc, &b| acc | is_bad_control(b)) {
+        let code = bytes.iter().copied().find(|&b| is_bad_control(b)).unwrap_or(0);
+        return Err(XmlError::InvalidCharacter { code: u32::from(code) });
     }
-    for bad in ['\u{FFFE}', '\u{FFFF}'] {
-        if text.contains(bad) {
-            return Err(XmlError::InvalidCharacter { code: bad as u32 });
+    for i in memchr::memchr_iter(0xEF, bytes) {
+        match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(0xBF), Some(0xBE)) => return Err(XmlError::InvalidCharacter { code: 0xFFFE }),
+            (Some(0xBF), Some(0xBF)) => return Err(XmlError::InvalidCharacter { code: 0xFFFF }),
+            _ => {}
         }
     }
     Ok(())
@@ -80,6 +87,9 @@ struct Parser<'i> {
     xml_prefix: StrRef,
     xml_ns: StrRef,
     scratch: String,
+    /// (local, namespace) of the current element's attributes, for duplicate detection; kept
+    /// between elements to avoid an allocation per element.
+    seen_attributes: Vec<(StrRef, StrRef)>,
 }
 
 impl<'i> Parser<'i> {
@@ -104,6 +114,7 @@ impl<'i> Parser<'i> {
             xml_prefix,
             xml_ns,
             scratch: String::new(),
+            seen_attributes: Vec::with_capacity(8),
         }
     }
 
@@ -246,16 +257,10 @@ impl<'i> Parser<'i> {
 
         // Namespace declarations first: they apply to this element's own name and attributes.
         self.scope_marks.push(self.scope.len());
-        let mut attribute_count = 0usize;
-        for attr in start.attributes().with_checks(false) {
+        // Most elements declare nothing; skip the pass for them.
+        let declares = start.attributes_raw().contains("xmlns");
+        for attr in start.attributes().with_checks(false).filter(|_| declares) {
             let attr = attr.map_err(|e| self.syntax(e))?;
-            attribute_count += 1;
-            if attribute_count > self.limits.max_attributes {
-                return Err(XmlError::TooManyAttributes {
-                    element: name.to_string(),
-                    limit: self.limits.max_attributes,
-                });
-            }
             let key: &str = attr.key.as_ref();
             let declared = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
             if let Some(declared) = declared {
@@ -288,8 +293,15 @@ impl<'i> Parser<'i> {
             self.doc.push_ns_decl_refs(id, p, u)?;
         }
 
-        let mut seen: Vec<(StrRef, StrRef)> = Vec::new();
-        for attr in start.attributes().with_checks(false) {
+        let mut seen = std::mem::take(&mut self.seen_attributes);
+        seen.clear();
+        for (count, attr) in start.attributes().with_checks(false).enumerate() {
+            if count >= self.limits.max_attributes {
+                return Err(XmlError::TooManyAttributes {
+                    element: name.to_string(),
+                    limit: self.limits.max_attributes,
+                });
+            }
             let attr = attr.map_err(|e| self.syntax(e))?;
             let key: &str = attr.key.as_ref();
             if key == "xmlns" || key.starts_with("xmlns:") {
@@ -313,6 +325,7 @@ impl<'i> Parser<'i> {
             seen.push((l, a_ns));
             self.doc.push_attr_refs(id, p, l, a_ns, v)?;
         }
+        self.seen_attributes = seen;
 
         match self.open.last() {
             Some(&parent) => self.doc.append_child(parent, id),
@@ -352,9 +365,9 @@ impl<'i> Parser<'i> {
 
     /// Attribute-value normalization (XML 1.0 §3.3.3): literal whitespace becomes a space,
     /// references are replaced, and only the predefined entities are known.
-    fn attribute_value(&mut self, name: &str, raw: &str) -> Result<String, XmlError> {
+    fn attribute_value<'v>(&mut self, name: &str, raw: &'v str) -> Result<std::borrow::Cow<'v, str>, XmlError> {
         if !raw.bytes().any(|b| matches!(b, b'&' | b'<' | b'\r' | b'\n' | b'\t')) {
-            return Ok(raw.to_string());
+            return Ok(std::borrow::Cow::Borrowed(raw));
         }
         self.scratch.clear();
         let mut rest = raw;
@@ -386,7 +399,7 @@ impl<'i> Parser<'i> {
             }
         }
         self.scratch.push_str(rest);
-        Ok(self.scratch.clone())
+        Ok(std::borrow::Cow::Owned(self.scratch.clone()))
     }
 }
 

@@ -141,7 +141,8 @@ fn writer_output_parses_to_the_same_tree() {
 fn names_must_be_xml_names() {
     // Found by the xml_parse fuzz target: quick-xml reports `<\t\t />` as an element with an
     // empty name, which the writer could not write back.
-    for bad in [&b"<\t\t />"[..], b"<1a/>", b"<a:b:c xmlns:a=\"urn:a\"/>", b"<:a/>", b"<a 1x=\"1\"/>", b"<a :x=\"1\"/>"] {
+    for bad in [&b"<\t\t />"[..], b"<1a/>", b"<a:b:c xmlns:a=\"urn:a\"/>", b"<:a/>", b"<a 1x=\"1\"/>", b"<a :x=\"1\"/>"]
+    {
         assert!(
             matches!(parse(bad), Err(XmlError::InvalidName { .. })),
             "{:?} gave {:?}",

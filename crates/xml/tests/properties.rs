@@ -53,10 +53,20 @@ fn tree_strategy() -> impl Strategy<Value = Node> {
         .prop_map(|(ns, local, attrs)| Node::Element { ns, local, attrs, children: vec![] });
     let base = prop_oneof![text, leaf];
     let inner = base.prop_recursive(4, 32, 4, |child| {
-        (0..3usize, "[a-z]{1,4}", proptest::collection::vec(("[a-z]{1,3}", "[a-z &<>\"]{0,6}"), 0..3), proptest::collection::vec(child, 0..4))
+        (
+            0..3usize,
+            "[a-z]{1,4}",
+            proptest::collection::vec(("[a-z]{1,3}", "[a-z &<>\"]{0,6}"), 0..3),
+            proptest::collection::vec(child, 0..4),
+        )
             .prop_map(|(ns, local, attrs, children)| Node::Element { ns, local, attrs, children })
     });
-    (inner, "[a-z]{1,4}").prop_map(|(child, local)| Node::Element { ns: 1, local, attrs: vec![], children: vec![child] })
+    (inner, "[a-z]{1,4}").prop_map(|(child, local)| Node::Element {
+        ns: 1,
+        local,
+        attrs: vec![],
+        children: vec![child],
+    })
 }
 
 fn build(tree: &Node) -> Document {
