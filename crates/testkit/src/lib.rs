@@ -33,7 +33,7 @@ pub fn xmlsec1() -> PathBuf {
     found.unwrap_or_else(|| panic!("xmlsec1 is not installed: run scripts/install-peers"))
 }
 
-/// The repository's `tests/peers` folder of Python helpers.
+/// A Python helper script in this crate's `peers` folder.
 pub fn peer_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join(name)
 }
@@ -46,4 +46,20 @@ pub fn run(command: &mut Command) -> Output {
 /// A temporary folder removed when dropped.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary folder")
+}
+
+/// Runs a Python peer script with `input` as JSON on stdin and parses its JSON stdout.
+pub fn run_peer_json(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(python())
+        .arg(peer_script(script))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e})"))
 }

@@ -188,6 +188,8 @@ impl<'d> Canonicalizer<'d, '_, '_> {
                             self.out.extend_from_slice(p.as_bytes());
                             self.out.extend_from_slice(b"=\"");
                         }
+                        // C14N 1.0 §2.3: namespace nodes are processed like attribute nodes,
+                        // so their values are escaped too (as xmlsec1 does).
                         escape_attr(u, self.out);
                         self.out.push(b'"');
                     }

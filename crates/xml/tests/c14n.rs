@@ -105,3 +105,14 @@ fn apex_inherits_namespaces_from_ancestors_outside_the_subset() {
         "<saml:A xmlns:saml=\"urn:saml\" ID=\"x\"><saml:B>v</saml:B><C xmlns=\"urn:d\"></C></saml:A>"
     );
 }
+
+#[test]
+fn namespace_values_are_escaped_like_attribute_values() {
+    // C14N 1.0 §2.3 processes namespace nodes like attribute nodes. libxml2 does not agree with
+    // itself here (Debian's xmlsec1 writes `&#38;`, the libxml2 bundled with lxml a raw `&`), so
+    // a namespace URI containing `&` does not interoperate; no SAML namespace contains one.
+    assert_eq!(
+        exc_c14n_of("<p:a xmlns:p=\"http://example.com/?x=1&amp;y=2\" v=\"1&amp;2\"/>", "a", &[]),
+        "<p:a xmlns:p=\"http://example.com/?x=1&amp;y=2\" v=\"1&amp;2\"></p:a>"
+    );
+}
