@@ -1,0 +1,123 @@
+//! The audit log: who did what, to what, from where, when, and how it ended. Append-only.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::id::new_id;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    /// Who: a user name, `admin:TOKEN-NAME`, `scim`, `system`.
+    pub actor: String,
+    /// What: `login`, `launch`, `user.create`, …
+    pub action: String,
+    pub target: Option<String>,
+    /// From where: the client address.
+    pub source: Option<String>,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl AuditEvent {
+    pub fn new(at: i64, actor: &str, action: &str, outcome: Outcome) -> Self {
+        AuditEvent {
+            id: new_id(),
+            at,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: None,
+            source: None,
+            outcome,
+            detail: String::new(),
+        }
+    }
+}
+
+/// Filters for reading the log; newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub trait AuditLog {
+    fn append(&self, event: &AuditEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn query(&self, query: &AuditQuery) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+}
+
+impl AuditLog for Store {
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&event.id)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(&event.target)
+        .bind(&event.source)
+        .bind(event.outcome.as_str())
+        .bind(&event.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        // Absent filters become conditions that always hold, so one statement serves all.
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, source, outcome, detail FROM audit_log \
+             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) \
+             AND at >= $3 AND at <= $4 ORDER BY at DESC, id DESC LIMIT $5",
+        )
+        .bind(&query.actor)
+        .bind(&query.action)
+        .bind(query.since.unwrap_or(i64::MIN))
+        .bind(query.until.unwrap_or(i64::MAX))
+        .bind(query.limit.unwrap_or(100).clamp(1, 10_000))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        rows.iter()
+            .map(|row| {
+                let outcome: String = row.try_get("outcome").map_err(StoreError::backend)?;
+                Ok(AuditEvent {
+                    id: row.try_get("id").map_err(StoreError::backend)?,
+                    at: row.try_get("at").map_err(StoreError::backend)?,
+                    actor: row.try_get("actor").map_err(StoreError::backend)?,
+                    action: row.try_get("action").map_err(StoreError::backend)?,
+                    target: row.try_get("target").map_err(StoreError::backend)?,
+                    source: row.try_get("source").map_err(StoreError::backend)?,
+                    outcome: if outcome == "success" { Outcome::Success } else { Outcome::Failure },
+                    detail: row.try_get("detail").map_err(StoreError::backend)?,
+                })
+            })
+            .collect()
+    }
+}

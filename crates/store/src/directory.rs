@@ -1,0 +1,444 @@
+//! Users, groups and memberships. Uniqueness of userName (case-insensitive), externalId and
+//! group names is enforced by the database's unique indexes, not by scanning.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::id::new_id;
+
+/// One e-mail address of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+/// A directory user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub emails: Vec<Email>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub active: bool,
+    /// Custom attributes (`${user:attr.NAME}` in mappings).
+    pub attributes: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Incremented on every change; updates must present the version they read.
+    pub version: i64,
+}
+
+impl User {
+    /// The primary e-mail, else the first one.
+    pub fn email(&self) -> Option<&str> {
+        self.emails.iter().find(|e| e.primary).or_else(|| self.emails.first()).map(|e| e.value.as_str())
+    }
+}
+
+/// What is needed to create a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewUser {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub emails: Vec<Email>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub active: bool,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A directory group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// A window of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page { offset: 0, limit: 100 }
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid(format!("{what}: it must not be empty")));
+    }
+    if name.len() > 256 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!("{what} {name:?}: at most 256 characters, no control characters")));
+    }
+    Ok(())
+}
+
+/// The key under which names are unique: case-insensitive.
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+pub trait UserStore {
+    fn create_user(&self, user: &NewUser, now: i64) -> impl Future<Output = Result<User, StoreError>> + Send;
+    fn get_user(&self, id: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    /// Case-insensitive lookup by userName.
+    fn find_user_by_name(&self, user_name: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    fn find_user_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    /// Users ordered by userName, and the total count.
+    fn list_users(&self, page: Page) -> impl Future<Output = Result<(Vec<User>, i64), StoreError>> + Send;
+    /// Saves `user` if its `version` is still the stored one; returns it with the new version.
+    fn update_user(&self, user: &User, now: i64) -> impl Future<Output = Result<User, StoreError>> + Send;
+    fn delete_user(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait GroupStore {
+    fn create_group(
+        &self,
+        display_name: &str,
+        external_id: Option<&str>,
+        now: i64,
+    ) -> impl Future<Output = Result<Group, StoreError>> + Send;
+    fn get_group(&self, id: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
+    fn find_group_by_name(&self, display_name: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
+    fn list_groups(&self, page: Page) -> impl Future<Output = Result<(Vec<Group>, i64), StoreError>> + Send;
+    fn delete_group(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Adds a member; adding an existing member changes nothing.
+    fn add_member(&self, group_id: &str, user_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn remove_member(&self, group_id: &str, user_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// IDs of the group's members, sorted.
+    fn members(&self, group_id: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// The groups a user belongs to, by name.
+    fn groups_of(&self, user_id: &str) -> impl Future<Output = Result<Vec<Group>, StoreError>> + Send;
+}
+
+const USER_COLUMNS: &str = "id, user_name, external_id, emails, given_name, family_name, display_name, active, \
+                            attributes, created_at, updated_at, version";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let get_text = |c: &str| row.try_get::<String, _>(c).map_err(StoreError::backend);
+    let get_opt = |c: &str| row.try_get::<Option<String>, _>(c).map_err(StoreError::backend);
+    let get_int = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::backend);
+    let emails: Vec<Email> = serde_json::from_str(&get_text("emails")?)
+        .map_err(|e| StoreError::Backend(format!("stored emails are not valid JSON: {e}")))?;
+    let attributes: BTreeMap<String, String> = serde_json::from_str(&get_text("attributes")?)
+        .map_err(|e| StoreError::Backend(format!("stored attributes are not valid JSON: {e}")))?;
+    Ok(User {
+        id: get_text("id")?,
+        user_name: get_text("user_name")?,
+        external_id: get_opt("external_id")?,
+        emails,
+        given_name: get_opt("given_name")?,
+        family_name: get_opt("family_name")?,
+        display_name: get_opt("display_name")?,
+        active: get_int("active")? != 0,
+        attributes,
+        created_at: get_int("created_at")?,
+        updated_at: get_int("updated_at")?,
+        version: get_int("version")?,
+    })
+}
+
+fn group_from_row(row: &AnyRow) -> Result<Group, StoreError> {
+    Ok(Group {
+        id: row.try_get("id").map_err(StoreError::backend)?,
+        display_name: row.try_get("display_name").map_err(StoreError::backend)?,
+        external_id: row.try_get("external_id").map_err(StoreError::backend)?,
+        created_at: row.try_get("created_at").map_err(StoreError::backend)?,
+        updated_at: row.try_get("updated_at").map_err(StoreError::backend)?,
+        version: row.try_get("version").map_err(StoreError::backend)?,
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+impl Store {
+    async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition} = $1");
+        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await.map_err(StoreError::backend)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn group_where(&self, condition: &str, value: &str) -> Result<Option<Group>, StoreError> {
+        let sql = format!(
+            "SELECT id, display_name, external_id, created_at, updated_at, version FROM groups WHERE {condition} = $1"
+        );
+        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await.map_err(StoreError::backend)?;
+        row.as_ref().map(group_from_row).transpose()
+    }
+
+    async fn count(&self, table: &str) -> Result<i64, StoreError> {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let row = sqlx::query(&sql).fetch_one(&self.pool).await.map_err(StoreError::backend)?;
+        row.try_get::<i64, _>("n").map_err(StoreError::backend)
+    }
+}
+
+impl UserStore for Store {
+    async fn create_user(&self, user: &NewUser, now: i64) -> Result<User, StoreError> {
+        check_name("userName", &user.user_name)?;
+        let created = User {
+            id: new_id(),
+            user_name: user.user_name.clone(),
+            external_id: user.external_id.clone(),
+            emails: user.emails.clone(),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            display_name: user.display_name.clone(),
+            active: user.active,
+            attributes: user.attributes.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        sqlx::query(
+            "INSERT INTO users (id, user_name, user_name_key, external_id, primary_email, emails, given_name, \
+             family_name, display_name, active, attributes, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&created.id)
+        .bind(&created.user_name)
+        .bind(name_key(&created.user_name))
+        .bind(&created.external_id)
+        .bind(created.email())
+        .bind(to_json(&created.emails)?)
+        .bind(&created.given_name)
+        .bind(&created.family_name)
+        .bind(&created.display_name)
+        .bind(i64::from(created.active))
+        .bind(to_json(&created.attributes)?)
+        .bind(now)
+        .bind(now)
+        .bind(created.version)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            StoreError::from_sqlx(e, "user", |column| match column {
+                "user_name_key" => Some(created.user_name.clone()),
+                "external_id" => created.external_id.clone(),
+                _ => None,
+            })
+        })?;
+        Ok(created)
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("id", id).await
+    }
+
+    async fn find_user_by_name(&self, user_name: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("user_name_key", &name_key(user_name)).await
+    }
+
+    async fn find_user_by_external_id(&self, external_id: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("external_id", external_id).await
+    }
+
+    async fn list_users(&self, page: Page) -> Result<(Vec<User>, i64), StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY user_name_key LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(&sql)
+            .bind(page.limit.clamp(0, 1000))
+            .bind(page.offset.max(0))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok((users, self.count("users").await?))
+    }
+
+    async fn update_user(&self, user: &User, now: i64) -> Result<User, StoreError> {
+        check_name("userName", &user.user_name)?;
+        let mut updated = user.clone();
+        updated.version = user.version + 1;
+        updated.updated_at = now;
+        let result = sqlx::query(
+            "UPDATE users SET user_name = $1, user_name_key = $2, external_id = $3, primary_email = $4, emails = $5, \
+             given_name = $6, family_name = $7, display_name = $8, active = $9, attributes = $10, updated_at = $11, \
+             version = $12 WHERE id = $13 AND version = $14",
+        )
+        .bind(&updated.user_name)
+        .bind(name_key(&updated.user_name))
+        .bind(&updated.external_id)
+        .bind(updated.email())
+        .bind(to_json(&updated.emails)?)
+        .bind(&updated.given_name)
+        .bind(&updated.family_name)
+        .bind(&updated.display_name)
+        .bind(i64::from(updated.active))
+        .bind(to_json(&updated.attributes)?)
+        .bind(now)
+        .bind(updated.version)
+        .bind(&user.id)
+        .bind(user.version)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            StoreError::from_sqlx(e, "user", |column| match column {
+                "user_name_key" => Some(updated.user_name.clone()),
+                "external_id" => updated.external_id.clone(),
+                _ => None,
+            })
+        })?;
+        if result.rows_affected() == 0 {
+            return Err(match self.get_user(&user.id).await? {
+                Some(_) => StoreError::Stale { what: "user", key: user.id.clone() },
+                None => StoreError::NotFound { what: "user", key: user.id.clone() },
+            });
+        }
+        Ok(updated)
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
+        let result = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "user", key: id.to_string() });
+        }
+        Ok(())
+    }
+}
+
+impl GroupStore for Store {
+    async fn create_group(&self, display_name: &str, external_id: Option<&str>, now: i64) -> Result<Group, StoreError> {
+        check_name("group displayName", display_name)?;
+        let group = Group {
+            id: new_id(),
+            display_name: display_name.to_string(),
+            external_id: external_id.map(str::to_string),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        sqlx::query(
+            "INSERT INTO groups (id, display_name, display_name_key, external_id, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&group.id)
+        .bind(&group.display_name)
+        .bind(name_key(display_name))
+        .bind(&group.external_id)
+        .bind(now)
+        .bind(now)
+        .bind(group.version)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            StoreError::from_sqlx(e, "group", |column| match column {
+                "display_name_key" => Some(display_name.to_string()),
+                "external_id" => external_id.map(str::to_string),
+                _ => None,
+            })
+        })?;
+        Ok(group)
+    }
+
+    async fn get_group(&self, id: &str) -> Result<Option<Group>, StoreError> {
+        self.group_where("id", id).await
+    }
+
+    async fn find_group_by_name(&self, display_name: &str) -> Result<Option<Group>, StoreError> {
+        self.group_where("display_name_key", &name_key(display_name)).await
+    }
+
+    async fn list_groups(&self, page: Page) -> Result<(Vec<Group>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, display_name, external_id, created_at, updated_at, version FROM groups \
+             ORDER BY display_name_key LIMIT $1 OFFSET $2",
+        )
+        .bind(page.limit.clamp(0, 1000))
+        .bind(page.offset.max(0))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        let groups = rows.iter().map(group_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok((groups, self.count("groups").await?))
+    }
+
+    async fn delete_group(&self, id: &str) -> Result<(), StoreError> {
+        let result = sqlx::query("DELETE FROM groups WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "group", key: id.to_string() });
+        }
+        Ok(())
+    }
+
+    async fn add_member(&self, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+        // Check both ends for a clear error; the foreign keys still guard the race.
+        if self.get_group(group_id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "group", key: group_id.to_string() });
+        }
+        if self.get_user(user_id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "user", key: user_id.to_string() });
+        }
+        sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn remove_member(&self, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM memberships WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn members(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT user_id FROM memberships WHERE group_id = $1 ORDER BY user_id")
+            .bind(group_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        rows.iter().map(|r| r.try_get::<String, _>("user_id").map_err(StoreError::backend)).collect()
+    }
+
+    async fn groups_of(&self, user_id: &str) -> Result<Vec<Group>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.display_name, g.external_id, g.created_at, g.updated_at, g.version \
+             FROM groups g JOIN memberships m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.display_name_key",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        rows.iter().map(group_from_row).collect()
+    }
+}

@@ -1,0 +1,50 @@
+use thiserror::Error;
+
+/// Storage failures, in terms of the data rather than of HTTP or SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    #[error("{what} {key:?} does not exist")]
+    NotFound { what: &'static str, key: String },
+    #[error("another {what} already has {field} {value:?}")]
+    Conflict { what: &'static str, field: String, value: String },
+    #[error("{what} {key:?} was changed by someone else since it was read; read it again and retry")]
+    Stale { what: &'static str, key: String },
+    #[error("invalid {0}")]
+    Invalid(String),
+    #[error("cannot open the database: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Maps a database error, turning unique violations into [`StoreError::Conflict`]; `what`
+    /// names the record and `value_of` gives the offending value for a column name.
+    pub(crate) fn from_sqlx(error: sqlx::Error, what: &'static str, value_of: impl Fn(&str) -> Option<String>) -> Self {
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            // SQLite names the column ("UNIQUE constraint failed: users.user_name_key"), PostgreSQL
+            // the constraint ("users_user_name_key_key"); both contain the column name.
+            let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
+            for column in ["user_name_key", "external_id", "display_name_key", "id"] {
+                if text.contains(column) {
+                    let field = column.trim_end_matches("_key").to_string();
+                    let value = value_of(column).unwrap_or_default();
+                    return StoreError::Conflict { what, field, value };
+                }
+            }
+            return StoreError::Conflict { what, field: "a unique field".to_string(), value: String::new() };
+        }
+        StoreError::backend(error)
+    }
+
+    pub(crate) fn backend(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(error.to_string())
+            }
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! crossfed's storage: small async traits (one per concept), implemented once over sqlx's Any
+//! driver so the same SQL runs on SQLite (the default, one file, WAL) and PostgreSQL (several
+//! hub instances). Migrations are kept per backend. Times are Unix seconds passed in by callers.
+
+mod audit;
+mod connect;
+mod directory;
+mod error;
+mod id;
+mod replay;
+
+pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
+pub use connect::{Backend, Store};
+pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
+pub use error::StoreError;
+pub use id::new_id;
+pub use replay::ReplayStore;

@@ -1,0 +1,255 @@
+//! The store test suite: every test runs against in-memory SQLite and a fresh PostgreSQL
+//! database (`CROSSFED_TEST_POSTGRES_URL`, default the local server), so both backends keep
+//! behaving the same.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+
+use crossfed_store::{
+    AuditEvent, AuditLog, AuditQuery, Backend, Email, GroupStore, NewUser, Outcome, Page, ReplayStore, Store,
+    StoreError, UserStore, new_id,
+};
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A store on each backend; PostgreSQL databases are dropped when the guard goes.
+struct Backends {
+    stores: Vec<Store>,
+    postgres_database: String,
+}
+
+impl Backends {
+    async fn new() -> Self {
+        let sqlite =
+            Store::connect(&format!("sqlite:file:crossfed-test-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+        let admin_url = std::env::var("CROSSFED_TEST_POSTGRES_URL").unwrap_or_else(|_| ADMIN_URL.to_string());
+        let database = format!("crossfed_test_{}", new_id());
+        let admin = sqlx_admin(&admin_url).await;
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(&admin).await.unwrap_or_else(|e| {
+            panic!("cannot create a PostgreSQL test database at {admin_url}: {e} (scripts/test starts PostgreSQL)")
+        });
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{database}"),
+            None => panic!("CROSSFED_TEST_POSTGRES_URL must end in /DATABASE"),
+        };
+        let postgres = Store::connect(&url).await.unwrap();
+        assert_eq!(sqlite.backend(), Backend::Sqlite);
+        assert_eq!(postgres.backend(), Backend::Postgres);
+        Backends { stores: vec![sqlite, postgres], postgres_database: database }
+    }
+
+    async fn finish(self) {
+        for store in &self.stores {
+            store.close().await;
+        }
+        let admin_url = std::env::var("CROSSFED_TEST_POSTGRES_URL").unwrap_or_else(|_| ADMIN_URL.to_string());
+        let admin = sqlx_admin(&admin_url).await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.postgres_database))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+    }
+}
+
+async fn sqlx_admin(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {url}: {e} (scripts/test starts it; or set CROSSFED_TEST_POSTGRES_URL)")
+    })
+}
+
+fn alice() -> NewUser {
+    NewUser {
+        user_name: "alice@example.com".into(),
+        external_id: Some("ext-alice".into()),
+        emails: vec![Email { value: "alice@example.com".into(), kind: Some("work".into()), primary: true }],
+        given_name: Some("Alice".into()),
+        family_name: Some("Example".into()),
+        display_name: Some("Alice Example".into()),
+        active: true,
+        attributes: BTreeMap::from([("costCenter".to_string(), "42".to_string())]),
+    }
+}
+
+#[tokio::test]
+async fn users_are_unique_case_insensitively_and_round_trip() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let created = store.create_user(&alice(), 1000).await.unwrap();
+        let read = store.get_user(&created.id).await.unwrap().unwrap();
+        assert_eq!(read, created, "{:?}", store.backend());
+        assert_eq!(read.email(), Some("alice@example.com"));
+        assert_eq!(store.find_user_by_name("ALICE@example.COM").await.unwrap().unwrap().id, created.id);
+        assert_eq!(store.find_user_by_external_id("ext-alice").await.unwrap().unwrap().id, created.id);
+
+        let mut twin = alice();
+        twin.user_name = "Alice@Example.com".into();
+        twin.external_id = None;
+        assert_eq!(
+            store.create_user(&twin, 1001).await.unwrap_err(),
+            StoreError::Conflict { what: "user", field: "user_name".into(), value: "Alice@Example.com".into() },
+            "{:?}",
+            store.backend()
+        );
+        let mut same_external = alice();
+        same_external.user_name = "other".into();
+        assert!(matches!(
+            store.create_user(&same_external, 1001).await.unwrap_err(),
+            StoreError::Conflict { field, .. } if field == "external_id"
+        ));
+        assert!(matches!(store.create_user(&NewUser::default(), 1).await.unwrap_err(), StoreError::Invalid(_)));
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn updates_are_versioned() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let created = store.create_user(&alice(), 1000).await.unwrap();
+        let mut changed = created.clone();
+        changed.active = false;
+        changed.given_name = Some("Alicia".into());
+        let saved = store.update_user(&changed, 2000).await.unwrap();
+        assert_eq!(saved.version, 2);
+        assert_eq!(store.get_user(&created.id).await.unwrap().unwrap(), saved);
+        // The copy read before the change is stale now.
+        assert_eq!(
+            store.update_user(&changed, 3000).await.unwrap_err(),
+            StoreError::Stale { what: "user", key: created.id.clone() }
+        );
+        store.delete_user(&created.id).await.unwrap();
+        assert!(matches!(store.update_user(&saved, 4000).await.unwrap_err(), StoreError::NotFound { .. }));
+        assert!(matches!(store.delete_user(&created.id).await.unwrap_err(), StoreError::NotFound { .. }));
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn listing_is_ordered_and_paged() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        for name in ["carol", "alice", "Bob"] {
+            store
+                .create_user(&NewUser { user_name: name.into(), active: true, ..NewUser::default() }, 1)
+                .await
+                .unwrap();
+        }
+        let (page, total) = store.list_users(Page { offset: 1, limit: 1 }).await.unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(page.iter().map(|u| u.user_name.as_str()).collect::<Vec<_>>(), ["Bob"]);
+        let (all, _) = store.list_users(Page::default()).await.unwrap();
+        assert_eq!(all.iter().map(|u| u.user_name.as_str()).collect::<Vec<_>>(), ["alice", "Bob", "carol"]);
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn groups_and_memberships() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let user = store.create_user(&alice(), 1).await.unwrap();
+        let agents = store.create_group("Agents", Some("g-1"), 1).await.unwrap();
+        let admins = store.create_group("Admins", None, 1).await.unwrap();
+        assert!(matches!(store.create_group("agents", None, 1).await.unwrap_err(), StoreError::Conflict { .. }));
+        store.add_member(&agents.id, &user.id).await.unwrap();
+        store.add_member(&agents.id, &user.id).await.unwrap();
+        store.add_member(&admins.id, &user.id).await.unwrap();
+        assert_eq!(store.members(&agents.id).await.unwrap(), std::slice::from_ref(&user.id));
+        let names: Vec<String> = store.groups_of(&user.id).await.unwrap().into_iter().map(|g| g.display_name).collect();
+        assert_eq!(names, ["Admins", "Agents"]);
+        assert!(matches!(
+            store.add_member(&agents.id, "nobody").await.unwrap_err(),
+            StoreError::NotFound { what: "user", .. }
+        ));
+        store.remove_member(&admins.id, &user.id).await.unwrap();
+        // Deleting the user removes its memberships.
+        store.delete_user(&user.id).await.unwrap();
+        assert!(store.members(&agents.id).await.unwrap().is_empty());
+        assert_eq!(store.find_group_by_name("AGENTS").await.unwrap().unwrap().id, agents.id);
+        store.delete_group(&agents.id).await.unwrap();
+        assert!(store.get_group(&agents.id).await.unwrap().is_none());
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn replay_cache_accepts_each_id_once_until_it_expires() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        assert!(store.record_once("_a1", 1300, 1000).await.unwrap());
+        assert!(!store.record_once("_a1", 1300, 1100).await.unwrap(), "{:?}", store.backend());
+        // After expiry the ID may be recorded again (its assertion is expired anyway).
+        assert!(store.record_once("_a1", 1700, 1400).await.unwrap());
+        assert!(!store.record_once("_a1", 1700, 1500).await.unwrap());
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn replay_cache_has_one_winner_under_concurrency() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let attempts: Vec<_> = (0..16)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.record_once("_race", 5000, 1000).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for a in attempts {
+            winners += usize::from(a.await.unwrap());
+        }
+        assert_eq!(winners, 1, "{:?}", store.backend());
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn audit_log_filters_newest_first() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        for (at, actor, action, outcome) in [
+            (10, "alice", "login", Outcome::Success),
+            (20, "bob", "login", Outcome::Failure),
+            (30, "alice", "launch", Outcome::Success),
+        ] {
+            let mut event = AuditEvent::new(at, actor, action, outcome);
+            event.source = Some("127.0.0.1".into());
+            event.detail = format!("{action} by {actor}");
+            store.append(&event).await.unwrap();
+        }
+        let alice = store.query(&AuditQuery { actor: Some("alice".into()), ..AuditQuery::default() }).await.unwrap();
+        assert_eq!(alice.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["launch", "login"]);
+        let logins = store
+            .query(&AuditQuery { action: Some("login".into()), since: Some(15), ..AuditQuery::default() })
+            .await
+            .unwrap();
+        assert_eq!(logins.len(), 1);
+        assert_eq!(logins[0].outcome, Outcome::Failure);
+        assert_eq!(logins[0].source.as_deref(), Some("127.0.0.1"));
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn data_survives_reopening_a_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("crossfed-store-{}", new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("crossfed.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    let created = store.create_user(&alice(), 1).await.unwrap();
+    store.close().await;
+    let reopened = Store::connect(&url).await.unwrap();
+    assert_eq!(reopened.get_user(&created.id).await.unwrap().unwrap(), created);
+    reopened.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_say_what_to_use() {
+    let err = Store::connect("mysql://localhost/x").await.unwrap_err();
+    assert!(err.to_string().contains("sqlite://PATH or postgres://"), "{err}");
+}
