@@ -7,6 +7,7 @@ mod connect;
 mod directory;
 mod error;
 mod id;
+mod objects;
 mod replay;
 
 pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
@@ -14,4 +15,5 @@ pub use connect::{Backend, Store};
 pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
 pub use error::StoreError;
 pub use id::new_id;
+pub use objects::{ObjectKey, ObjectStore, StoredObject};
 pub use replay::ReplayStore;

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crossfed_store::{
-    AuditEvent, AuditLog, AuditQuery, Backend, Email, GroupStore, NewUser, Outcome, Page, ReplayStore, Store,
-    StoreError, UserStore, new_id,
+    AuditEvent, AuditLog, AuditQuery, Backend, Email, GroupStore, NewUser, ObjectKey, ObjectStore, Outcome, Page,
+    ReplayStore, Store, StoreError, UserStore, new_id,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -252,4 +252,43 @@ async fn data_survives_reopening_a_sqlite_file() {
 async fn bad_urls_say_what_to_use() {
     let err = Store::connect("mysql://localhost/x").await.unwrap_err();
     assert!(err.to_string().contains("sqlite://PATH or postgres://"), "{err}");
+}
+
+#[tokio::test]
+async fn objects_are_unique_by_name_within_their_scope() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let role = ObjectKey { kind: "iam-role", scope: "123456789012", name_key: "connectagent", id: "AROA1" };
+        store.insert_object(role, r#"{"RoleName":"ConnectAgent"}"#, 10).await.unwrap();
+        let same_name = ObjectKey { id: "AROA2", ..role };
+        assert_eq!(
+            store.insert_object(same_name, "{}", 11).await.unwrap_err(),
+            StoreError::Conflict { what: "role", field: "name".into(), value: "connectagent".into() },
+            "{:?}",
+            store.backend()
+        );
+        // The same name in another account is another role.
+        store.insert_object(ObjectKey { scope: "210987654321", ..same_name }, "{}", 11).await.unwrap();
+
+        let found = store.find_object("iam-role", "123456789012", "connectagent").await.unwrap().unwrap();
+        assert_eq!(found.id, "AROA1");
+        assert_eq!(store.get_object("iam-role", "AROA1").await.unwrap().unwrap(), found);
+        assert_eq!(store.list_objects("iam-role", "123456789012").await.unwrap().len(), 1);
+
+        let version = store
+            .update_object("iam-role", "AROA1", r#"{"RoleName":"ConnectAgent","Max":3600}"#, found.version, 20)
+            .await
+            .unwrap();
+        assert_eq!(version, 2);
+        assert!(matches!(
+            store.update_object("iam-role", "AROA1", "{}", 1, 21).await.unwrap_err(),
+            StoreError::Stale { .. }
+        ));
+        store.delete_object("iam-role", "AROA1").await.unwrap();
+        assert!(matches!(
+            store.delete_object("iam-role", "AROA1").await.unwrap_err(),
+            StoreError::NotFound { what: "role", .. }
+        ));
+    }
+    backends.finish().await;
 }
