@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod id;
 pub mod instant;
 pub mod logout;
+pub mod metadata;
 pub mod ns;
 mod protocol;
 pub mod response;
@@ -19,6 +20,10 @@ pub use instant::Instant;
 pub use logout::{
     LogoutRequest, LogoutResponse, build_logout_request, build_logout_response, parse_logout_request,
     parse_logout_response,
+};
+pub use metadata::{
+    ContactPerson, Endpoint, EntitiesDescriptor, EntityDescriptor, IdpSsoDescriptor, IndexedEndpoint, Localized,
+    MetadataError, Organization, SpSsoDescriptor,
 };
 pub use protocol::RequestError;
 pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
