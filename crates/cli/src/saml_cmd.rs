@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use crossfed_saml::{Instant, MemoryReplayCache, SpPolicy, ns, validate_response_traced};
-use crossfed_xml::{Limits, parse, parse_with_limits, to_pretty_xml, to_xml};
+use crossfed_saml::{EntityDescriptor, Instant, MemoryReplayCache, SpPolicy, ns, validate_response_traced};
+use crossfed_xml::{parse, to_pretty_xml, to_xml};
 use crossfed_xmldsig::{Certificate, SignOptions, SigningKey, VerifyOptions, sign_enveloped, verify_enveloped};
 
 use crate::input::{decode_message, read_source};
@@ -133,28 +133,13 @@ fn decode(input: &str, raw: bool) -> Result<ExitCode> {
 /// The entity ID and signing certificates of the IdP described by a metadata file.
 fn load_idp_metadata(path: &PathBuf) -> Result<(String, Vec<Certificate>)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let doc = parse_with_limits(&bytes, &Limits::metadata()).with_context(|| format!("parsing {}", path.display()))?;
-    let entity = doc
-        .descendants()
-        .find(|e| e.is(ns::METADATA, "EntityDescriptor") && e.child(ns::METADATA, "IDPSSODescriptor").is_some())
-        .with_context(|| format!("{} has no EntityDescriptor with an IDPSSODescriptor", path.display()))?;
-    let entity_id = entity.attr("entityID").context("the EntityDescriptor has no entityID")?.to_string();
-    let mut certificates = Vec::new();
-    if let Some(idp) = entity.child(ns::METADATA, "IDPSSODescriptor") {
-        for key in idp.children_named(ns::METADATA, "KeyDescriptor") {
-            if key.attr("use") == Some("encryption") {
-                continue;
-            }
-            for cert in key.descendants().filter(|e| e.is(ns::DSIG, "X509Certificate")) {
-                certificates
-                    .push(Certificate::from_base64(cert.text()?).context("a signing certificate in the metadata")?);
-            }
-        }
-    }
-    if certificates.is_empty() {
+    let entity =
+        EntityDescriptor::parse(&bytes).with_context(|| format!("reading metadata from {}", path.display()))?;
+    let idp = entity.require_idp().with_context(|| format!("{} does not describe an IdP", path.display()))?;
+    if idp.signing_certificates.is_empty() {
         bail!("{} lists no signing certificate for the IdP", path.display());
     }
-    Ok((entity_id, certificates))
+    Ok((entity.entity_id.clone(), idp.signing_certificates.clone()))
 }
 
 fn verify(

@@ -28,6 +28,6 @@ pub use metadata::{
 pub use protocol::RequestError;
 pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
 pub use validate::{
-    Accepted, Check, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy, ValidationError,
-    validate_response, validate_response_traced,
+    Accepted, Check, DeferredReplayCheck, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy,
+    ValidationError, validate_response, validate_response_traced,
 };

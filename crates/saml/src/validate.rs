@@ -36,6 +36,12 @@ pub struct SpPolicy<'a> {
     pub signatures: SignatureRequirement,
     pub clock_skew_seconds: i64,
     pub allow_unsolicited: bool,
+    /// For SPs that never send AuthnRequests (AWS sign-in): accept any InResponseTo.
+    pub ignore_in_response_to: bool,
+    /// Audiences accepted besides `sp_entity_id`.
+    pub extra_audiences: &'a [String],
+    /// Recipient / Destination URLs accepted besides `acs_url` (an SP with several endpoints).
+    pub extra_acs_urls: &'a [String],
     pub algorithms: AlgorithmPolicy,
     pub limits: crossfed_xml::Limits,
 }
@@ -57,9 +63,22 @@ impl<'a> SpPolicy<'a> {
             signatures: SignatureRequirement::default(),
             clock_skew_seconds: 120,
             allow_unsolicited: false,
+            ignore_in_response_to: false,
+            extra_audiences: &[],
+            extra_acs_urls: &[],
             algorithms: AlgorithmPolicy::default(),
             limits: crossfed_xml::Limits::default(),
         }
+    }
+}
+
+impl SpPolicy<'_> {
+    fn is_acs_url(&self, url: &str) -> bool {
+        url == self.acs_url || self.extra_acs_urls.iter().any(|u| u == url)
+    }
+
+    fn is_audience(&self, audience: &str) -> bool {
+        audience == self.sp_entity_id || self.extra_audiences.iter().any(|a| a == audience)
     }
 }
 
@@ -83,6 +102,28 @@ impl ReplayCache for MemoryReplayCache {
             return Ok(false);
         }
         seen.insert(id.to_string(), expires);
+        Ok(true)
+    }
+}
+
+/// A replay cache for callers whose real cache is asynchronous (a database): validation records
+/// the assertion ID here, and the caller then stores it, refusing the assertion if it was seen.
+#[derive(Debug, Default)]
+pub struct DeferredReplayCheck {
+    recorded: Mutex<Option<(String, Instant)>>,
+}
+
+impl DeferredReplayCheck {
+    /// The assertion ID and its expiry, once validation accepted everything else.
+    pub fn take(self) -> Option<(String, Instant)> {
+        self.recorded.into_inner().ok().flatten()
+    }
+}
+
+impl ReplayCache for DeferredReplayCheck {
+    fn insert_if_new(&self, id: &str, expires: Instant, _now: Instant) -> Result<bool, String> {
+        let mut recorded = self.recorded.lock().map_err(|_| "replay recorder lock poisoned".to_string())?;
+        *recorded = Some((id.to_string(), expires));
         Ok(true)
     }
 }
@@ -186,6 +227,8 @@ pub struct Accepted {
     pub not_on_or_after: String,
     pub attributes: Vec<Attribute>,
     pub in_response_to: Option<String>,
+    /// The Recipient of the bearer confirmation that was accepted (AWS derives `SAML:aud` from it).
+    pub recipient: String,
     pub response_signed: bool,
     pub assertion_signed: bool,
     /// SHA-256 fingerprint of the certificate that verified the covering signature.
@@ -262,7 +305,7 @@ pub fn validate_response_traced(
 
     let destination = response.attr("Destination");
     match destination {
-        Some(d) if d == policy.acs_url => pass("destination", d.to_string()),
+        Some(d) if policy.is_acs_url(d) => pass("destination", d.to_string()),
         // A signed response must name its destination (SAML bindings §3.5.5.2).
         None if response_view.is_none() => pass("destination", "absent (allowed on unsigned responses)".to_string()),
         other => {
@@ -286,8 +329,12 @@ pub fn validate_response_traced(
     }
 
     let in_response_to = response.attr("InResponseTo");
-    check_in_response_to(in_response_to, request_id, policy.allow_unsolicited)?;
-    pass("in response to", in_response_to.map_or("unsolicited (allowed)".to_string(), |v| v.to_string()));
+    if policy.ignore_in_response_to {
+        pass("in response to", "not checked (this SP sends no requests)".to_string());
+    } else {
+        check_in_response_to(in_response_to, request_id, policy.allow_unsolicited)?;
+        pass("in response to", in_response_to.map_or("unsolicited (allowed)".to_string(), |v| v.to_string()));
+    }
 
     // Exactly one assertion anywhere in the document, as a direct child of the Response.
     if doc.descendants().any(|e| e.is(ns::ASSERTION, "EncryptedAssertion")) {
@@ -428,14 +475,14 @@ fn read_assertion(
     pass("name id", format!("{} ({})", name_id.value, name_id.format.as_deref().unwrap_or("unspecified")));
 
     let mut first_error: Option<ValidationError> = None;
-    let mut confirmed_until: Option<Instant> = None;
+    let mut confirmed: Option<(Instant, String)> = None;
     for confirmation in subject.children_named(ns::ASSERTION, "SubjectConfirmation") {
         if confirmation.attr("Method") != Some(ns::CONFIRMATION_BEARER) {
             continue;
         }
         match check_bearer(confirmation, policy, request_id, now) {
-            Ok(until) => {
-                confirmed_until = Some(until);
+            Ok(found) => {
+                confirmed = Some(found);
                 break;
             }
             Err(e) => {
@@ -443,12 +490,12 @@ fn read_assertion(
             }
         }
     }
-    let confirmed_until = match (confirmed_until, first_error) {
-        (Some(until), _) => until,
+    let (confirmed_until, recipient) = match (confirmed, first_error) {
+        (Some(found), _) => found,
         (None, Some(e)) => return Err(e),
         (None, None) => return Err(ValidationError::NoBearerConfirmation),
     };
-    pass("subject confirmation", format!("bearer, recipient {}, until {confirmed_until}", policy.acs_url));
+    pass("subject confirmation", format!("bearer, recipient {recipient}, until {confirmed_until}"));
 
     let conditions = assertion.child(ns::ASSERTION, "Conditions").ok_or(ValidationError::NoConditions)?;
     if let Some(nb) = conditions.attr("NotBefore") {
@@ -485,7 +532,7 @@ fn read_assertion(
                 .children_named(ns::ASSERTION, "Audience")
                 .map(|a| a.trimmed_text().map(str::to_string))
                 .collect::<Result<_, _>>()?;
-            if !audiences.iter().any(|a| a == policy.sp_entity_id) {
+            if !audiences.iter().any(|a| policy.is_audience(a)) {
                 return Err(ValidationError::Audience { expected: policy.sp_entity_id.to_string(), found: audiences });
             }
         } else if condition.is(ns::ASSERTION, "OneTimeUse") || condition.is(ns::ASSERTION, "ProxyRestriction") {
@@ -548,6 +595,7 @@ fn read_assertion(
         not_on_or_after: not_on_or_after.to_xml(),
         attributes,
         in_response_to: response_in_response_to.map(str::to_string),
+        recipient,
         response_signed: false,
         assertion_signed: false,
         certificate_sha256,
@@ -559,13 +607,13 @@ fn check_bearer(
     policy: &SpPolicy<'_>,
     request_id: Option<&str>,
     now: Instant,
-) -> Result<Instant, ValidationError> {
+) -> Result<(Instant, String), ValidationError> {
     let skew = policy.clock_skew_seconds;
     let data = confirmation
         .child(ns::ASSERTION, "SubjectConfirmationData")
         .ok_or(ValidationError::Missing { field: "SubjectConfirmationData" })?;
     let recipient = data.attr("Recipient");
-    if recipient != Some(policy.acs_url) {
+    if !recipient.is_some_and(|r| policy.is_acs_url(r)) {
         return Err(ValidationError::Recipient {
             expected: policy.acs_url.to_string(),
             found: recipient.map(str::to_string),
@@ -591,6 +639,10 @@ fn check_bearer(
         }
     }
     // The signed InResponseTo must match the request too, not only the Response's copy.
+    let recipient = recipient.unwrap_or_default().to_string();
+    if policy.ignore_in_response_to {
+        return Ok((until, recipient));
+    }
     let signed_irt = data.attr("InResponseTo");
     match (request_id, signed_irt) {
         (Some(expected), Some(found)) if expected == found => {}
@@ -603,5 +655,5 @@ fn check_bearer(
         (None, Some(found)) => return Err(ValidationError::UnexpectedInResponseTo { found: found.to_string() }),
         (None, None) => {}
     }
-    Ok(until)
+    Ok((until, recipient))
 }

@@ -222,3 +222,27 @@ fn second_assertion_is_refused() {
         ValidationError::AssertionCount { found: 2 }
     ));
 }
+
+#[test]
+fn an_sp_with_several_endpoints_and_no_requests() {
+    // AWS sign-in: several recipient URLs, two accepted audiences, never sends AuthnRequests.
+    let regional = "https://us-east-1.signin.aws.amazon.com/saml".to_string();
+    let xml = built(&ResponseSpec {
+        destination: regional.clone(),
+        audiences: vec!["urn:amazon:webservices".into()],
+        in_response_to: Some("_whatever".into()),
+        ..spec()
+    });
+    let certs = certs();
+    let extra_audiences = vec!["urn:amazon:webservices".to_string()];
+    let extra_acs = vec![regional.clone()];
+    let mut policy = SpPolicy::new(SP, ACS, IDP, &certs);
+    policy.extra_audiences = &extra_audiences;
+    policy.extra_acs_urls = &extra_acs;
+    policy.ignore_in_response_to = true;
+    let accepted = validate_with(&xml, &policy, None).unwrap();
+    assert_eq!(accepted.recipient, regional);
+    // Without the extra endpoint the same response is for someone else.
+    policy.extra_acs_urls = &[];
+    assert!(matches!(validate_with(&xml, &policy, None).unwrap_err(), ValidationError::Destination { .. }));
+}
