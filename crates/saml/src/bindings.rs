@@ -77,8 +77,10 @@ pub fn inflate_bounded(data: &[u8]) -> Result<Vec<u8>, BindingError> {
     Ok(out)
 }
 
+/// Form encoding, spaces as '+': verifiers must check the received bytes (SAML bindings
+/// §3.4.4.1), but some (pysaml2) re-encode the query themselves the way form encoding does.
 fn encode_value(value: &str) -> String {
-    utf8_percent_encode(value, QUERY_VALUE).to_string()
+    utf8_percent_encode(value, QUERY_VALUE).to_string().replace("%20", "+")
 }
 
 /// Builds the query string of a Redirect-binding message, signed when `key` is given

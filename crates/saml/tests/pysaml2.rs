@@ -703,18 +703,18 @@ fn crossfed_refuses_pysaml2_responses_signed_with_sha1() {
 fn query_value(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
-        (key == name).then(|| percent_encoding::percent_decode_str(value).decode_utf8().unwrap().into_owned())
+        (key == name)
+            .then(|| percent_encoding::percent_decode_str(&value.replace('+', " ")).decode_utf8().unwrap().into_owned())
     })
 }
 
 /// Sends `request_xml` to the pysaml2 IdP over the Redirect binding, signing the query with
 /// `sign_with`, and returns what the IdP read.
 fn pysaml2_parse_redirect(idp: &Value, request_xml: &str, sign_with: Option<&SigningKey>, want_signed: bool) -> Value {
-    // The RelayState exercises escaping, but has no space: pysaml2 checks a Redirect signature
-    // over the query it re-encodes itself (space as '+'), not over the bytes received as SAML
-    // bindings §3.4.4.1 requires, so it refuses a signed query whose RelayState crossfed
-    // encoded with %20.
-    let relay_state = "relay/42-ü~:?&=+%";
+    // pysaml2 checks a Redirect signature over the query it re-encodes itself (space as '+'),
+    // not over the bytes received as SAML bindings §3.4.4.1 requires; crossfed form-encodes
+    // spaces as '+' too, so a RelayState with a space verifies on both sides.
+    let relay_state = "relay/42 ü~:?&=+%";
     let query = redirect_query(MessageKind::Request, request_xml, Some(relay_state), sign_with).unwrap();
     call_peer(
         "pysaml2_idp.py",
