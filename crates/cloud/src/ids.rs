@@ -1,0 +1,56 @@
+//! Identifiers in the shapes AWS uses, so clients and people recognise them.
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // Without OS randomness nothing else works either; zero bytes then collide on insert.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    bytes
+}
+
+/// Upper-case letters and digits, as in AWS unique IDs.
+fn alphanumeric(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    random_bytes::<32>()
+        .iter()
+        .take(n)
+        .map(|b| char::from(ALPHABET.get(usize::from(b % 32)).copied().unwrap_or(b'A')))
+        .collect()
+}
+
+/// A role's unique ID (`AROA` + 17 characters).
+pub fn role_id() -> String {
+    format!("AROA{}", alphanumeric(17))
+}
+
+/// A managed policy's unique ID (`ANPA` + 17 characters).
+pub fn policy_id() -> String {
+    format!("ANPA{}", alphanumeric(17))
+}
+
+/// A temporary access key ID (`ASIA` + 16 characters).
+pub fn temporary_access_key_id() -> String {
+    format!("ASIA{}", alphanumeric(16))
+}
+
+/// A secret access key: 40 base64 characters.
+pub fn secret_access_key() -> String {
+    STANDARD.encode(random_bytes::<30>())
+}
+
+/// A session token: opaque base64.
+pub fn session_token() -> String {
+    STANDARD.encode(random_bytes::<96>())
+}
+
+/// A UUID (version 4), as Connect uses for instances, users and profiles.
+pub fn uuid() -> String {
+    let mut b = random_bytes::<16>();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}

@@ -1,0 +1,16 @@
+//! The emulated target account: the AWS sign-in SAML endpoint, STS AssumeRoleWithSAML, IAM SAML
+//! providers, roles and policies with a real policy evaluator, and Amazon Connect federation.
+
+pub mod auth;
+pub mod aws_xml;
+pub mod error;
+pub mod iam_api;
+pub mod ids;
+pub mod model;
+pub mod query_api;
+pub mod server;
+pub mod state;
+pub mod sts;
+
+pub use server::{App, router, serve};
+pub use state::Settings;

@@ -1,0 +1,101 @@
+//! The listener of the emulated account: routes, request limits, and the glue between HTTP and
+//! the API modules.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use crossfed_store::Store;
+use tokio::net::TcpListener;
+
+use crate::auth::SignedRequest;
+use crate::iam_api::Params;
+use crate::model::{Credentials, Principal};
+use crate::state::{Resources, Settings};
+
+/// Largest request body accepted: SAML responses and policy documents are far smaller.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub struct App {
+    pub resources: Resources,
+    pub settings: Settings,
+    pub administrator: Credentials,
+}
+
+impl App {
+    pub fn new(store: Store, settings: Settings, admin_access_key_id: &str, admin_secret: &str) -> Self {
+        let administrator = Credentials {
+            access_key_id: admin_access_key_id.to_string(),
+            secret_access_key: admin_secret.to_string(),
+            session_token: None,
+            expiration: None,
+            principal: Principal::Administrator { account: settings.account.clone() },
+        };
+        App { resources: Resources { store }, settings, administrator }
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The routes of the account.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().route("/", any(query_endpoint)).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(app)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect()
+}
+
+fn form_params(query: &str, body: &[u8]) -> Params {
+    form_urlencoded::parse(query.as_bytes())
+        .chain(form_urlencoded::parse(body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn xml_response(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    response
+}
+
+async fn query_endpoint(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query = uri.query().unwrap_or("");
+    let params = form_params(query, if method == Method::POST { &body } else { &[] });
+    let request = SignedRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        query,
+        headers: header_pairs(&headers),
+        body: &body,
+    };
+    let result = crate::query_api::handle(&app, &request, &params, now()).await;
+    xml_response(result.status, result.body)
+}

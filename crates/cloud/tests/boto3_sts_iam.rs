@@ -1,0 +1,254 @@
+//! boto3, a real AWS client, against the emulated account: IAM SAML providers, roles and
+//! policies; AssumeRoleWithSAML with assertions from crossfed's IdP side; GetCallerIdentity with
+//! the issued credentials; and the errors a client expects when something is wrong.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use crossfed_cloud::{App, Settings};
+use crossfed_saml::{
+    Attribute, Endpoint, EntityDescriptor, Instant, NameId, ResponseSpec, SignedParts, build_response, ns,
+};
+use crossfed_store::{Store, new_id};
+use crossfed_testkit::run_peer_json;
+use crossfed_xmldsig::SigningKey;
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+const ADMIN_KEY: &str = "AKIAADMINEXAMPLE0001";
+const ADMIN_SECRET: &str = "admin/secret/example/key/for/tests/only";
+const HUB: &str = "https://hub.example.com/saml/idp/connect";
+
+struct Cloud {
+    base: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Cloud {
+    let store = Store::connect(&format!("sqlite:file:cloud-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Arc::new(App::new(store, Settings::new(ACCOUNT, "us-east-1", &base), ADMIN_KEY, ADMIN_SECRET));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_cloud::serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    Cloud { base, _shutdown: tx }
+}
+
+/// Runs boto3 calls in a blocking thread (the server runs on this runtime).
+async fn boto3(cloud: &Cloud, calls: Value) -> Vec<Value> {
+    let input = json!({
+        "endpoint": cloud.base,
+        "region": "us-east-1",
+        "admin": {"access_key_id": ADMIN_KEY, "secret_access_key": ADMIN_SECRET},
+        "calls": calls,
+    });
+    let out = tokio::task::spawn_blocking(move || run_peer_json("boto3_calls.py", &input)).await.unwrap();
+    out.as_array().unwrap().clone()
+}
+
+fn hub_key() -> SigningKey {
+    SigningKey::generate_rsa("hub connect app", 30).unwrap()
+}
+
+fn metadata(key: &SigningKey) -> String {
+    EntityDescriptor::idp(
+        HUB,
+        vec![key.certificate().clone()],
+        vec![Endpoint::post("https://hub.example.com/saml/sso")],
+    )
+    .to_xml()
+}
+
+/// SP metadata (a common mistake: uploading the wrong side's file), padded past the client's
+/// 1000-character minimum.
+fn sp_metadata(key: &SigningKey) -> String {
+    let xml = EntityDescriptor::sp(
+        "urn:amazon:webservices",
+        vec![key.certificate().clone()],
+        vec![crossfed_saml::IndexedEndpoint::post("https://signin.aws.amazon.com/saml", 1)],
+    )
+    .to_xml();
+    format!("{xml}{}", " ".repeat(1000))
+}
+
+fn trust_policy(provider: &str, aud: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithSAML",
+            "Condition": {"StringEquals": {"SAML:aud": aud}}
+        }]
+    })
+    .to_string()
+}
+
+fn assertion(key: &SigningKey, recipient: &str, role: &str, provider: &str, session: &str, now: Instant) -> String {
+    let spec = ResponseSpec {
+        issuer: HUB.into(),
+        destination: recipient.into(),
+        audiences: vec!["urn:amazon:webservices".into()],
+        in_response_to: None,
+        name_id: NameId {
+            value: "alice@example.com".into(),
+            format: Some(ns::NAMEID_EMAIL.into()),
+            ..NameId::default()
+        },
+        session_index: "_s".into(),
+        authn_instant: now,
+        authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+        attributes: vec![
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/Role", vec![format!("{role},{provider}")]),
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/RoleSessionName", vec![session.into()]),
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/SessionDuration", vec!["3600".into()]),
+        ],
+        lifetime_seconds: 300,
+        not_before_skew_seconds: 0,
+        session_not_on_or_after: None,
+        signed_parts: SignedParts::Assertion,
+    };
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(build_response(&spec, now, key).unwrap().xml)
+}
+
+fn provider_arn() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:saml-provider/Hub")
+}
+
+fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_setup_assume_role_with_saml_and_caller_identity() {
+    let cloud = start().await;
+    let key = hub_key();
+    let signin = format!("{}/saml", cloud.base);
+    let connect_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "Statement1", "Effect": "Allow",
+        "Action": "connect:GetFederationToken",
+        "Resource": [format!("arn:aws:connect:us-east-1:{ACCOUNT}:instance/11111111-2222-3333-4444-555555555555/user/${{aws:userid}}")]}]});
+    let setup = boto3(&cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&key)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin), "MaxSessionDuration": 43200}},
+        {"service": "iam", "operation": "put_role_policy", "params": {"RoleName": "ConnectAgent", "PolicyName": "federate", "PolicyDocument": connect_policy.to_string()}},
+        {"service": "iam", "operation": "get_role", "params": {"RoleName": "ConnectAgent"}},
+        {"service": "iam", "operation": "list_saml_providers"},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&key)}},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Broken", "SAMLMetadataDocument": sp_metadata(&key)}},
+        {"service": "iam", "operation": "put_role_policy", "params": {"RoleName": "ConnectAgent", "PolicyName": "bad", "PolicyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"x:y\",\"Resource\":\"*\",\"Condition\":{\"StringEqualz\":{\"a:b\":\"c\"}}}]}"}},
+        {"service": "iam", "operation": "get_role", "params": {"RoleName": "Nobody"}},
+    ])).await;
+    for (i, r) in setup.iter().enumerate().take(5) {
+        assert_eq!(r["ok"], true, "setup call {i}: {r}");
+    }
+    assert_eq!(setup[0]["result"]["SAMLProviderArn"], provider_arn());
+    let role = &setup[3]["result"]["Role"];
+    assert_eq!(role["Arn"], role_arn("ConnectAgent"));
+    assert!(role["RoleId"].as_str().unwrap().starts_with("AROA"));
+    assert_eq!(role["MaxSessionDuration"], 43200);
+    assert_eq!(role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Federated"], provider_arn());
+    assert_eq!(setup[4]["result"]["SAMLProviderList"][0]["Arn"], provider_arn());
+    assert_eq!(setup[5]["code"], "EntityAlreadyExists");
+    assert_eq!(setup[6]["code"], "InvalidInput");
+    assert!(setup[6]["message"].as_str().unwrap().contains("Could not parse metadata"), "{}", setup[6]);
+    assert_eq!(setup[7]["code"], "MalformedPolicyDocument");
+    assert!(setup[7]["message"].as_str().unwrap().contains("StringEqualz"), "{}", setup[7]);
+    assert_eq!(setup[8]["code"], "NoSuchEntity");
+
+    let now = Instant::now();
+    let good = assertion(&key, &signin, &role_arn("ConnectAgent"), &provider_arn(), "alice@example.com", now);
+    let assume = |saml: &str| {
+        json!({"service": "sts", "operation": "assume_role_with_saml", "credentials": {"access_key_id": "unused", "secret_access_key": "unused"},
+        "params": {"RoleArn": role_arn("ConnectAgent"), "PrincipalArn": provider_arn(), "SAMLAssertion": saml}})
+    };
+    let results = boto3(&cloud, json!([
+        assume(&good),
+        {"service": "sts", "operation": "get_caller_identity", "credentials": {"$result": 0, "path": ["Credentials"]}},
+        {"service": "iam", "operation": "list_saml_providers", "credentials": {"$result": 0, "path": ["Credentials"]}},
+        assume(&good),
+    ])).await;
+    assert_eq!(results[0]["ok"], true, "{}", results[0]);
+    let assumed = &results[0]["result"];
+    assert!(assumed["Credentials"]["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(assumed["Subject"], "alice@example.com");
+    assert_eq!(assumed["SubjectType"], ns::NAMEID_EMAIL);
+    assert_eq!(assumed["Issuer"], HUB);
+    assert_eq!(assumed["Audience"], signin);
+    assert_eq!(assumed["NameQualifier"], crossfed_cloud::sts::name_qualifier(HUB, ACCOUNT, "Hub"));
+    let arn = format!("arn:aws:sts::{ACCOUNT}:assumed-role/ConnectAgent/alice@example.com");
+    assert_eq!(assumed["AssumedRoleUser"]["Arn"], arn);
+    assert_eq!(results[1]["ok"], true, "{}", results[1]);
+    assert_eq!(results[1]["result"]["Arn"], arn);
+    assert_eq!(results[1]["result"]["Account"], ACCOUNT);
+    assert!(results[1]["result"]["UserId"].as_str().unwrap().ends_with(":alice@example.com"));
+    // The session may federate into Connect, not administer IAM.
+    assert_eq!(results[2]["code"], "AccessDenied", "{}", results[2]);
+    // The same assertion cannot be used twice.
+    assert_eq!(results[3]["code"], "InvalidIdentityToken", "{}", results[3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assume_role_with_saml_refusals() {
+    let cloud = start().await;
+    let key = hub_key();
+    let attacker = hub_key();
+    let signin = format!("{}/saml", cloud.base);
+    let setup = boto3(&cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&key)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "OtherAud", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), "https://signin.aws.amazon.com/saml")}},
+    ])).await;
+    assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
+
+    let now = Instant::now();
+    let role = role_arn("ConnectAgent");
+    let ok = |session: &str| assertion(&key, &signin, &role, &provider_arn(), session, now);
+    let tampered = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let xml = String::from_utf8(engine.decode(ok("alice@example.com")).unwrap()).unwrap();
+        engine.encode(xml.replace(">alice@example.com<", ">admin@example.com<"))
+    };
+    let cases = [
+        ("tampered NameID", tampered, role.clone(), "InvalidIdentityToken"),
+        (
+            "signed by another key",
+            assertion(&attacker, &signin, &role, &provider_arn(), "alice", now),
+            role.clone(),
+            "InvalidIdentityToken",
+        ),
+        (
+            "wrong recipient",
+            assertion(&key, "https://evil.example.com/saml", &role, &provider_arn(), "alice", now),
+            role.clone(),
+            "InvalidIdentityToken",
+        ),
+        (
+            "expired",
+            assertion(&key, &signin, &role, &provider_arn(), "alice", now.minus_seconds(3600)),
+            role.clone(),
+            "ExpiredToken",
+        ),
+        ("bad session name", ok("alice smith"), role.clone(), "InvalidIdentityToken"),
+        ("role not in the assertion", ok("alice"), role_arn("OtherAud"), "AccessDenied"),
+        (
+            "trust policy does not match SAML:aud",
+            assertion(&key, &signin, &role_arn("OtherAud"), &provider_arn(), "alice", now),
+            role_arn("OtherAud"),
+            "AccessDenied",
+        ),
+    ];
+    let calls: Vec<Value> = cases
+        .iter()
+        .map(|(_, saml, role, _)| json!({"service": "sts", "operation": "assume_role_with_saml", "credentials": {"access_key_id": "x", "secret_access_key": "x"},
+            "params": {"RoleArn": role, "PrincipalArn": provider_arn(), "SAMLAssertion": saml}}))
+        .collect();
+    let results = boto3(&cloud, json!(calls)).await;
+    for ((name, _, _, code), result) in cases.iter().zip(&results) {
+        assert_eq!(result["code"], *code, "{name}: {result}");
+    }
+}
