@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod aws_xml;
+pub mod connect_api;
 pub mod error;
+pub mod federation;
 pub mod iam_api;
 pub mod ids;
 pub mod model;

@@ -19,6 +19,8 @@ pub mod kind {
     pub const CONNECT_USER: &str = "connect-user";
     pub const SECURITY_PROFILE: &str = "connect-security-profile";
     pub const ROUTING_PROFILE: &str = "connect-routing-profile";
+    pub const CONNECT_SESSION: &str = "connect-session";
+    pub const SIGNIN_CHOICE: &str = "signin-choice";
 }
 
 /// An IAM SAML identity provider, created from metadata.
@@ -143,7 +145,6 @@ pub struct ConnectInstance {
     pub inbound_calls_enabled: bool,
     pub outbound_calls_enabled: bool,
     pub created_time: i64,
-    #[serde(skip)]
     pub account: String,
 }
 

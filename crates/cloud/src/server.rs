@@ -47,7 +47,11 @@ pub fn now() -> i64 {
 
 /// The routes of the account.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().route("/", any(query_endpoint)).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(app)
+    Router::new()
+        .route("/", any(query_endpoint))
+        .fallback(connect_endpoint)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
@@ -98,4 +102,36 @@ async fn query_endpoint(
     };
     let result = crate::query_api::handle(&app, &request, &params, now()).await;
     xml_response(result.status, result.body)
+}
+
+/// REST JSON errors: the code in `x-amzn-ErrorType`, the message in the body.
+fn json_response(result: crate::connect_api::JsonResult) -> Response {
+    let (status, body, error_type) = match result {
+        Ok((status, body)) => (status, body, None),
+        Err(e) => (e.status, serde_json::json!({"Message": e.message}), Some(e.code)),
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(code) = error_type {
+        response.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static(code));
+    }
+    response
+}
+
+async fn connect_endpoint(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: header_pairs(&headers),
+        body: &body,
+    };
+    json_response(crate::connect_api::handle(&app, &request, now()).await)
 }

@@ -252,3 +252,118 @@ async fn assume_role_with_saml_refusals() {
         assert_eq!(result["code"], *code, "{name}: {result}");
     }
 }
+
+fn federation_policy(instance_id: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Sid": "Statement1", "Effect": "Allow",
+        "Action": "connect:GetFederationToken",
+        "Resource": [format!("arn:aws:connect:us-east-1:{ACCOUNT}:instance/{instance_id}/user/${{aws:userid}}")]}]})
+    .to_string()
+}
+
+fn unsigned_assume(role: &str, saml: &str) -> Value {
+    json!({"service": "sts", "operation": "assume_role_with_saml", "credentials": {"access_key_id": "x", "secret_access_key": "x"},
+        "params": {"RoleArn": role, "PrincipalArn": provider_arn(), "SAMLAssertion": saml}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_instances_users_and_federation() {
+    let cloud = start().await;
+    let key = hub_key();
+    let signin = format!("{}/saml", cloud.base);
+    let created = boto3(&cloud, json!([
+        {"service": "connect", "operation": "create_instance", "params": {"IdentityManagementType": "SAML", "InstanceAlias": "internal-services", "InboundCallsEnabled": true, "OutboundCallsEnabled": true}},
+        {"service": "connect", "operation": "create_instance", "params": {"IdentityManagementType": "CONNECT_MANAGED", "InstanceAlias": "managed", "InboundCallsEnabled": true, "OutboundCallsEnabled": false}},
+        {"service": "connect", "operation": "create_instance", "params": {"IdentityManagementType": "SAML", "InstanceAlias": "internal-services", "InboundCallsEnabled": true, "OutboundCallsEnabled": true}},
+    ])).await;
+    assert_eq!(created[0]["ok"], true, "{}", created[0]);
+    assert_eq!(created[2]["code"], "DuplicateResourceException");
+    let instance = created[0]["result"]["Id"].as_str().unwrap().to_string();
+    let managed = created[1]["result"]["Id"].as_str().unwrap().to_string();
+
+    let setup = boto3(&cloud, json!([
+        {"service": "connect", "operation": "describe_instance", "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "list_security_profiles", "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "list_routing_profiles", "params": {"InstanceId": instance}},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&key)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin), "MaxSessionDuration": 43200}},
+        {"service": "iam", "operation": "put_role_policy", "params": {"RoleName": "ConnectAgent", "PolicyName": "federate", "PolicyDocument": federation_policy(&instance)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "NoFederation", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ManagedAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "put_role_policy", "params": {"RoleName": "ManagedAgent", "PolicyName": "federate", "PolicyDocument": federation_policy(&managed)}},
+    ])).await;
+    for (i, r) in setup.iter().enumerate() {
+        assert_eq!(r["ok"], true, "setup {i}: {r}");
+    }
+    assert_eq!(setup[0]["result"]["Instance"]["IdentityManagementType"], "SAML");
+    let profiles = setup[1]["result"]["SecurityProfileSummaryList"].as_array().unwrap();
+    let mut names: Vec<&str> = profiles.iter().map(|p| p["Name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["Admin", "Agent", "CallCenterManager", "QualityAnalyst"]);
+    let agent = profiles.iter().find(|p| p["Name"] == "Agent").unwrap()["Id"].clone();
+    let routing = setup[2]["result"]["RoutingProfileSummaryList"][0].clone();
+    assert_eq!(routing["Name"], "Basic Routing Profile");
+
+    let create_user = |username: &str| {
+        json!({"service": "connect", "operation": "create_user", "params": {
+        "InstanceId": instance, "Username": username, "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+        "SecurityProfileIds": [agent], "RoutingProfileId": routing["Id"],
+        "IdentityInfo": {"FirstName": "A", "LastName": "B", "Email": format!("{username}")}}})
+    };
+    let users = boto3(&cloud, json!([
+        create_user("alice@example.com"),
+        create_user("carol@example.com"),
+        create_user("alice@example.com"),
+        create_user("alice smith"),
+        {"service": "connect", "operation": "list_users", "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "create_user", "params": {"InstanceId": instance, "Username": "dave", "SecurityProfileIds": ["nope"], "RoutingProfileId": routing["Id"], "PhoneConfig": {"PhoneType": "SOFT_PHONE"}}},
+    ])).await;
+    assert_eq!(users[0]["ok"], true, "{}", users[0]);
+    assert_eq!(users[1]["ok"], true);
+    assert_eq!(users[2]["code"], "DuplicateResourceException");
+    assert_eq!(users[3]["code"], "InvalidParameterException");
+    assert_eq!(users[4]["result"]["UserSummaryList"].as_array().unwrap().len(), 2);
+    assert_eq!(users[5]["code"], "InvalidParameterException");
+    let alice_id = users[0]["result"]["UserId"].clone();
+
+    let now = Instant::now();
+    let agent_role = role_arn("ConnectAgent");
+    let as_alice = assertion(&key, &signin, &agent_role, &provider_arn(), "alice@example.com", now);
+    let as_bob = assertion(&key, &signin, &agent_role, &provider_arn(), "bob@example.com", now);
+    let no_policy = assertion(&key, &signin, &role_arn("NoFederation"), &provider_arn(), "alice@example.com", now);
+    let managed_session =
+        assertion(&key, &signin, &role_arn("ManagedAgent"), &provider_arn(), "carol@example.com", now);
+    let federate = |i: usize, instance: &str| json!({"service": "connect", "operation": "get_federation_token", "credentials": {"$result": i, "path": ["Credentials"]}, "params": {"InstanceId": instance}});
+    let results = boto3(&cloud, json!([
+        unsigned_assume(&agent_role, &as_alice),
+        federate(0, &instance),
+        unsigned_assume(&agent_role, &as_bob),
+        federate(2, &instance),
+        unsigned_assume(&role_arn("NoFederation"), &no_policy),
+        federate(4, &instance),
+        unsigned_assume(&role_arn("ManagedAgent"), &managed_session),
+        federate(6, &managed),
+        {"service": "connect", "operation": "get_federation_token", "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "describe_user", "params": {"InstanceId": instance, "UserId": alice_id}},
+        {"service": "connect", "operation": "list_users", "credentials": {"$result": 0, "path": ["Credentials"]}, "params": {"InstanceId": instance}},
+    ])).await;
+    for i in [0, 2, 4, 6] {
+        assert_eq!(results[i]["ok"], true, "assume {i}: {}", results[i]);
+    }
+    assert_eq!(results[1]["ok"], true, "{}", results[1]);
+    let token = &results[1]["result"];
+    assert_eq!(token["UserId"], alice_id);
+    assert!(
+        token["SignInUrl"].as_str().unwrap().starts_with(&format!("{}/connect/{instance}/sign-in?token=", cloud.base))
+    );
+    assert!(!token["Credentials"]["AccessToken"].as_str().unwrap().is_empty());
+    assert_eq!(results[3]["code"], "UserNotFoundException", "{}", results[3]);
+    assert!(results[3]["message"].as_str().unwrap().contains("bob@example.com"));
+    assert_eq!(results[5]["code"], "AccessDeniedException", "{}", results[5]);
+    assert_eq!(results[7]["code"], "InvalidRequestException", "{}", results[7]);
+    assert!(results[7]["message"].as_str().unwrap().contains("CONNECT_MANAGED"), "{}", results[7]);
+    // Root credentials cannot federate.
+    assert_eq!(results[8]["code"], "InvalidRequestException", "{}", results[8]);
+    assert_eq!(results[9]["result"]["User"]["Username"], "alice@example.com");
+    // The agent's session has no connect:ListUsers.
+    assert_eq!(results[10]["code"], "AccessDeniedException", "{}", results[10]);
+}
