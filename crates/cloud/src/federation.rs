@@ -183,7 +183,7 @@ pub async fn federate(
 
     let expiration = caller.expiration.map_or(now + MAX_CONNECT_SESSION, |e| e.min(now + MAX_CONNECT_SESSION));
     let session = ConnectSession {
-        token: ids::session_token(),
+        token: ids::opaque_token(),
         instance_id: instance.id.clone(),
         user_id: user.value.id.clone(),
         username: user.value.username.clone(),

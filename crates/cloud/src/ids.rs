@@ -54,3 +54,8 @@ pub fn uuid() -> String {
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
+
+/// An unguessable token safe in URLs and cookies: 256 random bits as hex.
+pub fn opaque_token() -> String {
+    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
+}

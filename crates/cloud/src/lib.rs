@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod aws_xml;
 pub mod connect_api;
+pub mod console;
 pub mod error;
 pub mod federation;
 pub mod iam_api;
 pub mod ids;
 pub mod model;
+pub mod pages;
 pub mod query_api;
 pub mod server;
 pub mod state;

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get, post};
 use crossfed_store::Store;
 use tokio::net::TcpListener;
 
@@ -49,6 +49,12 @@ pub fn now() -> i64 {
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", any(query_endpoint))
+        .route("/saml", post(crate::console::sign_in))
+        .route("/saml/role", post(crate::console::choose_role))
+        .route("/console", get(crate::console::console_home))
+        .route("/connect/federate/{instance}", get(crate::console::federate_url))
+        .route("/connect/{instance}/sign-in", get(crate::console::connect_sign_in))
+        .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
         .fallback(connect_endpoint)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)

@@ -10,7 +10,7 @@ use crate::instant::Instant;
 use crate::ns;
 
 /// A SAML NameID.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NameId {
     pub value: String,
     pub format: Option<String>,
@@ -19,7 +19,7 @@ pub struct NameId {
 }
 
 /// A SAML attribute with all its values.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Attribute {
     pub name: String,
     pub name_format: Option<String>,

@@ -215,7 +215,7 @@ pub struct Check {
 }
 
 /// An accepted assertion: what the SP may act on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Accepted {
     pub response_id: Option<String>,
     pub assertion_id: String,

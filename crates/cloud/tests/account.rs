@@ -1,4 +1,4 @@
-//! boto3, a real AWS client, against the emulated account: IAM SAML providers, roles and
+//! The emulated account end to end: boto3 (a real AWS client) against IAM SAML providers, roles and
 //! policies; AssumeRoleWithSAML with assertions from crossfed's IdP side; GetCallerIdentity with
 //! the issued credentials; and the errors a client expects when something is wrong.
 
@@ -366,4 +366,204 @@ async fn connect_instances_users_and_federation() {
     assert_eq!(results[9]["result"]["User"]["Username"], "alice@example.com");
     // The agent's session has no connect:ListUsers.
     assert_eq!(results[10]["code"], "AccessDeniedException", "{}", results[10]);
+}
+
+// ---- The browser side: sign-in endpoint, federate URL, agent workspace ----
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+fn assertion_with_roles(key: &SigningKey, recipient: &str, roles: &[String], session: &str) -> String {
+    let now = Instant::now();
+    let spec = ResponseSpec {
+        issuer: HUB.into(),
+        destination: recipient.into(),
+        audiences: vec!["urn:amazon:webservices".into()],
+        in_response_to: None,
+        name_id: NameId { value: session.into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() },
+        session_index: "_s".into(),
+        authn_instant: now,
+        authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+        attributes: vec![
+            Attribute::uri(
+                "https://aws.amazon.com/SAML/Attributes/Role",
+                roles.iter().map(|r| format!("{r},{}", provider_arn())).collect(),
+            ),
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/RoleSessionName", vec![session.into()]),
+        ],
+        lifetime_seconds: 300,
+        not_before_skew_seconds: 0,
+        session_not_on_or_after: None,
+        signed_parts: SignedParts::Assertion,
+    };
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(build_response(&spec, now, key).unwrap().xml)
+}
+
+/// An account with a SAML instance, users alice and carol, and two roles for the hub's provider.
+async fn console_account(cloud: &Cloud, key: &SigningKey) -> String {
+    let signin = format!("{}/saml", cloud.base);
+    let created = boto3(cloud, json!([
+        {"service": "connect", "operation": "create_instance", "params": {"IdentityManagementType": "SAML", "InstanceAlias": "internal-services", "InboundCallsEnabled": true, "OutboundCallsEnabled": true}},
+    ])).await;
+    let instance = created[0]["result"]["Id"].as_str().unwrap().to_string();
+    let setup = boto3(cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(key)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "put_role_policy", "params": {"RoleName": "ConnectAgent", "PolicyName": "federate", "PolicyDocument": federation_policy(&instance)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "Supervisor", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "connect", "operation": "list_security_profiles", "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "list_routing_profiles", "params": {"InstanceId": instance}},
+    ])).await;
+    assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
+    let agent = setup[4]["result"]["SecurityProfileSummaryList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["Name"] == "Agent")
+        .unwrap()["Id"]
+        .clone();
+    let routing = setup[5]["result"]["RoutingProfileSummaryList"][0]["Id"].clone();
+    let users = boto3(cloud, json!(["alice@example.com", "carol@example.com"].iter().map(|u| json!({"service": "connect", "operation": "create_user", "params": {
+        "InstanceId": instance, "Username": u, "PhoneConfig": {"PhoneType": "SOFT_PHONE"}, "SecurityProfileIds": [agent], "RoutingProfileId": routing}})).collect::<Vec<_>>())).await;
+    assert!(users.iter().all(|r| r["ok"] == true), "{users:?}");
+    instance
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_federate_and_land_on_the_agent_workspace() {
+    let cloud = start().await;
+    let key = hub_key();
+    let instance = console_account(&cloud, &key).await;
+    let signin = format!("{}/saml", cloud.base);
+    let agent_role = role_arn("ConnectAgent");
+
+    // alice: sign-in → federate URL (real-AWS relay state shape, mapped here) → workspace.
+    let client = browser();
+    let relay = format!("https://us-east-1.console.aws.amazon.com/connect/federate/{instance}?destination=%2Fccp-v2");
+    let saml = assertion_with_roles(&key, &signin, std::slice::from_ref(&agent_role), "alice@example.com");
+    let response = client
+        .post(&signin)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", relay.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    assert_eq!(location(&response), format!("{}/connect/federate/{instance}?destination=%2Fccp-v2", cloud.base));
+    let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let response = client.get(location(&response)).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    assert_eq!(location(&response), format!("{}/connect/{instance}/ccp-v2", cloud.base));
+    let response = client.get(location(&response)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Agent workspace") && page.contains("alice@example.com") && page.contains("internal-services"),
+        "{page}"
+    );
+
+    // bob: signed in to AWS, but no Connect user of that name.
+    let client = browser();
+    let saml = assertion_with_roles(&key, &signin, std::slice::from_ref(&agent_role), "bob@example.com");
+    let relay = format!("{}/connect/federate/{instance}", cloud.base);
+    let response = client
+        .post(&signin)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", relay.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let response = client.get(location(&response)).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}");
+
+    // Opening the instance directly: no session, as the real console says.
+    let response = browser().get(format!("{}/connect/{instance}/agent-app-v2", cloud.base)).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.unwrap().contains("Session expired"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_picker_relay_state_and_bad_assertions() {
+    let cloud = start().await;
+    let key = hub_key();
+    let instance = console_account(&cloud, &key).await;
+    let signin = format!("{}/saml", cloud.base);
+
+    // Two roles: the picker, then the choice.
+    let client = browser();
+    let roles = [role_arn("Supervisor"), role_arn("ConnectAgent")];
+    let saml = assertion_with_roles(&key, &signin, &roles, "carol@example.com");
+    let relay = format!("{}/connect/federate/{instance}", cloud.base);
+    let response = client
+        .post(&signin)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", relay.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Select a role") && page.contains(&role_arn("Supervisor")), "{page}");
+    let choice = page.split("name=\"choice\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let response = client
+        .post(format!("{}/saml/role", cloud.base))
+        .form(&[("choice", choice.as_str()), ("role", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let response = client.get(location(&response)).send().await.unwrap();
+    let response = client.get(location(&response)).send().await.unwrap();
+    assert!(response.text().await.unwrap().contains("carol@example.com"));
+    // The choice is single-use.
+    let response = client
+        .post(format!("{}/saml/role", cloud.base))
+        .form(&[("choice", choice.as_str()), ("role", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+
+    // Supervisor has no federation policy: a page that says so.
+    let client = browser();
+    let saml = assertion_with_roles(&key, &signin, &[role_arn("Supervisor")], "carol@example.com");
+    let response = client
+        .post(&signin)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", relay.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let response = client.get(location(&response)).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("not allowed connect:GetFederationToken"));
+
+    // An off-site relay state is refused before anything else happens.
+    let saml = assertion_with_roles(&key, &signin, &[role_arn("ConnectAgent")], "alice@example.com");
+    let response = browser()
+        .post(&signin)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", "https://evil.example.com/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("points outside this console"));
+
+    // A tampered assertion gets the sign-in error page with the reason.
+    let tampered = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let xml = String::from_utf8(engine.decode(&saml).unwrap()).unwrap();
+        engine.encode(xml.replace(">alice@example.com<", ">carol@example.com<"))
+    };
+    let response = browser().post(&signin).form(&[("SAMLResponse", tampered.as_str())]).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("invalid SAML response") && page.contains("digest mismatch"), "{page}");
 }
