@@ -1,5 +1,6 @@
 //! The `crossfed` binary.
 
+mod cloud_cmd;
 mod input;
 mod keys_cmd;
 mod saml_cmd;
@@ -23,6 +24,46 @@ enum Command {
     /// Create signing keys and certificates.
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
+    /// Run the emulated target account: AWS sign-in, STS, IAM and Amazon Connect.
+    Cloud(cloud_cmd::CloudArgs),
+}
+
+/// Prints a line to standard output; a closed terminal or pipe must not stop a running server.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Current Unix time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Completes on Ctrl-C or SIGTERM, for graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+fn run_async<F: Future<Output = anyhow::Result<ExitCode>>>(future: F) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(future)
 }
 
 fn main() -> ExitCode {
@@ -30,6 +71,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Saml(c) => saml_cmd::run(c),
         Command::Keys(c) => keys_cmd::run(c),
+        Command::Cloud(args) => run_async(cloud_cmd::run(args)),
     };
     match result {
         Ok(code) => code,

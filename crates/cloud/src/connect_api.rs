@@ -158,7 +158,7 @@ struct CreateInstanceRequest {
     outbound_calls_enabled: bool,
 }
 
-async fn create_instance(app: &App, bytes: &[u8], now: i64) -> JsonResult {
+pub(crate) async fn create_instance(app: &App, bytes: &[u8], now: i64) -> JsonResult {
     let request: CreateInstanceRequest = body(bytes)?;
     match request.identity_management_type.as_str() {
         "SAML" | "CONNECT_MANAGED" => {}
@@ -334,7 +334,7 @@ async fn check_profiles(
     Ok(())
 }
 
-async fn create_user(app: &App, instance_id: &str, bytes: &[u8], now: i64) -> JsonResult {
+pub(crate) async fn create_user(app: &App, instance_id: &str, bytes: &[u8], now: i64) -> JsonResult {
     let i = instance(app, instance_id).await?;
     let request: CreateUserRequest = body(bytes)?;
     check_username(&request.username)?;
