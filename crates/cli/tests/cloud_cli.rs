@@ -34,7 +34,7 @@ fn free_port() -> u16 {
 }
 
 fn start(config: &std::path::Path, data_dir: &std::path::Path, port: u16) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+    let child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
         .args(["cloud", "--listen", &format!("127.0.0.1:{port}"), "--config"])
         .arg(config)
         .arg("--data-dir")
@@ -43,15 +43,17 @@ fn start(config: &std::path::Path, data_dir: &std::path::Path, port: u16) -> Run
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut output = Vec::new();
+    // Owned by `Running` from here, so it is reaped whatever happens below.
+    let mut running = Running { child, url: String::new(), output: Vec::new() };
+    let mut lines = BufReader::new(running.child.stdout.take().unwrap()).lines();
     loop {
         let line = lines.next().expect("crossfed cloud exited before listening").unwrap();
-        output.push(line.clone());
+        running.output.push(line.clone());
         if let Some(url) = line.split("listening on ").nth(1) {
+            running.url = url.trim().to_string();
             // Keep draining the output, as a terminal would.
             std::thread::spawn(move || lines.for_each(drop));
-            return Running { child, url: url.trim().to_string(), output };
+            return running;
         }
     }
 }
