@@ -55,28 +55,7 @@ pub enum SamlCommand {
         output: Option<PathBuf>,
     },
     /// Run the full SP-side validation of a Response and report every check.
-    Validate {
-        response: String,
-        #[arg(long)]
-        idp_metadata: PathBuf,
-        #[arg(long)]
-        sp_entity_id: String,
-        #[arg(long)]
-        acs_url: String,
-        /// ID of the AuthnRequest this response answers (omit for IdP-initiated login).
-        #[arg(long)]
-        request_id: Option<String>,
-        /// Validate as of this time (RFC 3339) instead of now.
-        #[arg(long)]
-        now: Option<String>,
-        #[arg(long)]
-        allow_unsolicited: bool,
-        #[arg(long, default_value_t = 120)]
-        clock_skew: i64,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Validate(ValidateArgs),
 }
 
 pub fn run(command: SamlCommand) -> Result<ExitCode> {
@@ -88,30 +67,7 @@ pub fn run(command: SamlCommand) -> Result<ExitCode> {
         SamlCommand::Sign { input, key, cert, element_id, id_attr, output } => {
             sign(&input, &key, &cert, element_id.as_deref(), &id_attr, output)
         }
-        SamlCommand::Validate {
-            response,
-            idp_metadata,
-            sp_entity_id,
-            acs_url,
-            request_id,
-            now,
-            allow_unsolicited,
-            clock_skew,
-            json,
-        } => {
-            let args = ValidateArgs {
-                response,
-                idp_metadata,
-                sp_entity_id,
-                acs_url,
-                request_id,
-                now,
-                allow_unsolicited,
-                clock_skew,
-                json,
-            };
-            validate(&args)
-        }
+        SamlCommand::Validate(args) => validate(&args),
     }
 }
 
@@ -219,15 +175,27 @@ fn sign(
     Ok(ExitCode::SUCCESS)
 }
 
-struct ValidateArgs {
+#[derive(clap::Args)]
+pub struct ValidateArgs {
     response: String,
+    #[arg(long)]
     idp_metadata: PathBuf,
+    #[arg(long)]
     sp_entity_id: String,
+    #[arg(long)]
     acs_url: String,
+    /// ID of the AuthnRequest this response answers (omit for IdP-initiated login).
+    #[arg(long)]
     request_id: Option<String>,
+    /// Validate as of this time (RFC 3339) instead of now.
+    #[arg(long)]
     now: Option<String>,
+    #[arg(long)]
     allow_unsolicited: bool,
+    #[arg(long, default_value_t = 120)]
     clock_skew: i64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
     json: bool,
 }
 

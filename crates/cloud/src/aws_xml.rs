@@ -10,18 +10,6 @@ pub const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 #[derive(Debug, Default)]
 pub struct XmlOut(String);
 
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-}
-
 impl XmlOut {
     pub fn open(&mut self, name: &str) -> &mut Self {
         self.0.push('<');
@@ -37,7 +25,8 @@ impl XmlOut {
     }
     pub fn leaf(&mut self, name: &str, value: &str) -> &mut Self {
         self.open(name);
-        escape(value, &mut self.0);
+        // HTML escaping is XML escaping plus quotes, which are harmless in element text.
+        self.0.push_str(&crossfed_saml::bindings::html_escape(value));
         self.close(name)
     }
     pub fn leaf_opt(&mut self, name: &str, value: Option<&str>) -> &mut Self {

@@ -211,6 +211,20 @@ async fn existing_role(resources: &Resources, account: &str, params: &Params) ->
         .ok_or_else(|| AwsError::no_such_entity(format!("The role with name {name} cannot be found.")))
 }
 
+/// Loads the role named in `params`, lets `change` modify it, and saves it.
+async fn modify_role(
+    resources: &Resources,
+    account: &str,
+    params: &Params,
+    now: i64,
+    change: impl FnOnce(&mut Role) -> Result<(), AwsError>,
+) -> Result<(), AwsError> {
+    let mut role = existing_role(resources, account, params).await?;
+    change(&mut role.value)?;
+    resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
+    Ok(())
+}
+
 pub async fn get_role(resources: &Resources, account: &str, params: &Params, out: &mut XmlOut) -> Result<(), AwsError> {
     write_role(out, &existing_role(resources, account, params).await?.value);
     Ok(())
@@ -230,25 +244,25 @@ pub async fn update_assume_role_policy(
     params: &Params,
     now: i64,
 ) -> Result<(), AwsError> {
-    let mut role = existing_role(resources, account, params).await?;
     let document = required(params, "PolicyDocument")?;
     parse_policy(document, PolicyKind::Trust, "PolicyDocument")?;
-    role.value.assume_role_policy = document.to_string();
-    resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
-    Ok(())
+    modify_role(resources, account, params, now, |role| {
+        role.assume_role_policy = document.to_string();
+        Ok(())
+    })
+    .await
 }
-
 pub async fn put_role_policy(resources: &Resources, account: &str, params: &Params, now: i64) -> Result<(), AwsError> {
-    let mut role = existing_role(resources, account, params).await?;
     let name = required(params, "PolicyName")?;
     check_name("PolicyName", name, 128)?;
     let document = required(params, "PolicyDocument")?;
     parse_policy(document, PolicyKind::Identity, "PolicyDocument")?;
-    role.value.inline_policies.insert(name.to_string(), document.to_string());
-    resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
-    Ok(())
+    modify_role(resources, account, params, now, |role| {
+        role.inline_policies.insert(name.to_string(), document.to_string());
+        Ok(())
+    })
+    .await
 }
-
 pub async fn get_role_policy(
     resources: &Resources,
     account: &str,
@@ -271,15 +285,13 @@ pub async fn delete_role_policy(
     params: &Params,
     now: i64,
 ) -> Result<(), AwsError> {
-    let mut role = existing_role(resources, account, params).await?;
     let name = required(params, "PolicyName")?;
-    if role.value.inline_policies.remove(name).is_none() {
-        return Err(AwsError::no_such_entity(format!("The role policy with name {name} cannot be found.")));
-    }
-    resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
-    Ok(())
+    modify_role(resources, account, params, now, |role| match role.inline_policies.remove(name) {
+        Some(_) => Ok(()),
+        None => Err(AwsError::no_such_entity(format!("The role policy with name {name} cannot be found."))),
+    })
+    .await
 }
-
 pub async fn list_role_policies(
     resources: &Resources,
     account: &str,
@@ -342,35 +354,35 @@ pub async fn attach_role_policy(
     params: &Params,
     now: i64,
 ) -> Result<(), AwsError> {
-    let mut role = existing_role(resources, account, params).await?;
     let arn = required(params, "PolicyArn")?;
     if resources.get::<ManagedPolicy>(kind::POLICY, arn).await?.is_none() {
         return Err(AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable.")));
     }
-    if !role.value.attached_policies.iter().any(|a| a == arn) {
-        role.value.attached_policies.push(arn.to_string());
-        resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
-    }
-    Ok(())
+    modify_role(resources, account, params, now, |role| {
+        if !role.attached_policies.iter().any(|a| a == arn) {
+            role.attached_policies.push(arn.to_string());
+        }
+        Ok(())
+    })
+    .await
 }
-
 pub async fn detach_role_policy(
     resources: &Resources,
     account: &str,
     params: &Params,
     now: i64,
 ) -> Result<(), AwsError> {
-    let mut role = existing_role(resources, account, params).await?;
     let arn = required(params, "PolicyArn")?;
-    let before = role.value.attached_policies.len();
-    role.value.attached_policies.retain(|a| a != arn);
-    if role.value.attached_policies.len() == before {
-        return Err(AwsError::no_such_entity(format!("Policy {arn} was not found.")));
-    }
-    resources.update(kind::ROLE, &role.value.role_id, &role.value, role.version, now).await?;
-    Ok(())
+    modify_role(resources, account, params, now, |role| {
+        let before = role.attached_policies.len();
+        role.attached_policies.retain(|a| a != arn);
+        if role.attached_policies.len() == before {
+            return Err(AwsError::no_such_entity(format!("Policy {arn} was not found.")));
+        }
+        Ok(())
+    })
+    .await
 }
-
 pub async fn list_attached_role_policies(
     resources: &Resources,
     account: &str,
