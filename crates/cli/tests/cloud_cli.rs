@@ -177,7 +177,16 @@ fn configuration_errors_name_the_problem() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("connect_federation names \"missing\""), "{stderr}");
 
-    std::fs::write(&config, "[account]\nid = \"123\"\nbogus = 1\n").unwrap();
+    std::fs::write(&config, "[account]\nid = \"123\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["cloud", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("must be 12 digits"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(&config, "[account]\nid = \"123456789012\"\nbogus = 1\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["cloud", "--config"]).arg(&config).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bogus"), "{}", String::from_utf8_lossy(&out.stderr));

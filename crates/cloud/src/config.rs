@@ -135,6 +135,10 @@ impl CloudConfig {
     pub fn load(path: &Path) -> Result<CloudConfig, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut config: CloudConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let id = &config.account.id;
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{}: account id {id:?} must be 12 digits", path.display()));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for provider in &mut config.saml_providers {
             if let Some(file) = &provider.metadata_file {

@@ -76,7 +76,7 @@ fn redirect(location: &str, cookie: Option<HeaderValue>) -> Response {
 fn aws_error_page(e: &AwsError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let fix = match e.code {
-        "ExpiredToken" => {
+        "ExpiredTokenException" => {
             "The assertion expired before it reached AWS sign-in: start again at the identity provider, and check that the clocks agree."
         }
         "AccessDenied" => {

@@ -52,7 +52,7 @@ fn map_validation(e: ValidationError) -> AwsError {
         ValidationError::Expired { .. }
         | ValidationError::ConfirmationExpired { .. }
         | ValidationError::SessionExpired(_) => {
-            AwsError::new("ExpiredToken", 400, format!("The SAML assertion has expired: {e}"))
+            AwsError::new("ExpiredTokenException", 400, format!("The SAML assertion has expired: {e}"))
         }
         ValidationError::Status { .. } => {
             AwsError::new("IDPRejectedClaim", 403, format!("The identity provider reported a failure: {e}"))

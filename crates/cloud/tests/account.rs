@@ -231,7 +231,7 @@ async fn assume_role_with_saml_refusals() {
             "expired",
             assertion(&key, &signin, &role, &provider_arn(), "alice", now.minus_seconds(3600)),
             role.clone(),
-            "ExpiredToken",
+            "ExpiredTokenException",
         ),
         ("bad session name", ok("alice smith"), role.clone(), "InvalidIdentityToken"),
         ("role not in the assertion", ok("alice"), role_arn("OtherAud"), "AccessDenied"),
@@ -566,4 +566,72 @@ async fn role_picker_relay_state_and_bad_assertions() {
     assert_eq!(response.status(), 400);
     let page = response.text().await.unwrap();
     assert!(page.contains("invalid SAML response") && page.contains("digest mismatch"), "{page}");
+}
+
+// ---- An assertion from an independent issuer: pysaml2 as the IdP ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assume_role_with_an_assertion_issued_by_pysaml2() {
+    let cloud = start().await;
+    let signin = format!("{}/saml", cloud.base);
+    let dir = crossfed_testkit::temp_dir();
+    let idp_key = hub_key();
+    let key_file = dir.path().join("idp.key");
+    let cert_file = dir.path().join("idp.crt");
+    std::fs::write(&key_file, idp_key.private_key_pem()).unwrap();
+    std::fs::write(&cert_file, idp_key.certificate().to_pem()).unwrap();
+    // pysaml2 needs the SP's metadata: AWS sign-in, here this listener's /saml.
+    let sp_metadata = dir.path().join("aws-signin.xml");
+    std::fs::write(
+        &sp_metadata,
+        EntityDescriptor::sp(
+            "urn:amazon:webservices",
+            vec![idp_key.certificate().clone()],
+            vec![crossfed_saml::IndexedEndpoint::post(&signin, 1)],
+        )
+        .to_xml(),
+    )
+    .unwrap();
+
+    let setup = boto3(&cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&idp_key)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+    ])).await;
+    assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
+
+    let (key_path, cert_path, sp_path, acs) =
+        (key_file.clone(), cert_file.clone(), sp_metadata.clone(), signin.clone());
+    let issue = move |signed_assertion: bool, signed_response: bool| {
+        let (key_file, cert_file, sp_metadata, signin) = (&key_path, &cert_path, &sp_path, &acs);
+        let input = json!({
+            "action": "respond", "entity_id": HUB, "sso_url": "https://hub.example.com/saml/sso",
+            "key_file": key_file, "cert_file": cert_file, "sp_metadata_file": sp_metadata,
+            "sp_entity_id": "urn:amazon:webservices", "acs_url": signin, "in_response_to": null,
+            "name_id": {"value": "alice@example.com", "format": ns::NAMEID_PERSISTENT},
+            "identity": {
+                "https://aws.amazon.com/SAML/Attributes/Role": [format!("{},{}", provider_arn(), role_arn("ConnectAgent"))],
+                "https://aws.amazon.com/SAML/Attributes/RoleSessionName": ["alice@example.com"],
+            },
+            "sign_assertion": signed_assertion, "sign_response": signed_response,
+        });
+        let out = run_peer_json("pysaml2_idp.py", &input);
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(out["response_xml"].as_str().unwrap())
+    };
+    let (assertion_signed, response_signed) =
+        tokio::task::spawn_blocking(move || (issue(true, false), issue(false, true))).await.unwrap();
+    let results = boto3(&cloud, json!([
+        unsigned_assume(&role_arn("ConnectAgent"), &assertion_signed),
+        {"service": "sts", "operation": "get_caller_identity", "credentials": {"$result": 0, "path": ["Credentials"]}},
+        unsigned_assume(&role_arn("ConnectAgent"), &response_signed),
+    ])).await;
+    assert_eq!(results[0]["ok"], true, "{}", results[0]);
+    // The provider order (provider first) is accepted too, and the subject type is persistent.
+    assert_eq!(results[0]["result"]["SubjectType"], "persistent");
+    assert_eq!(results[0]["result"]["Issuer"], HUB);
+    assert_eq!(
+        results[1]["result"]["Arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/ConnectAgent/alice@example.com")
+    );
+    assert_eq!(results[2]["ok"], true, "{}", results[2]);
 }
