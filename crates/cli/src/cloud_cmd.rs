@@ -62,10 +62,11 @@ fn administrator_keys(args: &CloudArgs, config: &CloudConfig) -> Result<(String,
 }
 
 pub async fn run(args: CloudArgs) -> Result<ExitCode> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => CloudConfig::load(path).map_err(anyhow::Error::msg)?,
         None => CloudConfig::default(),
     };
+    config.fetch_metadata().await.map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let url = match &args.database_url {
         Some(url) => url.clone(),

@@ -75,6 +75,16 @@ fn configuration_is_applied_and_survives_a_restart() {
     )
     .to_xml();
     std::fs::write(dir.path().join("hub-metadata.xml"), metadata).unwrap();
+    // The metadata is also published over HTTP, as the hub publishes it.
+    let metadata_port = free_port();
+    let mut metadata_server = Command::new("python3")
+        .args(["-m", "http.server", &metadata_port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(metadata_port);
     let config = dir.path().join("cloud.toml");
     std::fs::write(
         &config,
@@ -91,6 +101,10 @@ secret_access_key = "{ADMIN_SECRET}"
 [[saml_providers]]
 name = "Hub"
 metadata_file = "hub-metadata.xml"
+
+[[saml_providers]]
+name = "HubByUrl"
+metadata_url = "http://127.0.0.1:{metadata_port}/hub-metadata.xml"
 
 [[connect_instances]]
 alias = "internal-services"
@@ -146,6 +160,29 @@ connect_federation = ["internal-services"]
         "{policy}"
     );
     let role_id = results[1]["result"]["Role"]["RoleId"].clone();
+    let providers = results[3]["result"]["SAMLProviderList"].as_array().unwrap();
+    assert_eq!(providers.len(), 2, "{results}");
+
+    // The AWS CLI works against the same endpoint.
+    let aws = |args: &[&str]| {
+        let out = Command::new(crossfed_testkit::aws_cli())
+            .args(["--endpoint-url", &first.url, "--region", "us-east-1", "--output", "json"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", ADMIN_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", ADMIN_SECRET)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(aws(&["sts", "get-caller-identity"])["Arn"], "arn:aws:iam::123456789012:root");
+    let listed = aws(&["connect", "list-users", "--instance-id", instances[0]["Id"].as_str().unwrap()]);
+    let mut usernames: Vec<&str> =
+        listed["UserSummaryList"].as_array().unwrap().iter().map(|u| u["Username"].as_str().unwrap()).collect();
+    usernames.sort();
+    assert_eq!(usernames, ["alice@example.com", "carol@example.com"]);
     stop(first);
 
     // Again, on the same data: nothing to change, nothing lost.
@@ -155,6 +192,18 @@ connect_federation = ["internal-services"]
     assert_eq!(results[0]["result"]["InstanceSummaryList"].as_array().unwrap().len(), 1);
     assert_eq!(results[1]["result"]["Role"]["RoleId"], role_id);
     stop(second);
+    metadata_server.kill().unwrap();
+    metadata_server.wait().unwrap();
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port}");
 }
 
 #[test]
@@ -190,4 +239,26 @@ fn configuration_errors_name_the_problem() {
     let out = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["cloud", "--config"]).arg(&config).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bogus"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn unreachable_metadata_url_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cloud.toml");
+    let port = free_port();
+    std::fs::write(
+        &config,
+        format!("[[saml_providers]]\nname = \"Hub\"\nmetadata_url = \"http://127.0.0.1:{port}/metadata\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["cloud", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("cannot fetch metadata from http://127.0.0.1:{port}/metadata")), "{stderr}");
 }

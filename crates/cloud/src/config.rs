@@ -66,6 +66,8 @@ pub struct ProviderConfig {
     pub name: String,
     /// A metadata file, relative to the configuration file.
     pub metadata_file: Option<PathBuf>,
+    /// Or a URL to fetch it from (the hub publishes each application's IdP metadata).
+    pub metadata_url: Option<String>,
     /// Or the metadata itself.
     pub metadata_xml: Option<String>,
 }
@@ -150,6 +152,30 @@ impl CloudConfig {
             }
         }
         Ok(config)
+    }
+
+    /// Fetches the metadata of providers given by URL.
+    pub async fn fetch_metadata(&mut self) -> Result<(), String> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        for provider in &mut self.saml_providers {
+            let Some(url) = &provider.metadata_url else { continue };
+            let fetch = async {
+                let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+                let status = response.status();
+                if !status.is_success() {
+                    return Err(format!("HTTP {status}"));
+                }
+                response.text().await.map_err(|e| e.to_string())
+            };
+            let xml = fetch
+                .await
+                .map_err(|e| format!("SAML provider {}: cannot fetch metadata from {url}: {e}", provider.name))?;
+            provider.metadata_xml = Some(xml);
+        }
+        Ok(())
     }
 }
 

@@ -115,6 +115,30 @@ fn assertion(key: &SigningKey, recipient: &str, role: &str, provider: &str, sess
     base64::engine::general_purpose::STANDARD.encode(build_response(&spec, now, key).unwrap().xml)
 }
 
+/// An assertion addressed to another audience than AWS.
+fn with_audience(key: &SigningKey, recipient: &str, role: &str, audience: &str, now: Instant) -> String {
+    use base64::Engine;
+    let spec = ResponseSpec {
+        issuer: HUB.into(),
+        destination: recipient.into(),
+        audiences: vec![audience.into()],
+        in_response_to: None,
+        name_id: NameId { value: "alice".into(), format: None, ..NameId::default() },
+        session_index: "_s".into(),
+        authn_instant: now,
+        authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+        attributes: vec![
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/Role", vec![format!("{role},{}", provider_arn())]),
+            Attribute::uri("https://aws.amazon.com/SAML/Attributes/RoleSessionName", vec!["alice".into()]),
+        ],
+        lifetime_seconds: 300,
+        not_before_skew_seconds: 0,
+        session_not_on_or_after: None,
+        signed_parts: SignedParts::Assertion,
+    };
+    base64::engine::general_purpose::STANDARD.encode(build_response(&spec, now, key).unwrap().xml)
+}
+
 fn provider_arn() -> String {
     format!("arn:aws:iam::{ACCOUNT}:saml-provider/Hub")
 }
@@ -201,6 +225,7 @@ async fn assume_role_with_saml_refusals() {
         {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&key)}},
         {"service": "iam", "operation": "create_role", "params": {"RoleName": "ConnectAgent", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
         {"service": "iam", "operation": "create_role", "params": {"RoleName": "OtherAud", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), "https://signin.aws.amazon.com/saml")}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "OtherProvider", "AssumeRolePolicyDocument": trust_policy(&format!("arn:aws:iam::{ACCOUNT}:saml-provider/Other"), &signin)}},
     ])).await;
     assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
 
@@ -234,6 +259,18 @@ async fn assume_role_with_saml_refusals() {
             "ExpiredTokenException",
         ),
         ("bad session name", ok("alice smith"), role.clone(), "InvalidIdentityToken"),
+        (
+            "wrong audience",
+            with_audience(&key, &signin, &role, "https://other-sp.example.com", now),
+            role.clone(),
+            "InvalidIdentityToken",
+        ),
+        (
+            "role trusts another provider",
+            assertion(&key, &signin, &role_arn("OtherProvider"), &provider_arn(), "alice", now),
+            role_arn("OtherProvider"),
+            "AccessDenied",
+        ),
         ("role not in the assertion", ok("alice"), role_arn("OtherAud"), "AccessDenied"),
         (
             "trust policy does not match SAML:aud",

@@ -63,3 +63,12 @@ pub fn run_peer_json(script: &str, input: &serde_json::Value) -> serde_json::Val
     assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e})"))
 }
+
+/// The AWS CLI installed with the Python peers.
+pub fn aws_cli() -> PathBuf {
+    let aws = peers_dir().join("venv").join("bin").join("aws");
+    if !aws.exists() {
+        panic!("the AWS CLI is not installed ({} missing): run scripts/install-peers", aws.display());
+    }
+    aws
+}
