@@ -1,0 +1,5 @@
+//! The hub: the role IAM Identity Center plays in the reference chain. It trusts the corporate
+//! IdP as a SAML SP and acts as SAML IdP for applications.
+
+pub mod catalog;
+pub mod mapping;
