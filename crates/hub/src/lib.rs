@@ -2,4 +2,5 @@
 //! IdP as a SAML SP and acts as SAML IdP for applications.
 
 pub mod catalog;
+pub mod launch;
 pub mod mapping;
