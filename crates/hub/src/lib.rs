@@ -3,4 +3,7 @@
 
 pub mod catalog;
 pub mod launch;
+pub mod login;
 pub mod mapping;
+pub mod password;
+pub mod totp;

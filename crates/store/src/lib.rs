@@ -4,6 +4,7 @@
 
 mod audit;
 mod connect;
+mod credentials;
 mod directory;
 mod error;
 mod id;
@@ -12,6 +13,7 @@ mod replay;
 
 pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
 pub use connect::{Backend, Store};
+pub use credentials::{CredentialStore, StoredCredentials, ThrottlePolicy};
 pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
 pub use error::StoreError;
 pub use id::new_id;

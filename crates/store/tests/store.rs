@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crossfed_store::{
-    AuditEvent, AuditLog, AuditQuery, Backend, Email, GroupStore, NewUser, ObjectKey, ObjectStore, Outcome, Page,
-    ReplayStore, Store, StoreError, UserStore, new_id,
+    AuditEvent, AuditLog, AuditQuery, Backend, CredentialStore, Email, GroupStore, NewUser, ObjectKey, ObjectStore,
+    Outcome, Page, ReplayStore, Store, StoreError, ThrottlePolicy, UserStore, new_id,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -289,6 +289,52 @@ async fn objects_are_unique_by_name_within_their_scope() {
             store.delete_object("iam-role", "AROA1").await.unwrap_err(),
             StoreError::NotFound { what: "role", .. }
         ));
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn credentials_and_totp_steps() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let user = store.create_user(&alice(), 1).await.unwrap();
+        assert_eq!(store.credentials(&user.id).await.unwrap().password_hash, None);
+        store.set_password_hash(&user.id, "$argon2id$v=19$m=19456,t=2,p=1$salt$hash", 2).await.unwrap();
+        store.set_totp_secret(&user.id, Some("JBSWY3DPEHPK3PXP"), 3).await.unwrap();
+        let creds = store.credentials(&user.id).await.unwrap();
+        assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1$salt$hash"));
+        assert_eq!(creds.totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+        assert!(store.use_totp_step(&user.id, 100).await.unwrap());
+        assert!(!store.use_totp_step(&user.id, 100).await.unwrap(), "{:?}", store.backend());
+        assert!(!store.use_totp_step(&user.id, 99).await.unwrap());
+        assert!(store.use_totp_step(&user.id, 101).await.unwrap());
+        assert!(matches!(
+            store.set_password_hash("nobody", "x", 1).await.unwrap_err(),
+            StoreError::NotFound { what: "user", .. }
+        ));
+        // Deleting the user deletes the secrets.
+        store.delete_user(&user.id).await.unwrap();
+        assert_eq!(store.credentials(&user.id).await.unwrap().password_hash, None);
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn throttling_locks_after_repeated_failures_and_expires() {
+    let backends = Backends::new().await;
+    let policy = ThrottlePolicy { max_failures: 3, window_seconds: 600, lock_seconds: 900 };
+    for store in &backends.stores {
+        assert_eq!(store.record_failure("user:alice", &policy, 1000).await.unwrap(), 0);
+        assert_eq!(store.record_failure("user:alice", &policy, 1001).await.unwrap(), 0);
+        assert_eq!(store.record_failure("user:alice", &policy, 1002).await.unwrap(), 1902, "{:?}", store.backend());
+        assert_eq!(store.locked_until("user:alice", 1500).await.unwrap(), 1902);
+        assert_eq!(store.locked_until("user:alice", 1902).await.unwrap(), 0);
+        // Failures spread beyond the window do not add up.
+        assert_eq!(store.record_failure("user:bob", &policy, 1000).await.unwrap(), 0);
+        assert_eq!(store.record_failure("user:bob", &policy, 1700).await.unwrap(), 0);
+        assert_eq!(store.record_failure("user:bob", &policy, 1701).await.unwrap(), 0);
+        store.clear_failures("user:bob").await.unwrap();
+        assert_eq!(store.record_failure("user:bob", &policy, 1702).await.unwrap(), 0);
     }
     backends.finish().await;
 }
