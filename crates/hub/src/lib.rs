@@ -7,3 +7,4 @@ pub mod login;
 pub mod mapping;
 pub mod password;
 pub mod totp;
+pub mod upstream;

@@ -1,0 +1,178 @@
+//! The hub as a service provider toward the corporate IdP: its SP metadata, SP-initiated login
+//! (a signed Redirect-binding AuthnRequest), and turning an accepted assertion into a directory
+//! user — created just in time, updated from the IdP's claims, or required to exist already.
+
+use std::collections::BTreeMap;
+
+use crossfed_saml::{
+    Accepted, AuthnRequestSpec, EntityDescriptor, IndexedEndpoint, Instant, MessageKind, build_authn_request, ns,
+    redirect_query,
+};
+use crossfed_store::{Email, NewUser, StoreError, User, UserStore};
+use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Claim names Entra ID (Azure AD) sends, and their SAML-standard and short equivalents, for
+/// each directory field.
+const EMAIL_CLAIMS: [&str; 4] = [
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "email",
+    "mail",
+];
+const GIVEN_NAME_CLAIMS: [&str; 3] =
+    ["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", "urn:oid:2.5.4.42", "givenName"];
+const FAMILY_NAME_CLAIMS: [&str; 3] =
+    ["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", "urn:oid:2.5.4.4", "sn"];
+const DISPLAY_NAME_CLAIMS: [&str; 3] =
+    ["http://schemas.microsoft.com/identity/claims/displayname", "urn:oid:2.16.840.1.113730.3.1.241", "displayName"];
+
+/// How users arriving from the IdP become directory users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provisioning {
+    /// Create the user at first login, update it from the claims at every login.
+    JustInTime,
+    /// The user must exist already (created by SCIM or an administrator).
+    Required,
+}
+
+/// The hub's SP side toward one IdP.
+#[derive(Debug)]
+pub struct IdentitySource {
+    /// The hub's SP entity ID.
+    pub sp_entity_id: String,
+    pub acs_url: String,
+    pub idp: EntityDescriptor,
+    pub provisioning: Provisioning,
+    pub allow_idp_initiated: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error(
+        "the IdP metadata has no SingleSignOnService for the HTTP-Redirect binding; add one or import current metadata"
+    )]
+    NoRedirectSso,
+    #[error("the IdP metadata describes no IdP role")]
+    NotAnIdp,
+    #[error("signing the AuthnRequest failed: {0}")]
+    Signing(#[from] DsigError),
+    #[error("user {0:?} is not provisioned in the hub; ask an administrator, or let the IdP provision users by SCIM")]
+    NotProvisioned(String),
+    #[error("the directory refused the user: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl IdentitySource {
+    /// The IdP's signing certificates (several during a key rollover).
+    pub fn idp_certificates(&self) -> Result<&[Certificate], SourceError> {
+        Ok(&self.idp.require_idp().map_err(|_| SourceError::NotAnIdp)?.signing_certificates)
+    }
+
+    /// The hub's SP metadata, to upload to the IdP.
+    pub fn sp_metadata(&self, key: &SigningKey) -> String {
+        let mut entity = EntityDescriptor::sp(
+            &self.sp_entity_id,
+            vec![key.certificate().clone()],
+            vec![IndexedEndpoint::post(&self.acs_url, 0).as_default()],
+        );
+        if let Some(sp) = entity.sp.as_mut() {
+            sp.authn_requests_signed = true;
+            sp.want_assertions_signed = true;
+            sp.name_id_formats = vec![ns::NAMEID_PERSISTENT.to_string(), ns::NAMEID_EMAIL.to_string()];
+        }
+        entity.to_xml()
+    }
+
+    /// Starts an SP-initiated login: the request ID to keep server-side with the pending login,
+    /// and the URL to redirect the browser to.
+    pub fn start_login(
+        &self,
+        key: &SigningKey,
+        relay_state: Option<&str>,
+        now: Instant,
+    ) -> Result<(String, String), SourceError> {
+        let idp = self.idp.require_idp().map_err(|_| SourceError::NotAnIdp)?;
+        let sso = idp.sso_location(ns::BINDING_HTTP_REDIRECT).ok_or(SourceError::NoRedirectSso)?;
+        let spec = AuthnRequestSpec {
+            issuer: self.sp_entity_id.clone(),
+            destination: sso.to_string(),
+            acs_url: self.acs_url.clone(),
+            protocol_binding: ns::BINDING_HTTP_POST.to_string(),
+            name_id_format: None,
+            force_authn: false,
+        };
+        // The Redirect binding signs the query, not the XML.
+        let (id, xml) = build_authn_request(&spec, now, None)?;
+        let query = redirect_query(MessageKind::Request, &xml, relay_state, Some(key))?;
+        let separator = if sso.contains('?') { '&' } else { '?' };
+        Ok((id, format!("{sso}{separator}{query}")))
+    }
+}
+
+fn first_claim(accepted: &Accepted, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| accepted.attribute(n).and_then(|v| v.first()).filter(|v| !v.is_empty()).cloned())
+}
+
+/// The user name of an accepted assertion: the e-mail claim, or the NameID.
+pub fn user_name_of(accepted: &Accepted) -> String {
+    match accepted.name_id.format.as_deref() {
+        Some(ns::NAMEID_EMAIL) => accepted.name_id.value.clone(),
+        _ => first_claim(accepted, &EMAIL_CLAIMS).unwrap_or_else(|| accepted.name_id.value.clone()),
+    }
+}
+
+/// Finds or creates the directory user for an accepted assertion, refreshing names and e-mail
+/// from the claims. The IdP's NameID is kept as the user's externalId.
+pub async fn user_for_assertion<S: UserStore + Sync>(
+    store: &S,
+    source: &IdentitySource,
+    accepted: &Accepted,
+    now: i64,
+) -> Result<User, SourceError> {
+    let user_name = user_name_of(accepted);
+    let email = first_claim(accepted, &EMAIL_CLAIMS).or_else(|| user_name.contains('@').then(|| user_name.clone()));
+    let claimed = |names: &[&str]| first_claim(accepted, names);
+    let existing = match store.find_user_by_external_id(&accepted.name_id.value).await? {
+        Some(u) => Some(u),
+        None => store.find_user_by_name(&user_name).await?,
+    };
+    match (existing, source.provisioning) {
+        (Some(mut user), _) => {
+            let before = user.clone();
+            if let Some(email) = &email
+                && user.email() != Some(email.as_str())
+            {
+                user.emails = vec![Email { value: email.clone(), kind: Some("work".to_string()), primary: true }];
+            }
+            user.given_name = claimed(&GIVEN_NAME_CLAIMS).or(user.given_name);
+            user.family_name = claimed(&FAMILY_NAME_CLAIMS).or(user.family_name);
+            user.display_name = claimed(&DISPLAY_NAME_CLAIMS).or(user.display_name);
+            if user.external_id.is_none() {
+                user.external_id = Some(accepted.name_id.value.clone());
+            }
+            if user == before {
+                return Ok(user);
+            }
+            Ok(store.update_user(&user, now).await?)
+        }
+        (None, Provisioning::Required) => Err(SourceError::NotProvisioned(user_name)),
+        (None, Provisioning::JustInTime) => {
+            let new = NewUser {
+                user_name,
+                external_id: Some(accepted.name_id.value.clone()),
+                emails: email
+                    .map(|e| vec![Email { value: e, kind: Some("work".to_string()), primary: true }])
+                    .unwrap_or_default(),
+                given_name: claimed(&GIVEN_NAME_CLAIMS),
+                family_name: claimed(&FAMILY_NAME_CLAIMS),
+                display_name: claimed(&DISPLAY_NAME_CLAIMS),
+                active: true,
+                attributes: BTreeMap::new(),
+            };
+            Ok(store.create_user(&new, now).await?)
+        }
+    }
+}
