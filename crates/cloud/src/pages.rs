@@ -1,10 +1,10 @@
 //! The few HTML pages of the emulated console: role picker, agent workspace, and the error
 //! pages that say what is wrong and how to fix it.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-
-pub use crossfed_saml::bindings::html_escape as escape;
+use axum::http::StatusCode;
+use axum::response::Response;
+pub use crossfed_web::escape;
+use crossfed_web::{FormTargets, html};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f2f3f3;color:#16191f}\
 header{background:#232f3e;color:#fff;padding:12px 24px;font-weight:600}\
@@ -15,22 +15,12 @@ dl{display:grid;grid-template-columns:max-content auto;gap:6px 16px}dt{font-weig
 
 /// A complete page with the headers every console page carries.
 pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let html = format!(
+    let document = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - crossfed target account</title><style>{STYLE}</style></head>\
 <body><header>crossfed target account (AWS emulation)</header><main>{body_html}</main></body></html>\n",
         escape(title)
     );
-    let mut response = (status, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
+    html(status, document, None, FormTargets::SameOrigin)
 }
 
 /// An error page: what went wrong, and what to do about it.
