@@ -1,10 +1,14 @@
 //! The hub: the role IAM Identity Center plays in the reference chain. It trusts the corporate
 //! IdP as a SAML SP and acts as SAML IdP for applications.
 
+pub mod bootstrap;
 pub mod catalog;
+pub mod config;
+pub mod keys;
 pub mod launch;
 pub mod login;
 pub mod mapping;
 pub mod password;
+pub mod server;
 pub mod totp;
 pub mod upstream;

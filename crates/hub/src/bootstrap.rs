@@ -1,0 +1,73 @@
+//! Starting a hub from its configuration: the store, the signing key, the bootstrap users and
+//! the applications. Idempotent: existing users keep their passwords.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crossfed_store::{CredentialStore, Email, NewUser, Store, ThrottlePolicy, UserStore};
+
+use crate::config::HubConfig;
+use crate::password::hash_password;
+use crate::server::Hub;
+
+pub async fn build_hub(
+    config: &HubConfig,
+    store: Store,
+    data_dir: &Path,
+    base_url: &str,
+    now: i64,
+) -> Result<(Hub, Vec<String>), String> {
+    let mut changes = Vec::new();
+    let key = crate::keys::load_or_create(data_dir, "crossfed hub")?;
+    for entry in &config.users {
+        let user = match store.find_user_by_name(&entry.user_name).await.map_err(|e| e.to_string())? {
+            Some(u) => u,
+            None => {
+                let new = NewUser {
+                    user_name: entry.user_name.clone(),
+                    emails: entry
+                        .email
+                        .iter()
+                        .map(|e| Email { value: e.clone(), kind: Some("work".to_string()), primary: true })
+                        .collect(),
+                    given_name: entry.given_name.clone(),
+                    family_name: entry.family_name.clone(),
+                    display_name: entry.display_name.clone(),
+                    active: true,
+                    ..NewUser::default()
+                };
+                changes.push(format!("created user {}", entry.user_name));
+                store.create_user(&new, now).await.map_err(|e| format!("user {}: {e}", entry.user_name))?
+            }
+        };
+        if let Some(password) = &entry.password
+            && store.credentials(&user.id).await.map_err(|e| e.to_string())?.password_hash.is_none()
+        {
+            let password = password.clone();
+            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("user {}: {e}", entry.user_name))?;
+            store.set_password_hash(&user.id, &hash, now).await.map_err(|e| e.to_string())?;
+            changes.push(format!("set the password of {}", entry.user_name));
+        }
+    }
+    let mut applications = BTreeMap::new();
+    for entry in &config.applications {
+        let app = entry.application()?;
+        let assigned: BTreeSet<String> = entry.assigned_users.iter().cloned().collect();
+        if applications.insert(entry.id.clone(), (app, assigned)).is_some() {
+            return Err(format!("application id {:?} is used twice", entry.id));
+        }
+    }
+    let hub = Hub {
+        store,
+        base_url: base_url.trim_end_matches('/').to_string(),
+        key,
+        applications,
+        throttle: ThrottlePolicy::default(),
+        idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
+        max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
+    };
+    Ok((hub, changes))
+}

@@ -1,0 +1,161 @@
+//! The hub's configuration file (TOML): its URL, the built-in directory's bootstrap users, the
+//! applications from the catalog and who is assigned to them. Applied at every start.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::catalog::{AmazonConnect, Application, AwsRole, CatalogError};
+use crate::mapping::AttributeMapping;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    #[serde(default)]
+    pub hub: HubSection,
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+    #[serde(default)]
+    pub applications: Vec<ApplicationEntry>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSection {
+    /// The URL people and peers reach the hub at (default: http://LISTEN).
+    pub base_url: Option<String>,
+    /// Minutes without activity before a session ends.
+    pub session_idle_minutes: Option<i64>,
+    /// Hours after sign-in before a session ends regardless.
+    pub session_max_hours: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    pub user_name: String,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    /// Set at start when the user has no password yet.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationEntry {
+    /// Short identifier used in URLs (`/saml/apps/ID/metadata`).
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub assigned_users: Vec<String>,
+    pub amazon_connect: Option<ConnectEntry>,
+    pub custom: Option<CustomEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectEntry {
+    pub account_id: String,
+    pub region: String,
+    pub instance_id: String,
+    pub role_name: String,
+    pub provider_name: String,
+    pub signin_url: Option<String>,
+    pub console_url: Option<String>,
+    pub destination: Option<String>,
+    #[serde(default = "default_session_duration")]
+    pub session_duration: i64,
+}
+
+fn default_session_duration() -> i64 {
+    43_200
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomEntry {
+    pub acs_url: String,
+    pub audience: String,
+    #[serde(default = "default_name_id_format")]
+    pub name_id_format: String,
+    #[serde(default = "default_name_id")]
+    pub name_id: String,
+    pub relay_state: Option<String>,
+    #[serde(default)]
+    pub attributes: Vec<AttributeEntry>,
+}
+
+fn default_name_id_format() -> String {
+    crossfed_saml::ns::NAMEID_EMAIL.to_string()
+}
+
+fn default_name_id() -> String {
+    "${user:email}".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeEntry {
+    pub name: String,
+    pub value: String,
+}
+
+impl HubConfig {
+    pub fn load(path: &Path) -> Result<HubConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+impl ApplicationEntry {
+    /// The application this entry describes, checked.
+    pub fn application(&self) -> Result<Application, String> {
+        let id_ok = !self.id.is_empty() && self.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(format!("application id {:?}: use letters, digits, - and _", self.id));
+        }
+        let context = |e: CatalogError| format!("application {}: {e}", self.id);
+        match (&self.amazon_connect, &self.custom) {
+            (Some(c), None) => AmazonConnect {
+                account_id: c.account_id.clone(),
+                region: c.region.clone(),
+                instance_id: c.instance_id.clone(),
+                role: AwsRole { role_name: c.role_name.clone(), provider_name: c.provider_name.clone() },
+                signin_url: c.signin_url.clone(),
+                console_url: c.console_url.clone(),
+                destination: c.destination.clone(),
+                session_duration: c.session_duration,
+            }
+            .application(&self.name)
+            .map_err(context),
+            (None, Some(c)) => {
+                let attributes = c
+                    .attributes
+                    .iter()
+                    .map(|a| AttributeMapping::new(&a.name, &a.value))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("application {}: {e}", self.id))?;
+                let name_id = crate::mapping::Template::parse(&c.name_id)
+                    .map_err(|e| format!("application {}: NameID: {e}", self.id))?;
+                Ok(Application {
+                    kind: crate::catalog::Kind::CustomSaml,
+                    name: self.name.clone(),
+                    acs_url: c.acs_url.clone(),
+                    audience: c.audience.clone(),
+                    name_id_format: c.name_id_format.clone(),
+                    name_id,
+                    attributes,
+                    relay_state: c.relay_state.clone(),
+                    signing: crate::catalog::Signing::Assertion,
+                    assertion_lifetime_seconds: 300,
+                })
+            }
+            _ => Err(format!(
+                "application {}: give exactly one of [applications.amazon_connect] or [applications.custom]",
+                self.id
+            )),
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! The hub's listener: built-in directory sign-in, server-side sessions, the portal listing the
+//! applications a user may open, launches (a signed Response posted by the browser), and each
+//! application's IdP metadata.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crossfed_saml::{EntityDescriptor, Instant, MessageKind, ns, post_form};
+use crossfed_store::{
+    AuditEvent, AuditLog, GroupStore, ObjectKey, ObjectStore, Outcome, Store, ThrottlePolicy, User, UserStore,
+};
+use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
+use crossfed_xmldsig::SigningKey;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::catalog::Application;
+use crate::launch::{Launch, build_launch_response};
+use crate::login::{LoginError, authenticate};
+use crate::mapping::UserValues;
+
+const SESSION_KIND: &str = "hub-session";
+const SESSION_SCOPE: &str = "hub";
+
+/// Everything the hub's handlers need.
+#[derive(Debug)]
+pub struct Hub {
+    pub store: Store,
+    pub base_url: String,
+    pub key: SigningKey,
+    /// Applications by id, with the users assigned to each.
+    pub applications: BTreeMap<String, (Application, BTreeSet<String>)>,
+    pub throttle: ThrottlePolicy,
+    pub idle_seconds: i64,
+    pub max_seconds: i64,
+}
+
+impl Hub {
+    fn secure(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// `__Host-` cookies need Secure; plain-http local runs use a plain name.
+    fn cookie_name(&self) -> &'static str {
+        if self.secure() { "__Host-crossfed-session" } else { "crossfed-session" }
+    }
+
+    /// The IdP entity ID the hub uses toward application `id`.
+    pub fn app_entity_id(&self, id: &str) -> String {
+        format!("{}/saml/apps/{id}", self.base_url)
+    }
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Session {
+    id: String,
+    user_id: String,
+    user_name: String,
+    created: i64,
+    last_seen: i64,
+    /// Sent back in every form; a cross-site form cannot know it.
+    csrf: String,
+    session_index: String,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn token() -> String {
+    let mut bytes = [0u8; 32];
+    let _ = aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/", get(|| async { see_other("/portal", None) }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/portal", get(portal))
+        .route("/apps/{id}/launch", post(launch))
+        .route("/saml/apps/{id}/metadata", get(app_metadata))
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .with_state(hub)
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(hub)).with_graceful_shutdown(shutdown).await
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6fb;color:#1b1f2a}\
+header{background:#1d3557;color:#fff;padding:12px 24px;font-weight:600;display:flex;justify-content:space-between}\
+main{max-width:720px;margin:32px auto;background:#fff;padding:24px 32px;border-radius:8px;box-shadow:0 1px 3px #0002}\
+h1{font-size:22px}.error{color:#b00020}label{display:block;margin:10px 0}input{font-size:15px;padding:6px;width:100%;box-sizing:border-box}\
+button{background:#1d3557;color:#fff;border:0;padding:8px 16px;border-radius:4px;font-size:15px}.app{display:flex;justify-content:space-between;align-items:center;border:1px solid #dde;border-radius:6px;padding:12px;margin:8px 0}\
+header form{margin:0}header button{background:#457b9d}";
+
+fn page(status: StatusCode, title: &str, user: Option<&Session>, body: &str) -> Response {
+    let account = match user {
+        Some(s) => format!(
+            "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">{} <button type=\"submit\">Sign out</button></form>",
+            escape(&s.csrf),
+            escape(&s.user_name)
+        ),
+        None => String::new(),
+    };
+    let document = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - crossfed</title><style>{STYLE}</style></head>\
+<body><header><span>crossfed</span>{account}</header><main>{body}</main></body></html>\n",
+        escape(title)
+    );
+    html(status, document, None, FormTargets::SameOrigin)
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str, user: Option<&Session>) -> Response {
+    page(
+        status,
+        title,
+        user,
+        &format!(
+            "<h1>{}</h1><p class=\"error\" id=\"message\">{}</p><p><a href=\"/portal\">Back to the portal</a></p>",
+            escape(title),
+            escape(message)
+        ),
+    )
+}
+
+/// The session of the request, if it has a live one (idle and absolute limits applied).
+async fn current_session(hub: &Hub, headers: &HeaderMap) -> Option<Session> {
+    let id = crossfed_web::cookie(headers, hub.cookie_name())?;
+    let stored = hub.store.get_object(SESSION_KIND, id).await.ok()??;
+    let mut session: Session = serde_json::from_str(&stored.body).ok()?;
+    let now = now();
+    if now - session.last_seen > hub.idle_seconds || now - session.created > hub.max_seconds {
+        let _ = hub.store.delete_object(SESSION_KIND, id).await;
+        return None;
+    }
+    // Record activity at most once a minute, to keep writes down.
+    if now - session.last_seen > 60 {
+        session.last_seen = now;
+        if let Ok(body) = serde_json::to_string(&session) {
+            let _ = hub.store.update_object(SESSION_KIND, id, &body, stored.version, now).await;
+        }
+    }
+    Some(session)
+}
+
+/// A cross-site request cannot carry the session's CSRF token; browsers that say where a
+/// request comes from must also say it is from this site.
+fn same_site_request(headers: &HeaderMap, hub: &Hub) -> bool {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some("same-origin" | "none") => true,
+        Some(_) => false,
+        None => headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_none_or(|o| o == hub.base_url),
+    }
+}
+
+/// Where to go after sign-in: only paths on this site.
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(p)
+            if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) =>
+        {
+            p
+        }
+        _ => "/portal",
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(State(hub): State<Arc<Hub>>, Query(q): Query<NextQuery>) -> Response {
+    login_form(&hub, StatusCode::OK, q.next.as_deref(), None, None)
+}
+
+fn login_form(
+    hub: &Hub,
+    status: StatusCode,
+    next: Option<&str>,
+    error: Option<&str>,
+    user_name: Option<&str>,
+) -> Response {
+    // Login CSRF: the form carries a token that must match a cookie set with the form.
+    let nonce = token();
+    let error = error.map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))).unwrap_or_default();
+    let body = format!(
+        "<h1>Sign in</h1>{error}<form method=\"post\" action=\"/login\">\
+<input type=\"hidden\" name=\"nonce\" value=\"{nonce}\"><input type=\"hidden\" name=\"next\" value=\"{}\">\
+<label>User name <input name=\"user_name\" autocomplete=\"username\" value=\"{}\" required></label>\
+<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+<label>Authenticator code (if you use one) <input name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\"></label>\
+<p><button type=\"submit\">Sign in</button></p></form>",
+        escape(local_path(next)),
+        escape(user_name.unwrap_or(""))
+    );
+    let mut response = page(status, "Sign in", None, &body);
+    if let Some(cookie) = set_cookie("crossfed-login-nonce", &nonce, "/login", 600, hub.secure()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    nonce: String,
+    next: Option<String>,
+    user_name: String,
+    password: String,
+    totp: Option<String>,
+}
+
+async fn audit(hub: &Hub, actor: &str, action: &str, target: Option<&str>, outcome: Outcome, detail: String) {
+    let mut event = AuditEvent::new(now(), actor, action, outcome);
+    event.target = target.map(str::to_string);
+    event.detail = detail;
+    if let Err(e) = hub.store.append(&event).await {
+        tracing::warn!("audit log write failed: {e}");
+    }
+}
+
+async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    if crossfed_web::cookie(&headers, "crossfed-login-nonce") != Some(form.nonce.as_str())
+        || !same_site_request(&headers, &hub)
+    {
+        return login_form(
+            &hub,
+            StatusCode::FORBIDDEN,
+            form.next.as_deref(),
+            Some("The sign-in form expired or came from another site; try again."),
+            None,
+        );
+    }
+    let now = now();
+    match authenticate(&hub.store, &form.user_name, &form.password, form.totp.as_deref(), &hub.throttle, now).await {
+        Ok(user) => {
+            // A new session ID at every sign-in: a planted cookie cannot be carried into a session.
+            let session = Session {
+                id: token(),
+                user_id: user.id.clone(),
+                user_name: user.user_name.clone(),
+                created: now,
+                last_seen: now,
+                csrf: token(),
+                session_index: format!("_{}", token()),
+            };
+            let body = serde_json::to_string(&session).unwrap_or_default();
+            let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
+            if let Err(e) = hub.store.insert_object(key, &body, now).await {
+                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None);
+            }
+            if let Some(old) = crossfed_web::cookie(&headers, hub.cookie_name()) {
+                let _ = hub.store.delete_object(SESSION_KIND, old).await;
+            }
+            audit(&hub, &user.user_name, "login", None, Outcome::Success, "built-in directory".to_string()).await;
+            let cookie = set_cookie(hub.cookie_name(), &session.id, "/", hub.max_seconds, hub.secure());
+            see_other(local_path(form.next.as_deref()), cookie)
+        }
+        Err(e) => {
+            let detail = match &e {
+                LoginError::Invalid { reason } => (*reason).to_string(),
+                other => other.to_string(),
+            };
+            audit(&hub, &form.user_name, "login", None, Outcome::Failure, detail).await;
+            let status = match e {
+                LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            login_form(&hub, status, form.next.as_deref(), Some(&e.to_string()), Some(&form.user_name))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(session) = current_session(&hub, &headers).await
+        && session.csrf == form.csrf
+    {
+        let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
+        audit(&hub, &session.user_name, "logout", None, Outcome::Success, String::new()).await;
+    }
+    see_other("/login", set_cookie(hub.cookie_name(), "", "/", 0, hub.secure()))
+}
+
+/// Application ids the user may open: assigned directly by user name.
+fn assigned_apps<'a>(hub: &'a Hub, user: &str) -> Vec<(&'a String, &'a Application)> {
+    hub.applications
+        .iter()
+        .filter(|(_, (_, users))| users.iter().any(|u| u.eq_ignore_ascii_case(user)))
+        .map(|(id, (app, _))| (id, app))
+        .collect()
+}
+
+async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    let Some(session) = current_session(&hub, &headers).await else {
+        return see_other("/login?next=/portal", None);
+    };
+    let apps = assigned_apps(&hub, &session.user_name);
+    let mut list = String::new();
+    for (id, app) in &apps {
+        list.push_str(&format!(
+            "<div class=\"app\" id=\"app-{id}\"><span>{}</span><form method=\"post\" action=\"/apps/{id}/launch\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Open</button></form></div>",
+            escape(&app.name),
+            escape(&session.csrf),
+            id = escape(id)
+        ));
+    }
+    if apps.is_empty() {
+        list.push_str("<p id=\"no-apps\">No applications are assigned to you. Ask an administrator to assign one.</p>");
+    }
+    page(StatusCode::OK, "Your applications", Some(&session), &format!("<h1>Your applications</h1>{list}"))
+}
+
+async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
+    let groups = hub.store.groups_of(&user.id).await.map_err(|e| e.to_string())?;
+    Ok(UserValues {
+        subject: user.id.clone(),
+        user_name: user.user_name.clone(),
+        email: user.email().map(str::to_string),
+        given_name: user.given_name.clone(),
+        family_name: user.family_name.clone(),
+        display_name: user.display_name.clone(),
+        external_id: user.external_id.clone(),
+        groups: groups.into_iter().map(|g| g.display_name).collect(),
+        attributes: user.attributes.clone(),
+    })
+}
+
+async fn launch(
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(session) = current_session(&hub, &headers).await else {
+        return see_other("/login?next=/portal", None);
+    };
+    if form.csrf != session.csrf || !same_site_request(&headers, &hub) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "This request did not come from the portal; open the application from the portal.",
+            Some(&session),
+        );
+    }
+    let Some((app, assigned)) = hub.applications.get(&id) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "No such application",
+            &format!("There is no application {id:?}."),
+            Some(&session),
+        );
+    };
+    if !assigned.iter().any(|u| u.eq_ignore_ascii_case(&session.user_name)) {
+        audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Failure, "not assigned".to_string()).await;
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Not assigned",
+            &format!("{} is not assigned to you; ask an administrator to assign it.", app.name),
+            Some(&session),
+        );
+    }
+    let user = match hub.store.get_user(&session.user_id).await {
+        Ok(Some(u)) if u.active => u,
+        _ => {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Account unavailable",
+                "Your account no longer exists or is disabled.",
+                None,
+            );
+        }
+    };
+    let values = match user_values(&hub, &user).await {
+        Ok(v) => v,
+        Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "Directory unavailable", &e, Some(&session)),
+    };
+    let issuer = hub.app_entity_id(&id);
+    let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
+    let launch =
+        Launch { issuer: &issuer, in_response_to: None, authn_instant: instant, session_index: &session.session_index };
+    let key = &hub.key;
+    let built = match build_launch_response(app, &launch, &values, key, Instant::now()) {
+        Ok(b) => b,
+        Err(e) => {
+            audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Failure, e.to_string()).await;
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Cannot open the application",
+                &e.to_string(),
+                Some(&session),
+            );
+        }
+    };
+    audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Success, format!("assertion {}", built.assertion_id))
+        .await;
+    let nonce = token();
+    let document = post_form(&app.acs_url, MessageKind::Response, &built.xml, app.relay_state.as_deref(), Some(&nonce));
+    html(StatusCode::OK, document, Some(&nonce), FormTargets::Anywhere)
+}
+
+async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {
+    if !hub.applications.contains_key(&id) {
+        return (StatusCode::NOT_FOUND, format!("no application {id:?}")).into_response();
+    }
+    let sso = format!("{}/saml/sso", hub.base_url);
+    let mut entity = EntityDescriptor::idp(
+        hub.app_entity_id(&id),
+        vec![hub.key.certificate().clone()],
+        vec![crossfed_saml::Endpoint::post(&sso), crossfed_saml::Endpoint::redirect(&sso)],
+    );
+    if let Some(idp) = entity.idp.as_mut() {
+        idp.name_id_formats = vec![ns::NAMEID_EMAIL.to_string(), ns::NAMEID_PERSISTENT.to_string()];
+    }
+    let mut response = entity.to_xml().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    response
+}
