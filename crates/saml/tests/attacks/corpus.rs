@@ -1292,5 +1292,65 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
             exact(ValidationError::Status { code: ns::STATUS_RESPONDER.into(), sub_code: None, message: None }),
         );
     }
+    {
+        let limits = crossfed_xml::Limits::default();
+        let many = "<x:n/>".repeat(limits.max_nodes + 1);
+        add(
+            "too-many-nodes",
+            "Resource exhaustion by node count, OWASP XML Security Cheat Sheet",
+            post(after_response_issuer(
+                &valid,
+                &format!("<samlp:Extensions><x:b xmlns:x=\"urn:example:x\">{many}</x:b></samlp:Extensions>"),
+            )),
+            ctx(),
+            exact(ValidationError::Xml(XmlError::TooManyNodes { limit: limits.max_nodes })),
+        );
+        let attributes: String = (0..=limits.max_attributes).map(|i| format!(" a{i}=\"v\"")).collect();
+        add(
+            "too-many-attributes",
+            "Resource exhaustion by attribute count (attribute hash flooding), OWASP XML Security Cheat Sheet",
+            post(after_response_issuer(
+                &valid,
+                &format!("<samlp:Extensions><x:b xmlns:x=\"urn:example:x\"{attributes}/></samlp:Extensions>"),
+            )),
+            ctx(),
+            exact(ValidationError::Xml(XmlError::TooManyAttributes {
+                element: "x:b".into(),
+                limit: limits.max_attributes,
+            })),
+        );
+    }
+    add(
+        "xpointer-reference",
+        "XPointer reference forms resolved differently by verifiers (XML-DSig 1.1 §4.4.3.3)",
+        post(replace_once(&valid, &format!("URI=\"#{aid}\""), &format!("URI=\"#xpointer(id('{aid}'))\""))),
+        ctx(),
+        exact(ValidationError::AssertionSignature(DsigError::ReferenceMismatch {
+            expected: aid.clone(),
+            found: format!("#xpointer(id('{aid}'))"),
+        })),
+    );
+    {
+        // Signed by the IdP, but with a time a lenient parser reads as local time, far ahead.
+        let zoneless = "2026-11-25T23:59:59";
+        add(
+            "time-without-zone",
+            "Time parsing differential (xs:dateTime without zone, read as local time by some parsers); SAML core §1.3.3 requires UTC",
+            post(fx.resign_assertion(&valid, &fx.idp_key, |doc| {
+                let data = first(doc, ns::ASSERTION, "SubjectConfirmationData");
+                doc.set_attribute(data, crossfed_xml::QualifiedName::plain("NotOnOrAfter"), zoneless).expect("time");
+            })),
+            ctx(),
+            exact(ValidationError::BadTime { field: "SubjectConfirmationData NotOnOrAfter", value: zoneless.into() }),
+        );
+        let ended = Fixture::t0().minus_seconds(SKEW + 1);
+        add(
+            "idp-session-already-ended",
+            "SessionNotOnOrAfter in the past, SAML core §2.7.2",
+            post(fx.build(&ResponseSpec { session_not_on_or_after: Some(ended), ..fx.spec() })),
+            ctx(),
+            exact(ValidationError::SessionExpired(ended.to_xml())),
+        );
+    }
     cases
 }
