@@ -1,6 +1,5 @@
 //! `crossfed keys`: signing keys and certificates.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -53,15 +52,6 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
 
 /// Creates a file readable by its owner only, refusing to overwrite an existing key.
 pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file =
-        options.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(content).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crossfed_hub::keys::write_private(path, content)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))
 }

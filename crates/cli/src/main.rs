@@ -4,6 +4,7 @@ mod cloud_cmd;
 mod input;
 mod keys_cmd;
 mod saml_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ enum Command {
     Keys(keys_cmd::KeysCommand),
     /// Run the emulated target account: AWS sign-in, STS, IAM and Amazon Connect.
     Cloud(cloud_cmd::CloudArgs),
+    /// Run the hub: sign-in, portal, applications.
+    Serve(serve_cmd::ServeArgs),
 }
 
 /// Prints a line to standard output; a closed terminal or pipe must not stop a running server.
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Saml(c) => saml_cmd::run(c),
         Command::Keys(c) => keys_cmd::run(c),
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
+        Command::Serve(args) => run_async(serve_cmd::run(args)),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,57 @@
+//! `crossfed serve`: the hub.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use crossfed_hub::config::HubConfig;
+use crossfed_store::Store;
+
+use crate::say;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The hub's configuration (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Address to listen on; port 0 picks a free port (the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    listen: SocketAddr,
+    /// Where the hub keeps its state (SQLite) and signing key.
+    #[arg(long, default_value = "crossfed-data/hub")]
+    data_dir: PathBuf,
+    /// sqlite://… or postgres://… instead of the data dir's SQLite file.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode> {
+    let config = HubConfig::load(&args.config).map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let url =
+        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("hub.db").display()));
+    let store = Store::connect(&url).await.with_context(|| format!("opening the store at {url}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let base_url = config.hub.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let (hub, changes) =
+        crossfed_hub::bootstrap::build_hub(&config, store.clone(), &args.data_dir, &base_url, crate::now())
+            .await
+            .map_err(anyhow::Error::msg)
+            .context("applying the configuration")?;
+    for change in &changes {
+        say(&format!("config: {change}"));
+    }
+    for id in hub.applications.keys() {
+        say(&format!("application {id}: IdP metadata at {base_url}/saml/apps/{id}/metadata"));
+    }
+    say(&format!("crossfed hub listening on {base_url}"));
+    crossfed_hub::server::serve(listener, Arc::new(hub), crate::shutdown_signal()).await.context("serving")?;
+    store.close().await;
+    say("crossfed hub: stopped");
+    Ok(ExitCode::SUCCESS)
+}

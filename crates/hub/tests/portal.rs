@@ -1,0 +1,255 @@
+//! The hub's portal end to end, with real servers on free ports: alice signs in to the built-in
+//! directory, sees Amazon Connect, opens it, and her browser posts the hub's Response to the
+//! emulated account, landing on the agent workspace; carol sees nothing and cannot launch;
+//! wrong passwords and cross-site launches are refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
+use crossfed_hub::config::HubConfig;
+use crossfed_saml::Instant;
+use crossfed_store::{AuditLog, AuditQuery, Store, new_id};
+
+fn field<'a>(html: &'a str, name: &str) -> &'a str {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+async fn memory_store(name: &str) -> Store {
+    Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
+}
+
+struct Servers {
+    hub: String,
+    hub_store: Store,
+    _stops: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+async fn start() -> Servers {
+    let data = crossfed_testkit::temp_dir().keep();
+    let hub_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", hub_listener.local_addr().unwrap());
+    let cloud_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cloud_url = format!("http://{}", cloud_listener.local_addr().unwrap());
+
+    // The target account first, to learn the Connect instance's ID.
+    let cloud = Arc::new(crossfed_cloud::App::new(
+        memory_store("cloud").await,
+        crossfed_cloud::Settings::new("123456789012", "us-east-1", &cloud_url),
+        "AKIAADMIN",
+        "secret",
+    ));
+    let instance_config = CloudConfig {
+        connect_instances: vec![InstanceConfig {
+            alias: "internal-services".into(),
+            identity_management: "SAML".into(),
+            users: vec![UserConfig {
+                username: "alice@example.com".into(),
+                security_profiles: vec!["Agent".into()],
+                routing_profile: "Basic Routing Profile".into(),
+                first_name: None,
+                last_name: None,
+                email: None,
+            }],
+        }],
+        ..CloudConfig::default()
+    };
+    apply(&cloud, &instance_config, Instant::now().unix()).await.unwrap();
+    let instance = cloud
+        .resources
+        .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+
+    // The hub, with the Connect application from the catalog.
+    let hub_config: HubConfig = toml::from_str(&format!(
+        r#"
+[[users]]
+user_name = "alice"
+email = "alice@example.com"
+password = "alice-password-1"
+
+[[users]]
+user_name = "carol"
+email = "carol@example.com"
+password = "carol-password-1"
+
+[[applications]]
+id = "connect"
+name = "Amazon Connect"
+assigned_users = ["alice"]
+[applications.amazon_connect]
+account_id = "123456789012"
+region = "us-east-1"
+instance_id = "{instance}"
+role_name = "ConnectAgent"
+provider_name = "Hub"
+signin_url = "{cloud_url}/saml"
+console_url = "{cloud_url}"
+destination = "/agent-app-v2"
+"#
+    ))
+    .unwrap();
+    let hub_store = memory_store("hub").await;
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &data, &hub_url, Instant::now().unix())
+            .await
+            .unwrap();
+    let hub = Arc::new(hub);
+
+    // The account trusts the hub's Connect application through its published metadata.
+    let mut stops = Vec::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(hub_listener, hub.clone(), async move {
+        let _ = rx.await;
+    }));
+    stops.push(tx);
+    let metadata = reqwest::get(format!("{hub_url}/saml/apps/connect/metadata")).await.unwrap().text().await.unwrap();
+    let trust = CloudConfig {
+        saml_providers: vec![ProviderConfig {
+            name: "Hub".into(),
+            metadata_file: None,
+            metadata_url: None,
+            metadata_xml: Some(metadata),
+        }],
+        roles: vec![RoleConfig {
+            name: "ConnectAgent".into(),
+            max_session_duration: 43200,
+            trust_policy: None,
+            trust_saml_provider: Some("Hub".into()),
+            inline_policies: Default::default(),
+            connect_federation: vec!["internal-services".into()],
+        }],
+        ..instance_config
+    };
+    apply(&cloud, &trust, Instant::now().unix()).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, async move {
+        let _ = rx.await;
+    }));
+    stops.push(tx);
+    Servers { hub: hub_url, hub_store, _stops: stops }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+async fn sign_in(client: &reqwest::Client, hub: &str, user: &str, password: &str) -> reqwest::Response {
+    let form = client.get(format!("{hub}/login")).send().await.unwrap().text().await.unwrap();
+    let nonce = field(&form, "nonce").to_string();
+    client
+        .post(format!("{hub}/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("nonce", nonce.as_str()),
+            ("next", "/portal"),
+            ("user_name", user),
+            ("password", password),
+            ("totp", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_opens_amazon_connect_from_the_portal() {
+    let servers = start().await;
+    let client = browser();
+    let portal = sign_in(&client, &servers.hub, "alice", "alice-password-1").await;
+    assert_eq!(portal.status(), 200);
+    assert!(portal.url().path().ends_with("/portal"));
+    let portal = portal.text().await.unwrap();
+    assert!(portal.contains("id=\"app-connect\"") && portal.contains("Amazon Connect"), "{portal}");
+
+    let csrf = field(&portal, "csrf").to_string();
+    let launch = client
+        .post(format!("{}/apps/connect/launch", servers.hub))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(launch.status(), 200);
+    let csp = launch.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    let form = launch.text().await.unwrap();
+    let action = unescape(form.split("action=\"").nth(1).unwrap().split('"').next().unwrap());
+    let saml = field(&form, "SAMLResponse").to_string();
+    let relay = unescape(field(&form, "RelayState"));
+
+    // What the browser's auto-submit does.
+    let landed = client
+        .post(&action)
+        .form(&[("SAMLResponse", saml.as_str()), ("RelayState", relay.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 200);
+    let page = landed.text().await.unwrap();
+    assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}");
+
+    let events =
+        servers.hub_store.query(&AuditQuery { actor: Some("alice".into()), ..AuditQuery::default() }).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["launch", "login"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_of_the_portal() {
+    let servers = start().await;
+
+    // A wrong password: the form again, with the message.
+    let response = sign_in(&browser(), &servers.hub, "alice", "wrong-password").await;
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.unwrap().contains("wrong user name or password"));
+
+    // carol is not assigned: nothing listed, and a launch is refused.
+    let client = browser();
+    let portal = sign_in(&client, &servers.hub, "carol", "carol-password-1").await.text().await.unwrap();
+    assert!(portal.contains("id=\"no-apps\""), "{portal}");
+    let csrf = field(&portal, "csrf").to_string();
+    let response = client
+        .post(format!("{}/apps/connect/launch", servers.hub))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("not assigned to you"));
+
+    // A cross-site launch, even with the right token, is refused.
+    let client = browser();
+    let portal = sign_in(&client, &servers.hub, "alice", "alice-password-1").await.text().await.unwrap();
+    let csrf = field(&portal, "csrf").to_string();
+    let response = client
+        .post(format!("{}/apps/connect/launch", servers.hub))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    // The portal without a session goes to sign-in.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/portal", servers.hub))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers().get("location").unwrap(), "/login?next=/portal");
+}
