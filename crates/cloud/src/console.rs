@@ -183,8 +183,15 @@ pub async fn choose_role(State(app): State<Arc<App>>, Form(form): Form<RoleForm>
         }
         Err(e) => return aws_error_page(&e),
     };
-    // One use only, and only in time.
-    let _ = app.resources.delete(kind::SIGNIN_CHOICE, &pending.id).await;
+    // One use only: whoever deletes the choice takes it; a concurrent second request cannot.
+    if app.resources.delete(kind::SIGNIN_CHOICE, &pending.id).await.is_err() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "This role choice was already used.",
+            "Start again at the identity provider.",
+        );
+    }
     if now >= pending.expires {
         return error_page(
             StatusCode::BAD_REQUEST,

@@ -190,22 +190,40 @@ pub async fn validate(
     let accepted = validate_response(&xml, &policy, None, instant, &replay).map_err(map_validation)?;
     // Recorded in the store, shared by every listener on it, and only once all else passed.
     if let Some((id, expires)) = replay.take() {
-        let fresh = resources.store.record_once(&format!("{}:{id}", provider.arn), expires.unix(), now).await?;
+        // Keyed by issuer, not provider: one IdP registered twice cannot redeem an assertion twice.
+        let fresh = resources.store.record_once(&format!("{}:{id}", provider.entity_id), expires.unix(), now).await?;
         if !fresh {
             return Err(AwsError::invalid_identity_token(format!(
                 "The SAML assertion {id} was already used; sign in again at the identity provider"
             )));
         }
     }
-    let roles = role_pairs(&accepted)?;
+    // Only the roles reached through the provider that verified the assertion are on offer.
+    let roles: Vec<(String, String)> = role_pairs(&accepted)?.into_iter().filter(|(_, p)| *p == provider.arn).collect();
+    if roles.is_empty() {
+        return Err(AwsError::access_denied(format!(
+            "Not authorized to perform sts:AssumeRoleWithSAML: the assertion's Role values name no role through {}, the provider that issued it",
+            provider.arn
+        )));
+    }
     Ok(ValidatedAssertion { accepted, provider, roles })
 }
 
-/// Finds the provider ARN of the first Role value without trusting anything else.
+/// Finds the provider ARN of the first Role value of the Response's assertion, only to choose
+/// whose certificates to validate with; nothing else is read before validation.
 fn provider_from_unverified(xml: &[u8]) -> Result<String, AwsError> {
     let doc = crossfed_xml::parse(xml)
         .map_err(|e| AwsError::invalid_identity_token(format!("The SAML response is not acceptable XML: {e}")))?;
-    for attribute in doc.descendants().filter(|e| e.is(crossfed_saml::ns::ASSERTION, "Attribute")) {
+    let assertion = doc.root_element().child(crossfed_saml::ns::ASSERTION, "Assertion");
+    let statements: Vec<_> = assertion
+        .iter()
+        .flat_map(|a| {
+            a.child_elements().filter(|e| e.is(crossfed_saml::ns::ASSERTION, "AttributeStatement")).collect::<Vec<_>>()
+        })
+        .collect();
+    let attributes =
+        statements.iter().flat_map(|s| s.child_elements().filter(|e| e.is(crossfed_saml::ns::ASSERTION, "Attribute")));
+    for attribute in attributes {
         if attribute.attr("Name") != Some(ROLE_ATTRIBUTE) {
             continue;
         }
@@ -232,6 +250,14 @@ pub async fn assume_role(
     duration_seconds: Option<i64>,
     now: i64,
 ) -> Result<AssumedRole, AwsError> {
+    // The provider the role is assumed through must be the one whose certificate verified the
+    // assertion; otherwise an IdP trusted for one provider could name another in a Role value.
+    if provider_arn != assertion.provider.arn {
+        return Err(AwsError::access_denied(format!(
+            "Not authorized to perform sts:AssumeRoleWithSAML: the assertion was issued by {} (provider {}), not by provider {provider_arn}",
+            assertion.provider.entity_id, assertion.provider.arn
+        )));
+    }
     if !assertion.roles.iter().any(|(r, p)| r == role_arn && p == provider_arn) {
         return Err(AwsError::access_denied(format!(
             "Not authorized to perform sts:AssumeRoleWithSAML: the assertion's Role attribute does not grant {role_arn} through {provider_arn}"

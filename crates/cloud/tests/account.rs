@@ -672,3 +672,83 @@ async fn assume_role_with_an_assertion_issued_by_pysaml2() {
     );
     assert_eq!(results[2]["ok"], true, "{}", results[2]);
 }
+
+// ---- Provider confusion (found in review): an IdP trusted for one provider names another ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assertion_only_reaches_roles_through_the_provider_that_signed_it() {
+    const PARTNER: &str = "https://partner.example.net/idp";
+    let cloud = start().await;
+    let signin = format!("{}/saml", cloud.base);
+    let hub_key = hub_key();
+    let partner_key = SigningKey::generate_rsa("partner idp", 30).unwrap();
+    let partner_metadata = EntityDescriptor::idp(
+        PARTNER,
+        vec![partner_key.certificate().clone()],
+        vec![Endpoint::post("https://partner.example.net/sso")],
+    )
+    .to_xml();
+    let partner_arn = format!("arn:aws:iam::{ACCOUNT}:saml-provider/Partner");
+    let setup = boto3(&cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata(&hub_key)}},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Partner", "SAMLMetadataDocument": partner_metadata}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "Admin", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "PartnerRole", "AssumeRolePolicyDocument": trust_policy(&partner_arn, &signin)}},
+    ])).await;
+    assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
+
+    let partner_assertion = |roles: Vec<String>| {
+        let now = Instant::now();
+        let spec = ResponseSpec {
+            issuer: PARTNER.into(),
+            destination: signin.clone(),
+            audiences: vec!["urn:amazon:webservices".into()],
+            in_response_to: None,
+            name_id: NameId { value: "mallory".into(), ..NameId::default() },
+            session_index: "_s".into(),
+            authn_instant: now,
+            authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+            attributes: vec![
+                Attribute::uri("https://aws.amazon.com/SAML/Attributes/Role", roles),
+                Attribute::uri("https://aws.amazon.com/SAML/Attributes/RoleSessionName", vec!["mallory".into()]),
+            ],
+            lifetime_seconds: 300,
+            not_before_skew_seconds: 0,
+            session_not_on_or_after: None,
+            signed_parts: SignedParts::Assertion,
+        };
+        build_response(&spec, now, &partner_key).unwrap().xml
+    };
+    let encode = |xml: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(xml)
+    };
+
+    // Partner signs, listing its own role and Admin through Hub: only PartnerRole is reachable.
+    let client = browser();
+    let xml = partner_assertion(vec![
+        format!("{},{partner_arn}", role_arn("PartnerRole")),
+        format!("{},{}", role_arn("Admin"), provider_arn()),
+    ]);
+    let response = client.post(&signin).form(&[("SAMLResponse", encode(&xml))]).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let console = client.get(format!("{}/console", cloud.base)).send().await.unwrap().text().await.unwrap();
+    assert!(console.contains("assumed-role/PartnerRole/mallory") && !console.contains("Admin"), "{console}");
+
+    // Partner signs only Admin-through-Hub, with an unsigned hint naming Partner outside the
+    // assertion: the provider is taken from the assertion (Hub), whose key did not sign it.
+    let xml = partner_assertion(vec![format!("{},{}", role_arn("Admin"), provider_arn())]);
+    let hint = format!(
+        "<samlp:Extensions><saml:Attribute Name=\"https://aws.amazon.com/SAML/Attributes/Role\"><saml:AttributeValue>x,{partner_arn}</saml:AttributeValue></saml:Attribute></samlp:Extensions>"
+    );
+    let at = xml.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let xml = format!("{}{hint}{}", &xml[..at], &xml[at..]);
+    let response = browser().post(&signin).form(&[("SAMLResponse", encode(&xml))]).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("invalid SAML response"));
+
+    // The STS API: Partner's assertion naming Admin through Hub, presented as Hub's.
+    let xml = partner_assertion(vec![format!("{},{}", role_arn("Admin"), provider_arn())]);
+    let results = boto3(&cloud, json!([unsigned_assume(&role_arn("Admin"), &encode(&xml))])).await;
+    assert_eq!(results[0]["code"], "InvalidIdentityToken", "{}", results[0]);
+}
