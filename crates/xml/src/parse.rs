@@ -84,6 +84,8 @@ struct Parser<'i> {
     /// as separate events and form one node).
     pending_text: Option<StrRef>,
     root_closed: bool,
+    /// Whether anything came before: an XML declaration is only allowed first.
+    seen_event: bool,
     xml_prefix: StrRef,
     xml_ns: StrRef,
     scratch: String,
@@ -111,6 +113,7 @@ impl<'i> Parser<'i> {
             scope_marks: Vec::with_capacity(16),
             pending_text: None,
             root_closed: false,
+            seen_event: false,
             xml_prefix,
             xml_ns,
             scratch: String::new(),
@@ -142,6 +145,9 @@ impl<'i> Parser<'i> {
                 }
                 Event::Text(t) => {
                     let raw: &str = &t;
+                    if raw.contains("]]>") {
+                        return Err(self.syntax("\"]]>\" is not allowed in text"));
+                    }
                     self.add_text(raw, true)?;
                 }
                 Event::CData(c) => {
@@ -166,6 +172,9 @@ impl<'i> Parser<'i> {
                     }
                 }
                 Event::Decl(decl) => {
+                    if self.seen_event {
+                        return Err(self.syntax("an XML declaration may only stand at the very start"));
+                    }
                     let version = decl.version().map_err(|e| self.syntax(e))?;
                     if version.as_ref() != "1.0" {
                         return Err(XmlError::UnsupportedDeclaration(format!("version {version}")));
@@ -183,6 +192,7 @@ impl<'i> Parser<'i> {
                 Event::DocType(_) => return Err(XmlError::Doctype),
                 Event::Eof => break,
             }
+            self.seen_event = true;
         }
         if !self.open.is_empty() {
             return Err(self.syntax("the document ends before its elements are closed"));
@@ -255,6 +265,7 @@ impl<'i> Parser<'i> {
             return Err(XmlError::InvalidNamespaceDeclaration(format!("<{name}> uses the reserved prefix xmlns")));
         }
 
+        check_attribute_separation(name, start.attributes_raw())?;
         // Namespace declarations first: they apply to this element's own name and attributes.
         self.scope_marks.push(self.scope.len());
         // Most elements declare nothing; skip the pass for them.
@@ -264,6 +275,16 @@ impl<'i> Parser<'i> {
             let key: &str = attr.key.as_ref();
             let declared = if key == "xmlns" { Some("") } else { key.strip_prefix("xmlns:") };
             if let Some(declared) = declared {
+                if key != "xmlns" {
+                    check_qname(declared, "", declared).map_err(|_| {
+                        XmlError::InvalidNamespaceDeclaration(format!("{key:?} does not declare a valid prefix"))
+                    })?;
+                }
+                if self.scope.len() >= MAX_NAMESPACES_IN_SCOPE {
+                    return Err(XmlError::InvalidNamespaceDeclaration(format!(
+                        "more than {MAX_NAMESPACES_IN_SCOPE} namespace declarations in scope"
+                    )));
+                }
                 let value = self.attribute_value(key, &attr.value)?;
                 self.check_namespace_declaration(declared, &value)?;
                 if self
@@ -405,6 +426,34 @@ impl<'i> Parser<'i> {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// Bounds the work of namespace lookups an attacker can cause with deeply nested declarations.
+const MAX_NAMESPACES_IN_SCOPE: usize = 256;
+
+/// Attributes must be separated by whitespace (`<a b="1"c="2"/>` is not XML).
+fn check_attribute_separation(element: &str, raw: &str) -> Result<(), XmlError> {
+    let mut quote: Option<char> = None;
+    let mut just_closed = false;
+    for c in raw.chars() {
+        if just_closed && !c.is_whitespace() && c != '/' {
+            return Err(XmlError::Syntax {
+                position: 0,
+                message: format!("attributes of <{element}> must be separated by whitespace"),
+            });
+        }
+        just_closed = false;
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                just_closed = true;
+            }
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// A namespace-well-formed name: an NCName, or two joined by one colon.

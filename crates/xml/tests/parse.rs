@@ -152,3 +152,29 @@ fn names_must_be_xml_names() {
     }
     assert!(parse("<é-x.y_z/>".as_bytes()).is_ok());
 }
+
+#[test]
+fn strictness_where_parsers_could_disagree() {
+    // Each of these is not XML; accepting one would let crossfed read a document other parsers
+    // refuse or read differently (found in review).
+    for bad in [
+        &br#"<Response xmlns:="urn:oasis:names:tc:SAML:2.0:protocol"/>"#[..],
+        br#"<a xmlns:1x="urn:x"/>"#,
+        br#"<a b="1"c="2"/>"#,
+        br#"<a><?xml version="1.0"?></a>"#,
+        br#"<?xml version="1.0"?><?xml version="1.0"?><a/>"#,
+        b"<a>x]]>y</a>",
+    ] {
+        assert!(parse(bad).is_err(), "{:?} should be refused", String::from_utf8_lossy(bad));
+    }
+    assert!(parse(br#"<a b="1" c='2' d="3"/>"#).is_ok());
+    assert!(parse(b"<a>x]]y</a>").is_ok());
+    let mut deep = String::new();
+    for i in 0..40 {
+        deep.push_str(&format!("<e{i} xmlns:a{i}=\"u\" xmlns:b{i}=\"u\" xmlns:c{i}=\"u\" xmlns:d{i}=\"u\" xmlns:e{i}=\"u\" xmlns:f{i}=\"u\" xmlns:g{i}=\"u\">"));
+    }
+    for i in (0..40).rev() {
+        deep.push_str(&format!("</e{i}>"));
+    }
+    assert!(matches!(parse(deep.as_bytes()).unwrap_err(), XmlError::InvalidNamespaceDeclaration(_)));
+}
