@@ -60,6 +60,10 @@ pub async fn build_hub(
             return Err(format!("application id {:?} is used twice", entry.id));
         }
     }
+    let identity_source = match &config.identity_source {
+        Some(source) => Some(load_identity_source(source, base_url).await?),
+        None => None,
+    };
     let hub = Hub {
         store,
         base_url: base_url.trim_end_matches('/').to_string(),
@@ -68,6 +72,41 @@ pub async fn build_hub(
         throttle: ThrottlePolicy::default(),
         idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
         max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
+        identity_source,
     };
     Ok((hub, changes))
+}
+
+/// Reads the upstream IdP's metadata from its file or URL.
+async fn load_identity_source(
+    entry: &crate::config::IdentitySourceEntry,
+    base_url: &str,
+) -> Result<crate::upstream::IdentitySource, String> {
+    let xml = match (&entry.metadata_file, &entry.metadata_url) {
+        (Some(file), None) => {
+            std::fs::read(file).map_err(|e| format!("identity source: reading {}: {e}", file.display()))?
+        }
+        (None, Some(url)) => {
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(|e| format!("HTTP client: {e}"))?;
+            let response = client.get(url).send().await.map_err(|e| format!("identity source: fetching {url}: {e}"))?;
+            if !response.status().is_success() {
+                return Err(format!("identity source: fetching {url}: HTTP {}", response.status()));
+            }
+            response.bytes().await.map_err(|e| format!("identity source: fetching {url}: {e}"))?.to_vec()
+        }
+        _ => return Err("identity source: give exactly one of metadata_file or metadata_url".to_string()),
+    };
+    let idp = crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("identity source metadata: {e}"))?;
+    idp.require_idp().map_err(|e| format!("identity source metadata: {e}"))?;
+    let base = base_url.trim_end_matches('/');
+    Ok(crate::upstream::IdentitySource {
+        sp_entity_id: format!("{base}/saml/sp"),
+        acs_url: format!("{base}/saml/acs"),
+        idp,
+        provisioning: entry.provisioning,
+        allow_idp_initiated: entry.allow_idp_initiated,
+    })
 }

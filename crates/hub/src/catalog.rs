@@ -131,17 +131,20 @@ fn aws_attributes(
             name: ROLE_ATTRIBUTE.to_string(),
             name_format: uri.clone(),
             template: Template::literal(&role_values.join("\n")),
+            optional: false,
         },
         // Must equal the Connect username: the user's e-mail, as in the reference setup.
         AttributeMapping {
             name: ROLE_SESSION_NAME_ATTRIBUTE.to_string(),
             name_format: uri.clone(),
             template: email_template(),
+            optional: false,
         },
         AttributeMapping {
             name: SESSION_DURATION_ATTRIBUTE.to_string(),
             name_format: uri,
             template: Template::literal(&session_duration.to_string()),
+            optional: false,
         },
     ])
 }
@@ -265,12 +268,12 @@ impl Application {
         let name_id = self.name_id.evaluate(user, "Subject")?.into_iter().next().unwrap_or_default();
         let mut attributes = Vec::new();
         for mapping in &self.attributes {
-            let values: Vec<String> = mapping
-                .template
-                .evaluate(user, &mapping.name)?
-                .into_iter()
-                .flat_map(|v| v.lines().map(str::to_string).collect::<Vec<_>>())
-                .collect();
+            let evaluated = match mapping.template.evaluate(user, &mapping.name) {
+                Err(MappingError::MissingValue { .. }) if mapping.optional => continue,
+                other => other?,
+            };
+            let values: Vec<String> =
+                evaluated.into_iter().flat_map(|v| v.lines().map(str::to_string).collect::<Vec<_>>()).collect();
             attributes.push(Attribute {
                 name: mapping.name.clone(),
                 name_format: mapping.name_format.clone(),
@@ -350,6 +353,20 @@ mod tests {
         user.email = None;
         let e = app.assertion_contents(&user).unwrap_err();
         assert!(e.to_string().contains("has no value for ${user:email}"), "{e}");
+    }
+
+    #[test]
+    fn optional_mappings_are_left_out_when_the_user_lacks_the_value() {
+        let mut app = connect().application("Connect").unwrap();
+        let mut given = AttributeMapping::new("givenName", "${user:givenName}").unwrap();
+        given.optional = true;
+        app.attributes.push(given);
+        let (_, attributes) = app.assertion_contents(&alice()).unwrap();
+        assert!(!attributes.iter().any(|a| a.name == "givenName"));
+        let mut user = alice();
+        user.given_name = Some("Alice".into());
+        let (_, attributes) = app.assertion_contents(&user).unwrap();
+        assert_eq!(attributes.iter().find(|a| a.name == "givenName").unwrap().values, ["Alice"]);
     }
 
     #[test]

@@ -17,6 +17,24 @@ pub struct HubConfig {
     pub users: Vec<UserEntry>,
     #[serde(default)]
     pub applications: Vec<ApplicationEntry>,
+    /// An upstream IdP people sign in at instead of the built-in directory.
+    pub identity_source: Option<IdentitySourceEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySourceEntry {
+    /// The IdP's metadata: a file (relative to the working directory) or a URL.
+    pub metadata_file: Option<std::path::PathBuf>,
+    pub metadata_url: Option<String>,
+    #[serde(default = "default_provisioning")]
+    pub provisioning: crate::upstream::Provisioning,
+    #[serde(default)]
+    pub allow_idp_initiated: bool,
+}
+
+fn default_provisioning() -> crate::upstream::Provisioning {
+    crate::upstream::Provisioning::JustInTime
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,6 +118,9 @@ fn default_name_id() -> String {
 pub struct AttributeEntry {
     pub name: String,
     pub value: String,
+    /// Refuse the login when the user lacks the value (by default the attribute is left out).
+    #[serde(default)]
+    pub required: bool,
 }
 
 impl HubConfig {
@@ -134,7 +155,10 @@ impl ApplicationEntry {
                 let attributes = c
                     .attributes
                     .iter()
-                    .map(|a| AttributeMapping::new(&a.name, &a.value))
+                    .map(|a| {
+                        AttributeMapping::new(&a.name, &a.value)
+                            .map(|m| AttributeMapping { optional: !a.required, ..m })
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| format!("application {}: {e}", self.id))?;
                 let name_id = crate::mapping::Template::parse(&c.name_id)

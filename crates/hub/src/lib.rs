@@ -10,5 +10,6 @@ pub mod login;
 pub mod mapping;
 pub mod password;
 pub mod server;
+pub mod sso;
 pub mod totp;
 pub mod upstream;

@@ -265,6 +265,9 @@ pub struct AttributeMapping {
     pub name: String,
     pub name_format: Option<String>,
     pub template: Template,
+    /// Left out of the assertion when the user lacks a value, instead of refusing the login.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 impl AttributeMapping {
@@ -278,6 +281,7 @@ impl AttributeMapping {
             name: name.to_string(),
             name_format: Some(crossfed_saml::ns::ATTRNAME_URI.to_string()),
             template,
+            optional: false,
         })
     }
 }

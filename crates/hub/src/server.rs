@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,16 +38,26 @@ pub struct Hub {
     pub throttle: ThrottlePolicy,
     pub idle_seconds: i64,
     pub max_seconds: i64,
+    /// When set, people sign in at this IdP instead of the built-in directory.
+    pub identity_source: Option<crate::upstream::IdentitySource>,
 }
 
 impl Hub {
-    fn secure(&self) -> bool {
+    pub(crate) fn secure(&self) -> bool {
         self.base_url.starts_with("https://")
     }
 
-    /// `__Host-` cookies need Secure; plain-http local runs use a plain name.
-    fn cookie_name(&self) -> &'static str {
-        if self.secure() { "__Host-crossfed-session" } else { "crossfed-session" }
+    /// Browsers do not separate cookies by port, so two hubs on one host (the demo's corp and
+    /// hub) would overwrite each other's: the name carries a digest of this hub's URL. `__Host-`
+    /// cookies need Secure, so plain-http local runs use a plain prefix.
+    pub(crate) fn cookie_name(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.base_url.as_bytes());
+        let tag: String = digest.as_ref().iter().take(4).map(|b| format!("{b:02x}")).collect();
+        if self.secure() { format!("__Host-crossfed-session-{tag}") } else { format!("crossfed-session-{tag}") }
+    }
+
+    fn login_nonce_cookie(&self) -> String {
+        format!("{}-login", self.cookie_name())
     }
 
     /// The IdP entity ID the hub uses toward application `id`.
@@ -58,22 +68,22 @@ impl Hub {
 
 /// A signed-in browser.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Session {
-    id: String,
-    user_id: String,
-    user_name: String,
-    created: i64,
-    last_seen: i64,
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) user_name: String,
+    pub(crate) created: i64,
+    pub(crate) last_seen: i64,
     /// Sent back in every form; a cross-site form cannot know it.
-    csrf: String,
-    session_index: String,
+    pub(crate) csrf: String,
+    pub(crate) session_index: String,
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn token() -> String {
+pub(crate) fn token() -> String {
     let mut bytes = [0u8; 32];
     let _ = aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -82,11 +92,15 @@ fn token() -> String {
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/", get(|| async { see_other("/portal", None) }))
-        .route("/login", get(login_page).post(login))
+        .route("/login", get(crate::sso::login_get).post(login))
         .route("/logout", post(logout))
         .route("/portal", get(portal))
         .route("/apps/{id}/launch", post(launch))
         .route("/saml/apps/{id}/metadata", get(app_metadata))
+        .route("/saml/sso", get(crate::sso::sso_redirect).post(crate::sso::sso_post))
+        .route("/saml/sso/resume/{id}", get(crate::sso::sso_resume))
+        .route("/saml/acs", post(crate::sso::acs))
+        .route("/saml/sp/metadata", get(crate::sso::sp_metadata))
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(hub)
 }
@@ -106,7 +120,7 @@ h1{font-size:22px}.error{color:#b00020}label{display:block;margin:10px 0}input{f
 button{background:#1d3557;color:#fff;border:0;padding:8px 16px;border-radius:4px;font-size:15px}.app{display:flex;justify-content:space-between;align-items:center;border:1px solid #dde;border-radius:6px;padding:12px;margin:8px 0}\
 header form{margin:0}header button{background:#457b9d}";
 
-fn page(status: StatusCode, title: &str, user: Option<&Session>, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, user: Option<&Session>, body: &str) -> Response {
     let account = match user {
         Some(s) => format!(
             "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">{} <button type=\"submit\">Sign out</button></form>",
@@ -123,7 +137,7 @@ fn page(status: StatusCode, title: &str, user: Option<&Session>, body: &str) -> 
     html(status, document, None, FormTargets::SameOrigin)
 }
 
-fn error_page(status: StatusCode, title: &str, message: &str, user: Option<&Session>) -> Response {
+pub(crate) fn error_page(status: StatusCode, title: &str, message: &str, user: Option<&Session>) -> Response {
     page(
         status,
         title,
@@ -137,8 +151,8 @@ fn error_page(status: StatusCode, title: &str, message: &str, user: Option<&Sess
 }
 
 /// The session of the request, if it has a live one (idle and absolute limits applied).
-async fn current_session(hub: &Hub, headers: &HeaderMap) -> Option<Session> {
-    let id = crossfed_web::cookie(headers, hub.cookie_name())?;
+pub(crate) async fn current_session(hub: &Hub, headers: &HeaderMap) -> Option<Session> {
+    let id = crossfed_web::cookie(headers, &hub.cookie_name())?;
     let stored = hub.store.get_object(SESSION_KIND, id).await.ok()??;
     let mut session: Session = serde_json::from_str(&stored.body).ok()?;
     let now = now();
@@ -158,7 +172,7 @@ async fn current_session(hub: &Hub, headers: &HeaderMap) -> Option<Session> {
 
 /// A cross-site request cannot carry the session's CSRF token; browsers that say where a
 /// request comes from must also say it is from this site.
-fn same_site_request(headers: &HeaderMap, hub: &Hub) -> bool {
+pub(crate) fn same_site_request(headers: &HeaderMap, hub: &Hub) -> bool {
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some("same-origin" | "none") => true,
         Some(_) => false,
@@ -167,7 +181,7 @@ fn same_site_request(headers: &HeaderMap, hub: &Hub) -> bool {
 }
 
 /// Where to go after sign-in: only paths on this site.
-fn local_path(next: Option<&str>) -> &str {
+pub(crate) fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(p)
             if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) =>
@@ -178,13 +192,9 @@ fn local_path(next: Option<&str>) -> &str {
     }
 }
 
-#[derive(Deserialize)]
-struct NextQuery {
-    next: Option<String>,
-}
-
-async fn login_page(State(hub): State<Arc<Hub>>, Query(q): Query<NextQuery>) -> Response {
-    login_form(&hub, StatusCode::OK, q.next.as_deref(), None, None)
+/// The built-in directory's sign-in form.
+pub(crate) fn login_form_page(hub: &Hub, next: Option<&str>) -> Response {
+    login_form(hub, StatusCode::OK, next, None, None)
 }
 
 fn login_form(
@@ -208,7 +218,7 @@ fn login_form(
         escape(user_name.unwrap_or(""))
     );
     let mut response = page(status, "Sign in", None, &body);
-    if let Some(cookie) = set_cookie("crossfed-login-nonce", &nonce, "/login", 600, hub.secure()) {
+    if let Some(cookie) = set_cookie(&hub.login_nonce_cookie(), &nonce, "/", 600, hub.secure()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
@@ -223,7 +233,14 @@ struct LoginForm {
     totp: Option<String>,
 }
 
-async fn audit(hub: &Hub, actor: &str, action: &str, target: Option<&str>, outcome: Outcome, detail: String) {
+pub(crate) async fn audit(
+    hub: &Hub,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    outcome: Outcome,
+    detail: String,
+) {
     let mut event = AuditEvent::new(now(), actor, action, outcome);
     event.target = target.map(str::to_string);
     event.detail = detail;
@@ -233,7 +250,7 @@ async fn audit(hub: &Hub, actor: &str, action: &str, target: Option<&str>, outco
 }
 
 async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
-    if crossfed_web::cookie(&headers, "crossfed-login-nonce") != Some(form.nonce.as_str())
+    if crossfed_web::cookie(&headers, &hub.login_nonce_cookie()) != Some(form.nonce.as_str())
         || !same_site_request(&headers, &hub)
     {
         return login_form(
@@ -246,29 +263,10 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
     }
     let now = now();
     match authenticate(&hub.store, &form.user_name, &form.password, form.totp.as_deref(), &hub.throttle, now).await {
-        Ok(user) => {
-            // A new session ID at every sign-in: a planted cookie cannot be carried into a session.
-            let session = Session {
-                id: token(),
-                user_id: user.id.clone(),
-                user_name: user.user_name.clone(),
-                created: now,
-                last_seen: now,
-                csrf: token(),
-                session_index: format!("_{}", token()),
-            };
-            let body = serde_json::to_string(&session).unwrap_or_default();
-            let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
-            if let Err(e) = hub.store.insert_object(key, &body, now).await {
-                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None);
-            }
-            if let Some(old) = crossfed_web::cookie(&headers, hub.cookie_name()) {
-                let _ = hub.store.delete_object(SESSION_KIND, old).await;
-            }
-            audit(&hub, &user.user_name, "login", None, Outcome::Success, "built-in directory".to_string()).await;
-            let cookie = set_cookie(hub.cookie_name(), &session.id, "/", hub.max_seconds, hub.secure());
-            see_other(local_path(form.next.as_deref()), cookie)
-        }
+        Ok(user) => match start_session(&hub, &user, &headers, "built-in directory").await {
+            Ok(cookie) => see_other(local_path(form.next.as_deref()), cookie),
+            Err(page) => page,
+        },
         Err(e) => {
             let detail = match &e {
                 LoginError::Invalid { reason } => (*reason).to_string(),
@@ -285,6 +283,97 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
     }
 }
 
+/// Opens a session for `user` (a new ID at every sign-in: a planted cookie cannot be carried
+/// into a session), ends the one the browser had, and returns the cookie to set.
+pub(crate) async fn start_session(
+    hub: &Hub,
+    user: &User,
+    headers: &HeaderMap,
+    method: &str,
+) -> Result<Option<HeaderValue>, Response> {
+    let now = now();
+    let session = Session {
+        id: token(),
+        user_id: user.id.clone(),
+        user_name: user.user_name.clone(),
+        created: now,
+        last_seen: now,
+        csrf: token(),
+        session_index: format!("_{}", token()),
+    };
+    let body = serde_json::to_string(&session).unwrap_or_default();
+    let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
+    if let Err(e) = hub.store.insert_object(key, &body, now).await {
+        return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None));
+    }
+    if let Some(old) = crossfed_web::cookie(headers, &hub.cookie_name()) {
+        let _ = hub.store.delete_object(SESSION_KIND, old).await;
+    }
+    audit(hub, &user.user_name, "login", None, Outcome::Success, method.to_string()).await;
+    Ok(set_cookie(&hub.cookie_name(), &session.id, "/", hub.max_seconds, hub.secure()))
+}
+
+/// The signed Response for application `id`, as the auto-submitting form the browser posts;
+/// refused with a page when the user is not assigned or lacks a mapped value.
+pub(crate) async fn respond_to_application(
+    hub: &Hub,
+    id: &str,
+    session: &Session,
+    in_response_to: Option<&str>,
+    relay_state: Option<&str>,
+) -> Response {
+    let Some((app, assigned)) = hub.applications.get(id) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "No such application",
+            &format!("There is no application {id:?}."),
+            Some(session),
+        );
+    };
+    if !assigned.iter().any(|u| u.eq_ignore_ascii_case(&session.user_name)) {
+        audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
+        let message = format!("{} is not assigned to you; ask an administrator to assign it.", app.name);
+        return error_page(StatusCode::FORBIDDEN, "Not assigned", &message, Some(session));
+    }
+    let user = match hub.store.get_user(&session.user_id).await {
+        Ok(Some(u)) if u.active => u,
+        _ => {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Account unavailable",
+                "Your account no longer exists or is disabled.",
+                None,
+            );
+        }
+    };
+    let values = match user_values(hub, &user).await {
+        Ok(v) => v,
+        Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "Directory unavailable", &e, Some(session)),
+    };
+    let issuer = hub.app_entity_id(id);
+    let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
+    let launch =
+        Launch { issuer: &issuer, in_response_to, authn_instant: instant, session_index: &session.session_index };
+    let built = match build_launch_response(app, &launch, &values, &hub.key, Instant::now()) {
+        Ok(b) => b,
+        Err(e) => {
+            audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Cannot open the application",
+                &e.to_string(),
+                Some(session),
+            );
+        }
+    };
+    audit(hub, &session.user_name, "launch", Some(id), Outcome::Success, format!("assertion {}", built.assertion_id))
+        .await;
+    let nonce = token();
+    let relay = relay_state.or(app.relay_state.as_deref());
+    let document = post_form(&app.acs_url, MessageKind::Response, &built.xml, relay, Some(&nonce));
+    html(StatusCode::OK, document, Some(&nonce), FormTargets::Anywhere)
+}
+
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: String,
@@ -297,7 +386,7 @@ async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): For
         let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
         audit(&hub, &session.user_name, "logout", None, Outcome::Success, String::new()).await;
     }
-    see_other("/login", set_cookie(hub.cookie_name(), "", "/", 0, hub.secure()))
+    see_other("/login", set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()))
 }
 
 /// Application ids the user may open: assigned directly by user name.
@@ -330,7 +419,7 @@ async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     page(StatusCode::OK, "Your applications", Some(&session), &format!("<h1>Your applications</h1>{list}"))
 }
 
-async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
+pub(crate) async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
     let groups = hub.store.groups_of(&user.id).await.map_err(|e| e.to_string())?;
     Ok(UserValues {
         subject: user.id.clone(),
@@ -362,60 +451,7 @@ async fn launch(
             Some(&session),
         );
     }
-    let Some((app, assigned)) = hub.applications.get(&id) else {
-        return error_page(
-            StatusCode::NOT_FOUND,
-            "No such application",
-            &format!("There is no application {id:?}."),
-            Some(&session),
-        );
-    };
-    if !assigned.iter().any(|u| u.eq_ignore_ascii_case(&session.user_name)) {
-        audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Failure, "not assigned".to_string()).await;
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Not assigned",
-            &format!("{} is not assigned to you; ask an administrator to assign it.", app.name),
-            Some(&session),
-        );
-    }
-    let user = match hub.store.get_user(&session.user_id).await {
-        Ok(Some(u)) if u.active => u,
-        _ => {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                "Account unavailable",
-                "Your account no longer exists or is disabled.",
-                None,
-            );
-        }
-    };
-    let values = match user_values(&hub, &user).await {
-        Ok(v) => v,
-        Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "Directory unavailable", &e, Some(&session)),
-    };
-    let issuer = hub.app_entity_id(&id);
-    let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
-    let launch =
-        Launch { issuer: &issuer, in_response_to: None, authn_instant: instant, session_index: &session.session_index };
-    let key = &hub.key;
-    let built = match build_launch_response(app, &launch, &values, key, Instant::now()) {
-        Ok(b) => b,
-        Err(e) => {
-            audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Failure, e.to_string()).await;
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Cannot open the application",
-                &e.to_string(),
-                Some(&session),
-            );
-        }
-    };
-    audit(&hub, &session.user_name, "launch", Some(&id), Outcome::Success, format!("assertion {}", built.assertion_id))
-        .await;
-    let nonce = token();
-    let document = post_form(&app.acs_url, MessageKind::Response, &built.xml, app.relay_state.as_deref(), Some(&nonce));
-    html(StatusCode::OK, document, Some(&nonce), FormTargets::Anywhere)
+    respond_to_application(&hub, &id, &session, None, None).await
 }
 
 async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {

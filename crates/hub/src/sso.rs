@@ -1,0 +1,272 @@
+//! SAML single sign-on routes, both directions: as IdP for applications that start the login
+//! (`/saml/sso`), and as SP toward the upstream IdP (`/login` redirects there, `/saml/acs`
+//! receives its answer). Pending requests are kept server-side, in the store: the IdP's
+//! cross-site POST carries no SameSite=Lax cookie, so the ACS finds the request by its ID.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crossfed_saml::{
+    DeferredReplayCheck, Instant, SpPolicy, decode_post, decode_redirect, parse_authn_request, validate_response,
+};
+use crossfed_store::{ObjectKey, ObjectStore, ReplayStore};
+use crossfed_web::see_other;
+use serde::{Deserialize, Serialize};
+
+use crate::server::{Hub, current_session, error_page, local_path, now, respond_to_application, start_session, token};
+use crate::upstream::user_for_assertion;
+
+const PENDING_SSO: &str = "hub-pending-sso";
+const PENDING_LOGIN: &str = "hub-pending-login";
+const PENDING_SCOPE: &str = "hub";
+/// How long a login may take at the IdP or the login page.
+const PENDING_SECONDS: i64 = 600;
+
+/// An application's AuthnRequest waiting for the person to sign in.
+#[derive(Serialize, Deserialize)]
+struct PendingSso {
+    app_id: String,
+    request_id: String,
+    relay_state: Option<String>,
+    expires: i64,
+}
+
+/// A login sent to the upstream IdP, found again by its request ID.
+#[derive(Serialize, Deserialize)]
+struct PendingLogin {
+    request_id: String,
+    next: String,
+    expires: i64,
+}
+
+fn saml_error(status: StatusCode, title: &str, message: &str) -> Response {
+    error_page(status, title, message, None)
+}
+
+#[derive(Deserialize)]
+pub struct PostedRequest {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: String,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
+pub async fn sso_redirect(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    match decode_redirect(query.as_deref().unwrap_or("")) {
+        Ok(message) => handle_authn_request(&hub, &message.xml, message.relay_state, &headers).await,
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    }
+}
+
+/// `POST /saml/sso` (HTTP-POST).
+pub async fn sso_post(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedRequest>) -> Response {
+    match decode_post(&form.saml_request) {
+        Ok(xml) => handle_authn_request(&hub, &xml, form.relay_state, &headers).await,
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    }
+}
+
+async fn handle_authn_request(hub: &Hub, xml: &[u8], relay_state: Option<String>, headers: &HeaderMap) -> Response {
+    let request = match parse_authn_request(xml, None) {
+        Ok(r) => r,
+        Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    };
+    // The application is the one whose audience (SP entity ID) issued the request; the response
+    // only ever goes to the ACS configured for it, whatever the request asks.
+    let Some((app_id, (app, _))) = hub.applications.iter().find(|(_, (app, _))| app.audience == request.issuer) else {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Unknown service provider",
+            &format!(
+                "No application is configured for the service provider {:?}; add it to the hub first.",
+                request.issuer
+            ),
+        );
+    };
+    if let Some(acs) = &request.acs_url
+        && *acs != app.acs_url
+    {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Unexpected assertion consumer service",
+            &format!("The request asks for {acs:?}, but {} is configured with {:?}.", app.name, app.acs_url),
+        );
+    }
+    let sso_url = format!("{}/saml/sso", hub.base_url);
+    if let Some(destination) = &request.destination
+        && *destination != sso_url
+    {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Wrong destination",
+            &format!("The request is addressed to {destination:?}, not {sso_url:?}."),
+        );
+    }
+    if let Some(session) = current_session(hub, headers).await
+        && !request.force_authn
+    {
+        return respond_to_application(hub, app_id, &session, Some(&request.id), relay_state.as_deref()).await;
+    }
+    let pending =
+        PendingSso { app_id: app_id.clone(), request_id: request.id, relay_state, expires: now() + PENDING_SECONDS };
+    let id = token();
+    let key = ObjectKey { kind: PENDING_SSO, scope: PENDING_SCOPE, name_key: &id, id: &id };
+    if let Err(e) = hub.store.insert_object(key, &serde_json::to_string(&pending).unwrap_or_default(), now()).await {
+        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string());
+    }
+    see_other(&format!("/login?next=/saml/sso/resume/{id}"), None)
+}
+
+/// `GET /saml/sso/resume/{id}`: answers the waiting request once the person has signed in.
+pub async fn sso_resume(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let Some(session) = current_session(&hub, &headers).await else {
+        return see_other(&format!("/login?next=/saml/sso/resume/{id}"), None);
+    };
+    let pending = match hub.store.get_object(PENDING_SSO, &id).await {
+        Ok(Some(o)) => serde_json::from_str::<PendingSso>(&o.body).ok(),
+        _ => None,
+    };
+    // One use: whoever deletes it answers it.
+    let taken = hub.store.delete_object(PENDING_SSO, &id).await.is_ok();
+    match pending {
+        Some(p) if taken && p.expires > now() => {
+            respond_to_application(&hub, &p.app_id, &session, Some(&p.request_id), p.relay_state.as_deref()).await
+        }
+        _ => saml_error(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "This sign-in request expired or was already answered; open the application again.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// With an upstream IdP, `/login` sends the browser there with a signed AuthnRequest.
+pub async fn login_upstream(hub: &Hub, query: &NextQuery) -> Option<Response> {
+    let source = hub.identity_source.as_ref()?;
+    let next = local_path(query.next.as_deref()).to_string();
+    let (request_id, url) = match source.start_login(&hub.key, None, Instant::now()) {
+        Ok(started) => started,
+        Err(e) => {
+            return Some(saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()));
+        }
+    };
+    let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS };
+    let key = ObjectKey { kind: PENDING_LOGIN, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
+    if let Err(e) = hub.store.insert_object(key, &serde_json::to_string(&pending).unwrap_or_default(), now()).await {
+        return Some(saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string()));
+    }
+    Some(see_other(&url, None))
+}
+
+pub async fn login_get(State(hub): State<Arc<Hub>>, Query(query): Query<NextQuery>) -> Response {
+    match login_upstream(&hub, &query).await {
+        Some(response) => response,
+        None => crate::server::login_form_page(&hub, query.next.as_deref()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PostedResponse {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+}
+
+/// The unverified InResponseTo of a Response: only used to find the pending request, whose ID
+/// validation then requires the signed assertion to answer.
+fn in_response_to(xml: &[u8]) -> Option<String> {
+    let doc = crossfed_xml::parse(xml).ok()?;
+    doc.root_element().attr("InResponseTo").map(str::to_string)
+}
+
+/// `POST /saml/acs`: the upstream IdP's answer.
+pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedResponse>) -> Response {
+    let Some(source) = hub.identity_source.as_ref() else {
+        return saml_error(
+            StatusCode::NOT_FOUND,
+            "No identity source",
+            "This hub has no upstream identity provider configured.",
+        );
+    };
+    let xml = match decode_post(&form.saml_response) {
+        Ok(xml) => xml,
+        Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML response", &e.to_string()),
+    };
+    let (request_id, next) = match in_response_to(&xml) {
+        Some(id) => {
+            let pending = match hub.store.get_object(PENDING_LOGIN, &id).await {
+                Ok(Some(o)) => serde_json::from_str::<PendingLogin>(&o.body).ok(),
+                _ => None,
+            };
+            let taken = hub.store.delete_object(PENDING_LOGIN, &id).await.is_ok();
+            match pending {
+                Some(p) if taken && p.expires > now() => (Some(p.request_id), p.next),
+                _ => {
+                    return saml_error(
+                        StatusCode::FORBIDDEN,
+                        "Sign-in expired",
+                        "The identity provider answered a sign-in this hub did not start, or one that expired or was already completed. Sign in again.",
+                    );
+                }
+            }
+        }
+        None => (None, "/portal".to_string()),
+    };
+    let certificates = match source.idp_certificates() {
+        Ok(c) => c.to_vec(),
+        Err(e) => {
+            return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured", &e.to_string());
+        }
+    };
+    let mut policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, &source.idp.entity_id, &certificates);
+    policy.allow_unsolicited = source.allow_idp_initiated;
+    let replay = DeferredReplayCheck::default();
+    let accepted = match validate_response(&xml, &policy, request_id.as_deref(), Instant::now(), &replay) {
+        Ok(a) => a,
+        Err(e) => {
+            return saml_error(
+                StatusCode::FORBIDDEN,
+                "Sign-in refused",
+                &format!("The identity provider's response was refused: {e}"),
+            );
+        }
+    };
+    if let Some((id, expires)) = replay.take() {
+        match hub.store.record_once(&format!("{}:{id}", accepted.issuer), expires.unix(), now()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return saml_error(
+                    StatusCode::FORBIDDEN,
+                    "Sign-in refused",
+                    &format!("Assertion {id} was already used (replay)."),
+                );
+            }
+            Err(e) => return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string()),
+        }
+    }
+    let user = match user_for_assertion(&hub.store, source, &accepted, now()).await {
+        Ok(u) => u,
+        Err(e) => return saml_error(StatusCode::FORBIDDEN, "Sign-in refused", &e.to_string()),
+    };
+    match start_session(&hub, &user, &headers, &format!("SAML from {}", accepted.issuer)).await {
+        Ok(cookie) => see_other(local_path(Some(&next)), cookie),
+        Err(page) => page,
+    }
+}
+
+/// `GET /saml/sp/metadata`: the hub's SP metadata, to upload to the upstream IdP.
+pub async fn sp_metadata(State(hub): State<Arc<Hub>>) -> Response {
+    let Some(source) = hub.identity_source.as_ref() else {
+        return (StatusCode::NOT_FOUND, "this hub has no identity source").into_response();
+    };
+    let mut response = source.sp_metadata(&hub.key).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    response
+}

@@ -1,0 +1,259 @@
+//! The whole reference chain with real servers on free ports and one browser-like client:
+//! corp (a crossfed hub in built-in-directory mode, playing Entra ID) → hub (trusting corp through
+//! a metadata exchange) → the emulated account's sign-in → Amazon Connect's agent workspace.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
+use crossfed_hub::config::HubConfig;
+use crossfed_saml::Instant;
+use crossfed_store::{Store, UserStore, new_id};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+fn field<'a>(html: &'a str, name: &str) -> &'a str {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+async fn memory_store(name: &str) -> Store {
+    Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
+}
+
+async fn listener() -> (TcpListener, String) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
+fn spawn_hub(listener: TcpListener, hub: crossfed_hub::server::Hub) -> oneshot::Sender<()> {
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+        let _ = rx.await;
+    }));
+    tx
+}
+
+/// Submits the auto-posting form of a SAML POST-binding page, as the browser's script does.
+async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
+    let action = unescape(page.split("action=\"").nth(1).unwrap().split('"').next().unwrap());
+    let mut form = vec![(message.to_string(), field(page, message).to_string())];
+    if page.contains("name=\"RelayState\"") {
+        form.push(("RelayState".to_string(), unescape(field(page, "RelayState"))));
+    }
+    client.post(action).form(&form).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_signs_in_at_corp_and_lands_in_connect_bob_and_carol_do_not() {
+    let (corp_listener, corp_url) = listener().await;
+    let (hub_listener, hub_url) = listener().await;
+    let (cloud_listener, cloud_url) = listener().await;
+    let mut stops = Vec::new();
+
+    // corp: the corporate IdP, with the hub registered as an application for alice, bob and carol.
+    let corp_config: HubConfig = toml::from_str(&format!(
+        r#"
+[[users]]
+user_name = "alice"
+email = "alice@example.com"
+given_name = "Alice"
+password = "alice-password-1"
+[[users]]
+user_name = "bob"
+email = "bob@example.com"
+password = "bob-password-1"
+[[users]]
+user_name = "carol"
+email = "carol@example.com"
+password = "carol-password-1"
+
+[[applications]]
+id = "hub"
+name = "crossfed hub"
+assigned_users = ["alice", "bob", "carol"]
+[applications.custom]
+acs_url = "{hub_url}/saml/acs"
+audience = "{hub_url}/saml/sp"
+name_id = "${{user:email}}"
+[[applications.custom.attributes]]
+name = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+value = "${{user:givenName}}"
+"#
+    ))
+    .unwrap();
+    let corp_dir = crossfed_testkit::temp_dir().keep();
+    let (corp, _) = crossfed_hub::bootstrap::build_hub(
+        &corp_config,
+        memory_store("corp").await,
+        &corp_dir,
+        &corp_url,
+        Instant::now().unix(),
+    )
+    .await
+    .unwrap();
+    stops.push(spawn_hub(corp_listener, corp));
+
+    // The target account: a SAML instance with Connect users alice and carol (bob missing).
+    let cloud = Arc::new(crossfed_cloud::App::new(
+        memory_store("cloud").await,
+        crossfed_cloud::Settings::new("123456789012", "us-east-1", &cloud_url),
+        "AKIAADMIN",
+        "secret",
+    ));
+    let users = ["alice", "carol"]
+        .iter()
+        .map(|u| UserConfig {
+            username: format!("{u}@example.com"),
+            security_profiles: vec!["Agent".into()],
+            routing_profile: "Basic Routing Profile".into(),
+            first_name: None,
+            last_name: None,
+            email: None,
+        })
+        .collect();
+    let instances = CloudConfig {
+        connect_instances: vec![InstanceConfig {
+            alias: "internal-services".into(),
+            identity_management: "SAML".into(),
+            users,
+        }],
+        ..CloudConfig::default()
+    };
+    apply(&cloud, &instances, Instant::now().unix()).await.unwrap();
+    let instance = cloud
+        .resources
+        .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+
+    // hub: trusts corp through corp's metadata for it, and offers Amazon Connect to alice and bob.
+    let hub_config: HubConfig = toml::from_str(&format!(
+        r#"
+[identity_source]
+metadata_url = "{corp_url}/saml/apps/hub/metadata"
+provisioning = "just-in-time"
+
+[[applications]]
+id = "connect"
+name = "Amazon Connect"
+assigned_users = ["alice@example.com", "bob@example.com"]
+[applications.amazon_connect]
+account_id = "123456789012"
+region = "us-east-1"
+instance_id = "{instance}"
+role_name = "ConnectAgent"
+provider_name = "Hub"
+signin_url = "{cloud_url}/saml"
+console_url = "{cloud_url}"
+"#
+    ))
+    .unwrap();
+    let hub_store = memory_store("hub").await;
+    let hub_dir = crossfed_testkit::temp_dir().keep();
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, Instant::now().unix())
+            .await
+            .unwrap();
+    stops.push(spawn_hub(hub_listener, hub));
+
+    // The account trusts the hub's Connect application, from the metadata the hub publishes.
+    let metadata = reqwest::get(format!("{hub_url}/saml/apps/connect/metadata")).await.unwrap().text().await.unwrap();
+    let trust = CloudConfig {
+        saml_providers: vec![ProviderConfig {
+            name: "Hub".into(),
+            metadata_file: None,
+            metadata_url: None,
+            metadata_xml: Some(metadata),
+        }],
+        roles: vec![RoleConfig {
+            name: "ConnectAgent".into(),
+            max_session_duration: 43200,
+            trust_policy: None,
+            trust_saml_provider: Some("Hub".into()),
+            inline_policies: Default::default(),
+            connect_federation: vec!["internal-services".into()],
+        }],
+        ..instances
+    };
+    apply(&cloud, &trust, Instant::now().unix()).await.unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, async move {
+        let _ = rx.await;
+    }));
+    stops.push(tx);
+
+    // One person's browser through the chain; returns the last page and its status.
+    let journey = |user: &'static str, password: &'static str| {
+        let hub_url = hub_url.clone();
+        async move {
+            let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+            // The hub portal sends the browser to corp's sign-in (through a signed AuthnRequest).
+            let login = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
+            assert!(login.url().path().ends_with("/login"), "{}", login.url());
+            let login_url = login.url().clone();
+            let form = login.text().await.unwrap();
+            let nonce = field(&form, "nonce").to_string();
+            let next = unescape(field(&form, "next"));
+            let answer = browser
+                .post(login_url)
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[
+                    ("nonce", nonce.as_str()),
+                    ("next", next.as_str()),
+                    ("user_name", user),
+                    ("password", password),
+                    ("totp", ""),
+                ])
+                .send()
+                .await
+                .unwrap();
+            // corp answers the hub's request: the browser posts it to the hub's ACS.
+            let page = answer.text().await.unwrap();
+            let portal = auto_submit(&browser, &page, "SAMLResponse").await;
+            assert_eq!(portal.status(), 200);
+            let portal = portal.text().await.unwrap();
+            if !portal.contains("id=\"app-connect\"") {
+                return (portal, 0);
+            }
+            let csrf = field(&portal, "csrf").to_string();
+            let launch = browser
+                .post(format!("{hub_url}/apps/connect/launch"))
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let landed = auto_submit(&browser, &launch, "SAMLResponse").await;
+            let status = landed.status().as_u16();
+            (landed.text().await.unwrap(), status)
+        }
+    };
+
+    let (page, status) = journey("alice", "alice-password-1").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}");
+    // The hub created alice just in time from corp's assertion.
+    let alice = hub_store.find_user_by_name("alice@example.com").await.unwrap().unwrap();
+    assert_eq!(alice.given_name.as_deref(), Some("Alice"));
+
+    let (page, status) = journey("bob", "bob-password-1").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}");
+
+    let (page, status) = journey("carol", "carol-password-1").await;
+    assert_eq!(status, 0);
+    assert!(page.contains("id=\"no-apps\""), "{page}");
+    drop(stops);
+}
