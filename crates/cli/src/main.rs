@@ -1,6 +1,7 @@
 //! The `crossfed` binary.
 
 mod cloud_cmd;
+mod demo_cmd;
 mod input;
 mod keys_cmd;
 mod saml_cmd;
@@ -29,6 +30,8 @@ enum Command {
     Cloud(cloud_cmd::CloudArgs),
     /// Run the hub: sign-in, portal, applications.
     Serve(serve_cmd::ServeArgs),
+    /// Run the reference chain on this machine: corp, the hub, and the target account.
+    Demo(demo_cmd::DemoArgs),
 }
 
 /// Prints a line to standard output; a closed terminal or pipe must not stop a running server.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Keys(c) => keys_cmd::run(c),
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
+        Command::Demo(args) => run_async(demo_cmd::run(args)),
     };
     match result {
         Ok(code) => code,

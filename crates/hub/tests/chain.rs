@@ -10,17 +10,9 @@ use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleCo
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Instant;
 use crossfed_store::{Store, UserStore, new_id};
+use crossfed_testkit::browser::{Landing, reference_chain_journey};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-
-fn field<'a>(html: &'a str, name: &str) -> &'a str {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap()
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-}
 
 async fn memory_store(name: &str) -> Store {
     Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
@@ -38,16 +30,6 @@ fn spawn_hub(listener: TcpListener, hub: crossfed_hub::server::Hub) -> oneshot::
         let _ = rx.await;
     }));
     tx
-}
-
-/// Submits the auto-posting form of a SAML POST-binding page, as the browser's script does.
-async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
-    let action = unescape(page.split("action=\"").nth(1).unwrap().split('"').next().unwrap());
-    let mut form = vec![(message.to_string(), field(page, message).to_string())];
-    if page.contains("name=\"RelayState\"") {
-        form.push(("RelayState".to_string(), unescape(field(page, "RelayState"))));
-    }
-    client.post(action).form(&form).send().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,69 +173,27 @@ console_url = "{cloud_url}"
     }));
     stops.push(tx);
 
-    // One person's browser through the chain; returns the last page and its status.
-    let journey = |user: &'static str, password: &'static str| {
-        let hub_url = hub_url.clone();
-        async move {
-            let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
-            // The hub portal sends the browser to corp's sign-in (through a signed AuthnRequest).
-            let login = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
-            assert!(login.url().path().ends_with("/login"), "{}", login.url());
-            let login_url = login.url().clone();
-            let form = login.text().await.unwrap();
-            let nonce = field(&form, "nonce").to_string();
-            let next = unescape(field(&form, "next"));
-            let answer = browser
-                .post(login_url)
-                .header("Sec-Fetch-Site", "same-origin")
-                .form(&[
-                    ("nonce", nonce.as_str()),
-                    ("next", next.as_str()),
-                    ("user_name", user),
-                    ("password", password),
-                    ("totp", ""),
-                ])
-                .send()
-                .await
-                .unwrap();
-            // corp answers the hub's request: the browser posts it to the hub's ACS.
-            let page = answer.text().await.unwrap();
-            let portal = auto_submit(&browser, &page, "SAMLResponse").await;
-            assert_eq!(portal.status(), 200);
-            let portal = portal.text().await.unwrap();
-            if !portal.contains("id=\"app-connect\"") {
-                return (portal, 0);
-            }
-            let csrf = field(&portal, "csrf").to_string();
-            let launch = browser
-                .post(format!("{hub_url}/apps/connect/launch"))
-                .header("Sec-Fetch-Site", "same-origin")
-                .form(&[("csrf", csrf.as_str())])
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let landed = auto_submit(&browser, &launch, "SAMLResponse").await;
-            let status = landed.status().as_u16();
-            (landed.text().await.unwrap(), status)
-        }
+    let Landing::Page(status, page) = reference_chain_journey(&hub_url, "connect", "alice", "alice-password-1").await
+    else {
+        panic!("alice does not see Amazon Connect");
     };
-
-    let (page, status) = journey("alice", "alice-password-1").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}");
     // The hub created alice just in time from corp's assertion.
     let alice = hub_store.find_user_by_name("alice@example.com").await.unwrap().unwrap();
     assert_eq!(alice.given_name.as_deref(), Some("Alice"));
 
-    let (page, status) = journey("bob", "bob-password-1").await;
+    let Landing::Page(status, page) = reference_chain_journey(&hub_url, "connect", "bob", "bob-password-1").await
+    else {
+        panic!("bob does not see Amazon Connect");
+    };
     assert_eq!(status, 403, "{page}");
     assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}");
 
-    let (page, status) = journey("carol", "carol-password-1").await;
-    assert_eq!(status, 0);
-    assert!(page.contains("id=\"no-apps\""), "{page}");
+    let Landing::NotListed(portal) = reference_chain_journey(&hub_url, "connect", "carol", "carol-password-1").await
+    else {
+        panic!("carol sees Amazon Connect");
+    };
+    assert!(portal.contains("id=\"no-apps\""), "{portal}");
     drop(stops);
 }

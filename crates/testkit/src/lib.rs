@@ -2,6 +2,8 @@
 //! run them. Failing loudly is the point here, so this crate may panic.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

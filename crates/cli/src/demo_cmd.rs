@@ -1,0 +1,244 @@
+//! `crossfed demo`: the reference chain on one machine — corp (playing Entra ID), the hub, and
+//! the target account "internal-services" with Amazon Connect — wired through real metadata
+//! exchange, with the reference setup's known gap (bob has no Connect user).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
+use crossfed_hub::config::HubConfig;
+use crossfed_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::say;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where the three parties keep their data (kept across runs).
+    #[arg(long, default_value = "crossfed-demo-data")]
+    data_dir: PathBuf,
+    /// corp listens on this port, the hub on the next, the target account on the one after.
+    #[arg(long, default_value_t = 8400)]
+    base_port: u16,
+    /// Password of the demo users alice, bob and carol (generated and kept in the data dir
+    /// otherwise).
+    #[arg(long)]
+    demo_password: Option<String>,
+}
+
+const ACCOUNT: &str = "123456789012";
+/// The demo users and their given names.
+const USERS: [(&str, &str); 3] = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")];
+
+async fn bind(port: u16, who: &str) -> Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("{who} cannot listen on 127.0.0.1:{port}; choose other ports with --base-port"))
+}
+
+async fn store(dir: &std::path::Path, file: &str) -> Result<Store> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let url = format!("sqlite://{}", dir.join(file).display());
+    Store::connect(&url).await.with_context(|| format!("opening {url}"))
+}
+
+/// The demo users' password: given, or generated once and kept (0600) in the data dir.
+fn demo_password(args: &DemoArgs) -> Result<String> {
+    if let Some(p) = &args.demo_password {
+        return Ok(p.clone());
+    }
+    let file = args.data_dir.join("demo-password.txt");
+    if let Ok(p) = std::fs::read_to_string(&file) {
+        return Ok(p.trim().to_string());
+    }
+    let password = crossfed_cloud::ids::opaque_token().chars().take(16).collect::<String>();
+    crossfed_hub::keys::write_private(&file, password.as_bytes())
+        .with_context(|| format!("writing {}", file.display()))?;
+    Ok(password)
+}
+
+fn corp_config(hub_url: &str, password: &str) -> Result<HubConfig> {
+    let mut text = String::new();
+    for (name, given) in USERS {
+        text.push_str(&format!(
+            "[[users]]\nuser_name = \"{name}\"\nemail = \"{name}@example.com\"\ngiven_name = \"{given}\"\npassword = \"{password}\"\n\n"
+        ));
+    }
+    text.push_str(&format!(
+        r#"[[applications]]
+id = "hub"
+name = "crossfed hub (IAM Identity Center's part)"
+assigned_users = ["alice", "bob", "carol"]
+[applications.custom]
+acs_url = "{hub_url}/saml/acs"
+audience = "{hub_url}/saml/sp"
+name_id = "${{user:email}}"
+[[applications.custom.attributes]]
+name = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+value = "${{user:givenName}}"
+"#
+    ));
+    toml::from_str(&text).context("the demo's corp configuration")
+}
+
+fn hub_config(corp_url: &str, cloud_url: &str, instance: &str) -> Result<HubConfig> {
+    toml::from_str(&format!(
+        r#"
+[identity_source]
+metadata_url = "{corp_url}/saml/apps/hub/metadata"
+provisioning = "just-in-time"
+
+[[applications]]
+id = "connect"
+name = "Amazon Connect (internal-services)"
+assigned_users = ["alice@example.com", "bob@example.com"]
+[applications.amazon_connect]
+account_id = "{ACCOUNT}"
+region = "us-east-1"
+instance_id = "{instance}"
+role_name = "ConnectAgent"
+provider_name = "CrossfedHub"
+signin_url = "{cloud_url}/saml"
+console_url = "{cloud_url}"
+destination = "/agent-app-v2"
+"#
+    ))
+    .context("the demo's hub configuration")
+}
+
+fn cloud_instances() -> CloudConfig {
+    let users = USERS
+        .iter()
+        .filter(|(name, _)| *name != "bob") // the reference setup's known gap
+        .map(|(name, given)| UserConfig {
+            username: format!("{name}@example.com"),
+            security_profiles: vec!["Agent".to_string()],
+            routing_profile: crossfed_cloud::model::DEFAULT_ROUTING_PROFILE.to_string(),
+            first_name: Some(given.to_string()),
+            last_name: None,
+            email: Some(format!("{name}@example.com")),
+        })
+        .collect();
+    CloudConfig {
+        account: crossfed_cloud::config::AccountConfig {
+            id: ACCOUNT.to_string(),
+            region: "us-east-1".to_string(),
+            name: Some("internal-services".to_string()),
+        },
+        connect_instances: vec![InstanceConfig {
+            alias: "internal-services".to_string(),
+            identity_management: "SAML".to_string(),
+            users,
+        }],
+        ..CloudConfig::default()
+    }
+}
+
+pub async fn run(args: DemoArgs) -> Result<ExitCode> {
+    let Some(last_port) = args.base_port.checked_add(2) else {
+        bail!("--base-port {} leaves no room for three ports", args.base_port);
+    };
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let password = demo_password(&args)?;
+    let corp_listener = bind(args.base_port, "corp").await?;
+    let hub_listener = bind(args.base_port + 1, "the hub").await?;
+    let cloud_listener = bind(last_port, "the target account").await?;
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    let (corp_url, hub_url, cloud_url) = (url(args.base_port), url(args.base_port + 1), url(last_port));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let now = crate::now();
+
+    // The target account, first with its Connect instance (the hub needs its ID).
+    let cloud_store = store(&args.data_dir.join("cloud"), "cloud.db").await?;
+    let settings = crossfed_cloud::Settings::new(ACCOUNT, "us-east-1", &cloud_url);
+    let cloud = Arc::new(crossfed_cloud::App::new(cloud_store.clone(), settings, "AKIADEMOADMIN0000001", &password));
+    let instances = cloud_instances();
+    apply(&cloud, &instances, now).await.context("setting up the target account")?;
+    let instance = cloud
+        .resources
+        .find::<crossfed_cloud::model::ConnectInstance>("connect-instance", ACCOUNT, "internal-services")
+        .await?
+        .map(|i| i.value.id)
+        .context("the demo's Connect instance is missing")?;
+
+    // corp, playing the corporate IdP.
+    let corp_store = store(&args.data_dir.join("corp"), "corp.db").await?;
+    let (corp, _) = crossfed_hub::bootstrap::build_hub(
+        &corp_config(&hub_url, &password)?,
+        corp_store.clone(),
+        &args.data_dir.join("corp"),
+        &corp_url,
+        now,
+    )
+    .await
+    .map_err(anyhow::Error::msg)
+    .context("setting up corp")?;
+    let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, Arc::new(corp), stopped(stop_rx.clone())));
+
+    // The hub, importing corp's metadata for it.
+    let hub_store = store(&args.data_dir.join("hub"), "hub.db").await?;
+    let (hub, _) = crossfed_hub::bootstrap::build_hub(
+        &hub_config(&corp_url, &cloud_url, &instance)?,
+        hub_store.clone(),
+        &args.data_dir.join("hub"),
+        &hub_url,
+        now,
+    )
+    .await
+    .map_err(anyhow::Error::msg)
+    .context("setting up the hub")?;
+    let hub_task = tokio::spawn(crossfed_hub::server::serve(hub_listener, Arc::new(hub), stopped(stop_rx.clone())));
+
+    // The account trusts the hub's Connect application through the metadata the hub publishes.
+    let metadata_url = format!("{hub_url}/saml/apps/connect/metadata");
+    let mut trust = CloudConfig {
+        saml_providers: vec![ProviderConfig {
+            name: "CrossfedHub".to_string(),
+            metadata_file: None,
+            metadata_url: Some(metadata_url),
+            metadata_xml: None,
+        }],
+        roles: vec![RoleConfig {
+            name: "ConnectAgent".to_string(),
+            max_session_duration: 43200,
+            trust_policy: None,
+            trust_saml_provider: Some("CrossfedHub".to_string()),
+            inline_policies: Default::default(),
+            connect_federation: vec!["internal-services".to_string()],
+        }],
+        ..instances
+    };
+    trust.fetch_metadata().await.map_err(anyhow::Error::msg)?;
+    apply(&cloud, &trust, now).await.context("trusting the hub in the target account")?;
+    let cloud_task = tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, stopped(stop_rx.clone())));
+
+    say("crossfed demo: the reference chain is running");
+    say(&format!("  corp (plays Entra ID)           {corp_url}"));
+    say(&format!("  hub  (plays IAM Identity Center) {hub_url}/portal   <- start here"));
+    say(&format!("  target account internal-services {cloud_url}  (account {ACCOUNT}, Connect instance {instance})"));
+    say(&format!("  users alice, bob, carol; password: {password}"));
+    say("  alice reaches the Connect agent workspace; bob is assigned but has no Connect user; carol is not assigned");
+    say(&format!(
+        "  AWS API: --endpoint-url {cloud_url} with access key AKIADEMOADMIN0000001 and the password as secret"
+    ));
+    say(&format!("  data kept in {}; Ctrl-C stops", args.data_dir.display()));
+    say("crossfed demo: ready");
+
+    crate::shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    for task in [corp_task, hub_task, cloud_task] {
+        let _ = task.await;
+    }
+    for store in [corp_store, hub_store, cloud_store] {
+        store.close().await;
+    }
+    say("crossfed demo: stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,84 @@
+//! A browser-like client for end-to-end tests: keeps cookies, follows redirects, fills forms and
+//! does what the auto-submit script of a SAML POST-binding page does.
+
+/// The value of the form field `name` in `html`.
+pub fn field<'a>(html: &'a str, name: &str) -> &'a str {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap_or("")
+}
+
+/// Undoes HTML escaping of an attribute value.
+pub fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+pub fn new_browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().expect("HTTP client")
+}
+
+/// Submits the auto-posting form of a SAML POST-binding page.
+pub async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
+    let action = unescape(
+        page.split("action=\"").nth(1).unwrap_or_else(|| panic!("no form in {page}")).split('"').next().unwrap_or(""),
+    );
+    let mut form = vec![(message.to_string(), field(page, message).to_string())];
+    if page.contains("name=\"RelayState\"") {
+        form.push(("RelayState".to_string(), unescape(field(page, "RelayState"))));
+    }
+    client.post(action).form(&form).send().await.expect("posting the SAML form")
+}
+
+/// Where a journey through the reference chain ended.
+#[derive(Debug)]
+pub enum Landing {
+    /// The hub's portal showed no such application.
+    NotListed(String),
+    /// The last page after posting the hub's Response, with its status.
+    Page(u16, String),
+}
+
+/// One person through the chain: the hub portal sends them to corp's sign-in, corp answers the
+/// hub, and they open `app_id` from the portal; returns where they landed.
+pub async fn reference_chain_journey(hub_url: &str, app_id: &str, user: &str, password: &str) -> Landing {
+    let browser = new_browser();
+    let login = browser.get(format!("{hub_url}/portal")).send().await.expect("hub portal");
+    assert!(login.url().path().ends_with("/login"), "expected corp's sign-in, got {}", login.url());
+    let login_url = login.url().clone();
+    let form = login.text().await.expect("sign-in form");
+    let nonce = field(&form, "nonce").to_string();
+    let next = unescape(field(&form, "next"));
+    let answer = browser
+        .post(login_url)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("nonce", nonce.as_str()),
+            ("next", next.as_str()),
+            ("user_name", user),
+            ("password", password),
+            ("totp", ""),
+        ])
+        .send()
+        .await
+        .expect("signing in");
+    let page = answer.text().await.expect("corp's answer");
+    let portal = auto_submit(&browser, &page, "SAMLResponse").await;
+    assert_eq!(portal.status(), 200, "the hub refused corp's response");
+    let portal = portal.text().await.expect("portal");
+    if !portal.contains(&format!("id=\"app-{app_id}\"")) {
+        return Landing::NotListed(portal);
+    }
+    let csrf = field(&portal, "csrf").to_string();
+    let launch = browser
+        .post(format!("{hub_url}/apps/{app_id}/launch"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("launch")
+        .text()
+        .await
+        .expect("launch page");
+    let landed = auto_submit(&browser, &launch, "SAMLResponse").await;
+    let status = landed.status().as_u16();
+    Landing::Page(status, landed.text().await.expect("landing page"))
+}
