@@ -205,14 +205,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
             metadata_url: Some(metadata_url),
             metadata_xml: None,
         }],
-        roles: vec![RoleConfig {
-            name: "ConnectAgent".to_string(),
-            max_session_duration: 43200,
-            trust_policy: None,
-            trust_saml_provider: Some("CrossfedHub".to_string()),
-            inline_policies: Default::default(),
-            connect_federation: vec!["internal-services".to_string()],
-        }],
+        roles: vec![RoleConfig::connect_agent("ConnectAgent", "CrossfedHub", "internal-services")],
         ..instances
     };
     trust.fetch_metadata().await.map_err(anyhow::Error::msg)?;

@@ -75,21 +75,31 @@ fn the_demo_runs_the_reference_chain() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         match reference_chain_journey(&hub, "connect", "alice", "demo-password-1").await {
-            Landing::Page(200, page) => assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}"),
+            Landing::Page(200, page) => {
+                assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}")
+            }
             other => panic!("alice: {other:?}"),
         }
         match reference_chain_journey(&hub, "connect", "bob", "demo-password-1").await {
-            Landing::Page(403, page) => assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}"),
+            Landing::Page(403, page) => {
+                assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}")
+            }
             other => panic!("bob: {other:?}"),
         }
-        assert!(matches!(reference_chain_journey(&hub, "connect", "carol", "demo-password-1").await, Landing::NotListed(_)));
+        assert!(matches!(
+            reference_chain_journey(&hub, "connect", "carol", "demo-password-1").await,
+            Landing::NotListed(_)
+        ));
     });
     interrupt(demo);
 
     // The data is kept; a second run starts on it and alice still gets through.
     let (demo, _) = start(&data, base);
     runtime.block_on(async {
-        assert!(matches!(reference_chain_journey(&hub, "connect", "alice", "demo-password-1").await, Landing::Page(200, _)));
+        assert!(matches!(
+            reference_chain_journey(&hub, "connect", "alice", "demo-password-1").await,
+            Landing::Page(200, _)
+        ));
     });
     interrupt(demo);
 }

@@ -96,6 +96,28 @@ fn default_max_session() -> i64 {
     3600
 }
 
+impl RoleConfig {
+    /// The reference setup's role: SAML federation trust on `provider`, 12-hour sessions, and the
+    /// policy letting each session federate into `instance_alias` as itself.
+    pub fn connect_agent(name: &str, provider: &str, instance_alias: &str) -> Self {
+        RoleConfig {
+            name: name.to_string(),
+            max_session_duration: 43_200,
+            trust_policy: None,
+            trust_saml_provider: Some(provider.to_string()),
+            inline_policies: BTreeMap::new(),
+            connect_federation: vec![instance_alias.to_string()],
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// A provider whose metadata is given inline.
+    pub fn from_xml(name: &str, metadata: String) -> Self {
+        ProviderConfig { name: name.to_string(), metadata_file: None, metadata_url: None, metadata_xml: Some(metadata) }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceConfig {
@@ -122,6 +144,20 @@ pub struct UserConfig {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+}
+
+impl UserConfig {
+    /// A Connect agent with the default profiles.
+    pub fn agent(username: &str) -> Self {
+        UserConfig {
+            username: username.to_string(),
+            security_profiles: default_security_profiles(),
+            routing_profile: default_routing_profile(),
+            first_name: None,
+            last_name: None,
+            email: None,
+        }
+    }
 }
 
 fn default_security_profiles() -> Vec<String> {

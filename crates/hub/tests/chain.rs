@@ -89,17 +89,7 @@ value = "${{user:givenName}}"
         "AKIAADMIN",
         "secret",
     ));
-    let users = ["alice", "carol"]
-        .iter()
-        .map(|u| UserConfig {
-            username: format!("{u}@example.com"),
-            security_profiles: vec!["Agent".into()],
-            routing_profile: "Basic Routing Profile".into(),
-            first_name: None,
-            last_name: None,
-            email: None,
-        })
-        .collect();
+    let users = ["alice", "carol"].iter().map(|u| UserConfig::agent(&format!("{u}@example.com"))).collect();
     let instances = CloudConfig {
         connect_instances: vec![InstanceConfig {
             alias: "internal-services".into(),
@@ -150,20 +140,8 @@ console_url = "{cloud_url}"
     // The account trusts the hub's Connect application, from the metadata the hub publishes.
     let metadata = reqwest::get(format!("{hub_url}/saml/apps/connect/metadata")).await.unwrap().text().await.unwrap();
     let trust = CloudConfig {
-        saml_providers: vec![ProviderConfig {
-            name: "Hub".into(),
-            metadata_file: None,
-            metadata_url: None,
-            metadata_xml: Some(metadata),
-        }],
-        roles: vec![RoleConfig {
-            name: "ConnectAgent".into(),
-            max_session_duration: 43200,
-            trust_policy: None,
-            trust_saml_provider: Some("Hub".into()),
-            inline_policies: Default::default(),
-            connect_federation: vec!["internal-services".into()],
-        }],
+        saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],
+        roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..instances
     };
     apply(&cloud, &trust, Instant::now().unix()).await.unwrap();

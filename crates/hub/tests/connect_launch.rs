@@ -41,35 +41,13 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = Arc::new(App::new(store, Settings::new("123456789012", "us-east-1", &base), "AKIAADMIN", "secret"));
     let config = CloudConfig {
-        saml_providers: vec![ProviderConfig {
-            name: "Hub".into(),
-            metadata_file: None,
-            metadata_url: None,
-            metadata_xml: Some(metadata),
-        }],
+        saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],
         connect_instances: vec![InstanceConfig {
             alias: "internal-services".into(),
             identity_management: "SAML".into(),
-            users: ["alice", "carol"]
-                .iter()
-                .map(|u| UserConfig {
-                    username: format!("{u}@example.com"),
-                    security_profiles: vec!["Agent".into()],
-                    routing_profile: "Basic Routing Profile".into(),
-                    first_name: None,
-                    last_name: None,
-                    email: None,
-                })
-                .collect(),
+            users: ["alice", "carol"].iter().map(|u| UserConfig::agent(&format!("{u}@example.com"))).collect(),
         }],
-        roles: vec![RoleConfig {
-            name: "ConnectAgent".into(),
-            max_session_duration: 43200,
-            trust_policy: None,
-            trust_saml_provider: Some("Hub".into()),
-            inline_policies: Default::default(),
-            connect_federation: vec!["internal-services".into()],
-        }],
+        roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..CloudConfig::default()
     };
     apply(&app, &config, Instant::now().unix()).await.unwrap();

@@ -49,14 +49,7 @@ async fn start() -> Servers {
         connect_instances: vec![InstanceConfig {
             alias: "internal-services".into(),
             identity_management: "SAML".into(),
-            users: vec![UserConfig {
-                username: "alice@example.com".into(),
-                security_profiles: vec!["Agent".into()],
-                routing_profile: "Basic Routing Profile".into(),
-                first_name: None,
-                last_name: None,
-                email: None,
-            }],
+            users: vec![UserConfig::agent("alice@example.com")],
         }],
         ..CloudConfig::default()
     };
@@ -114,20 +107,8 @@ destination = "/agent-app-v2"
     stops.push(tx);
     let metadata = reqwest::get(format!("{hub_url}/saml/apps/connect/metadata")).await.unwrap().text().await.unwrap();
     let trust = CloudConfig {
-        saml_providers: vec![ProviderConfig {
-            name: "Hub".into(),
-            metadata_file: None,
-            metadata_url: None,
-            metadata_xml: Some(metadata),
-        }],
-        roles: vec![RoleConfig {
-            name: "ConnectAgent".into(),
-            max_session_duration: 43200,
-            trust_policy: None,
-            trust_saml_provider: Some("Hub".into()),
-            inline_policies: Default::default(),
-            connect_federation: vec!["internal-services".into()],
-        }],
+        saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],
+        roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..instance_config
     };
     apply(&cloud, &trust, Instant::now().unix()).await.unwrap();

@@ -42,7 +42,7 @@ pub struct AuditEvent {
 impl AuditEvent {
     pub fn new(at: i64, actor: &str, action: &str, outcome: Outcome) -> Self {
         AuditEvent {
-            id: new_id(),
+            id: time_ordered_id(),
             at,
             actor: actor.to_string(),
             action: action.to_string(),
@@ -52,6 +52,13 @@ impl AuditEvent {
             detail: String::new(),
         }
     }
+}
+
+/// An ID that sorts in creation order (nanoseconds first, then randomness), so events of the
+/// same second still read newest first.
+fn time_ordered_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{nanos:024x}{}", new_id())
 }
 
 /// Filters for reading the log; newest first.

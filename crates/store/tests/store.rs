@@ -221,8 +221,10 @@ async fn audit_log_filters_newest_first() {
             event.detail = format!("{action} by {actor}");
             store.append(&event).await.unwrap();
         }
+        // Two events in the same second still read newest first.
+        store.append(&AuditEvent::new(30, "alice", "logout", Outcome::Success)).await.unwrap();
         let alice = store.query(&AuditQuery { actor: Some("alice".into()), ..AuditQuery::default() }).await.unwrap();
-        assert_eq!(alice.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["launch", "login"]);
+        assert_eq!(alice.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["logout", "launch", "login"]);
         let logins = store
             .query(&AuditQuery { action: Some("login".into()), since: Some(15), ..AuditQuery::default() })
             .await
