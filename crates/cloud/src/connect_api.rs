@@ -202,13 +202,11 @@ pub(crate) async fn create_instance(app: &App, bytes: &[u8], now: i64) -> JsonRe
         account: account.clone(),
     };
     let key = ObjectKey { kind: kind::CONNECT_INSTANCE, scope: account, name_key: &alias.to_lowercase(), id: &id };
-    app.resources.insert(key, &instance, now).await.map_err(|e| {
-        if e.code == "EntityAlreadyExists" {
+    app.resources
+        .insert_new(key, &instance, now, || {
             AwsError::new("DuplicateResourceException", 409, format!("An instance with alias {alias} already exists"))
-        } else {
-            e
-        }
-    })?;
+        })
+        .await?;
     // Like the real service, a new instance comes with its default profiles.
     for name in DEFAULT_SECURITY_PROFILES {
         insert_profile(app, &instance, kind::SECURITY_PROFILE, "security-profile", name, now).await?;
@@ -356,17 +354,15 @@ pub(crate) async fn create_user(app: &App, instance_id: &str, bytes: &[u8], now:
     };
     let key =
         ObjectKey { kind: kind::CONNECT_USER, scope: instance_id, name_key: &request.username.to_lowercase(), id: &id };
-    app.resources.insert(key, &user, now).await.map_err(|e| {
-        if e.code == "EntityAlreadyExists" {
+    app.resources
+        .insert_new(key, &user, now, || {
             AwsError::new(
                 "DuplicateResourceException",
                 409,
                 format!("User {} already exists in instance {instance_id}", request.username),
             )
-        } else {
-            e
-        }
-    })?;
+        })
+        .await?;
     Ok((200, json!({"UserId": user.id, "UserArn": user.arn})))
 }
 

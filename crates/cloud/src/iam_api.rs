@@ -73,13 +73,9 @@ pub async fn create_saml_provider(
     let provider = provider_from_metadata(account, name, required(params, "SAMLMetadataDocument")?, now)?;
     let key =
         ObjectKey { kind: kind::SAML_PROVIDER, scope: account, name_key: &name.to_lowercase(), id: &provider.arn };
-    resources.insert(key, &provider, now).await.map_err(|e| {
-        if e.code == "EntityAlreadyExists" {
-            AwsError::entity_exists(format!("SAMLProvider {name} already exists."))
-        } else {
-            e
-        }
-    })?;
+    resources
+        .insert_new(key, &provider, now, || AwsError::entity_exists(format!("SAMLProvider {name} already exists.")))
+        .await?;
     out.leaf("SAMLProviderArn", &provider.arn);
     Ok(())
 }
@@ -192,13 +188,9 @@ pub async fn create_role(
         created: now,
     };
     let key = ObjectKey { kind: kind::ROLE, scope: account, name_key: &name.to_lowercase(), id: &role.role_id };
-    resources.insert(key, &role, now).await.map_err(|e| {
-        if e.code == "EntityAlreadyExists" {
-            AwsError::entity_exists(format!("Role with name {name} already exists."))
-        } else {
-            e
-        }
-    })?;
+    resources
+        .insert_new(key, &role, now, || AwsError::entity_exists(format!("Role with name {name} already exists.")))
+        .await?;
     write_role(out, &role);
     Ok(())
 }
@@ -327,13 +319,9 @@ pub async fn create_policy(
         created: now,
     };
     let key = ObjectKey { kind: kind::POLICY, scope: account, name_key: &name.to_lowercase(), id: &policy.arn };
-    resources.insert(key, &policy, now).await.map_err(|e| {
-        if e.code == "EntityAlreadyExists" {
-            AwsError::entity_exists(format!("A policy called {name} already exists."))
-        } else {
-            e
-        }
-    })?;
+    resources
+        .insert_new(key, &policy, now, || AwsError::entity_exists(format!("A policy called {name} already exists.")))
+        .await?;
     out.open("Policy")
         .leaf("PolicyName", &policy.name)
         .leaf("PolicyId", &policy.policy_id)

@@ -86,6 +86,21 @@ impl Resources {
         Ok(self.store.insert_object(key, &encode(value)?, now).await?)
     }
 
+    /// Inserts a resource whose name must be new, answering a taken name with `taken()` (each
+    /// API words that error its own way).
+    pub async fn insert_new<T: Serialize>(
+        &self,
+        key: ObjectKey<'_>,
+        value: &T,
+        now: i64,
+        taken: impl FnOnce() -> AwsError,
+    ) -> Result<(), AwsError> {
+        match self.insert(key, value, now).await {
+            Err(e) if e.code == "EntityAlreadyExists" => Err(taken()),
+            other => other,
+        }
+    }
+
     pub async fn update<T: Serialize>(
         &self,
         kind: &str,
