@@ -103,3 +103,37 @@ fn the_demo_runs_the_reference_chain() {
     });
     interrupt(demo);
 }
+
+#[test]
+fn the_demo_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base_port();
+    let (demo, _) = start(&dir.path().join("demo-data"), base);
+    // Screenshots are test output, kept under the build folder for people to look at.
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = crossfed_testkit::peer_script("demo_browser.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{}", base + 1))
+        .arg("demo-password-1")
+        .arg(&shots)
+        .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
+        // A fresh profile: Chromium's (and Playwright's) per-user folders go to a temporary home.
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
+        .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "browser journeys failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
+    for shot in [
+        "1-corp-sign-in.png",
+        "2-hub-portal.png",
+        "3-agent-workspace.png",
+        "4-bob-no-connect-user.png",
+        "5-carol-no-applications.png",
+    ] {
+        assert!(shots.join(shot).exists(), "missing screenshot {shot}");
+    }
+    interrupt(demo);
+}

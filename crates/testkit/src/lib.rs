@@ -74,3 +74,12 @@ pub fn aws_cli() -> PathBuf {
     }
     aws
 }
+
+/// The folder holding the Node peers (playwright-core).
+pub fn node_peers_dir() -> PathBuf {
+    let dir = peers_dir().join("node");
+    if !dir.join("node_modules").join("playwright-core").exists() {
+        panic!("playwright-core is not installed in {}: run scripts/install-peers", dir.display());
+    }
+    dir
+}
