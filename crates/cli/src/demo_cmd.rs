@@ -2,7 +2,7 @@
 //! the target account "internal-services" with Amazon Connect — wired through real metadata
 //! exchange, with the reference setup's known gap (bob has no Connect user).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -61,28 +61,47 @@ fn demo_password(args: &DemoArgs) -> Result<String> {
     Ok(password)
 }
 
-fn corp_config(hub_url: &str, password: &str) -> Result<HubConfig> {
+fn corp_config(hub_sp_metadata: &Path, password: &str) -> Result<HubConfig> {
     let mut text = String::new();
     for (name, given) in USERS {
         text.push_str(&format!(
             "[[users]]\nuser_name = \"{name}\"\nemail = \"{name}@example.com\"\ngiven_name = \"{given}\"\npassword = \"{password}\"\n\n"
         ));
     }
-    text.push_str(&format!(
+    text.push_str(
         r#"[[applications]]
 id = "hub"
 name = "crossfed hub (IAM Identity Center's part)"
 assigned_users = ["alice", "bob", "carol"]
 [applications.custom]
-acs_url = "{hub_url}/saml/acs"
-audience = "{hub_url}/saml/sp"
-name_id = "${{user:email}}"
+name_id = "${user:email}"
 [[applications.custom.attributes]]
 name = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
-value = "${{user:givenName}}"
-"#
-    ));
-    toml::from_str(&text).context("the demo's corp configuration")
+value = "${user:givenName}"
+"#,
+    );
+    let mut config: HubConfig = toml::from_str(&text).context("the demo's corp configuration")?;
+    // Set after parsing: a path needs no quoting this way.
+    for app in &mut config.applications {
+        if let Some(custom) = app.custom.as_mut() {
+            custom.metadata_file = Some(hub_sp_metadata.to_path_buf());
+        }
+    }
+    Ok(config)
+}
+
+/// The hub's SP metadata, written where corp imports it from: what an administrator downloads
+/// from the hub and uploads to the corporate IdP. The hub's key is created here if it is new.
+fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
+    let hub_dir = data_dir.join("hub");
+    std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
+    let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
+    let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(hub_url);
+    let file = data_dir.join("corp").join("hub-sp-metadata.xml");
+    std::fs::create_dir_all(data_dir.join("corp")).context("creating corp's data dir")?;
+    std::fs::write(&file, crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &key))
+        .with_context(|| format!("writing {}", file.display()))?;
+    Ok(file)
 }
 
 fn hub_config(corp_url: &str, cloud_url: &str, instance: &str) -> Result<HubConfig> {
@@ -168,10 +187,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         .map(|i| i.value.id)
         .context("the demo's Connect instance is missing")?;
 
-    // corp, playing the corporate IdP.
+    // corp, playing the corporate IdP, importing the hub's SP metadata.
+    let hub_sp_metadata = export_hub_sp_metadata(&args.data_dir, &hub_url)?;
     let corp_store = store(&args.data_dir.join("corp"), "corp.db").await?;
     let (corp, _) = crossfed_hub::bootstrap::build_hub(
-        &corp_config(&hub_url, &password)?,
+        &corp_config(&hub_sp_metadata, &password)?,
         corp_store.clone(),
         &args.data_dir.join("corp"),
         &corp_url,

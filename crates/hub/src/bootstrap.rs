@@ -54,7 +54,7 @@ pub async fn build_hub(
     }
     let mut applications = BTreeMap::new();
     for entry in &config.applications {
-        let app = entry.application()?;
+        let app = with_sp_metadata(entry).await?.application()?;
         let assigned: BTreeSet<String> = entry.assigned_users.iter().cloned().collect();
         if applications.insert(entry.id.clone(), (app, assigned)).is_some() {
             return Err(format!("application id {:?} is used twice", entry.id));
@@ -77,34 +77,64 @@ pub async fn build_hub(
     Ok((hub, changes))
 }
 
-/// Reads the upstream IdP's metadata from its file or URL.
-async fn load_identity_source(
-    entry: &crate::config::IdentitySourceEntry,
-    base_url: &str,
-) -> Result<crate::upstream::IdentitySource, String> {
-    let xml = match (&entry.metadata_file, &entry.metadata_url) {
-        (Some(file), None) => {
-            std::fs::read(file).map_err(|e| format!("identity source: reading {}: {e}", file.display()))?
-        }
+/// Metadata from a file or a URL, exactly one of which is given; `whose` names it in errors.
+async fn read_metadata(
+    file: Option<&Path>,
+    url: Option<&str>,
+    whose: &str,
+) -> Result<crossfed_saml::EntityDescriptor, String> {
+    let xml = match (file, url) {
+        (Some(file), None) => std::fs::read(file).map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?,
         (None, Some(url)) => {
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .map_err(|e| format!("HTTP client: {e}"))?;
-            let response = client.get(url).send().await.map_err(|e| format!("identity source: fetching {url}: {e}"))?;
+            let response = client.get(url).send().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?;
             if !response.status().is_success() {
-                return Err(format!("identity source: fetching {url}: HTTP {}", response.status()));
+                return Err(format!("{whose}: fetching {url}: HTTP {}", response.status()));
             }
-            response.bytes().await.map_err(|e| format!("identity source: fetching {url}: {e}"))?.to_vec()
+            response.bytes().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?.to_vec()
         }
-        _ => return Err("identity source: give exactly one of metadata_file or metadata_url".to_string()),
+        _ => return Err(format!("{whose}: give exactly one of metadata_file or metadata_url")),
     };
-    let idp = crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("identity source metadata: {e}"))?;
+    crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("{whose} metadata: {e}"))
+}
+
+/// A custom application given by its SP metadata, with the ACS URL and audience filled in from it.
+async fn with_sp_metadata(entry: &crate::config::ApplicationEntry) -> Result<crate::config::ApplicationEntry, String> {
+    let Some(custom) = entry.custom.as_ref().filter(|c| c.metadata_file.is_some() || c.metadata_url.is_some()) else {
+        return Ok(entry.clone());
+    };
+    let whose = format!("application {}", entry.id);
+    if custom.acs_url.is_some() || custom.audience.is_some() {
+        return Err(format!("{whose}: give acs_url and audience, or metadata_file/metadata_url, not both"));
+    }
+    let sp = read_metadata(custom.metadata_file.as_deref(), custom.metadata_url.as_deref(), &whose).await?;
+    let acs = sp
+        .require_sp()
+        .map_err(|e| format!("{whose} metadata: {e}"))?
+        .default_acs(crossfed_saml::ns::BINDING_HTTP_POST)
+        .ok_or_else(|| format!("{whose} metadata: no AssertionConsumerService with the HTTP-POST binding"))?;
+    let mut filled = entry.clone();
+    if let Some(c) = filled.custom.as_mut() {
+        c.acs_url = Some(acs.location.clone());
+        c.audience = Some(sp.entity_id.clone());
+    }
+    Ok(filled)
+}
+
+/// Reads the upstream IdP's metadata from its file or URL.
+async fn load_identity_source(
+    entry: &crate::config::IdentitySourceEntry,
+    base_url: &str,
+) -> Result<crate::upstream::IdentitySource, String> {
+    let idp = read_metadata(entry.metadata_file.as_deref(), entry.metadata_url.as_deref(), "identity source").await?;
     idp.require_idp().map_err(|e| format!("identity source metadata: {e}"))?;
-    let base = base_url.trim_end_matches('/');
+    let (sp_entity_id, acs_url) = crate::upstream::sp_endpoints(base_url);
     Ok(crate::upstream::IdentitySource {
-        sp_entity_id: format!("{base}/saml/sp"),
-        acs_url: format!("{base}/saml/acs"),
+        sp_entity_id,
+        acs_url,
         idp,
         provisioning: entry.provisioning,
         allow_idp_initiated: entry.allow_idp_initiated,

@@ -94,8 +94,13 @@ fn default_session_duration() -> i64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomEntry {
-    pub acs_url: String,
-    pub audience: String,
+    /// Where assertions are posted; with `audience`, or both read from `metadata_file`/`metadata_url`.
+    pub acs_url: Option<String>,
+    pub audience: Option<String>,
+    /// The application's SP metadata: its entity ID becomes the audience, its default HTTP-POST
+    /// assertion consumer service the ACS URL.
+    pub metadata_file: Option<std::path::PathBuf>,
+    pub metadata_url: Option<String>,
     #[serde(default = "default_name_id_format")]
     pub name_id_format: String,
     #[serde(default = "default_name_id")]
@@ -163,11 +168,17 @@ impl ApplicationEntry {
                     .map_err(|e| format!("application {}: {e}", self.id))?;
                 let name_id = crate::mapping::Template::parse(&c.name_id)
                     .map_err(|e| format!("application {}: NameID: {e}", self.id))?;
+                let (Some(acs_url), Some(audience)) = (&c.acs_url, &c.audience) else {
+                    return Err(format!(
+                        "application {}: give acs_url and audience, or the application's metadata_file or metadata_url",
+                        self.id
+                    ));
+                };
                 Ok(Application {
                     kind: crate::catalog::Kind::CustomSaml,
                     name: self.name.clone(),
-                    acs_url: c.acs_url.clone(),
-                    audience: c.audience.clone(),
+                    acs_url: acs_url.clone(),
+                    audience: audience.clone(),
                     name_id_format: c.name_id_format.clone(),
                     name_id,
                     attributes,

@@ -28,6 +28,27 @@ const FAMILY_NAME_CLAIMS: [&str; 3] =
 const DISPLAY_NAME_CLAIMS: [&str; 3] =
     ["http://schemas.microsoft.com/identity/claims/displayname", "urn:oid:2.16.840.1.113730.3.1.241", "displayName"];
 
+/// The SP entity ID and ACS URL of a hub served at `base_url`.
+pub fn sp_endpoints(base_url: &str) -> (String, String) {
+    let base = base_url.trim_end_matches('/');
+    (format!("{base}/saml/sp"), format!("{base}/saml/acs"))
+}
+
+/// SP metadata for the hub's side toward its IdP.
+pub fn sp_metadata_xml(sp_entity_id: &str, acs_url: &str, key: &SigningKey) -> String {
+    let mut entity = EntityDescriptor::sp(
+        sp_entity_id,
+        vec![key.certificate().clone()],
+        vec![IndexedEndpoint::post(acs_url, 0).as_default()],
+    );
+    if let Some(sp) = entity.sp.as_mut() {
+        sp.authn_requests_signed = true;
+        sp.want_assertions_signed = true;
+        sp.name_id_formats = vec![ns::NAMEID_PERSISTENT.to_string(), ns::NAMEID_EMAIL.to_string()];
+    }
+    entity.to_xml()
+}
+
 /// How users arriving from the IdP become directory users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,17 +94,7 @@ impl IdentitySource {
 
     /// The hub's SP metadata, to upload to the IdP.
     pub fn sp_metadata(&self, key: &SigningKey) -> String {
-        let mut entity = EntityDescriptor::sp(
-            &self.sp_entity_id,
-            vec![key.certificate().clone()],
-            vec![IndexedEndpoint::post(&self.acs_url, 0).as_default()],
-        );
-        if let Some(sp) = entity.sp.as_mut() {
-            sp.authn_requests_signed = true;
-            sp.want_assertions_signed = true;
-            sp.name_id_formats = vec![ns::NAMEID_PERSISTENT.to_string(), ns::NAMEID_EMAIL.to_string()];
-        }
-        entity.to_xml()
+        sp_metadata_xml(&self.sp_entity_id, &self.acs_url, key)
     }
 
     /// Starts an SP-initiated login: the request ID to keep server-side with the pending login,

@@ -234,3 +234,63 @@ async fn refusals_of_the_portal() {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers().get("location").unwrap(), "/login?next=/portal");
 }
+
+/// A custom application given by its SP metadata (as an IdP administrator uploads it): the entity
+/// ID becomes the audience and the default HTTP-POST ACS the destination; conflicting or
+/// incomplete entries are refused with a message that says what to give.
+#[tokio::test]
+async fn a_custom_application_is_configured_from_its_sp_metadata() {
+    use crossfed_saml::{EntityDescriptor, IndexedEndpoint};
+    let data = crossfed_testkit::temp_dir().keep();
+    std::fs::create_dir_all(data.join("app")).unwrap();
+    std::fs::create_dir_all(data.join("hub")).unwrap();
+    let app_key = crossfed_hub::keys::load_or_create(&data.join("app"), "app").unwrap();
+    let sp = EntityDescriptor::sp(
+        "https://app.example.com/sp",
+        vec![app_key.certificate().clone()],
+        vec![
+            IndexedEndpoint::new(crossfed_saml::ns::BINDING_HTTP_REDIRECT, "https://app.example.com/redirect", 0),
+            IndexedEndpoint::post("https://app.example.com/acs", 1),
+        ],
+    );
+    let metadata = data.join("app-sp.xml");
+    std::fs::write(&metadata, sp.to_xml()).unwrap();
+    let no_post = data.join("app-redirect-only.xml");
+    let redirect_only = EntityDescriptor::sp(
+        "https://app.example.com/sp",
+        vec![app_key.certificate().clone()],
+        vec![IndexedEndpoint::new(crossfed_saml::ns::BINDING_HTTP_REDIRECT, "https://app.example.com/redirect", 0)],
+    );
+    std::fs::write(&no_post, redirect_only.to_xml()).unwrap();
+
+    let build = |custom: String| {
+        let data = data.clone();
+        async move {
+            let text = format!("[[applications]]\nid = \"app\"\nname = \"App\"\n[applications.custom]\n{custom}\n");
+            let config: HubConfig = toml::from_str(&text).unwrap();
+            crossfed_hub::bootstrap::build_hub(
+                &config,
+                memory_store("hub").await,
+                &data.join("hub"),
+                "http://127.0.0.1:1",
+                Instant::now().unix(),
+            )
+            .await
+        }
+    };
+    let path = |p: &std::path::Path| toml::Value::String(p.display().to_string()).to_string();
+
+    let (hub, _) = build(format!("metadata_file = {}", path(&metadata))).await.unwrap();
+    let (app, _) = &hub.applications["app"];
+    assert_eq!(app.audience, "https://app.example.com/sp");
+    assert_eq!(app.acs_url, "https://app.example.com/acs");
+
+    let both = build(format!("metadata_file = {}\naudience = \"x\"", path(&metadata))).await.err().unwrap();
+    assert!(both.contains("not both"), "{both}");
+    let neither = build(String::new()).await.err().unwrap();
+    assert!(neither.contains("give acs_url and audience"), "{neither}");
+    let redirect = build(format!("metadata_file = {}", path(&no_post))).await.err().unwrap();
+    assert!(redirect.contains("no AssertionConsumerService with the HTTP-POST binding"), "{redirect}");
+    let missing = build(format!("metadata_file = {}", path(&data.join("absent.xml")))).await.err().unwrap();
+    assert!(missing.contains("application app: reading"), "{missing}");
+}
