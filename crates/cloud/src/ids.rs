@@ -1,15 +1,8 @@
 //! Identifiers in the shapes AWS uses, so clients and people recognise them.
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    // Without OS randomness nothing else works either; zero bytes then collide on insert.
-    let _ = SystemRandom::new().fill(&mut bytes);
-    bytes
-}
+use crossfed_random::bytes as random_bytes;
 
 /// Upper-case letters and digits, as in AWS unique IDs.
 fn alphanumeric(n: usize) -> String {
@@ -51,11 +44,11 @@ pub fn uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = crossfed_random::to_hex(&b);
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// An unguessable token safe in URLs and cookies: 256 random bits as hex.
 pub fn opaque_token() -> String {
-    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
+    crossfed_random::hex::<32>()
 }

@@ -3,7 +3,6 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,9 +33,8 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if password.len() > MAX_BYTES {
         return Err(PasswordError::TooLong(MAX_BYTES));
     }
-    let mut salt = [0u8; 16];
-    SystemRandom::new().fill(&mut salt).map_err(|_| PasswordError::Hashing("no randomness".to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&crossfed_random::bytes::<16>()).map_err(|e| PasswordError::Hashing(e.to_string()))?;
     hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -84,9 +84,7 @@ pub(crate) fn now() -> i64 {
 }
 
 pub(crate) fn token() -> String {
-    let mut bytes = [0u8; 32];
-    let _ = aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crossfed_random::hex::<32>()
 }
 
 pub fn router(hub: Arc<Hub>) -> Router {
