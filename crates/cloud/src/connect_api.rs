@@ -131,8 +131,8 @@ async fn authorize(app: &App, caller: &Credentials, operation: &str, instance_id
 async fn get_federation_token(app: &App, caller: &Credentials, instance_id: &str, now: i64) -> JsonResult {
     let grant =
         federate(&app.resources, &app.settings.region, caller, instance_id, now).await.map_err(|e| e.to_aws())?;
-    let sign_in_url =
-        format!("{}/connect/{}/sign-in?token={}", app.settings.base_url, grant.instance.id, grant.session.token);
+    let link = crate::federation::sign_in_link(&app.resources, &grant.session, now).await?;
+    let sign_in_url = format!("{}/connect/{}/sign-in?token={}", app.settings.base_url, grant.instance.id, link.token);
     Ok((
         200,
         json!({

@@ -358,20 +358,21 @@ pub struct SignInUrlQuery {
     token: String,
 }
 
-/// `GET /connect/{instance}/sign-in?token=…`: the SignInUrl GetFederationToken returns.
+/// `GET /connect/{instance}/sign-in?token=…`: the SignInUrl GetFederationToken returns, usable
+/// once and for a few minutes.
 pub async fn connect_sign_in(
     State(app): State<Arc<App>>,
     Path(instance_id): Path<String>,
     Query(query): Query<SignInUrlQuery>,
 ) -> Response {
     let now = now();
-    match app.resources.get::<ConnectSession>(kind::CONNECT_SESSION, &query.token).await {
-        Ok(Some(s)) if s.value.instance_id == instance_id && s.value.expiration > now => {
+    match crate::federation::redeem_sign_in_link(&app.resources, &instance_id, &query.token, now).await {
+        Some(session) => {
             let path = format!("/connect/{instance_id}");
-            let cookie = set_cookie(&app, CONNECT_COOKIE, &s.value.token, &path, s.value.expiration - now);
+            let cookie = set_cookie(&app, CONNECT_COOKIE, &session.token, &path, session.expiration - now);
             redirect(&format!("{}/connect/{instance_id}/agent-app-v2", app.settings.base_url), cookie)
         }
-        _ => connect_session_expired(),
+        None => connect_session_expired(),
     }
 }
 

@@ -98,6 +98,59 @@ pub struct ConnectSession {
     pub expiration: i64,
 }
 
+/// A one-time link into the Connect console: GetFederationToken's SignInUrl. It carries its own
+/// short-lived token rather than the session's, so a leaked URL (browser history, proxy logs)
+/// neither reveals the session token nor opens the console twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectSignInLink {
+    pub token: String,
+    pub instance_id: String,
+    pub session_token: String,
+    pub expiration: i64,
+}
+
+/// How long a SignInUrl may wait to be opened.
+pub const SIGN_IN_LINK_SECONDS: i64 = 300;
+
+/// Stores a new one-time link to `session`.
+pub async fn sign_in_link(
+    resources: &Resources,
+    session: &ConnectSession,
+    now: i64,
+) -> Result<ConnectSignInLink, AwsError> {
+    let link = ConnectSignInLink {
+        token: ids::opaque_token(),
+        instance_id: session.instance_id.clone(),
+        session_token: session.token.clone(),
+        expiration: session.expiration.min(now + SIGN_IN_LINK_SECONDS),
+    };
+    let key = ObjectKey {
+        kind: kind::CONNECT_SIGN_IN_LINK,
+        scope: &link.instance_id,
+        name_key: &link.token,
+        id: &link.token,
+    };
+    resources.insert(key, &link, now).await?;
+    Ok(link)
+}
+
+/// The session a link opens, once: whoever deletes the link takes it, so of two concurrent
+/// uses only one succeeds. `None` for an unknown, used, expired or other-instance link.
+pub async fn redeem_sign_in_link(
+    resources: &Resources,
+    instance_id: &str,
+    token: &str,
+    now: i64,
+) -> Option<ConnectSession> {
+    let link = resources.get::<ConnectSignInLink>(kind::CONNECT_SIGN_IN_LINK, token).await.ok()??.value;
+    resources.delete(kind::CONNECT_SIGN_IN_LINK, token).await.ok()?;
+    if link.instance_id != instance_id || link.expiration <= now {
+        return None;
+    }
+    let session = resources.get::<ConnectSession>(kind::CONNECT_SESSION, &link.session_token).await.ok()??.value;
+    (session.expiration > now).then_some(session)
+}
+
 /// What federation grants.
 #[derive(Debug, Clone)]
 pub struct Grant {

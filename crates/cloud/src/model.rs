@@ -21,6 +21,7 @@ pub mod kind {
     pub const ROUTING_PROFILE: &str = "connect-routing-profile";
     pub const CONNECT_SESSION: &str = "connect-session";
     pub const SIGNIN_CHOICE: &str = "signin-choice";
+    pub const CONNECT_SIGN_IN_LINK: &str = "connect-sign-in-link";
 }
 
 /// An IAM SAML identity provider, created from metadata.

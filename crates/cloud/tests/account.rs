@@ -393,6 +393,15 @@ async fn connect_instances_users_and_federation() {
         token["SignInUrl"].as_str().unwrap().starts_with(&format!("{}/connect/{instance}/sign-in?token=", cloud.base))
     );
     assert!(!token["Credentials"]["AccessToken"].as_str().unwrap().is_empty());
+    // The SignInUrl opens the workspace once, and does not carry the session token itself.
+    let sign_in_url = token["SignInUrl"].as_str().unwrap();
+    assert!(!sign_in_url.contains(token["Credentials"]["AccessToken"].as_str().unwrap()));
+    let first = browser().get(sign_in_url).send().await.unwrap();
+    assert!(first.status().is_redirection(), "{}", first.status());
+    assert_eq!(location(&first), format!("{}/connect/{instance}/agent-app-v2", cloud.base));
+    assert!(first.headers().get("set-cookie").is_some());
+    let again = browser().get(sign_in_url).send().await.unwrap();
+    assert_eq!(again.status(), 401);
     assert_eq!(results[3]["code"], "UserNotFoundException", "{}", results[3]);
     assert!(results[3]["message"].as_str().unwrap().contains("bob@example.com"));
     assert_eq!(results[5]["code"], "AccessDeniedException", "{}", results[5]);
