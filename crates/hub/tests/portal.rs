@@ -21,6 +21,19 @@ fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
+/// The hub's directory in these tests: alice is assigned to the application, carol is not.
+const USERS: &str = r#"
+[[users]]
+user_name = "alice"
+email = "alice@example.com"
+password = "alice-password-1"
+
+[[users]]
+user_name = "carol"
+email = "carol@example.com"
+password = "carol-password-1"
+"#;
+
 async fn memory_store(name: &str) -> Store {
     Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
 }
@@ -65,15 +78,7 @@ async fn start() -> Servers {
     // The hub, with the Connect application from the catalog.
     let hub_config: HubConfig = toml::from_str(&format!(
         r#"
-[[users]]
-user_name = "alice"
-email = "alice@example.com"
-password = "alice-password-1"
-
-[[users]]
-user_name = "carol"
-email = "carol@example.com"
-password = "carol-password-1"
+{USERS}
 
 [[applications]]
 id = "connect"
@@ -293,4 +298,106 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
     assert!(redirect.contains("no AssertionConsumerService with the HTTP-POST binding"), "{redirect}");
     let missing = build(format!("metadata_file = {}", path(&data.join("absent.xml")))).await.err().unwrap();
     assert!(missing.contains("application app: reading"), "{missing}");
+}
+
+/// pysaml2 as a downstream application: the hub imports pysaml2's own SP metadata, pysaml2 starts
+/// an SP-initiated login at `/saml/sso`, alice signs in at the hub, and pysaml2 accepts the
+/// Response the hub posts back to its ACS, bound to its request. carol, not assigned, gets no
+/// Response at all.
+#[tokio::test]
+async fn pysaml2_signs_alice_in_through_the_hub_from_an_sp_initiated_request() {
+    let data = crossfed_testkit::temp_dir().keep();
+    for dir in ["sp", "hub"] {
+        std::fs::create_dir_all(data.join(dir)).unwrap();
+    }
+    crossfed_hub::keys::load_or_create(&data.join("sp"), "pysaml2 sp").unwrap();
+    let sp = |action: &str, extra: serde_json::Value| {
+        let mut input = serde_json::json!({
+            "action": action,
+            "entity_id": "https://app.example.com/sp",
+            "acs_url": "https://app.example.com/acs",
+            "key_file": data.join("sp/signing.key"),
+            "cert_file": data.join("sp/signing.crt"),
+            "want_assertions_signed": true,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        crossfed_testkit::run_peer_json("pysaml2_sp.py", &input)
+    };
+    let sp_metadata = data.join("pysaml2-sp.xml");
+    std::fs::write(&sp_metadata, sp("metadata", serde_json::json!({}))["metadata"].as_str().unwrap()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let config: HubConfig = toml::from_str(&format!(
+        r#"
+{USERS}
+
+[[applications]]
+id = "pyapp"
+name = "A pysaml2 application"
+assigned_users = ["alice"]
+[applications.custom]
+metadata_file = {}
+"#,
+        toml::Value::String(sp_metadata.display().to_string())
+    ))
+    .unwrap();
+    let (hub, _) = crossfed_hub::bootstrap::build_hub(
+        &config,
+        memory_store("hub").await,
+        &data.join("hub"),
+        &hub_url,
+        Instant::now().unix(),
+    )
+    .await
+    .unwrap();
+    let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+        let _ = rx.await;
+    }));
+    let idp_metadata = reqwest::get(format!("{hub_url}/saml/apps/pyapp/metadata")).await.unwrap().text().await.unwrap();
+    let idp_entity_id = crossfed_saml::EntityDescriptor::parse(idp_metadata.as_bytes()).unwrap().entity_id;
+    let idp_metadata_file = data.join("hub-idp.xml");
+    std::fs::write(&idp_metadata_file, &idp_metadata).unwrap();
+
+    let login = |user: &'static str, password: &'static str| {
+        let (sp, hub_url, idp_entity_id, idp_metadata_file) =
+            (&sp, hub_url.clone(), idp_entity_id.clone(), idp_metadata_file.clone());
+        async move {
+            let request = sp(
+                "authn_request",
+                serde_json::json!({"idp_metadata_file": idp_metadata_file, "idp_entity_id": idp_entity_id}),
+            );
+            let location = request["location"].as_str().unwrap();
+            assert!(location.starts_with(&format!("{hub_url}/saml/sso?")), "{location}");
+            let client = browser();
+            let login_page = client.get(location).send().await.unwrap();
+            // The request waits server-side while the user signs in.
+            assert!(login_page.url().query().unwrap().starts_with("next=/saml/sso/resume/"), "{}", login_page.url());
+            let answer = crossfed_testkit::browser::submit_sign_in(&client, login_page, user, password).await;
+            (request["request_id"].as_str().unwrap().to_string(), answer.status(), answer.text().await.unwrap())
+        }
+    };
+
+    let (request_id, status, page) = login("alice", "alice-password-1").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("action=\"https://app.example.com/acs\""), "{page}");
+    let accepted = sp(
+        "acs",
+        serde_json::json!({
+            "idp_metadata_file": idp_metadata_file,
+            "saml_response": field(&page, "SAMLResponse"),
+            "outstanding": request_id,
+        }),
+    );
+    assert_eq!(accepted["accepted"], true, "{accepted}");
+    assert_eq!(accepted["name_id"], "alice@example.com");
+    assert_eq!(accepted["in_response_to"], request_id.as_str());
+    assert_eq!(accepted["audiences"], serde_json::json!(["https://app.example.com/sp"]));
+
+    let (_, status, page) = login("carol", "carol-password-1").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(!page.contains("SAMLResponse"), "{page}");
 }

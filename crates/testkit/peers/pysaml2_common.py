@@ -34,7 +34,8 @@ def base_config(entity_id, key_file, cert_file, metadata_file):
     """The settings every peer needs: its identity, its key pair, and the other side's metadata."""
     config = {
         "entityid": entity_id,
-        "metadata": {"local": [metadata_file]},
+        # None before the other side's metadata exists (exporting this side's own).
+        "metadata": {"local": [metadata_file] if metadata_file else []},
         "xmlsec_binary": shutil.which("xmlsec1"),
         # Times are stamped by the real clock on both sides; allow a little drift.
         "accepted_time_diff": 60,

@@ -1,7 +1,8 @@
 """pysaml2 as a service provider (saml2.client.Saml2Client).
 
 Input fields (JSON on stdin):
-  action            "authn_request": create an AuthnRequest for the IdP;
+  action            "metadata": this SP's metadata, to give the IdP (idp_metadata_file optional);
+                    "authn_request": create an AuthnRequest for the IdP;
                     "acs": receive a Response at the assertion consumer service (HTTP-POST).
   entity_id, acs_url, key_file, cert_file, idp_metadata_file, idp_entity_id
   binding           (authn_request) "redirect" (default) or "post"
@@ -13,6 +14,7 @@ Input fields (JSON on stdin):
   allow_unsolicited, want_assertions_signed, want_response_signed   (acs) SP policy
 
 Output (JSON on stdout):
+  metadata:      {"metadata": the EntityDescriptor XML}
   authn_request: {"request_id", "location"} for Redirect (the URL with the query),
                  {"request_id", "request_xml"} for POST
   acs:           {"accepted": bool, "error", "issuer", "in_response_to", "name_id",
@@ -23,13 +25,14 @@ Output (JSON on stdout):
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.metadata import create_metadata_string
 
 from pysaml2_common import RSA_SHA256, SHA256, base_config, describe, read_input, write_output
 
 
 def client(request):
     config = base_config(
-        request["entity_id"], request.get("key_file"), request.get("cert_file"), request["idp_metadata_file"]
+        request["entity_id"], request.get("key_file"), request.get("cert_file"), request.get("idp_metadata_file")
     )
     # Keep attributes that have no local name in pysaml2's attribute maps.
     config["allow_unknown_attributes"] = True
@@ -49,6 +52,11 @@ def client(request):
     sp_config = SPConfig()
     sp_config.load(config)
     return Saml2Client(config=sp_config)
+
+
+def metadata(request):
+    sp = client(request)
+    return {"metadata": create_metadata_string(None, config=sp.config, sign=False).decode()}
 
 
 def authn_request(request):
@@ -120,7 +128,7 @@ def acs(request):
 
 def main():
     request = read_input()
-    actions = {"authn_request": authn_request, "acs": acs}
+    actions = {"metadata": metadata, "authn_request": authn_request, "acs": acs}
     write_output(actions[request["action"]](request))
 
 

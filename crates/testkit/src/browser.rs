@@ -16,6 +16,33 @@ pub fn new_browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().expect("HTTP client")
 }
 
+/// Fills and posts the sign-in form `login` shows (built-in directory), keeping its nonce and
+/// where it continues to.
+pub async fn submit_sign_in(
+    client: &reqwest::Client,
+    login: reqwest::Response,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    let login_url = login.url().clone();
+    let form = login.text().await.expect("sign-in form");
+    let nonce = field(&form, "nonce").to_string();
+    let next = unescape(field(&form, "next"));
+    client
+        .post(login_url)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("nonce", nonce.as_str()),
+            ("next", next.as_str()),
+            ("user_name", user),
+            ("password", password),
+            ("totp", ""),
+        ])
+        .send()
+        .await
+        .expect("signing in")
+}
+
 /// Submits the auto-posting form of a SAML POST-binding page.
 pub async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
     let action = unescape(
@@ -43,23 +70,7 @@ pub async fn reference_chain_journey(hub_url: &str, app_id: &str, user: &str, pa
     let browser = new_browser();
     let login = browser.get(format!("{hub_url}/portal")).send().await.expect("hub portal");
     assert!(login.url().path().ends_with("/login"), "expected corp's sign-in, got {}", login.url());
-    let login_url = login.url().clone();
-    let form = login.text().await.expect("sign-in form");
-    let nonce = field(&form, "nonce").to_string();
-    let next = unescape(field(&form, "next"));
-    let answer = browser
-        .post(login_url)
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[
-            ("nonce", nonce.as_str()),
-            ("next", next.as_str()),
-            ("user_name", user),
-            ("password", password),
-            ("totp", ""),
-        ])
-        .send()
-        .await
-        .expect("signing in");
+    let answer = submit_sign_in(&browser, login, user, password).await;
     let page = answer.text().await.expect("corp's answer");
     let portal = auto_submit(&browser, &page, "SAMLResponse").await;
     assert_eq!(portal.status(), 200, "the hub refused corp's response");
