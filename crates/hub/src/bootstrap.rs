@@ -111,15 +111,19 @@ async fn with_sp_metadata(entry: &crate::config::ApplicationEntry) -> Result<cra
         return Err(format!("{whose}: give acs_url and audience, or metadata_file/metadata_url, not both"));
     }
     let sp = read_metadata(custom.metadata_file.as_deref(), custom.metadata_url.as_deref(), &whose).await?;
-    let acs = sp
-        .require_sp()
-        .map_err(|e| format!("{whose} metadata: {e}"))?
+    let descriptor = sp.require_sp().map_err(|e| format!("{whose} metadata: {e}"))?;
+    let acs = descriptor
         .default_acs(crossfed_saml::ns::BINDING_HTTP_POST)
         .ok_or_else(|| format!("{whose} metadata: no AssertionConsumerService with the HTTP-POST binding"))?;
+    if descriptor.authn_requests_signed && descriptor.signing_certificates.is_empty() {
+        return Err(format!("{whose} metadata: AuthnRequestsSigned is set but no signing certificate is given"));
+    }
     let mut filled = entry.clone();
     if let Some(c) = filled.custom.as_mut() {
         c.acs_url = Some(acs.location.clone());
         c.audience = Some(sp.entity_id.clone());
+        c.request_certificates = descriptor.signing_certificates.iter().map(|c| c.to_base64()).collect();
+        c.require_signed_requests |= descriptor.authn_requests_signed;
     }
     Ok(filled)
 }

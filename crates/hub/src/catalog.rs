@@ -47,6 +47,17 @@ pub struct Application {
     pub signing: Signing,
     /// How long the assertion may be presented.
     pub assertion_lifetime_seconds: i64,
+    /// How this SP's AuthnRequests are checked.
+    #[serde(default)]
+    pub requests: RequestSigning,
+}
+
+/// The SP's request-signing certificates (base64 DER, from its metadata), and whether every
+/// request must be signed. A signed request is verified whenever certificates are known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSigning {
+    pub certificates: Vec<String>,
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -229,6 +240,7 @@ impl AmazonConnect {
             relay_state: Some(relay),
             signing: Signing::Assertion,
             assertion_lifetime_seconds: 300,
+            requests: RequestSigning::default(),
         })
     }
 }
@@ -257,6 +269,7 @@ impl AwsAccount {
             relay_state: self.relay_state.clone(),
             signing: Signing::Assertion,
             assertion_lifetime_seconds: 300,
+            requests: RequestSigning::default(),
         })
     }
 }

@@ -101,6 +101,12 @@ pub struct CustomEntry {
     /// assertion consumer service the ACS URL.
     pub metadata_file: Option<std::path::PathBuf>,
     pub metadata_url: Option<String>,
+    /// Refuse unsigned AuthnRequests (also implied by `AuthnRequestsSigned` in the metadata).
+    #[serde(default)]
+    pub require_signed_requests: bool,
+    /// Request-signing certificates, filled from the metadata.
+    #[serde(skip)]
+    pub request_certificates: Vec<String>,
     #[serde(default = "default_name_id_format")]
     pub name_id_format: String,
     #[serde(default = "default_name_id")]
@@ -185,6 +191,10 @@ impl ApplicationEntry {
                     relay_state: c.relay_state.clone(),
                     signing: crate::catalog::Signing::Assertion,
                     assertion_lifetime_seconds: 300,
+                    requests: crate::catalog::RequestSigning {
+                        certificates: c.request_certificates.clone(),
+                        required: c.require_signed_requests,
+                    },
                 })
             }
             _ => Err(format!(

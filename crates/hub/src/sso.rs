@@ -9,10 +9,12 @@ use axum::extract::{Form, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use crossfed_saml::{
-    DeferredReplayCheck, Instant, SpPolicy, decode_post, decode_redirect, parse_authn_request, validate_response,
+    AuthnRequest, DeferredReplayCheck, Instant, RedirectMessage, SpPolicy, decode_post, decode_redirect,
+    parse_authn_request, validate_response,
 };
 use crossfed_store::{ObjectKey, ObjectStore, ReplayStore};
 use crossfed_web::see_other;
+use crossfed_xmldsig::{AlgorithmPolicy, Certificate};
 use serde::{Deserialize, Serialize};
 
 use crate::server::{Hub, current_session, error_page, local_path, now, respond_to_application, start_session, token};
@@ -56,7 +58,9 @@ pub struct PostedRequest {
 /// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
 pub async fn sso_redirect(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     match decode_redirect(query.as_deref().unwrap_or("")) {
-        Ok(message) => handle_authn_request(&hub, &message.xml, message.relay_state, &headers).await,
+        Ok(message) => {
+            handle_authn_request(&hub, &message.xml, Some(&message), message.relay_state.clone(), &headers).await
+        }
         Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
     }
 }
@@ -64,12 +68,67 @@ pub async fn sso_redirect(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery
 /// `POST /saml/sso` (HTTP-POST).
 pub async fn sso_post(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedRequest>) -> Response {
     match decode_post(&form.saml_request) {
-        Ok(xml) => handle_authn_request(&hub, &xml, form.relay_state, &headers).await,
+        Ok(xml) => handle_authn_request(&hub, &xml, None, form.relay_state, &headers).await,
         Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
     }
 }
 
-async fn handle_authn_request(hub: &Hub, xml: &[u8], relay_state: Option<String>, headers: &HeaderMap) -> Response {
+/// Checks an application's AuthnRequest signature: the Redirect query's (`redirect`), or the
+/// enveloped one of a POSTed request, which is then re-read from the verified element. A signed
+/// request is verified whenever the SP's certificates are known; an unsigned one is refused when
+/// the application requires signing.
+fn verified_request(
+    app: &crate::catalog::Application,
+    xml: &[u8],
+    redirect: Option<&RedirectMessage>,
+    unverified: AuthnRequest,
+) -> Result<AuthnRequest, String> {
+    let trusted = app
+        .requests
+        .certificates
+        .iter()
+        .map(|c| Certificate::from_base64(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}'s request-signing certificate is unusable: {e}", app.name))?;
+    let policy = AlgorithmPolicy::default();
+    let signed = redirect.map_or(unverified.has_xml_signature, RedirectMessage::is_signed);
+    if !signed {
+        return if app.requests.required {
+            Err(format!("{} must sign its requests, and this one is unsigned.", app.name))
+        } else {
+            Ok(unverified)
+        };
+    }
+    if trusted.is_empty() {
+        // An unverifiable signature proves nothing; the request counts as unsigned.
+        return if app.requests.required {
+            Err(format!("{} must sign its requests, but no certificate of it is known.", app.name))
+        } else {
+            Ok(unverified)
+        };
+    }
+    let refused = |e: &dyn std::fmt::Display| {
+        format!("The request's signature does not verify with {}'s certificates from its metadata: {e}", app.name)
+    };
+    match redirect {
+        Some(message) => message.verify(&trusted, &policy).map(|_| unverified).map_err(|e| refused(&e)),
+        None => {
+            let verified = parse_authn_request(xml, Some(&trusted)).map_err(|e| refused(&e))?;
+            if verified.issuer != unverified.issuer {
+                return Err(refused(&"the signed element names another issuer"));
+            }
+            Ok(verified)
+        }
+    }
+}
+
+async fn handle_authn_request(
+    hub: &Hub,
+    xml: &[u8],
+    redirect: Option<&RedirectMessage>,
+    relay_state: Option<String>,
+    headers: &HeaderMap,
+) -> Response {
     let request = match parse_authn_request(xml, None) {
         Ok(r) => r,
         Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
@@ -85,6 +144,10 @@ async fn handle_authn_request(hub: &Hub, xml: &[u8], relay_state: Option<String>
                 request.issuer
             ),
         );
+    };
+    let request = match verified_request(app, xml, redirect, request) {
+        Ok(r) => r,
+        Err(message) => return saml_error(StatusCode::BAD_REQUEST, "Request signature refused", &message),
     };
     if let Some(acs) = &request.acs_url
         && *acs != app.acs_url

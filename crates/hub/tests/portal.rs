@@ -303,7 +303,8 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
 /// pysaml2 as a downstream application: the hub imports pysaml2's own SP metadata, pysaml2 starts
 /// an SP-initiated login at `/saml/sso`, alice signs in at the hub, and pysaml2 accepts the
 /// Response the hub posts back to its ACS, bound to its request. carol, not assigned, gets no
-/// Response at all.
+/// Response at all. The request signatures are checked with the certificate from pysaml2's
+/// metadata.
 #[tokio::test]
 async fn pysaml2_signs_alice_in_through_the_hub_from_an_sp_initiated_request() {
     let data = crossfed_testkit::temp_dir().keep();
@@ -326,7 +327,8 @@ async fn pysaml2_signs_alice_in_through_the_hub_from_an_sp_initiated_request() {
         crossfed_testkit::run_peer_json("pysaml2_sp.py", &input)
     };
     let sp_metadata = data.join("pysaml2-sp.xml");
-    std::fs::write(&sp_metadata, sp("metadata", serde_json::json!({}))["metadata"].as_str().unwrap()).unwrap();
+    std::fs::write(&sp_metadata, sp("metadata", serde_json::json!({"sign": true}))["metadata"].as_str().unwrap())
+        .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hub_url = format!("http://{}", listener.local_addr().unwrap());
@@ -368,7 +370,7 @@ metadata_file = {}
         async move {
             let request = sp(
                 "authn_request",
-                serde_json::json!({"idp_metadata_file": idp_metadata_file, "idp_entity_id": idp_entity_id}),
+                serde_json::json!({"idp_metadata_file": idp_metadata_file, "idp_entity_id": idp_entity_id, "sign": true}),
             );
             let location = request["location"].as_str().unwrap();
             assert!(location.starts_with(&format!("{hub_url}/saml/sso?")), "{location}");
@@ -400,4 +402,43 @@ metadata_file = {}
     let (_, status, page) = login("carol", "carol-password-1").await;
     assert_eq!(status, 403, "{page}");
     assert!(!page.contains("SAMLResponse"), "{page}");
+
+    // pysaml2's metadata says AuthnRequestsSigned: an unsigned request is refused, and so is one
+    // whose query signature was altered.
+    let request = |sign: bool| {
+        let input =
+            serde_json::json!({"idp_metadata_file": idp_metadata_file, "idp_entity_id": idp_entity_id, "sign": sign});
+        sp("authn_request", input)["location"].as_str().unwrap().to_string()
+    };
+    let unsigned = browser().get(request(false)).send().await.unwrap();
+    assert_eq!(unsigned.status(), 400);
+    let page = unsigned.text().await.unwrap();
+    assert!(page.contains("must sign its requests, and this one is unsigned"), "{page}");
+    let signed = request(true);
+    let (head, signature) = signed.split_once("&Signature=").unwrap();
+    let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{head}&Signature={flipped}{}", &signature[1..]);
+    let refused = browser().get(tampered).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("does not verify with"), "{page}");
+
+    // The POST binding: the enveloped signature is checked, and the request waits for sign-in.
+    let post = |xml: String| {
+        let form =
+            [("SAMLRequest", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, xml.as_bytes()))];
+        browser().post(format!("{hub_url}/saml/sso")).form(&form).send()
+    };
+    let input = serde_json::json!({
+        "idp_metadata_file": idp_metadata_file, "binding": "post", "sign": true,
+        "idp_sso_url": format!("{hub_url}/saml/sso"),
+    });
+    let xml = sp("authn_request", input)["request_xml"].as_str().unwrap().to_string();
+    let waiting = post(xml.clone()).await.unwrap();
+    assert!(waiting.url().query().is_some(), "{} {}", waiting.status(), waiting.text().await.unwrap());
+    assert!(waiting.url().query().unwrap().starts_with("next=/saml/sso/resume/"), "{}", waiting.url());
+    let altered = post(xml.replacen("https://app.example.com/acs", "https://app.example.com/acs?x", 1)).await.unwrap();
+    assert_eq!(altered.status(), 400);
+    let page = altered.text().await.unwrap();
+    assert!(page.contains("does not verify with"), "{page}");
 }

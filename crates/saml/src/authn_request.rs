@@ -34,6 +34,9 @@ pub struct AuthnRequest {
     pub is_passive: bool,
     /// Whether an enveloped XML signature verified (Redirect signatures are checked on the query).
     pub xml_signed: bool,
+    /// Whether the request carries an enveloped XML signature at all, verified or not: a reader
+    /// without certificates uses it to know a signature is there to check.
+    pub has_xml_signature: bool,
 }
 
 /// Builds an AuthnRequest at `now`, returning (ID, XML). With `sign_with`, it carries an enveloped
@@ -85,6 +88,7 @@ pub fn parse_authn_request(xml: &[u8], trusted: Option<&[Certificate]>) -> Resul
             force_authn: matches!(view.attr("ForceAuthn"), Some("true" | "1")),
             is_passive: matches!(view.attr("IsPassive"), Some("true" | "1")),
             xml_signed,
+            has_xml_signature: view.child(ns::DSIG, "Signature").is_some(),
         })
     })
 }
