@@ -44,7 +44,8 @@ pub fn decode_message(input: &[u8]) -> Result<Decoded> {
     } else {
         trimmed.to_string()
     };
-    let bytes = decode_post(&value).context("the input is neither XML, a Redirect query, nor base64")?;
+    let bytes = decode_post(&value)
+        .context("the input is neither XML nor a Redirect query, and it is not a valid HTTP-POST value")?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
         return Ok(Decoded { xml: bytes, binding: "HTTP-POST (base64)", relay_state: None });
     }

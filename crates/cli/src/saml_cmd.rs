@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use crossfed_saml::{EntityDescriptor, Instant, MemoryReplayCache, SpPolicy, ns, validate_response_traced};
+use crossfed_saml::{
+    EntityDescriptor, Instant, MemoryReplayCache, SignatureRequirement, SpPolicy, ns, validate_response_traced,
+};
 use crossfed_xml::{parse, to_pretty_xml, to_xml};
 use crossfed_xmldsig::{Certificate, SignOptions, SigningKey, VerifyOptions, sign_enveloped, verify_enveloped};
 
@@ -194,9 +196,32 @@ pub struct ValidateArgs {
     allow_unsolicited: bool,
     #[arg(long, default_value_t = 120)]
     clock_skew: i64,
+    /// Which signature the response needs: the assertion covered by either (default), the
+    /// assertion's own, the Response's, or both.
+    #[arg(long, value_enum, default_value_t = SignedBy::Either)]
+    signed: SignedBy,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SignedBy {
+    Either,
+    Assertion,
+    Response,
+    Both,
+}
+
+impl From<SignedBy> for SignatureRequirement {
+    fn from(signed: SignedBy) -> Self {
+        match signed {
+            SignedBy::Either => SignatureRequirement::AssertionCovered,
+            SignedBy::Assertion => SignatureRequirement::AssertionSigned,
+            SignedBy::Response => SignatureRequirement::ResponseSigned,
+            SignedBy::Both => SignatureRequirement::Both,
+        }
+    }
 }
 
 fn validate(args: &ValidateArgs) -> Result<ExitCode> {
@@ -209,6 +234,7 @@ fn validate(args: &ValidateArgs) -> Result<ExitCode> {
     let mut policy = SpPolicy::new(&args.sp_entity_id, &args.acs_url, &idp_entity_id, &certificates);
     policy.allow_unsolicited = args.allow_unsolicited;
     policy.clock_skew_seconds = args.clock_skew;
+    policy.signatures = args.signed.into();
     let mut trace = Vec::new();
     let result = validate_response_traced(
         &decoded.xml,
