@@ -122,7 +122,7 @@ async fn with_sp_metadata(entry: &crate::config::ApplicationEntry) -> Result<cra
     if let Some(c) = filled.custom.as_mut() {
         c.acs_url = Some(acs.location.clone());
         c.audience = Some(sp.entity_id.clone());
-        c.request_certificates = descriptor.signing_certificates.iter().map(|c| c.to_base64()).collect();
+        c.request_certificates = descriptor.signing_certificates.clone();
         c.require_signed_requests |= descriptor.authn_requests_signed;
     }
     Ok(filled)

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::mapping::{AttributeMapping, MappingError, Template, UserValues};
 use crossfed_saml::{Attribute, NameId, ns};
+use crossfed_xmldsig::Certificate;
 
 pub const AWS_SIGNIN_URL: &str = "https://signin.aws.amazon.com/saml";
 pub const AWS_AUDIENCE: &str = "urn:amazon:webservices";
@@ -52,12 +53,31 @@ pub struct Application {
     pub requests: RequestSigning,
 }
 
-/// The SP's request-signing certificates (base64 DER, from its metadata), and whether every
-/// request must be signed. A signed request is verified whenever certificates are known.
+/// The SP's request-signing certificates (from its metadata), and whether every request must be
+/// signed. A signed request is verified whenever certificates are known.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestSigning {
-    pub certificates: Vec<String>,
+    #[serde(with = "base64_certificates")]
+    pub certificates: Vec<Certificate>,
     pub required: bool,
+}
+
+/// Certificates as base64 DER strings, as metadata carries them.
+mod base64_certificates {
+    use crossfed_xmldsig::Certificate;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(certificates: &[Certificate], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(certificates.iter().map(Certificate::to_base64))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Certificate>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|text| Certificate::from_base64(text).map_err(D::Error::custom))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -303,6 +323,19 @@ mod tests {
     use super::*;
 
     const INSTANCE: &str = "11111111-2222-3333-4444-555555555555";
+
+    #[test]
+    fn request_certificates_survive_a_json_round_trip_and_bad_ones_are_refused() {
+        let key = crossfed_xmldsig::SigningKey::generate_rsa("sp", 1).unwrap();
+        let signing = RequestSigning { certificates: vec![key.certificate().clone()], required: true };
+        let json = serde_json::to_string(&signing).unwrap();
+        assert!(json.contains(&key.certificate().to_base64()), "{json}");
+        assert_eq!(serde_json::from_str::<RequestSigning>(&json).unwrap(), signing);
+        assert!(
+            serde_json::from_str::<RequestSigning>(r#"{"certificates":["bm90IGEgY2VydA=="],"required":false}"#)
+                .is_err()
+        );
+    }
 
     fn connect() -> AmazonConnect {
         AmazonConnect {

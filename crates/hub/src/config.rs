@@ -106,7 +106,7 @@ pub struct CustomEntry {
     pub require_signed_requests: bool,
     /// Request-signing certificates, filled from the metadata.
     #[serde(skip)]
-    pub request_certificates: Vec<String>,
+    pub request_certificates: Vec<crossfed_xmldsig::Certificate>,
     #[serde(default = "default_name_id_format")]
     pub name_id_format: String,
     #[serde(default = "default_name_id")]

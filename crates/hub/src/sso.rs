@@ -14,7 +14,7 @@ use crossfed_saml::{
 };
 use crossfed_store::{ObjectKey, ObjectStore, ReplayStore};
 use crossfed_web::see_other;
-use crossfed_xmldsig::{AlgorithmPolicy, Certificate};
+use crossfed_xmldsig::AlgorithmPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::server::{Hub, current_session, error_page, local_path, now, respond_to_application, start_session, token};
@@ -83,13 +83,7 @@ fn verified_request(
     redirect: Option<&RedirectMessage>,
     unverified: AuthnRequest,
 ) -> Result<AuthnRequest, String> {
-    let trusted = app
-        .requests
-        .certificates
-        .iter()
-        .map(|c| Certificate::from_base64(c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}'s request-signing certificate is unusable: {e}", app.name))?;
+    let trusted = &app.requests.certificates;
     let policy = AlgorithmPolicy::default();
     let signed = redirect.map_or(unverified.has_xml_signature, RedirectMessage::is_signed);
     if !signed {
@@ -111,9 +105,9 @@ fn verified_request(
         format!("The request's signature does not verify with {}'s certificates from its metadata: {e}", app.name)
     };
     match redirect {
-        Some(message) => message.verify(&trusted, &policy).map(|_| unverified).map_err(|e| refused(&e)),
+        Some(message) => message.verify(trusted, &policy).map(|_| unverified).map_err(|e| refused(&e)),
         None => {
-            let verified = parse_authn_request(xml, Some(&trusted)).map_err(|e| refused(&e))?;
+            let verified = parse_authn_request(xml, Some(trusted)).map_err(|e| refused(&e))?;
             if verified.issuer != unverified.issuer {
                 return Err(refused(&"the signed element names another issuer"));
             }

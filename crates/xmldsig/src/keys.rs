@@ -44,6 +44,8 @@ impl PartialEq for Certificate {
     }
 }
 
+impl Eq for Certificate {}
+
 impl Certificate {
     /// Parses a DER certificate. RSA keys must have at least 2048 bits; ECDSA keys must be P-256.
     pub fn from_der(der: &[u8]) -> Result<Self, DsigError> {
