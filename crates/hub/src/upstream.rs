@@ -82,6 +82,10 @@ pub enum SourceError {
     Signing(#[from] DsigError),
     #[error("user {0:?} is not provisioned in the hub; ask an administrator, or let the IdP provision users by SCIM")]
     NotProvisioned(String),
+    #[error(
+        "user {user_name:?} is linked to another identity at the IdP (NameID {linked:?}, not {presented:?}); an administrator must clear or correct the user's externalId"
+    )]
+    LinkedElsewhere { user_name: String, linked: String, presented: String },
     #[error("the directory refused the user: {0}")]
     Store(#[from] StoreError),
 }
@@ -150,6 +154,18 @@ pub async fn user_for_assertion<S: UserStore + Sync>(
         Some(u) => Some(u),
         None => store.find_user_by_name(&user_name).await?,
     };
+    // A user found by name only is the same person only if no other IdP subject claimed it before:
+    // otherwise whoever the IdP lets claim that name would take over the account.
+    if let Some(user) = &existing
+        && let Some(linked) = &user.external_id
+        && *linked != accepted.name_id.value
+    {
+        return Err(SourceError::LinkedElsewhere {
+            user_name: user.user_name.clone(),
+            linked: linked.clone(),
+            presented: accepted.name_id.value.clone(),
+        });
+    }
     match (existing, source.provisioning) {
         (Some(mut user), _) => {
             let before = user.clone();

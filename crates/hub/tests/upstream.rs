@@ -113,6 +113,13 @@ async fn metadata_request_response_and_just_in_time_user() {
     assert_eq!(again.id, user.id);
     assert_eq!(again.given_name.as_deref(), Some("Alicia"));
     assert_eq!(store.list_users(Default::default()).await.unwrap().1, 1);
+
+    // Another IdP subject claiming alice's name does not get her account.
+    let mut impostor = accepted.clone();
+    impostor.name_id.value = "00u-mallory".to_string();
+    let e = user_for_assertion(&store, &source, &impostor, now.unix()).await.unwrap_err();
+    assert!(matches!(&e, SourceError::LinkedElsewhere { linked, .. } if linked == "00u-alice"), "{e}");
+    assert!(e.to_string().contains("externalId"), "{e}");
 }
 
 #[tokio::test]
