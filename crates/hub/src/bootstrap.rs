@@ -56,6 +56,17 @@ pub async fn build_hub(
     for entry in &config.applications {
         let app = with_sp_metadata(entry).await?.application()?;
         let assigned: BTreeSet<String> = entry.assigned_users.iter().cloned().collect();
+        if app.kind == crate::catalog::Kind::CustomSaml
+            && let Some((other, _)) = applications.iter().find(|(_, (known, _))| {
+                let known: &crate::catalog::Application = known;
+                known.kind == app.kind && known.audience == app.audience
+            })
+        {
+            return Err(format!(
+                "applications {other:?} and {:?} are the same service provider ({}); its requests would reach only one",
+                entry.id, app.audience
+            ));
+        }
         if applications.insert(entry.id.clone(), (app, assigned)).is_some() {
             return Err(format!("application id {:?} is used twice", entry.id));
         }

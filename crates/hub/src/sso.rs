@@ -129,7 +129,13 @@ async fn handle_authn_request(
     };
     // The application is the one whose audience (SP entity ID) issued the request; the response
     // only ever goes to the ACS configured for it, whatever the request asks.
-    let Some((app_id, (app, _))) = hub.applications.iter().find(|(_, (app, _))| app.audience == request.issuer) else {
+    // Only custom applications start logins: AWS sign-in never sends AuthnRequests, so a request
+    // naming its audience is forged, and answering it would let its RelayState replace the
+    // configured one.
+    let sp_initiated = |app: &crate::catalog::Application| app.kind == crate::catalog::Kind::CustomSaml;
+    let Some((app_id, (app, _))) =
+        hub.applications.iter().find(|(_, (app, _))| sp_initiated(app) && app.audience == request.issuer)
+    else {
         return saml_error(
             StatusCode::BAD_REQUEST,
             "Unknown service provider",

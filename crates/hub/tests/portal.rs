@@ -238,6 +238,19 @@ async fn refusals_of_the_portal() {
         .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers().get("location").unwrap(), "/login?next=/portal");
+
+    // AWS sign-in never sends AuthnRequests: one naming its audience is forged and refused.
+    let forged = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged" Version="2.0" IssueInstant="2026-11-25T10:00:00Z"><saml:Issuer>urn:amazon:webservices</saml:Issuer></samlp:AuthnRequest>"#;
+    let form = [
+        ("SAMLRequest", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged)),
+        ("RelayState", "https://evil.example.com/".to_string()),
+    ];
+    let client = browser();
+    sign_in(&client, &servers.hub, "alice", "alice-password-1").await;
+    let response = client.post(format!("{}/saml/sso", servers.hub)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Unknown service provider"), "{page}");
 }
 
 /// A custom application given by its SP metadata (as an IdP administrator uploads it): the entity
@@ -298,6 +311,12 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
     assert!(redirect.contains("no AssertionConsumerService with the HTTP-POST binding"), "{redirect}");
     let missing = build(format!("metadata_file = {}", path(&data.join("absent.xml")))).await.err().unwrap();
     assert!(missing.contains("application app: reading"), "{missing}");
+    let twice = format!(
+        "metadata_file = {0}\n[[applications]]\nid = \"again\"\nname = \"Again\"\n[applications.custom]\nmetadata_file = {0}",
+        path(&metadata)
+    );
+    let twice = build(twice).await.err().unwrap();
+    assert!(twice.contains("are the same service provider"), "{twice}");
 }
 
 /// pysaml2 as a downstream application: the hub imports pysaml2's own SP metadata, pysaml2 starts
