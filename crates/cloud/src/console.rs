@@ -367,12 +367,13 @@ pub async fn connect_sign_in(
 ) -> Response {
     let now = now();
     match crate::federation::redeem_sign_in_link(&app.resources, &instance_id, &query.token, now).await {
-        Some(session) => {
+        Ok(Some(session)) => {
             let path = format!("/connect/{instance_id}");
             let cookie = set_cookie(&app, CONNECT_COOKIE, &session.token, &path, session.expiration - now);
             redirect(&format!("{}/connect/{instance_id}/agent-app-v2", app.settings.base_url), cookie)
         }
-        None => connect_session_expired(),
+        Ok(None) => connect_session_expired(),
+        Err(e) => aws_error_page(&e),
     }
 }
 

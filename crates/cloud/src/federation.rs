@@ -135,20 +135,28 @@ pub async fn sign_in_link(
 }
 
 /// The session a link opens, once: whoever deletes the link takes it, so of two concurrent
-/// uses only one succeeds. `None` for an unknown, used, expired or other-instance link.
+/// uses only one succeeds. `Ok(None)` for an unknown, used, expired or other-instance link; an
+/// error only when the store fails.
 pub async fn redeem_sign_in_link(
     resources: &Resources,
     instance_id: &str,
     token: &str,
     now: i64,
-) -> Option<ConnectSession> {
-    let link = resources.get::<ConnectSignInLink>(kind::CONNECT_SIGN_IN_LINK, token).await.ok()??.value;
-    resources.delete(kind::CONNECT_SIGN_IN_LINK, token).await.ok()?;
-    if link.instance_id != instance_id || link.expiration <= now {
-        return None;
+) -> Result<Option<ConnectSession>, AwsError> {
+    let Some(link) = resources.get::<ConnectSignInLink>(kind::CONNECT_SIGN_IN_LINK, token).await? else {
+        return Ok(None);
+    };
+    match resources.delete(kind::CONNECT_SIGN_IN_LINK, token).await {
+        Ok(()) => {}
+        // Another request redeemed it first.
+        Err(e) if e.code == "NoSuchEntity" => return Ok(None),
+        Err(e) => return Err(e),
     }
-    let session = resources.get::<ConnectSession>(kind::CONNECT_SESSION, &link.session_token).await.ok()??.value;
-    (session.expiration > now).then_some(session)
+    if link.value.instance_id != instance_id || link.value.expiration <= now {
+        return Ok(None);
+    }
+    let session = resources.get::<ConnectSession>(kind::CONNECT_SESSION, &link.value.session_token).await?;
+    Ok(session.map(|s| s.value).filter(|s| s.expiration > now))
 }
 
 /// What federation grants.

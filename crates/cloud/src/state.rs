@@ -133,7 +133,10 @@ impl Resources {
                 "{arn:?} is not a SAML provider ARN (arn:aws:iam::ACCOUNT:saml-provider/NAME)"
             )));
         };
-        self.find(kind::SAML_PROVIDER, account, &name.to_lowercase()).await
+        let provider: Option<Versioned<SamlProvider>> =
+            self.find(kind::SAML_PROVIDER, account, &name.to_lowercase()).await?;
+        // Names are unique case-insensitively, but an ARN names exactly one spelling.
+        Ok(provider.filter(|p| p.value.arn == arn))
     }
 }
 

@@ -83,6 +83,18 @@ pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Stores `value` as JSON under `key`: a value that cannot be serialized is an error like a
+/// store failure, never an empty record.
+pub(crate) async fn insert_json<T: Serialize>(
+    store: &Store,
+    key: ObjectKey<'_>,
+    value: &T,
+    now: i64,
+) -> Result<(), String> {
+    let body = serde_json::to_string(value).map_err(|e| format!("encoding the record: {e}"))?;
+    store.insert_object(key, &body, now).await.map_err(|e| e.to_string())
+}
+
 pub(crate) fn token() -> String {
     crossfed_random::hex::<32>()
 }
@@ -299,10 +311,9 @@ pub(crate) async fn start_session(
         csrf: token(),
         session_index: format!("_{}", token()),
     };
-    let body = serde_json::to_string(&session).unwrap_or_default();
     let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
-    if let Err(e) = hub.store.insert_object(key, &body, now).await {
-        return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None));
+    if let Err(e) = insert_json(&hub.store, key, &session, now).await {
+        return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e, None));
     }
     if let Some(old) = crossfed_web::cookie(headers, &hub.cookie_name()) {
         let _ = hub.store.delete_object(SESSION_KIND, old).await;

@@ -17,7 +17,9 @@ use crossfed_web::see_other;
 use crossfed_xmldsig::AlgorithmPolicy;
 use serde::{Deserialize, Serialize};
 
-use crate::server::{Hub, current_session, error_page, local_path, now, respond_to_application, start_session, token};
+use crate::server::{
+    Hub, current_session, error_page, insert_json, local_path, now, respond_to_application, start_session, token,
+};
 use crate::upstream::user_for_assertion;
 
 const PENDING_SSO: &str = "hub-pending-sso";
@@ -177,8 +179,8 @@ async fn handle_authn_request(
         PendingSso { app_id: app_id.clone(), request_id: request.id, relay_state, expires: now() + PENDING_SECONDS };
     let id = token();
     let key = ObjectKey { kind: PENDING_SSO, scope: PENDING_SCOPE, name_key: &id, id: &id };
-    if let Err(e) = hub.store.insert_object(key, &serde_json::to_string(&pending).unwrap_or_default(), now()).await {
-        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string());
+    if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
+        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e);
     }
     see_other(&format!("/login?next=/saml/sso/resume/{id}"), None)
 }
@@ -223,8 +225,8 @@ pub async fn login_upstream(hub: &Hub, query: &NextQuery) -> Option<Response> {
     };
     let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS };
     let key = ObjectKey { kind: PENDING_LOGIN, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
-    if let Err(e) = hub.store.insert_object(key, &serde_json::to_string(&pending).unwrap_or_default(), now()).await {
-        return Some(saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string()));
+    if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
+        return Some(saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e));
     }
     Some(see_other(&url, None))
 }
