@@ -68,7 +68,8 @@ fn deflate(xml: &[u8]) -> Vec<u8> {
 
 /// Inflates raw DEFLATE data, refusing output over [`MAX_MESSAGE_BYTES`].
 pub fn inflate_bounded(data: &[u8]) -> Result<Vec<u8>, BindingError> {
-    let mut out = Vec::with_capacity(data.len() * 4);
+    // The input is the sender's: its size may suggest the output's, never beyond the bound.
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(MAX_MESSAGE_BYTES + 1));
     let mut decoder = DeflateDecoder::new(data).take(MAX_MESSAGE_BYTES as u64 + 1);
     decoder.read_to_end(&mut out).map_err(|_| BindingError::Deflate)?;
     if out.len() > MAX_MESSAGE_BYTES {

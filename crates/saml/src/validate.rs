@@ -643,17 +643,7 @@ fn check_bearer(
     if policy.ignore_in_response_to {
         return Ok((until, recipient));
     }
-    let signed_irt = data.attr("InResponseTo");
-    match (request_id, signed_irt) {
-        (Some(expected), Some(found)) if expected == found => {}
-        (Some(expected), found) => {
-            return Err(ValidationError::InResponseTo {
-                expected: expected.to_string(),
-                found: found.map(str::to_string),
-            });
-        }
-        (None, Some(found)) => return Err(ValidationError::UnexpectedInResponseTo { found: found.to_string() }),
-        (None, None) => {}
-    }
+    // Whether an unsolicited Response is allowed was decided on the Response already.
+    check_in_response_to(data.attr("InResponseTo"), request_id, true)?;
     Ok((until, recipient))
 }
