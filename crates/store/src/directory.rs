@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::id::new_id;
+use crate::search::{Compiled, Condition, GroupField, Param, UserField, compile};
 
 /// One e-mail address of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +111,12 @@ pub trait UserStore {
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
     /// Users ordered by userName, and the total count.
     fn list_users(&self, page: Page) -> impl Future<Output = Result<(Vec<User>, i64), StoreError>> + Send;
+    /// Users meeting `condition`, ordered by userName, and how many meet it.
+    fn search_users(
+        &self,
+        condition: &Condition<UserField>,
+        page: Page,
+    ) -> impl Future<Output = Result<(Vec<User>, i64), StoreError>> + Send;
     /// Saves `user` if its `version` is still the stored one; returns it with the new version.
     fn update_user(&self, user: &User, now: i64) -> impl Future<Output = Result<User, StoreError>> + Send;
     fn delete_user(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -125,6 +132,21 @@ pub trait GroupStore {
     fn get_group(&self, id: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
     fn find_group_by_name(&self, display_name: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> + Send;
     fn list_groups(&self, page: Page) -> impl Future<Output = Result<(Vec<Group>, i64), StoreError>> + Send;
+    /// Groups meeting `condition`, ordered by name, and how many meet it.
+    fn search_groups(
+        &self,
+        condition: &Condition<GroupField>,
+        page: Page,
+    ) -> impl Future<Output = Result<(Vec<Group>, i64), StoreError>> + Send;
+    /// Saves name and externalId if `group.version` is still the stored one.
+    fn update_group(&self, group: &Group, now: i64) -> impl Future<Output = Result<Group, StoreError>> + Send;
+    /// Makes `user_ids` the group's exact membership, in one transaction: an unknown user
+    /// leaves the membership as it was.
+    fn replace_members(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn delete_group(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Adds a member; adding an existing member changes nothing.
     fn add_member(&self, group_id: &str, user_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -134,6 +156,8 @@ pub trait GroupStore {
     /// The groups a user belongs to, by name.
     fn groups_of(&self, user_id: &str) -> impl Future<Output = Result<Vec<Group>, StoreError>> + Send;
 }
+
+const GROUP_COLUMNS: &str = "id, display_name, external_id, created_at, updated_at, version";
 
 const USER_COLUMNS: &str = "id, user_name, external_id, emails, given_name, family_name, display_name, active, \
                             attributes, created_at, updated_at, version";
@@ -185,11 +209,50 @@ impl Store {
     }
 
     async fn group_where(&self, condition: &str, value: &str) -> Result<Option<Group>, StoreError> {
-        let sql = format!(
-            "SELECT id, display_name, external_id, created_at, updated_at, version FROM groups WHERE {condition} = $1"
-        );
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE {condition} = $1");
         let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await.map_err(StoreError::backend)?;
         row.as_ref().map(group_from_row).transpose()
+    }
+
+    /// Rows of `table` meeting `compiled`, ordered by `order`, and their count.
+    async fn search(
+        &self,
+        table: &str,
+        columns: &str,
+        order: &str,
+        compiled: &Compiled,
+        page: Page,
+    ) -> Result<(Vec<AnyRow>, i64), StoreError> {
+        let n = compiled.params.len();
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            compiled.sql,
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {}", compiled.sql);
+        let mut query = sqlx::query(&sql);
+        let mut count = sqlx::query(&count_sql);
+        for param in &compiled.params {
+            match param {
+                Param::Text(t) => {
+                    query = query.bind(t.clone());
+                    count = count.bind(t.clone());
+                }
+                Param::Int(i) => {
+                    query = query.bind(*i);
+                    count = count.bind(*i);
+                }
+            }
+        }
+        let rows = query
+            .bind(page.limit.clamp(0, 1000))
+            .bind(page.offset.max(0))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        let total = count.fetch_one(&self.pool).await.map_err(StoreError::backend)?;
+        Ok((rows, total.try_get::<i64, _>("n").map_err(StoreError::backend)?))
     }
 
     async fn count(&self, table: &str) -> Result<i64, StoreError> {
@@ -269,6 +332,12 @@ impl UserStore for Store {
             .map_err(StoreError::backend)?;
         let users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok((users, self.count("users").await?))
+    }
+
+    async fn search_users(&self, condition: &Condition<UserField>, page: Page) -> Result<(Vec<User>, i64), StoreError> {
+        let compiled = compile(condition)?;
+        let (rows, total) = self.search("users", USER_COLUMNS, "user_name_key", &compiled, page).await?;
+        Ok((rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?, total))
     }
 
     async fn update_user(&self, user: &User, now: i64) -> Result<User, StoreError> {
@@ -380,6 +449,78 @@ impl GroupStore for Store {
         .map_err(StoreError::backend)?;
         let groups = rows.iter().map(group_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok((groups, self.count("groups").await?))
+    }
+
+    async fn search_groups(
+        &self,
+        condition: &Condition<GroupField>,
+        page: Page,
+    ) -> Result<(Vec<Group>, i64), StoreError> {
+        let compiled = compile(condition)?;
+        let (rows, total) = self.search("groups", GROUP_COLUMNS, "display_name_key", &compiled, page).await?;
+        Ok((rows.iter().map(group_from_row).collect::<Result<Vec<_>, _>>()?, total))
+    }
+
+    async fn update_group(&self, group: &Group, now: i64) -> Result<Group, StoreError> {
+        check_name("group displayName", &group.display_name)?;
+        let mut updated = group.clone();
+        updated.version = group.version + 1;
+        updated.updated_at = now;
+        let result = sqlx::query(
+            "UPDATE groups SET display_name = $1, display_name_key = $2, external_id = $3, updated_at = $4, \
+             version = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(&updated.display_name)
+        .bind(name_key(&updated.display_name))
+        .bind(&updated.external_id)
+        .bind(now)
+        .bind(updated.version)
+        .bind(&group.id)
+        .bind(group.version)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            StoreError::from_sqlx(e, "group", |column| match column {
+                "display_name_key" => Some(updated.display_name.clone()),
+                "external_id" => updated.external_id.clone(),
+                _ => None,
+            })
+        })?;
+        if result.rows_affected() == 0 {
+            return Err(match self.get_group(&group.id).await? {
+                Some(_) => StoreError::Stale { what: "group", key: group.id.clone() },
+                None => StoreError::NotFound { what: "group", key: group.id.clone() },
+            });
+        }
+        Ok(updated)
+    }
+
+    async fn replace_members(&self, group_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
+        if self.get_group(group_id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "group", key: group_id.to_string() });
+        }
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        sqlx::query("DELETE FROM memberships WHERE group_id = $1")
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::backend)?;
+        for user_id in user_ids {
+            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(group_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                        StoreError::NotFound { what: "user", key: user_id.clone() }
+                    }
+                    _ => StoreError::backend(e),
+                })?;
+        }
+        // Dropping the transaction on an error above rolls it back.
+        tx.commit().await.map_err(StoreError::backend)?;
+        Ok(())
     }
 
     async fn delete_group(&self, id: &str) -> Result<(), StoreError> {

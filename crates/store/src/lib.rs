@@ -9,7 +9,10 @@ mod directory;
 mod error;
 mod id;
 mod objects;
+mod provisioning;
 mod replay;
+mod search;
+mod tokens;
 
 pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
 pub use connect::{Backend, Store};
@@ -18,4 +21,7 @@ pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
 pub use error::StoreError;
 pub use id::new_id;
 pub use objects::{ObjectKey, ObjectStore, StoredObject};
+pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;
+pub use search::{Comparison, Condition, GroupField, UserField, Value};
+pub use tokens::{ApiToken, NewToken, TokenStore};

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use crossfed_store::{
-    AuditEvent, AuditLog, AuditQuery, Backend, CredentialStore, Email, GroupStore, NewUser, ObjectKey, ObjectStore,
-    Outcome, Page, ReplayStore, Store, StoreError, ThrottlePolicy, UserStore, new_id,
+    AuditEvent, AuditLog, AuditQuery, Backend, Comparison, Condition, CredentialStore, Email, GroupField, GroupStore,
+    NewToken, NewUser, ObjectKey, ObjectStore, Outcome, Page, ProvisioningRecord, ProvisioningStore, ReplayStore,
+    Store, StoreError, SyncState, ThrottlePolicy, TokenStore, UserField, UserStore, Value, new_id,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -337,6 +338,179 @@ async fn throttling_locks_after_repeated_failures_and_expires() {
         assert_eq!(store.record_failure("user:bob", &policy, 1701).await.unwrap(), 0);
         store.clear_failures("user:bob").await.unwrap();
         assert_eq!(store.record_failure("user:bob", &policy, 1702).await.unwrap(), 0);
+    }
+    backends.finish().await;
+}
+
+fn named(user_name: &str, external_id: Option<&str>, display: &str, active: bool) -> NewUser {
+    NewUser {
+        user_name: user_name.into(),
+        external_id: external_id.map(str::to_string),
+        display_name: Some(display.into()),
+        active,
+        ..NewUser::default()
+    }
+}
+
+#[tokio::test]
+async fn searches_compile_to_the_same_answers_on_both_backends() {
+    use Comparison::*;
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        store.create_user(&named("Alice@Example.com", Some("EXT-1"), "Alice 100% Real", true), 10).await.unwrap();
+        store.create_user(&named("bob@example.com", Some("ext-2"), "Bob_B", false), 20).await.unwrap();
+        store.create_user(&named("carol@other.org", None, "Carol", true), 30).await.unwrap();
+        let names = |users: Vec<crossfed_store::User>| users.into_iter().map(|u| u.user_name).collect::<Vec<_>>();
+        let search = |c: Condition<UserField>| async move {
+            let (users, total) = store.search_users(&c, Page::default()).await.unwrap();
+            assert_eq!(users.len() as i64, total);
+            names(users)
+        };
+        let text = |s: &str| Value::Text(s.to_string());
+        // userName is case-insensitive; externalId is case-exact.
+        assert_eq!(
+            search(Condition::Compare(UserField::UserName, Eq, text("ALICE@example.COM"))).await,
+            ["Alice@Example.com"]
+        );
+        assert!(search(Condition::Compare(UserField::ExternalId, Eq, text("ext-1"))).await.is_empty());
+        assert_eq!(
+            search(Condition::Compare(UserField::ExternalId, StartsWith, text("ext"))).await,
+            ["bob@example.com"]
+        );
+        assert_eq!(
+            search(Condition::Compare(UserField::ExternalId, EndsWith, text("-1"))).await,
+            ["Alice@Example.com"]
+        );
+        assert_eq!(
+            search(Condition::Compare(UserField::ExternalId, Contains, text("XT"))).await,
+            ["Alice@Example.com"]
+        );
+        // LIKE wildcards in values are literal.
+        assert_eq!(
+            search(Condition::Compare(UserField::DisplayName, Contains, text("100%"))).await,
+            ["Alice@Example.com"]
+        );
+        assert_eq!(search(Condition::Compare(UserField::DisplayName, Contains, text("_"))).await, ["bob@example.com"]);
+        assert_eq!(search(Condition::Compare(UserField::UserName, EndsWith, text("@EXAMPLE.com"))).await.len(), 2);
+        assert_eq!(
+            search(Condition::And(vec![
+                Condition::Compare(UserField::Active, Eq, Value::Bool(true)),
+                Condition::Not(Box::new(Condition::Present(UserField::ExternalId))),
+            ]))
+            .await,
+            ["carol@other.org"]
+        );
+        assert_eq!(
+            search(Condition::Or(vec![
+                Condition::Compare(UserField::CreatedAt, Gt, Value::Int(25)),
+                Condition::Compare(UserField::UserName, StartsWith, text("bob")),
+            ]))
+            .await,
+            ["bob@example.com", "carol@other.org"]
+        );
+        // Paging reports the full count.
+        let (page, total) = store.search_users(&Condition::And(vec![]), Page { offset: 1, limit: 1 }).await.unwrap();
+        assert_eq!((names(page), total), (vec!["bob@example.com".to_string()], 3));
+        // A comparison that makes no sense is refused, not run.
+        assert!(matches!(
+            store.search_users(&Condition::Compare(UserField::Active, Gt, Value::Bool(true)), Page::default()).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let group = store.create_group("Agents", Some("G-1"), 1).await.unwrap();
+        let (groups, _) = store
+            .search_groups(&Condition::Compare(GroupField::DisplayName, Eq, text("agents")), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(groups, vec![group]);
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn group_renames_are_versioned_and_member_replacement_is_all_or_nothing() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let a = store.create_user(&named("a", None, "A", true), 1).await.unwrap();
+        let b = store.create_user(&named("b", None, "B", true), 1).await.unwrap();
+        let group = store.create_group("Agents", None, 1).await.unwrap();
+        store.create_group("Managers", None, 1).await.unwrap();
+        let renamed = store
+            .update_group(&crossfed_store::Group { display_name: "Tier 1".into(), ..group.clone() }, 2)
+            .await
+            .unwrap();
+        assert_eq!((renamed.display_name.as_str(), renamed.version), ("Tier 1", 2));
+        assert!(matches!(store.update_group(&group, 3).await, Err(StoreError::Stale { .. })));
+        let clash = crossfed_store::Group { display_name: "managers".into(), ..renamed.clone() };
+        assert!(matches!(store.update_group(&clash, 3).await, Err(StoreError::Conflict { .. })));
+        store.replace_members(&group.id, &[a.id.clone()]).await.unwrap();
+        let err = store.replace_members(&group.id, &[b.id.clone(), "nobody".into()]).await.unwrap_err();
+        assert_eq!(err, StoreError::NotFound { what: "user", key: "nobody".into() });
+        assert_eq!(store.members(&group.id).await.unwrap(), vec![a.id.clone()], "{:?}", store.backend());
+        store.replace_members(&group.id, &[b.id.clone(), a.id.clone(), b.id.clone()]).await.unwrap();
+        let mut expected = vec![a.id.clone(), b.id.clone()];
+        expected.sort();
+        assert_eq!(store.members(&group.id).await.unwrap(), expected);
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_digest_expire_and_revoke() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let new = NewToken { purpose: "scim", name: "entra", digest: "d1", expires_at: Some(2000) };
+        let token = store.create_token(new, 1000).await.unwrap();
+        assert!(token.is_live(1999) && !token.is_live(2000));
+        assert_eq!(store.find_token("d1").await.unwrap(), Some(token.clone()));
+        assert_eq!(store.find_token("d2").await.unwrap(), None);
+        assert!(matches!(
+            store.create_token(NewToken { digest: "d1", ..new }, 1000).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert!(matches!(
+            store.create_token(NewToken { digest: "d3", expires_at: Some(5), ..new }, 1000).await,
+            Err(StoreError::Invalid(_))
+        ));
+        store.touch_token(&token.id, 1100).await.unwrap();
+        store.touch_token(&token.id, 1120).await.unwrap();
+        assert_eq!(store.find_token("d1").await.unwrap().unwrap().last_used_at, Some(1100));
+        // A token of another purpose cannot be revoked through this one's listing.
+        assert!(matches!(store.revoke_token("admin", &token.id, 1200).await, Err(StoreError::NotFound { .. })));
+        let revoked = store.revoke_token("scim", &token.id, 1200).await.unwrap();
+        assert!(!revoked.is_live(1201));
+        assert_eq!(store.revoke_token("scim", &token.id, 1300).await.unwrap().revoked_at, Some(1200));
+        assert_eq!(store.list_tokens("scim").await.unwrap().len(), 1);
+        assert!(store.list_tokens("admin").await.unwrap().is_empty());
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn provisioning_records_are_upserted_per_connector_and_subject() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let mut record = ProvisioningRecord {
+            connector: "connect:agents".into(),
+            subject_id: "u1".into(),
+            subject_name: "bob".into(),
+            remote_id: None,
+            state: SyncState::Failed,
+            detail: "target unreachable".into(),
+            attempts: 1,
+            next_attempt_at: 1030,
+            updated_at: 1000,
+        };
+        store.save_provisioning(&record).await.unwrap();
+        record.state = SyncState::InSync;
+        record.remote_id = Some("r-1".into());
+        record.attempts = 0;
+        store.save_provisioning(&record).await.unwrap();
+        store.save_provisioning(&ProvisioningRecord { connector: "scim:hub".into(), ..record.clone() }).await.unwrap();
+        assert_eq!(store.provisioning("connect:agents", "u1").await.unwrap(), Some(record.clone()));
+        assert_eq!(store.list_provisioning(Some("connect:agents")).await.unwrap(), vec![record.clone()]);
+        assert_eq!(store.list_provisioning(None).await.unwrap().len(), 2);
+        store.delete_provisioning("connect:agents", "u1").await.unwrap();
+        assert_eq!(store.provisioning("connect:agents", "u1").await.unwrap(), None);
     }
     backends.finish().await;
 }
