@@ -46,6 +46,13 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     for change in &changes {
         say(&format!("config: {change}"));
     }
+    if let Some(path) = crossfed_hub::tokens::ensure_admin_token(&store, &args.data_dir, crate::now())
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("creating the first admin token")?
+    {
+        say(&format!("admin API token written to {} (admin API at {base_url}/api/v1)", path.display()));
+    }
     for id in hub.applications.keys() {
         say(&format!("application {id}: IdP metadata at {base_url}/saml/apps/{id}/metadata"));
     }

@@ -1,7 +1,7 @@
 //! Starting a hub from its configuration: the store, the signing key, the bootstrap users and
 //! the applications. Idempotent: existing users keep their passwords.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crossfed_store::{CredentialStore, Email, NewUser, Store, ThrottlePolicy, UserStore};
@@ -55,7 +55,10 @@ pub async fn build_hub(
     let mut applications = BTreeMap::new();
     for entry in &config.applications {
         let app = with_sp_metadata(entry).await?.application()?;
-        let assigned: BTreeSet<String> = entry.assigned_users.iter().cloned().collect();
+        let assigned = crate::server::Assignees {
+            users: entry.assigned_users.iter().cloned().collect(),
+            groups: entry.assigned_groups.iter().cloned().collect(),
+        };
         if app.kind == crate::catalog::Kind::CustomSaml
             && let Some((other, _)) = applications.iter().find(|(_, (known, _))| {
                 let known: &crate::catalog::Application = known;
@@ -84,6 +87,7 @@ pub async fn build_hub(
         idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
         max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
         identity_source,
+        directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
     };
     Ok((hub, changes))
 }

@@ -68,6 +68,9 @@ pub struct ApplicationEntry {
     pub name: String,
     #[serde(default)]
     pub assigned_users: Vec<String>,
+    /// Groups whose members may open the application.
+    #[serde(default)]
+    pub assigned_groups: Vec<String>,
     pub amazon_connect: Option<ConnectEntry>,
     pub custom: Option<CustomEntry>,
 }

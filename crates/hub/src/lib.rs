@@ -1,9 +1,11 @@
 //! The hub: the role IAM Identity Center plays in the reference chain. It trusts the corporate
 //! IdP as a SAML SP and acts as SAML IdP for applications.
 
+pub mod admin;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;
+pub mod connect_client;
 pub mod keys;
 pub mod launch;
 pub mod login;
@@ -11,5 +13,6 @@ pub mod mapping;
 pub mod password;
 pub mod server;
 pub mod sso;
+pub mod tokens;
 pub mod totp;
 pub mod upstream;

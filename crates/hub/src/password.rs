@@ -25,14 +25,20 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Checks the rules and hashes a new password.
-pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+/// The rules a new password must follow.
+pub fn check_strength(password: &str) -> Result<(), PasswordError> {
     if password.chars().count() < MIN_LENGTH {
         return Err(PasswordError::TooShort(MIN_LENGTH));
     }
     if password.len() > MAX_BYTES {
         return Err(PasswordError::TooLong(MAX_BYTES));
     }
+    Ok(())
+}
+
+/// Checks the rules and hashes a new password.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    check_strength(password)?;
     let salt =
         SaltString::encode_b64(&crossfed_random::bytes::<16>()).map_err(|e| PasswordError::Hashing(e.to_string()))?;
     hasher()

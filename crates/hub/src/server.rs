@@ -33,13 +33,16 @@ pub struct Hub {
     pub store: Store,
     pub base_url: String,
     pub key: SigningKey,
-    /// Applications by id, with the users assigned to each.
-    pub applications: BTreeMap<String, (Application, BTreeSet<String>)>,
+    /// Applications by id, with who is assigned to each.
+    pub applications: BTreeMap<String, (Application, Assignees)>,
     pub throttle: ThrottlePolicy,
     pub idle_seconds: i64,
     pub max_seconds: i64,
     /// When set, people sign in at this IdP instead of the built-in directory.
     pub identity_source: Option<crate::upstream::IdentitySource>,
+    /// Signalled on every directory change, so provisioning pushes it without waiting for its
+    /// next full pass.
+    pub directory_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -63,6 +66,21 @@ impl Hub {
     /// The IdP entity ID the hub uses toward application `id`.
     pub fn app_entity_id(&self, id: &str) -> String {
         format!("{}/saml/apps/{id}", self.base_url)
+    }
+}
+
+/// Who may open an application: users by name, and members of groups by group name (both
+/// compared case-insensitively, as the directory's names are unique that way).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignees {
+    pub users: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
+impl Assignees {
+    pub fn includes(&self, user_name: &str, group_names: &[String]) -> bool {
+        self.users.iter().any(|u| u.eq_ignore_ascii_case(user_name))
+            || group_names.iter().any(|g| self.groups.iter().any(|a| a.eq_ignore_ascii_case(g)))
     }
 }
 
@@ -111,6 +129,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/saml/sso/resume/{id}", get(crate::sso::sso_resume))
         .route("/saml/acs", post(crate::sso::acs))
         .route("/saml/sp/metadata", get(crate::sso::sp_metadata))
+        .merge(crate::admin::router())
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(hub)
 }
@@ -339,11 +358,6 @@ pub(crate) async fn respond_to_application(
             Some(session),
         );
     };
-    if !assigned.iter().any(|u| u.eq_ignore_ascii_case(&session.user_name)) {
-        audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
-        let message = format!("{} is not assigned to you; ask an administrator to assign it.", app.name);
-        return error_page(StatusCode::FORBIDDEN, "Not assigned", &message, Some(session));
-    }
     let user = match hub.store.get_user(&session.user_id).await {
         Ok(Some(u)) if u.active => u,
         _ => {
@@ -359,6 +373,11 @@ pub(crate) async fn respond_to_application(
         Ok(v) => v,
         Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "Directory unavailable", &e, Some(session)),
     };
+    if !assigned.includes(&user.user_name, &values.groups) {
+        audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
+        let message = format!("{} is not assigned to you; ask an administrator to assign it.", app.name);
+        return error_page(StatusCode::FORBIDDEN, "Not assigned", &message, Some(session));
+    }
     let issuer = hub.app_entity_id(id);
     let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
     let launch =
@@ -398,11 +417,11 @@ async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): For
     see_other("/login", set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()))
 }
 
-/// Application ids the user may open: assigned directly by user name.
-fn assigned_apps<'a>(hub: &'a Hub, user: &str) -> Vec<(&'a String, &'a Application)> {
+/// Application ids the user may open: assigned by user name or through a group.
+fn assigned_apps<'a>(hub: &'a Hub, user: &str, groups: &[String]) -> Vec<(&'a String, &'a Application)> {
     hub.applications
         .iter()
-        .filter(|(_, (_, users))| users.iter().any(|u| u.eq_ignore_ascii_case(user)))
+        .filter(|(_, (_, assignees))| assignees.includes(user, groups))
         .map(|(id, (app, _))| (id, app))
         .collect()
 }
@@ -411,7 +430,18 @@ async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     let Some(session) = current_session(&hub, &headers).await else {
         return see_other("/login?next=/portal", None);
     };
-    let apps = assigned_apps(&hub, &session.user_name);
+    let groups = match hub.store.groups_of(&session.user_id).await {
+        Ok(groups) => groups.into_iter().map(|g| g.display_name).collect::<Vec<_>>(),
+        Err(e) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Directory unavailable",
+                &e.to_string(),
+                Some(&session),
+            );
+        }
+    };
+    let apps = assigned_apps(&hub, &session.user_name, &groups);
     let mut list = String::new();
     for (id, app) in &apps {
         list.push_str(&format!(

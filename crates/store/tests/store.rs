@@ -442,7 +442,7 @@ async fn group_renames_are_versioned_and_member_replacement_is_all_or_nothing() 
         assert!(matches!(store.update_group(&group, 3).await, Err(StoreError::Stale { .. })));
         let clash = crossfed_store::Group { display_name: "managers".into(), ..renamed.clone() };
         assert!(matches!(store.update_group(&clash, 3).await, Err(StoreError::Conflict { .. })));
-        store.replace_members(&group.id, &[a.id.clone()]).await.unwrap();
+        store.replace_members(&group.id, std::slice::from_ref(&a.id)).await.unwrap();
         let err = store.replace_members(&group.id, &[b.id.clone(), "nobody".into()]).await.unwrap_err();
         assert_eq!(err, StoreError::NotFound { what: "user", key: "nobody".into() });
         assert_eq!(store.members(&group.id).await.unwrap(), vec![a.id.clone()], "{:?}", store.backend());

@@ -1,0 +1,361 @@
+//! The admin REST API (`/api/v1`, JSON, bearer tokens of purpose `admin`). Every handler
+//! authorizes first, explicitly; every change is written to the audit log with the token's name
+//! as the actor. The OpenAPI document is served at `/api/v1/openapi.json`.
+
+mod error;
+mod openapi;
+pub mod types;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use crossfed_store::{
+    ApiToken, AuditLog, AuditQuery, CredentialStore, Group, GroupStore, NewUser, Outcome, Page, ProvisioningStore,
+    TokenStore, User, UserStore,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use error::ApiError;
+use types::*;
+
+use crate::server::{Hub, audit, now};
+use crate::tokens;
+
+pub fn router() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user).delete(delete_user))
+        .route("/api/v1/groups", get(list_groups).post(create_group))
+        .route("/api/v1/groups/{id}", get(get_group).delete(delete_group))
+        .route("/api/v1/groups/{id}/members/{user}", put(add_member).delete(remove_member))
+        .route("/api/v1/applications", get(list_applications))
+        .route("/api/v1/scim-tokens", get(list_scim_tokens).post(create_scim_token))
+        .route("/api/v1/scim-tokens/{id}", axum::routing::delete(revoke_scim_token))
+        .route("/api/v1/provisioning", get(provisioning_status))
+        .route("/api/v1/provisioning/sync", post(provisioning_sync))
+        .route("/api/v1/audit", get(audit_log))
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> ApiResult {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(format!("encoding the answer: {e}")))?;
+    Ok((status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body: {e}")))
+}
+
+/// The admin token the request carries; every handler starts here.
+async fn authorize(hub: &Hub, headers: &HeaderMap) -> Result<ApiToken, ApiError> {
+    tokens::authenticate(&hub.store, headers, tokens::ADMIN, now()).await.map_err(ApiError::from)
+}
+
+fn actor(token: &ApiToken) -> String {
+    format!("admin:{}", token.name)
+}
+
+fn page(offset: Option<i64>, limit: Option<i64>) -> Page {
+    Page { offset: offset.unwrap_or(0), limit: limit.unwrap_or(100) }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paging {
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn user_view(hub: &Hub, user: User) -> Result<UserView, ApiError> {
+    let groups = hub.store.groups_of(&user.id).await?.into_iter().map(|g| g.display_name).collect();
+    Ok(UserView { user, groups })
+}
+
+/// A user by ID or, failing that, by user name.
+async fn find_user(hub: &Hub, key: &str) -> Result<User, ApiError> {
+    if let Some(user) = hub.store.get_user(key).await? {
+        return Ok(user);
+    }
+    hub.store.find_user_by_name(key).await?.ok_or_else(|| ApiError::not_found(format!("no user {key:?}")))
+}
+
+async fn find_group(hub: &Hub, key: &str) -> Result<Group, ApiError> {
+    if let Some(group) = hub.store.get_group(key).await? {
+        return Ok(group);
+    }
+    hub.store.find_group_by_name(key).await?.ok_or_else(|| ApiError::not_found(format!("no group {key:?}")))
+}
+
+async fn set_password(hub: &Hub, user: &User, password: &str) -> Result<(), ApiError> {
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || crate::password::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
+    hub.store.set_password_hash(&user.id, &hash, now()).await?;
+    Ok(())
+}
+
+async fn list_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Query<Paging>) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let (users, total) = hub.store.list_users(page(q.offset, q.limit)).await?;
+    let mut items = Vec::with_capacity(users.len());
+    for user in users {
+        items.push(user_view(&hub, user).await?);
+    }
+    json(StatusCode::OK, &Listing { items, total })
+}
+
+async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let request: CreateUser = parse(&body)?;
+    if let Some(password) = &request.password {
+        // Checked before anything is written, so a weak password leaves no user behind.
+        crate::password::check_strength(password).map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
+    }
+    let new = NewUser {
+        user_name: request.user_name.clone(),
+        external_id: request.external_id.clone(),
+        emails: request.emails(),
+        given_name: request.given_name.clone(),
+        family_name: request.family_name.clone(),
+        display_name: request.display_name.clone(),
+        active: request.active,
+        attributes: request.attributes.clone(),
+    };
+    let user = hub.store.create_user(&new, now()).await?;
+    if let Some(password) = &request.password {
+        set_password(&hub, &user, password).await?;
+    }
+    audit(&hub, &actor(&token), "user.create", Some(&user.user_name), Outcome::Success, String::new()).await;
+    hub.directory_changed.notify_waiters();
+    json(StatusCode::CREATED, &user_view(&hub, user).await?)
+}
+
+async fn get_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let user = find_user(&hub, &id).await?;
+    json(StatusCode::OK, &user_view(&hub, user).await?)
+}
+
+async fn update_user(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let request: UpdateUser = parse(&body)?;
+    if let Some(password) = &request.password {
+        crate::password::check_strength(password).map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
+    }
+    let mut user = find_user(&hub, &id).await?;
+    if let Some(v) = request.user_name {
+        user.user_name = v;
+    }
+    if let Some(v) = request.email {
+        user.emails = vec![crossfed_store::Email { value: v, kind: Some("work".to_string()), primary: true }];
+    }
+    if let Some(v) = request.given_name {
+        user.given_name = Some(v);
+    }
+    if let Some(v) = request.family_name {
+        user.family_name = Some(v);
+    }
+    if let Some(v) = request.display_name {
+        user.display_name = Some(v);
+    }
+    if let Some(v) = request.active {
+        user.active = v;
+    }
+    if let Some(v) = request.attributes {
+        user.attributes = v;
+    }
+    let user = hub.store.update_user(&user, now()).await?;
+    if let Some(password) = &request.password {
+        set_password(&hub, &user, password).await?;
+    }
+    audit(&hub, &actor(&token), "user.update", Some(&user.user_name), Outcome::Success, String::new()).await;
+    hub.directory_changed.notify_waiters();
+    json(StatusCode::OK, &user_view(&hub, user).await?)
+}
+
+async fn delete_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let user = find_user(&hub, &id).await?;
+    hub.store.delete_user(&user.id).await?;
+    audit(&hub, &actor(&token), "user.delete", Some(&user.user_name), Outcome::Success, String::new()).await;
+    hub.directory_changed.notify_waiters();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn group_view(hub: &Hub, group: Group) -> Result<GroupView, ApiError> {
+    let mut members = Vec::new();
+    for id in hub.store.members(&group.id).await? {
+        if let Some(user) = hub.store.get_user(&id).await? {
+            members.push(user.user_name);
+        }
+    }
+    members.sort_by_key(|m| m.to_lowercase());
+    Ok(GroupView { group, members })
+}
+
+async fn list_groups(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Query<Paging>) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let (groups, total) = hub.store.list_groups(page(q.offset, q.limit)).await?;
+    let mut items = Vec::with_capacity(groups.len());
+    for group in groups {
+        items.push(group_view(&hub, group).await?);
+    }
+    json(StatusCode::OK, &Listing { items, total })
+}
+
+async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let request: CreateGroup = parse(&body)?;
+    // Members are resolved first: an unknown one refuses the request before the group exists.
+    let mut member_ids = Vec::with_capacity(request.members.len());
+    for member in &request.members {
+        member_ids.push(find_user(&hub, member).await?.id);
+    }
+    let group = hub.store.create_group(&request.display_name, request.external_id.as_deref(), now()).await?;
+    if !member_ids.is_empty()
+        && let Err(e) = hub.store.replace_members(&group.id, &member_ids).await
+    {
+        let _ = hub.store.delete_group(&group.id).await;
+        return Err(e.into());
+    }
+    audit(&hub, &actor(&token), "group.create", Some(&group.display_name), Outcome::Success, String::new()).await;
+    hub.directory_changed.notify_waiters();
+    json(StatusCode::CREATED, &group_view(&hub, group).await?)
+}
+
+async fn get_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &id).await?;
+    json(StatusCode::OK, &group_view(&hub, group).await?)
+}
+
+async fn delete_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &id).await?;
+    hub.store.delete_group(&group.id).await?;
+    audit(&hub, &actor(&token), "group.delete", Some(&group.display_name), Outcome::Success, String::new()).await;
+    hub.directory_changed.notify_waiters();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn add_member(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path((group, user)): Path<(String, String)>,
+) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &group).await?;
+    let user = find_user(&hub, &user).await?;
+    hub.store.add_member(&group.id, &user.id).await?;
+    let detail = format!("added {}", user.user_name);
+    audit(&hub, &actor(&token), "group.members", Some(&group.display_name), Outcome::Success, detail).await;
+    hub.directory_changed.notify_waiters();
+    json(StatusCode::OK, &group_view(&hub, group).await?)
+}
+
+async fn remove_member(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path((group, user)): Path<(String, String)>,
+) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &group).await?;
+    let user = find_user(&hub, &user).await?;
+    hub.store.remove_member(&group.id, &user.id).await?;
+    let detail = format!("removed {}", user.user_name);
+    audit(&hub, &actor(&token), "group.members", Some(&group.display_name), Outcome::Success, detail).await;
+    hub.directory_changed.notify_waiters();
+    json(StatusCode::OK, &group_view(&hub, group).await?)
+}
+
+async fn list_applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let items: Vec<ApplicationView> = hub
+        .applications
+        .iter()
+        .map(|(id, (app, assignees))| ApplicationView {
+            id: id.clone(),
+            name: app.name.clone(),
+            kind: format!("{:?}", app.kind),
+            acs_url: app.acs_url.clone(),
+            audience: app.audience.clone(),
+            metadata_url: format!("{}/saml/apps/{id}/metadata", hub.base_url),
+            assigned_users: assignees.users.iter().cloned().collect(),
+            assigned_groups: assignees.groups.iter().cloned().collect(),
+        })
+        .collect();
+    let total = items.len() as i64;
+    json(StatusCode::OK, &Listing { items, total })
+}
+
+async fn list_scim_tokens(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let items = hub.store.list_tokens(tokens::SCIM).await?;
+    let total = items.len() as i64;
+    json(StatusCode::OK, &Listing { items, total })
+}
+
+async fn create_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let admin = authorize(&hub, &headers).await?;
+    let request: CreateToken = parse(&body)?;
+    let now = now();
+    let expires_at = match request.expires_in_days {
+        Some(days) if !(1..=3650).contains(&days) => {
+            return Err(ApiError::bad_request("expires_in_days: give 1 to 3650 days, or leave it out"));
+        }
+        Some(days) => Some(now + days * 86_400),
+        None => None,
+    };
+    let (token, record) = tokens::issue(&hub.store, tokens::SCIM, &request.name, expires_at, now).await?;
+    audit(&hub, &actor(&admin), "scim-token.create", Some(&record.name), Outcome::Success, record.id.clone()).await;
+    json(StatusCode::CREATED, &IssuedToken { token, record })
+}
+
+async fn revoke_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let admin = authorize(&hub, &headers).await?;
+    let record = hub.store.revoke_token(tokens::SCIM, &id, now()).await?;
+    audit(&hub, &actor(&admin), "scim-token.revoke", Some(&record.name), Outcome::Success, record.id.clone()).await;
+    json(StatusCode::OK, &record)
+}
+
+async fn provisioning_status(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Query(q): Query<ProvisioningFilter>,
+) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let items = hub.store.list_provisioning(q.connector.as_deref()).await?;
+    let total = items.len() as i64;
+    json(StatusCode::OK, &Listing { items, total })
+}
+
+/// Starts a provisioning pass now instead of at the next interval.
+async fn provisioning_sync(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    hub.directory_changed.notify_waiters();
+    audit(&hub, &actor(&token), "provisioning.sync", None, Outcome::Success, String::new()).await;
+    json(StatusCode::ACCEPTED, &serde_json::json!({"status": "started"}))
+}
+
+async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Query<AuditFilter>) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let query = AuditQuery { actor: q.actor, action: q.action, since: q.since, until: q.until, limit: q.limit };
+    let items = hub.store.query(&query).await?;
+    let total = items.len() as i64;
+    json(StatusCode::OK, &Listing { items, total })
+}

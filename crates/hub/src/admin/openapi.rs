@@ -1,0 +1,98 @@
+//! The admin API's OpenAPI 3.1 document, built from one table of operations so that it lists
+//! exactly the routes of [`super::router`] (a test compares them).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::server::Hub;
+
+/// Method, path, summary, request schema, success status.
+pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
+    ("get", "/api/v1/users", "List users (offset, limit)", None, 200),
+    ("post", "/api/v1/users", "Create a user", Some("CreateUser"), 201),
+    ("get", "/api/v1/users/{id}", "Read a user by ID or user name", None, 200),
+    ("patch", "/api/v1/users/{id}", "Change the fields given", Some("UpdateUser"), 200),
+    ("delete", "/api/v1/users/{id}", "Delete a user", None, 204),
+    ("get", "/api/v1/groups", "List groups (offset, limit)", None, 200),
+    ("post", "/api/v1/groups", "Create a group", Some("CreateGroup"), 201),
+    ("get", "/api/v1/groups/{id}", "Read a group by ID or name", None, 200),
+    ("delete", "/api/v1/groups/{id}", "Delete a group", None, 204),
+    ("put", "/api/v1/groups/{id}/members/{user}", "Add a member", None, 200),
+    ("delete", "/api/v1/groups/{id}/members/{user}", "Remove a member", None, 200),
+    ("get", "/api/v1/applications", "List applications and their assignments", None, 200),
+    ("get", "/api/v1/scim-tokens", "List SCIM tokens (never their values)", None, 200),
+    ("post", "/api/v1/scim-tokens", "Create a SCIM token; its value is shown once", Some("CreateToken"), 201),
+    ("delete", "/api/v1/scim-tokens/{id}", "Revoke a SCIM token", None, 200),
+    ("get", "/api/v1/provisioning", "Provisioning status per connector and user (connector)", None, 200),
+    ("post", "/api/v1/provisioning/sync", "Start a provisioning pass now", None, 202),
+    ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
+];
+
+fn schemas() -> Value {
+    let string = json!({"type": "string"});
+    let text_map = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    json!({
+        "CreateUser": {"type": "object", "required": ["user_name"], "additionalProperties": false, "properties": {
+            "user_name": string, "email": string, "given_name": string, "family_name": string,
+            "display_name": string, "external_id": string, "active": {"type": "boolean"},
+            "attributes": text_map, "password": string}},
+        "UpdateUser": {"type": "object", "additionalProperties": false, "properties": {
+            "user_name": string, "email": string, "given_name": string, "family_name": string,
+            "display_name": string, "active": {"type": "boolean"}, "attributes": text_map, "password": string}},
+        "CreateGroup": {"type": "object", "required": ["display_name"], "additionalProperties": false, "properties": {
+            "display_name": string, "external_id": string, "members": {"type": "array", "items": string}}},
+        "CreateToken": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+            "name": string, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+        "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": string, "message": string}},
+    })
+}
+
+pub(crate) fn build(base_url: &str) -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, request, status) in OPERATIONS {
+        let mut operation = json!({
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "responses": {
+                status.to_string(): {"description": "Success"},
+                "4XX": {"description": "What was wrong", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            },
+        });
+        let parameters: Vec<Value> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if let Some(fields) = operation.as_object_mut() {
+            if !parameters.is_empty() {
+                fields.insert("parameters".to_string(), Value::Array(parameters));
+            }
+            if let Some(schema) = request {
+                let body = json!({"required": true, "content": {"application/json": {
+                    "schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+                fields.insert("requestBody".to_string(), body);
+            }
+        }
+        if let Value::Object(methods) = paths.entry(path.to_string()).or_insert_with(|| json!({})) {
+            methods.insert(method.to_string(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "crossfed hub admin API", "version": env!("CARGO_PKG_VERSION")},
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                "description": "An admin token; the first is written to DATA_DIR/admin-token at first start"}},
+            "schemas": schemas(),
+        },
+    })
+}
+
+pub(crate) async fn document(State(hub): State<Arc<Hub>>) -> Json<Value> {
+    Json(build(&hub.base_url))
+}

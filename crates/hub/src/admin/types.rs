@@ -1,0 +1,129 @@
+//! Request and response bodies of the admin API.
+
+use std::collections::BTreeMap;
+
+use crossfed_store::{ApiToken, Email, Group, User};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub user_name: String,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Sets a built-in-directory password.
+    pub password: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /api/v1/users/{id}`: fields given are changed, others kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub active: Option<bool>,
+    pub attributes: Option<BTreeMap<String, String>>,
+    pub password: Option<String>,
+}
+
+/// A user as the API shows it: the record plus the names of its groups.
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    #[serde(flatten)]
+    pub user: User,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// `POST /api/v1/groups`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// User names or IDs.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupView {
+    #[serde(flatten)]
+    pub group: Group,
+    /// Member user names.
+    pub members: Vec<String>,
+}
+
+/// `POST /api/v1/scim-tokens`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    /// Days until the token stops working; without it, it works until revoked.
+    pub expires_in_days: Option<i64>,
+}
+
+/// A new token: the only time its value is shown.
+#[derive(Debug, Serialize)]
+pub struct IssuedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub record: ApiToken,
+}
+
+/// An application as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ApplicationView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub acs_url: String,
+    pub audience: String,
+    pub metadata_url: String,
+    pub assigned_users: Vec<String>,
+    pub assigned_groups: Vec<String>,
+}
+
+/// `GET /api/v1/audit` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/provisioning` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningFilter {
+    pub connector: Option<String>,
+}
+
+impl CreateUser {
+    pub fn emails(&self) -> Vec<Email> {
+        self.email.iter().map(|e| Email { value: e.clone(), kind: Some("work".to_string()), primary: true }).collect()
+    }
+}
