@@ -25,11 +25,7 @@ pub async fn build_hub(
             None => {
                 let new = NewUser {
                     user_name: entry.user_name.clone(),
-                    emails: entry
-                        .email
-                        .iter()
-                        .map(|e| Email { value: e.clone(), kind: Some("work".to_string()), primary: true })
-                        .collect(),
+                    emails: entry.email.iter().map(|e| Email::work(e)).collect(),
                     given_name: entry.given_name.clone(),
                     family_name: entry.family_name.clone(),
                     display_name: entry.display_name.clone(),

@@ -172,7 +172,7 @@ pub async fn user_for_assertion<S: UserStore + Sync>(
             if let Some(email) = &email
                 && user.email() != Some(email.as_str())
             {
-                user.emails = vec![Email { value: email.clone(), kind: Some("work".to_string()), primary: true }];
+                user.emails = vec![Email::work(email)];
             }
             user.given_name = claimed(&GIVEN_NAME_CLAIMS).or(user.given_name);
             user.family_name = claimed(&FAMILY_NAME_CLAIMS).or(user.family_name);
@@ -190,9 +190,7 @@ pub async fn user_for_assertion<S: UserStore + Sync>(
             let new = NewUser {
                 user_name,
                 external_id: Some(accepted.name_id.value.clone()),
-                emails: email
-                    .map(|e| vec![Email { value: e, kind: Some("work".to_string()), primary: true }])
-                    .unwrap_or_default(),
+                emails: email.map(|e| vec![Email::work(&e)]).unwrap_or_default(),
                 given_name: claimed(&GIVEN_NAME_CLAIMS),
                 family_name: claimed(&FAMILY_NAME_CLAIMS),
                 display_name: claimed(&DISPLAY_NAME_CLAIMS),

@@ -20,6 +20,16 @@ pub struct Email {
     pub kind: Option<String>,
     #[serde(default)]
     pub primary: bool,
+    /// A label for people, as a provisioning client may send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+}
+
+impl Email {
+    /// The primary work address: what a directory entry with one address has.
+    pub fn work(value: &str) -> Self {
+        Email { value: value.to_string(), kind: Some("work".to_string()), primary: true, display: None }
+    }
 }
 
 /// A directory user.

@@ -65,7 +65,7 @@ fn alice() -> NewUser {
     NewUser {
         user_name: "alice@example.com".into(),
         external_id: Some("ext-alice".into()),
-        emails: vec![Email { value: "alice@example.com".into(), kind: Some("work".into()), primary: true }],
+        emails: vec![Email::work("alice@example.com")],
         given_name: Some("Alice".into()),
         family_name: Some("Example".into()),
         display_name: Some("Alice Example".into()),

@@ -75,6 +75,15 @@ pub fn aws_cli() -> PathBuf {
     aws
 }
 
+/// The `scim2` compliance checker (scim2-cli), in its own virtualenv.
+pub fn scim2_cli() -> PathBuf {
+    let scim2 = peers_dir().join("scim-venv").join("bin").join("scim2");
+    if !scim2.exists() {
+        panic!("scim2-cli is not installed ({} missing): run scripts/install-peers", scim2.display());
+    }
+    scim2
+}
+
 /// The folder holding the Node peers (playwright-core).
 pub fn node_peers_dir() -> PathBuf {
     let dir = peers_dir().join("node");

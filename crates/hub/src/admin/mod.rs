@@ -162,7 +162,7 @@ async fn update_user(
         user.user_name = v;
     }
     if let Some(v) = request.email {
-        user.emails = vec![crossfed_store::Email { value: v, kind: Some("work".to_string()), primary: true }];
+        user.emails = vec![crossfed_store::Email::work(&v)];
     }
     if let Some(v) = request.given_name {
         user.given_name = Some(v);

@@ -124,6 +124,6 @@ pub struct ProvisioningFilter {
 
 impl CreateUser {
     pub fn emails(&self) -> Vec<Email> {
-        self.email.iter().map(|e| Email { value: e.clone(), kind: Some("work".to_string()), primary: true }).collect()
+        self.email.iter().map(|e| Email::work(e)).collect()
     }
 }

@@ -1,0 +1,650 @@
+//! The SCIM 2.0 server at `/scim/v2` (RFC 7644), as Microsoft Entra ID and IAM Identity Center's
+//! provisioning clients use it: Users and Groups with filters, paging, PATCH, ETags, and the
+//! discovery documents. Requests need a bearer token of purpose `scim`; discovery documents are
+//! public, as they hold nothing secret. Every change is audited under the token's name and wakes
+//! outbound provisioning.
+
+mod resources;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crossfed_scim::{
+    GROUP, ListQuery, ResourceType, ScimError, ScimType, ServiceProviderFeatures, USER, apply_patch,
+    list_response_json, parse_list_query, parse_patch, project,
+};
+use crossfed_store::{
+    ApiToken, CredentialStore, Group, GroupStore, NewUser, Outcome, Page, StoreError, User, UserStore,
+};
+use serde_json::Value;
+
+pub(crate) use resources::{UserFields, user_from_scim, user_to_scim};
+use resources::{etag, group_condition, group_from_scim, group_to_scim, user_condition};
+
+use crate::server::{Hub, audit, now};
+use crate::tokens;
+
+/// The most resources one list answer holds (advertised as `filter.maxResults`).
+const MAX_RESULTS: i64 = 200;
+/// How many users or groups an in-memory filter looks through at most.
+const SCAN_LIMIT: i64 = 50_000;
+
+pub fn router() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/scim/v2/ServiceProviderConfig", get(service_provider_config))
+        .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Schemas/{id}", get(schema))
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/ResourceTypes/{name}", get(resource_type))
+        .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route("/scim/v2/Users/.search", post(search_users))
+        .route("/scim/v2/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
+        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route("/scim/v2/Groups/.search", post(search_groups))
+        .route("/scim/v2/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/scim/v2/.search", post(search_everything))
+        .route("/scim/v2/{*rest}", axum::routing::any(no_such_endpoint))
+}
+
+/// `POST /.search` over both resource types (RFC 7644 §3.4.3): users first, then groups, paged
+/// as one list. A filter naming attributes only one type has matches nothing of the other.
+async fn search_everything(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&search_params(&body)?)?;
+    let page = page_of(&query);
+    let valid_for = |rt: &ResourceType| query.filter.as_ref().is_none_or(|f| f.validate(rt).is_ok());
+    if let Some(filter) = &query.filter
+        && !valid_for(&USER)
+        && !valid_for(&GROUP)
+    {
+        filter.validate(&USER)?;
+    }
+    let (mut items, users_total) =
+        if valid_for(&USER) { query_users(&hub, &query, page).await? } else { (Vec::new(), 0) };
+    let mut total = users_total;
+    if valid_for(&GROUP) {
+        let rest = Page { offset: (page.offset - users_total).max(0), limit: (page.limit - items.len() as i64).max(0) };
+        let (groups, groups_total) = query_groups(&hub, &query, rest).await?;
+        items.extend(groups);
+        total += groups_total;
+    }
+    // Each resource is projected by its own type's schema.
+    let items = items
+        .iter()
+        .map(|r| {
+            let rt =
+                if r.pointer("/meta/resourceType").and_then(Value::as_str) == Some("Group") { &GROUP } else { &USER };
+            project(r, rt, &query.attributes, &query.excluded_attributes)
+        })
+        .collect();
+    Ok(scim_body(StatusCode::OK, &list_response_json(items, total, query.start_index.max(1))))
+}
+
+async fn no_such_endpoint(uri: axum::http::Uri) -> Failure {
+    Failure(ScimError::not_found(format!(
+        "there is no SCIM endpoint at {}; the resources are /Users and /Groups",
+        uri.path()
+    )))
+}
+
+/// A SCIM error as a response.
+struct Failure(ScimError);
+
+impl From<ScimError> for Failure {
+    fn from(e: ScimError) -> Self {
+        Failure(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure(match &e {
+            StoreError::NotFound { .. } => ScimError::not_found(e.to_string()),
+            StoreError::Conflict { .. } => ScimError::conflict(e.to_string()),
+            StoreError::Stale { .. } => ScimError::precondition_failed(e.to_string()),
+            StoreError::Invalid(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
+            StoreError::Unavailable(_) => ScimError::new(503, None, e.to_string()),
+            StoreError::Backend(_) => ScimError::internal(e.to_string()),
+        })
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = scim_body(status, &self.0.to_json());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+type ScimResult = Result<Response, Failure>;
+
+fn scim_body(status: StatusCode, value: &Value) -> Response {
+    let mut response = (status, value.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crossfed_scim::MEDIA_TYPE));
+    response
+}
+
+/// A resource answer, with its ETag (when the answer shows its `meta`) and, for creations, its
+/// Location.
+fn resource(status: StatusCode, value: &Value, version: i64) -> Response {
+    let mut response = scim_body(status, value);
+    if value.get("meta").is_some()
+        && let Ok(tag) = HeaderValue::from_str(&etag(version))
+    {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = value.pointer("/meta/location").and_then(Value::as_str)
+        && let Ok(location) = HeaderValue::from_str(location)
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn base(hub: &Hub) -> String {
+    format!("{}/scim/v2", hub.base_url)
+}
+
+/// The SCIM token of the request; every handler that reads or changes the directory starts here.
+async fn authorize(hub: &Hub, headers: &HeaderMap) -> Result<ApiToken, Failure> {
+    tokens::authenticate(&hub.store, headers, tokens::SCIM, now()).await.map_err(|e| match e {
+        tokens::TokenRejection::Store(inner) => Failure::from(inner),
+        other => Failure(ScimError::unauthorized(other.to_string())),
+    })
+}
+
+fn actor(token: &ApiToken) -> String {
+    format!("scim:{}", token.name)
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, Failure> {
+    serde_json::from_slice(body).map_err(|e| {
+        Failure(ScimError::bad_request(ScimType::InvalidSyntax, format!("the request body is not valid JSON: {e}")))
+    })
+}
+
+/// Refuses a change when `If-Match` names another version than the stored one.
+fn check_if_match(headers: &HeaderMap, version: i64) -> Result<(), Failure> {
+    let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else { return Ok(()) };
+    let current = etag(version);
+    let strong = current.trim_start_matches("W/");
+    let matches =
+        wanted.split(',').map(str::trim).any(|t| t == "*" || t == current || t.trim_start_matches("W/") == strong);
+    if matches {
+        Ok(())
+    } else {
+        Err(Failure(ScimError::precondition_failed(format!(
+            "the resource is at version {current}, not {wanted}; read it again and retry"
+        ))))
+    }
+}
+
+/// `304 Not Modified` when `If-None-Match` names the current version.
+fn not_modified(headers: &HeaderMap, version: i64) -> bool {
+    let current = etag(version);
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').map(str::trim).any(|t| t == "*" || t == current))
+}
+
+fn features() -> ServiceProviderFeatures {
+    ServiceProviderFeatures {
+        patch: true,
+        bulk: false,
+        filter_max_results: MAX_RESULTS as u32,
+        change_password: true,
+        sort: false,
+        etag: true,
+        documentation_uri: None,
+    }
+}
+
+async fn service_provider_config(State(hub): State<Arc<Hub>>) -> Response {
+    scim_body(StatusCode::OK, &crossfed_scim::service_provider_config_json(&features(), &base(&hub)))
+}
+
+async fn schemas(State(hub): State<Arc<Hub>>) -> Response {
+    scim_body(StatusCode::OK, &crossfed_scim::schemas_list_json(&base(&hub)))
+}
+
+async fn schema(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> ScimResult {
+    let schema = crossfed_scim::find_schema(&id)
+        .ok_or_else(|| ScimError::not_found(format!("no schema {id:?}; GET /Schemas lists them")))?;
+    Ok(scim_body(StatusCode::OK, &crossfed_scim::schema_json(schema, &base(&hub))))
+}
+
+async fn resource_types(State(hub): State<Arc<Hub>>) -> Response {
+    scim_body(StatusCode::OK, &crossfed_scim::resource_types_list_json(&base(&hub)))
+}
+
+async fn resource_type(State(hub): State<Arc<Hub>>, Path(name): Path<String>) -> ScimResult {
+    let rt = [&USER, &GROUP]
+        .into_iter()
+        .find(|rt| rt.name.eq_ignore_ascii_case(&name))
+        .ok_or_else(|| ScimError::not_found(format!("no resource type {name:?}; they are User and Group")))?;
+    Ok(scim_body(StatusCode::OK, &crossfed_scim::resource_type_json(rt, &base(&hub))))
+}
+
+fn page_of(query: &ListQuery) -> Page {
+    Page { offset: (query.start_index - 1).max(0), limit: query.count.unwrap_or(MAX_RESULTS).clamp(0, MAX_RESULTS) }
+}
+
+/// The window `page` of `all` (for filters evaluated in memory).
+fn window(all: Vec<Value>, page: Page) -> Vec<Value> {
+    all.into_iter().skip(page.offset as usize).take(page.limit as usize).collect()
+}
+
+fn list_answer(rt: &ResourceType, query: &ListQuery, items: Vec<Value>, total: i64) -> Response {
+    let items = items.iter().map(|r| project(r, rt, &query.attributes, &query.excluded_attributes)).collect();
+    scim_body(StatusCode::OK, &list_response_json(items, total, query.start_index.max(1)))
+}
+
+async fn user_json(hub: &Hub, user: &User) -> Result<Value, Failure> {
+    let groups = hub.store.groups_of(&user.id).await?;
+    Ok(user_to_scim(user, &groups, &base(hub)))
+}
+
+async fn find_user(hub: &Hub, id: &str) -> Result<User, Failure> {
+    hub.store.get_user(id).await?.ok_or_else(|| Failure(ScimError::not_found(format!("no User with id {id:?}"))))
+}
+
+/// Users matching the query's filter within `page`, and how many match in all.
+async fn query_users(hub: &Hub, query: &ListQuery, page: Page) -> Result<(Vec<Value>, i64), Failure> {
+    let Some(filter) = &query.filter else {
+        let (users, total) = hub.store.list_users(page).await?;
+        let mut items = Vec::with_capacity(users.len());
+        for user in &users {
+            items.push(user_json(hub, user).await?);
+        }
+        return Ok((items, total));
+    };
+    filter.validate(&USER)?;
+    if let Some(condition) = user_condition(filter) {
+        let (users, total) = hub.store.search_users(&condition, page).await?;
+        let mut items = Vec::with_capacity(users.len());
+        for user in &users {
+            items.push(user_json(hub, user).await?);
+        }
+        return Ok((items, total));
+    }
+    // Attributes without a column (emails, addresses…): evaluate on each representation.
+    let mut matching = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (users, total) = hub.store.list_users(Page { offset, limit: 1000 }).await?;
+        for user in &users {
+            let json = user_json(hub, user).await?;
+            if filter.matches(&json, &USER) {
+                matching.push(json);
+            }
+        }
+        offset += users.len() as i64;
+        if users.is_empty() || offset >= total {
+            break;
+        }
+        if offset >= SCAN_LIMIT {
+            return Err(Failure(ScimError::too_many(format!(
+                "this filter is evaluated user by user and the directory has more than {SCAN_LIMIT}; \
+                 filter on userName, externalId, displayName, name or active instead"
+            ))));
+        }
+    }
+    let total = matching.len() as i64;
+    Ok((window(matching, page), total))
+}
+
+async fn list_users(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&params)?;
+    let (items, total) = query_users(&hub, &query, page_of(&query)).await?;
+    Ok(list_answer(&USER, &query, items, total))
+}
+
+/// The parameters of a `POST .search` body, as query parameters.
+fn search_params(body: &Bytes) -> Result<Vec<(String, String)>, Failure> {
+    let value = parse_json(body)?;
+    let object = value.as_object().ok_or_else(|| {
+        Failure(ScimError::bad_request(ScimType::InvalidSyntax, "the search request must be a JSON object"))
+    })?;
+    let mut params = Vec::new();
+    for (key, value) in object {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+            _ => continue,
+        };
+        params.push((key.clone(), text));
+    }
+    Ok(params)
+}
+
+async fn search_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&search_params(&body)?)?;
+    let (items, total) = query_users(&hub, &query, page_of(&query)).await?;
+    Ok(list_answer(&USER, &query, items, total))
+}
+
+async fn get_user(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&params)?;
+    let user = find_user(&hub, &id).await?;
+    if not_modified(&headers, user.version) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let json = project(&user_json(&hub, &user).await?, &USER, &query.attributes, &query.excluded_attributes);
+    Ok(resource(StatusCode::OK, &json, user.version))
+}
+
+/// Hashes a password sent by the provisioning client, refusing one the rules would refuse.
+async fn password_hash(password: Option<String>) -> Result<Option<String>, Failure> {
+    let Some(password) = password else { return Ok(None) };
+    crate::password::check_strength(&password)
+        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))?;
+    let hash = tokio::task::spawn_blocking(move || crate::password::hash_password(&password))
+        .await
+        .map_err(|e| Failure(ScimError::internal(e.to_string())))?
+        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))?;
+    Ok(Some(hash))
+}
+
+async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let mut fields = user_from_scim(&parse_json(&body)?)?;
+    let hash = password_hash(fields.password.take()).await?;
+    let now = now();
+    let active = fields.active.unwrap_or(true);
+    let new = NewUser {
+        user_name: fields.user_name,
+        external_id: fields.external_id,
+        emails: fields.emails,
+        given_name: fields.given_name,
+        family_name: fields.family_name,
+        display_name: fields.display_name,
+        active,
+        attributes: fields.attributes,
+    };
+    let user = match hub.store.create_user(&new, now).await {
+        Ok(user) => user,
+        Err(e) => {
+            audit(&hub, &actor(&token), "scim.user.create", Some(&new.user_name), Outcome::Failure, e.to_string())
+                .await;
+            return Err(e.into());
+        }
+    };
+    if let Some(hash) = hash
+        && let Err(e) = hub.store.set_password_hash(&user.id, &hash, now).await
+    {
+        // No user without the password that was asked for.
+        let _ = hub.store.delete_user(&user.id).await;
+        return Err(e.into());
+    }
+    audit(&hub, &actor(&token), "scim.user.create", Some(&user.user_name), Outcome::Success, user.id.clone()).await;
+    hub.directory_changed.notify_waiters();
+    Ok(resource(StatusCode::CREATED, &user_json(&hub, &user).await?, user.version))
+}
+
+/// Saves `fields` over `user` (and the password, if one came), audits, and answers.
+async fn save_user(hub: &Hub, token: &ApiToken, action: &str, mut user: User, mut fields: UserFields) -> ScimResult {
+    let hash = password_hash(fields.password.take()).await?;
+    fields.apply_to(&mut user);
+    let now = now();
+    let user = match hub.store.update_user(&user, now).await {
+        Ok(user) => user,
+        Err(e) => {
+            audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Failure, e.to_string()).await;
+            return Err(e.into());
+        }
+    };
+    if let Some(hash) = hash {
+        hub.store.set_password_hash(&user.id, &hash, now).await?;
+    }
+    audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Success, user.id.clone()).await;
+    hub.directory_changed.notify_waiters();
+    Ok(resource(StatusCode::OK, &user_json(hub, &user).await?, user.version))
+}
+
+async fn replace_user(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let user = find_user(&hub, &id).await?;
+    check_if_match(&headers, user.version)?;
+    let mut fields = user_from_scim(&parse_json(&body)?)?;
+    // A replacement without `active` keeps the default a new user gets.
+    fields.active = Some(fields.active.unwrap_or(true));
+    save_user(&hub, &token, "scim.user.replace", user, fields).await
+}
+
+async fn patch_user(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let operations = parse_patch(&parse_json(&body)?)?;
+    let user = find_user(&hub, &id).await?;
+    check_if_match(&headers, user.version)?;
+    let mut json = user_json(&hub, &user).await?;
+    apply_patch(&mut json, &operations, &USER)?;
+    let fields = user_from_scim(&json)?;
+    save_user(&hub, &token, "scim.user.patch", user, fields).await
+}
+
+async fn delete_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let user = find_user(&hub, &id).await?;
+    check_if_match(&headers, user.version)?;
+    hub.store.delete_user(&user.id).await?;
+    audit(&hub, &actor(&token), "scim.user.delete", Some(&user.user_name), Outcome::Success, user.id.clone()).await;
+    hub.directory_changed.notify_waiters();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn group_json(hub: &Hub, group: &Group) -> Result<Value, Failure> {
+    let members = hub.store.members(&group.id).await?;
+    Ok(group_to_scim(group, &members, &base(hub)))
+}
+
+async fn find_group(hub: &Hub, id: &str) -> Result<Group, Failure> {
+    hub.store.get_group(id).await?.ok_or_else(|| Failure(ScimError::not_found(format!("no Group with id {id:?}"))))
+}
+
+/// Groups matching the query's filter within `page`, and how many match in all.
+async fn query_groups(hub: &Hub, query: &ListQuery, page: Page) -> Result<(Vec<Value>, i64), Failure> {
+    let condition = match &query.filter {
+        None => None,
+        Some(filter) => {
+            filter.validate(&GROUP)?;
+            Some(group_condition(filter))
+        }
+    };
+    if let Some(Some(condition)) = &condition {
+        let (groups, total) = hub.store.search_groups(condition, page).await?;
+        let mut items = Vec::with_capacity(groups.len());
+        for group in &groups {
+            items.push(group_json(hub, group).await?);
+        }
+        return Ok((items, total));
+    }
+    if condition.is_none() {
+        let (groups, total) = hub.store.list_groups(page).await?;
+        let mut items = Vec::with_capacity(groups.len());
+        for group in &groups {
+            items.push(group_json(hub, group).await?);
+        }
+        return Ok((items, total));
+    }
+    // A filter on members: evaluate on each group's representation.
+    let mut matching = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (groups, total) = hub.store.list_groups(Page { offset, limit: 1000 }).await?;
+        for group in &groups {
+            let json = group_json(hub, group).await?;
+            if query.filter.as_ref().is_some_and(|f| f.matches(&json, &GROUP)) {
+                matching.push(json);
+            }
+        }
+        offset += groups.len() as i64;
+        if groups.is_empty() || offset >= total || offset >= SCAN_LIMIT {
+            break;
+        }
+    }
+    let total = matching.len() as i64;
+    Ok((window(matching, page), total))
+}
+
+async fn list_groups(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&params)?;
+    let (items, total) = query_groups(&hub, &query, page_of(&query)).await?;
+    Ok(list_answer(&GROUP, &query, items, total))
+}
+
+async fn search_groups(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&search_params(&body)?)?;
+    let (items, total) = query_groups(&hub, &query, page_of(&query)).await?;
+    Ok(list_answer(&GROUP, &query, items, total))
+}
+
+async fn get_group(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ScimResult {
+    authorize(&hub, &headers).await?;
+    let query = parse_list_query(&params)?;
+    let group = find_group(&hub, &id).await?;
+    if not_modified(&headers, group.version) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let json = project(&group_json(&hub, &group).await?, &GROUP, &query.attributes, &query.excluded_attributes);
+    Ok(resource(StatusCode::OK, &json, group.version))
+}
+
+/// Every member must be a user of this directory: an unknown one is named, and nothing changes.
+async fn check_members(hub: &Hub, members: &[String]) -> Result<(), Failure> {
+    for id in members {
+        if hub.store.get_user(id).await?.is_none() {
+            return Err(Failure(ScimError::bad_request(
+                ScimType::InvalidValue,
+                format!("members: there is no User with id {id:?}; create the user first"),
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let (name, external_id, members) = group_from_scim(&parse_json(&body)?)?;
+    check_members(&hub, &members).await?;
+    let group = hub.store.create_group(&name, external_id.as_deref(), now()).await?;
+    if !members.is_empty()
+        && let Err(e) = hub.store.replace_members(&group.id, &members).await
+    {
+        let _ = hub.store.delete_group(&group.id).await;
+        return Err(e.into());
+    }
+    let detail = format!("{} members", members.len());
+    audit(&hub, &actor(&token), "scim.group.create", Some(&group.display_name), Outcome::Success, detail).await;
+    hub.directory_changed.notify_waiters();
+    Ok(resource(StatusCode::CREATED, &group_json(&hub, &group).await?, group.version))
+}
+
+/// Saves a group's new name, externalId and members: the name first (a taken name changes
+/// nothing), then the members (checked beforehand).
+async fn save_group(hub: &Hub, token: &ApiToken, action: &str, group: Group, wanted: Value) -> ScimResult {
+    let (name, external_id, members) = group_from_scim(&wanted)?;
+    check_members(hub, &members).await?;
+    let mut current = hub.store.members(&group.id).await?;
+    let mut target = members.clone();
+    current.sort();
+    target.sort();
+    let mut saved = group.clone();
+    if name != group.display_name || external_id != group.external_id || current != target {
+        // A member change is a change of the group too: its version (ETag) moves.
+        let renamed = Group { display_name: name, external_id, ..group.clone() };
+        saved = hub.store.update_group(&renamed, now()).await?;
+    }
+    if current != target {
+        hub.store.replace_members(&group.id, &members).await?;
+    }
+    let detail = format!("{} members", members.len());
+    audit(hub, &actor(token), action, Some(&saved.display_name), Outcome::Success, detail).await;
+    hub.directory_changed.notify_waiters();
+    Ok(resource(StatusCode::OK, &group_json(hub, &saved).await?, saved.version))
+}
+
+async fn replace_group(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &id).await?;
+    check_if_match(&headers, group.version)?;
+    save_group(&hub, &token, "scim.group.replace", group, parse_json(&body)?).await
+}
+
+async fn patch_group(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let operations = parse_patch(&parse_json(&body)?)?;
+    let group = find_group(&hub, &id).await?;
+    check_if_match(&headers, group.version)?;
+    let mut json = group_json(&hub, &group).await?;
+    apply_patch(&mut json, &operations, &GROUP)?;
+    save_group(&hub, &token, "scim.group.patch", group, json).await
+}
+
+async fn delete_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
+    let token = authorize(&hub, &headers).await?;
+    let group = find_group(&hub, &id).await?;
+    check_if_match(&headers, group.version)?;
+    hub.store.delete_group(&group.id).await?;
+    audit(&hub, &actor(&token), "scim.group.delete", Some(&group.display_name), Outcome::Success, group.id.clone())
+        .await;
+    hub.directory_changed.notify_waiters();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
