@@ -84,6 +84,11 @@ pub async fn build_hub(
         max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
         identity_source,
         directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
+        connectors: connectors(config)?,
+        schedule: crate::provision::Schedule {
+            interval_seconds: config.provisioning.interval_seconds,
+            retry_base_seconds: config.provisioning.retry_base_seconds,
+        },
     };
     Ok((hub, changes))
 }
@@ -154,4 +159,54 @@ async fn load_identity_source(
         provisioning: entry.provisioning,
         allow_idp_initiated: entry.allow_idp_initiated,
     })
+}
+
+/// The provisioning connectors the configuration asks for.
+fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, String> {
+    use crate::provision::Connector;
+    let mut connectors = Vec::new();
+    for target in &config.provisioning.scim {
+        let whose = format!("provisioning target {}", target.name);
+        let token = match (&target.token, &target.token_file) {
+            (Some(token), None) => token.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?
+                .trim()
+                .to_string(),
+            _ => return Err(format!("{whose}: give exactly one of token or token_file")),
+        };
+        let template = |text: &str, what: &str| {
+            crate::mapping::Template::parse(text).map_err(|e| format!("{whose}: {what} {text:?}: {e}"))
+        };
+        let push = crate::provision::scim_push::ScimPush::new(
+            &target.name,
+            &target.url,
+            &token,
+            template(&target.user_name, "user_name")?,
+            template(&target.external_id, "external_id")?,
+        )
+        .map_err(|e| format!("{whose}: {e}"))?;
+        connectors.push(Connector::Scim(push));
+    }
+    for entry in &config.applications {
+        let Some(connect) = &entry.amazon_connect else { continue };
+        let Some(provisioning) = &connect.provisioning else { continue };
+        let api_url =
+            provisioning.api_url.clone().unwrap_or_else(|| format!("https://connect.{}.amazonaws.com", connect.region));
+        let client = crate::connect_client::ConnectClient::new(crate::connect_client::ConnectEndpoint {
+            base_url: api_url,
+            region: connect.region.clone(),
+            access_key_id: provisioning.access_key_id.clone(),
+            secret_access_key: provisioning.secret_access_key.clone(),
+        })
+        .map_err(|e| format!("application {}: provisioning: {e}", entry.id))?;
+        connectors.push(Connector::Connect(crate::provision::connect::ConnectSync {
+            app_id: entry.id.clone(),
+            instance_id: connect.instance_id.clone(),
+            client,
+            security_profiles: provisioning.security_profiles.clone(),
+            routing_profile: provisioning.routing_profile.clone(),
+        }));
+    }
+    Ok(connectors)
 }

@@ -19,6 +19,88 @@ pub struct HubConfig {
     pub applications: Vec<ApplicationEntry>,
     /// An upstream IdP people sign in at instead of the built-in directory.
     pub identity_source: Option<IdentitySourceEntry>,
+    #[serde(default)]
+    pub provisioning: ProvisioningSection,
+}
+
+/// Outbound provisioning: SCIM targets, and how often connectors reconcile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningSection {
+    /// Seconds between full reconciles (changes are pushed at once regardless).
+    #[serde(default = "default_interval")]
+    pub interval_seconds: u64,
+    /// The first retry after a failure waits this long; each further failure doubles it.
+    #[serde(default = "default_retry")]
+    pub retry_base_seconds: i64,
+    #[serde(default)]
+    pub scim: Vec<ScimTargetEntry>,
+}
+
+impl Default for ProvisioningSection {
+    fn default() -> Self {
+        ProvisioningSection {
+            interval_seconds: default_interval(),
+            retry_base_seconds: default_retry(),
+            scim: Vec::new(),
+        }
+    }
+}
+
+fn default_interval() -> u64 {
+    300
+}
+
+fn default_retry() -> i64 {
+    5
+}
+
+/// A SCIM endpoint this hub's directory is pushed to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimTargetEntry {
+    pub name: String,
+    /// The target's SCIM base URL, such as `https://hub.example.com/scim/v2`.
+    pub url: String,
+    /// The bearer token, or a file holding it.
+    pub token: Option<String>,
+    pub token_file: Option<std::path::PathBuf>,
+    /// The target's userName for each user.
+    #[serde(default = "default_scim_user_name")]
+    pub user_name: String,
+    /// The target's externalId for each user.
+    #[serde(default = "default_scim_external_id")]
+    pub external_id: String,
+}
+
+fn default_scim_user_name() -> String {
+    "${user:userName}".to_string()
+}
+
+fn default_scim_external_id() -> String {
+    "${user:subject}".to_string()
+}
+
+/// Creating the application's users in Amazon Connect through its API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectProvisioningEntry {
+    /// The Connect API endpoint (default: the region's AWS endpoint).
+    pub api_url: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default = "default_security_profiles")]
+    pub security_profiles: Vec<String>,
+    #[serde(default = "default_routing_profile")]
+    pub routing_profile: String,
+}
+
+fn default_security_profiles() -> Vec<String> {
+    vec!["Agent".to_string()]
+}
+
+fn default_routing_profile() -> String {
+    "Basic Routing Profile".to_string()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +170,8 @@ pub struct ConnectEntry {
     pub destination: Option<String>,
     #[serde(default = "default_session_duration")]
     pub session_duration: i64,
+    /// When given, assigned users get their Connect user created, updated and removed.
+    pub provisioning: Option<ConnectProvisioningEntry>,
 }
 
 fn default_session_duration() -> i64 {

@@ -11,6 +11,7 @@ pub mod launch;
 pub mod login;
 pub mod mapping;
 pub mod password;
+pub mod provision;
 pub mod scim;
 pub mod server;
 pub mod sso;

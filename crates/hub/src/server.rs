@@ -43,6 +43,9 @@ pub struct Hub {
     /// Signalled on every directory change, so provisioning pushes it without waiting for its
     /// next full pass.
     pub directory_changed: Arc<tokio::sync::Notify>,
+    /// Outbound provisioning connectors, and how often they run.
+    pub connectors: Vec<crate::provision::Connector>,
+    pub schedule: crate::provision::Schedule,
 }
 
 impl Hub {

@@ -347,9 +347,11 @@ async fn provisioning_status(
 /// Starts a provisioning pass now instead of at the next interval.
 async fn provisioning_sync(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
-    hub.directory_changed.notify_waiters();
     audit(&hub, &actor(&token), "provisioning.sync", None, Outcome::Success, String::new()).await;
-    json(StatusCode::ACCEPTED, &serde_json::json!({"status": "started"}))
+    // One full pass, answered when it is done, so the caller reads fresh status right after.
+    let next_retry = crate::provision::run_once(&hub).await;
+    let connectors: Vec<String> = hub.connectors.iter().map(|c| c.name()).collect();
+    json(StatusCode::OK, &serde_json::json!({"connectors": connectors, "next_retry_at": next_retry}))
 }
 
 async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Query<AuditFilter>) -> ApiResult {

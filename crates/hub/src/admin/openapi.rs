@@ -27,7 +27,7 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("post", "/api/v1/scim-tokens", "Create a SCIM token; its value is shown once", Some("CreateToken"), 201),
     ("delete", "/api/v1/scim-tokens/{id}", "Revoke a SCIM token", None, 200),
     ("get", "/api/v1/provisioning", "Provisioning status per connector and user (connector)", None, 200),
-    ("post", "/api/v1/provisioning/sync", "Start a provisioning pass now", None, 202),
+    ("post", "/api/v1/provisioning/sync", "Run every provisioning connector once, now", None, 200),
     ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
 ];
 

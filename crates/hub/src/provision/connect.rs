@@ -1,0 +1,256 @@
+//! The Amazon Connect connector: every active user assigned to a Connect application gets a
+//! Connect user named as the assertion's RoleSessionName will name them (Connect finds the
+//! agent by that name at federation), with the application's security and routing profiles.
+//! Connect has no disabled state, so a user who leaves the application or is deactivated has
+//! their Connect user deleted, and is created again when they come back. Only Connect users
+//! this connector created or adopted are ever deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User};
+
+use super::{Recorder, all_users, with_retries};
+use crate::catalog::ROLE_SESSION_NAME_ATTRIBUTE;
+use crate::connect_client::{ConnectClient, ConnectError, ConnectUserSummary, NewConnectUser};
+use crate::server::{Hub, now};
+
+#[derive(Debug)]
+pub struct ConnectSync {
+    pub app_id: String,
+    pub instance_id: String,
+    pub client: ConnectClient,
+    /// Security profile names given to new users.
+    pub security_profiles: Vec<String>,
+    /// Routing profile name given to new users.
+    pub routing_profile: String,
+}
+
+/// A user who should have a Connect user, as the directory says.
+struct Wanted {
+    user: User,
+    username: String,
+}
+
+fn retryable(e: &ConnectError) -> bool {
+    e.is_retryable()
+}
+
+impl ConnectSync {
+    pub fn connector_name(&self) -> String {
+        format!("connect:{}", self.app_id)
+    }
+
+    /// The Connect username of `user`: the RoleSessionName the application's mapping gives.
+    async fn username(&self, hub: &Hub, user: &User) -> Result<String, String> {
+        let Some((app, _)) = hub.applications.get(&self.app_id) else {
+            return Err(format!("application {} is not configured", self.app_id));
+        };
+        let values = crate::server::user_values(hub, user).await?;
+        let (_, attributes) = app.assertion_contents(&values).map_err(|e| e.to_string())?;
+        attributes
+            .into_iter()
+            .find(|a| a.name == ROLE_SESSION_NAME_ATTRIBUTE)
+            .and_then(|a| a.values.into_iter().next())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("application {} gives {} no RoleSessionName", self.app_id, user.user_name))
+    }
+
+    /// Who should have a Connect user, and the users whose name could not be computed.
+    async fn wanted(&self, hub: &Hub) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
+        let Some((_, assignees)) = hub.applications.get(&self.app_id) else {
+            return Err(format!("application {} is not configured", self.app_id));
+        };
+        let mut wanted = Vec::new();
+        let mut broken = Vec::new();
+        for user in all_users(hub).await? {
+            if !user.active {
+                continue;
+            }
+            let groups: Vec<String> = hub
+                .store
+                .groups_of(&user.id)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|g| g.display_name)
+                .collect();
+            if !assignees.includes(&user.user_name, &groups) {
+                continue;
+            }
+            match self.username(hub, &user).await {
+                Ok(username) => wanted.push(Wanted { user, username }),
+                Err(e) => broken.push((user, format!("cannot name the Connect user: {e}"))),
+            }
+        }
+        Ok((wanted, broken))
+    }
+
+    /// One reconcile pass; returns when the next retry is due, if anything failed.
+    pub async fn run(&self, hub: &Hub) -> Option<i64> {
+        let recorder = Recorder { hub, connector: self.connector_name() };
+        let mut next_retry: Option<i64> = None;
+        let mut note = |at: i64| next_retry = Some(next_retry.map_or(at, |n: i64| n.min(at)));
+        let (wanted, broken) = match self.wanted(hub).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!("provisioning {}: reading the directory: {e}", recorder.connector);
+                return Some(now() + hub.schedule.retry_base_seconds.max(1));
+            }
+        };
+        for (user, reason) in &broken {
+            let previous = recorder.previous(&user.id).await;
+            note(recorder.failed(previous.as_ref(), &user.id, &user.user_name, reason).await);
+        }
+        // What the instance holds, and the profiles to give: without them nothing can proceed,
+        // and every wanted user is marked with the reason.
+        let remote = async {
+            let security = with_retries(retryable, || {
+                self.client.security_profile_ids(&self.instance_id, &self.security_profiles)
+            })
+            .await?;
+            let routing =
+                with_retries(retryable, || self.client.routing_profile_id(&self.instance_id, &self.routing_profile))
+                    .await?;
+            let users = with_retries(retryable, || self.client.list_users(&self.instance_id)).await?;
+            Ok::<_, ConnectError>((security, routing, users))
+        }
+        .await;
+        let (security, routing, remote_users) = match remote {
+            Ok(found) => found,
+            Err(e) => {
+                for w in &wanted {
+                    let previous = recorder.previous(&w.user.id).await;
+                    if previous.as_ref().is_some_and(|r| r.state == SyncState::InSync) {
+                        // Known good; an unreachable service changes nothing about it.
+                        continue;
+                    }
+                    note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await);
+                }
+                return next_retry.or(Some(now() + hub.schedule.retry_base_seconds.max(1)));
+            }
+        };
+        let mut by_name: BTreeMap<String, ConnectUserSummary> =
+            remote_users.into_iter().map(|u| (u.username.to_lowercase(), u)).collect();
+        let mut kept = BTreeSet::new();
+        for w in &wanted {
+            kept.insert(w.user.id.clone());
+            let previous = recorder.previous(&w.user.id).await;
+            if Recorder::waiting(previous.as_ref(), now()) {
+                note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
+                continue;
+            }
+            match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing).await {
+                Ok((remote_id, action)) => recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await,
+                Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
+            }
+        }
+        // Users no longer wanted: delete what this connector created.
+        let records = match hub.store.list_provisioning(Some(&recorder.connector)).await {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!("provisioning {}: reading its records: {e}", recorder.connector);
+                return next_retry;
+            }
+        };
+        for record in records {
+            if kept.contains(&record.subject_id) || record.state == SyncState::Removed {
+                continue;
+            }
+            if broken.iter().any(|(u, _)| u.id == record.subject_id) {
+                continue;
+            }
+            if Recorder::waiting(Some(&record), now()) {
+                note(record.next_attempt_at);
+                continue;
+            }
+            let remote_id = record
+                .remote_id
+                .clone()
+                .or_else(|| by_name.get(&record.subject_name.to_lowercase()).map(|u| u.id.clone()));
+            let Some(remote_id) = remote_id else {
+                recorder.removed(&record.subject_id, &record.subject_name, false).await;
+                continue;
+            };
+            match with_retries(retryable, || self.client.delete_user(&self.instance_id, &remote_id)).await {
+                Ok(()) => recorder.removed(&record.subject_id, &record.subject_name, true).await,
+                Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                    recorder.removed(&record.subject_id, &record.subject_name, false).await;
+                }
+                Err(e) => {
+                    note(
+                        recorder.failed(Some(&record), &record.subject_id, &record.subject_name, &e.to_string()).await,
+                    );
+                }
+            }
+        }
+        next_retry
+    }
+
+    /// Makes the instance hold `w` as wanted. Returns the Connect user's ID and what was done.
+    async fn converge(
+        &self,
+        w: &Wanted,
+        previous: Option<&crossfed_store::ProvisioningRecord>,
+        by_name: &mut BTreeMap<String, ConnectUserSummary>,
+        security: &[String],
+        routing: &str,
+    ) -> Result<(String, Option<&'static str>), ConnectError> {
+        let key = w.username.to_lowercase();
+        // A new username (the e-mail changed): Connect cannot rename, so the old user goes.
+        let mut renamed = false;
+        if let Some(old) = previous.filter(|r| r.state != SyncState::Removed && r.subject_name.to_lowercase() != key)
+            && let Some(old_id) = &old.remote_id
+        {
+            match with_retries(retryable, || self.client.delete_user(&self.instance_id, old_id)).await {
+                Ok(()) => renamed = true,
+                Err(e) if e.code() == Some("ResourceNotFoundException") => renamed = true,
+                Err(e) => return Err(e),
+            }
+            by_name.remove(&old.subject_name.to_lowercase());
+        }
+        let first = w.user.given_name.as_deref().or(w.user.display_name.as_deref());
+        let last = w.user.family_name.as_deref();
+        let email = w.user.email();
+        let Some(existing) = by_name.get(&key).cloned() else {
+            let new = NewConnectUser {
+                username: &w.username,
+                first_name: first,
+                last_name: last,
+                email,
+                security_profile_ids: security,
+                routing_profile_id: routing,
+            };
+            let id = match with_retries(retryable, || self.client.create_user(&self.instance_id, &new)).await {
+                Ok(id) => id,
+                // Created by a concurrent pass (another hub instance): adopt it.
+                Err(e) if e.code() == Some("DuplicateResourceException") => {
+                    let users = with_retries(retryable, || self.client.list_users(&self.instance_id)).await?;
+                    users.into_iter().find(|u| u.username.to_lowercase() == key).map(|u| u.id).ok_or(e)?
+                }
+                Err(e) => return Err(e),
+            };
+            by_name
+                .insert(key, ConnectUserSummary { id: id.clone(), arn: String::new(), username: w.username.clone() });
+            return Ok((id, Some(if renamed { "rename" } else { "create" })));
+        };
+        // It exists: bring names and e-mail in step (profiles are set at creation and then left
+        // to Connect administrators).
+        let details = with_retries(retryable, || self.client.describe_user(&self.instance_id, &existing.id)).await?;
+        let differs = details.first_name.as_deref() != first
+            || details.last_name.as_deref() != last
+            || details.email.as_deref() != email;
+        if differs {
+            with_retries(retryable, || {
+                self.client.update_identity_info(&self.instance_id, &existing.id, first, last, email)
+            })
+            .await?;
+        }
+        let adopted = previous.and_then(|r| r.remote_id.as_deref()) != Some(existing.id.as_str());
+        let action = match (differs, adopted) {
+            (_, true) => Some("adopt"),
+            (true, false) => Some("update"),
+            (false, false) => None,
+        };
+        Ok((existing.id, action))
+    }
+}
