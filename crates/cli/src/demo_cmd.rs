@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_hub::config::HubConfig;
-use crossfed_store::Store;
+use crossfed_store::{ProvisioningStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -28,9 +28,19 @@ pub struct DemoArgs {
     /// otherwise).
     #[arg(long)]
     demo_password: Option<String>,
+    /// The hub provisions Amazon Connect users for its assigned users (without it bob has none,
+    /// as in the reference setup).
+    #[arg(long)]
+    provision_connect: bool,
+    /// The SCIM token corp uses to provision the hub (generated and kept in the data dir
+    /// otherwise); at least 24 characters.
+    #[arg(long)]
+    scim_token: Option<String>,
 }
 
 const ACCOUNT: &str = "123456789012";
+/// The target account's administrator key; the demo password is its secret.
+const ADMIN_ACCESS_KEY: &str = "AKIADEMOADMIN0000001";
 /// The demo users and their given names.
 const USERS: [(&str, &str); 3] = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")];
 
@@ -44,6 +54,21 @@ async fn store(dir: &std::path::Path, file: &str) -> Result<Store> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let url = format!("sqlite://{}", dir.join(file).display());
     Store::connect(&url).await.with_context(|| format!("opening {url}"))
+}
+
+/// The hub's SCIM token: given, or generated once and kept (0600) in the data dir.
+fn scim_token(args: &DemoArgs) -> Result<String> {
+    if let Some(token) = &args.scim_token {
+        return Ok(token.clone());
+    }
+    let file = args.data_dir.join("hub-scim-token.txt");
+    if let Ok(token) = std::fs::read_to_string(&file) {
+        return Ok(token.trim().to_string());
+    }
+    let token = format!("cfscim_{}", crossfed_random::hex::<32>());
+    crossfed_hub::keys::write_private(&file, token.as_bytes())
+        .with_context(|| format!("writing {}", file.display()))?;
+    Ok(token)
 }
 
 /// The demo users' password: given, or generated once and kept (0600) in the data dir.
@@ -61,8 +86,19 @@ fn demo_password(args: &DemoArgs) -> Result<String> {
     Ok(password)
 }
 
-fn corp_config(hub_sp_metadata: &Path, password: &str) -> Result<HubConfig> {
-    let mut text = String::new();
+fn corp_config(hub_sp_metadata: &Path, password: &str, hub_url: &str, scim_token: &str) -> Result<HubConfig> {
+    // corp provisions the hub by SCIM, as Entra ID provisions IAM Identity Center: the hub's
+    // userName and externalId are the e-mail, which is also the NameID corp asserts.
+    let mut text = format!(
+        r#"[[provisioning.scim]]
+name = "hub"
+url = "{hub_url}/scim/v2"
+token = "{scim_token}"
+user_name = "${{user:email}}"
+external_id = "${{user:email}}"
+
+"#
+    );
     for (name, given) in USERS {
         text.push_str(&format!(
             "[[users]]\nuser_name = \"{name}\"\nemail = \"{name}@example.com\"\ngiven_name = \"{given}\"\npassword = \"{password}\"\n\n"
@@ -104,12 +140,19 @@ fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     Ok(file)
 }
 
-fn hub_config(corp_url: &str, cloud_url: &str, instance: &str) -> Result<HubConfig> {
+fn hub_config(corp_url: &str, cloud_url: &str, instance: &str, connect_secret: Option<&str>) -> Result<HubConfig> {
+    // With --provision-connect the hub creates the Connect users of its assigned users.
+    let provisioning = match connect_secret {
+        Some(secret) => format!(
+            "[applications.amazon_connect.provisioning]\napi_url = \"{cloud_url}\"\naccess_key_id = \"{ADMIN_ACCESS_KEY}\"\nsecret_access_key = \"{secret}\"\n"
+        ),
+        None => String::new(),
+    };
     toml::from_str(&format!(
         r#"
 [identity_source]
 metadata_url = "{corp_url}/saml/apps/hub/metadata"
-provisioning = "just-in-time"
+provisioning = "required"
 
 [[applications]]
 id = "connect"
@@ -124,7 +167,7 @@ provider_name = "CrossfedHub"
 signin_url = "{cloud_url}/saml"
 console_url = "{cloud_url}"
 destination = "/agent-app-v2"
-"#
+{provisioning}"#
     ))
     .context("the demo's hub configuration")
 }
@@ -163,6 +206,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let password = demo_password(&args)?;
+    let scim_token = scim_token(&args)?;
     let corp_listener = bind(args.base_port, "corp").await?;
     let hub_listener = bind(args.base_port + 1, "the hub").await?;
     let cloud_listener = bind(last_port, "the target account").await?;
@@ -177,7 +221,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     // The target account, first with its Connect instance (the hub needs its ID).
     let cloud_store = store(&args.data_dir.join("cloud"), "cloud.db").await?;
     let settings = crossfed_cloud::Settings::new(ACCOUNT, "us-east-1", &cloud_url);
-    let cloud = Arc::new(crossfed_cloud::App::new(cloud_store.clone(), settings, "AKIADEMOADMIN0000001", &password));
+    let cloud = Arc::new(crossfed_cloud::App::new(cloud_store.clone(), settings, ADMIN_ACCESS_KEY, &password));
     let instances = cloud_instances();
     apply(&cloud, &instances, now).await.context("setting up the target account")?;
     let instance = cloud
@@ -191,7 +235,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let hub_sp_metadata = export_hub_sp_metadata(&args.data_dir, &hub_url)?;
     let corp_store = store(&args.data_dir.join("corp"), "corp.db").await?;
     let (corp, _) = crossfed_hub::bootstrap::build_hub(
-        &corp_config(&hub_sp_metadata, &password)?,
+        &corp_config(&hub_sp_metadata, &password, &hub_url, &scim_token)?,
         corp_store.clone(),
         &args.data_dir.join("corp"),
         &corp_url,
@@ -200,12 +244,13 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     .await
     .map_err(anyhow::Error::msg)
     .context("setting up corp")?;
-    let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, Arc::new(corp), stopped(stop_rx.clone())));
+    let corp = Arc::new(corp);
+    let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, corp.clone(), stopped(stop_rx.clone())));
 
     // The hub, importing corp's metadata for it.
     let hub_store = store(&args.data_dir.join("hub"), "hub.db").await?;
     let (hub, _) = crossfed_hub::bootstrap::build_hub(
-        &hub_config(&corp_url, &cloud_url, &instance)?,
+        &hub_config(&corp_url, &cloud_url, &instance, args.provision_connect.then_some(password.as_str()))?,
         hub_store.clone(),
         &args.data_dir.join("hub"),
         &hub_url,
@@ -214,7 +259,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     .await
     .map_err(anyhow::Error::msg)
     .context("setting up the hub")?;
-    let hub_task = tokio::spawn(crossfed_hub::server::serve(hub_listener, Arc::new(hub), stopped(stop_rx.clone())));
+    crossfed_hub::tokens::adopt(&hub_store, crossfed_hub::tokens::SCIM, "corp", &scim_token, now)
+        .await
+        .context("the hub's SCIM token (--scim-token)")?;
+    let hub = Arc::new(hub);
+    let hub_task = tokio::spawn(crossfed_hub::server::serve(hub_listener, hub.clone(), stopped(stop_rx.clone())));
 
     // The account trusts the hub's Connect application through the metadata the hub publishes.
     let metadata_url = format!("{hub_url}/saml/apps/connect/metadata");
@@ -232,12 +281,43 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     apply(&cloud, &trust, now).await.context("trusting the hub in the target account")?;
     let cloud_task = tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, stopped(stop_rx.clone())));
 
+    // Provisioning: corp pushes its people to the hub by SCIM, then (with --provision-connect)
+    // the hub creates their Connect users. One pass each before "ready", then on every change.
+    crossfed_hub::provision::run_once(&corp).await;
+    crossfed_hub::provision::run_once(&hub).await;
+    let provisioning: Vec<_> =
+        [crossfed_hub::provision::spawn(corp.clone()), crossfed_hub::provision::spawn(hub.clone())]
+            .into_iter()
+            .flatten()
+            .collect();
+    let failures: Vec<String> = hub_store
+        .list_provisioning(None)
+        .await?
+        .into_iter()
+        .chain(corp_store.list_provisioning(None).await?)
+        .filter(|r| r.state == crossfed_store::SyncState::Failed)
+        .map(|r| format!("{} {}: {}", r.connector, r.subject_name, r.detail))
+        .collect();
+    for failure in &failures {
+        say(&format!("  provisioning failed: {failure}"));
+    }
+
     say("crossfed demo: the reference chain is running");
     say(&format!("  corp (plays Entra ID)           {corp_url}"));
     say(&format!("  hub  (plays IAM Identity Center) {hub_url}/portal   <- start here"));
     say(&format!("  target account internal-services {cloud_url}  (account {ACCOUNT}, Connect instance {instance})"));
     say(&format!("  users alice, bob, carol; password: {password}"));
-    say("  alice reaches the Connect agent workspace; bob is assigned but has no Connect user; carol is not assigned");
+    if args.provision_connect {
+        say(
+            "  alice and bob reach the Connect agent workspace (the hub created bob's Connect user); carol is not assigned",
+        );
+    } else {
+        say(
+            "  alice reaches the Connect agent workspace; bob is assigned but has no Connect user; carol is not assigned",
+        );
+        say("  (run with --provision-connect and the hub creates bob's Connect user)");
+    }
+    say(&format!("  corp provisions the hub by SCIM: {hub_url}/scim/v2  token {scim_token}"));
     say(&format!(
         "  AWS API: --endpoint-url {cloud_url} with access key AKIADEMOADMIN0000001 and the password as secret"
     ));
@@ -245,6 +325,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     say("crossfed demo: ready");
 
     crate::shutdown_signal().await;
+    for task in provisioning {
+        task.abort();
+    }
+    drop((corp, hub));
     let _ = stop_tx.send(true);
     for task in [corp_task, hub_task, cloud_task] {
         let _ = task.await;

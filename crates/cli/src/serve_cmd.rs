@@ -56,8 +56,16 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     for id in hub.applications.keys() {
         say(&format!("application {id}: IdP metadata at {base_url}/saml/apps/{id}/metadata"));
     }
+    for connector in &hub.connectors {
+        say(&format!("provisioning: {}", connector.name()));
+    }
     say(&format!("crossfed hub listening on {base_url}"));
-    crossfed_hub::server::serve(listener, Arc::new(hub), crate::shutdown_signal()).await.context("serving")?;
+    let hub = Arc::new(hub);
+    let provisioning = crossfed_hub::provision::spawn(hub.clone());
+    crossfed_hub::server::serve(listener, hub, crate::shutdown_signal()).await.context("serving")?;
+    if let Some(task) = provisioning {
+        task.abort();
+    }
     store.close().await;
     say("crossfed hub: stopped");
     Ok(ExitCode::SUCCESS)

@@ -36,9 +36,14 @@ fn free_base_port() -> u16 {
 }
 
 fn start(data: &std::path::Path, base: u16) -> (Demo, Vec<String>) {
+    start_with(data, base, &[])
+}
+
+fn start_with(data: &std::path::Path, base: u16, extra: &[&str]) -> (Demo, Vec<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
         .args(["demo", "--base-port", &base.to_string(), "--demo-password", "demo-password-1", "--data-dir"])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -70,10 +75,25 @@ fn the_demo_runs_the_reference_chain() {
     let base = free_base_port();
     let (demo, output) = start(&data, base);
     assert!(output.iter().any(|l| l.contains("users alice, bob, carol; password: demo-password-1")), "{output:?}");
+    assert!(!output.iter().any(|l| l.contains("provisioning failed")), "{output:?}");
     let hub = format!("http://127.0.0.1:{}", base + 1);
+    // corp provisioned the hub by SCIM, with the token the demo printed.
+    let scim_line = output.iter().find(|l| l.contains("provisions the hub by SCIM")).expect("SCIM line");
+    let token = scim_line.rsplit(' ').next().unwrap().to_string();
+    assert!(scim_line.contains(&format!("{hub}/scim/v2")), "{scim_line}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
+        let users: serde_json::Value = reqwest::Client::new()
+            .get(format!("{hub}/scim/v2/Users?filter=userName%20ew%20%22%40example.com%22"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(users["totalResults"], 3, "{users}");
         match reference_chain_journey(&hub, "connect", "alice", "demo-password-1").await {
             Landing::Page(200, page) => {
                 assert!(page.contains("Agent workspace") && page.contains("alice@example.com"), "{page}")
@@ -135,5 +155,33 @@ fn the_demo_in_a_real_browser() {
     ] {
         assert!(shots.join(shot).exists(), "missing screenshot {shot}");
     }
+    interrupt(demo);
+}
+
+#[test]
+fn the_demo_provisions_connect_users_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_base_port();
+    let (demo, output) = start_with(
+        &dir.path().join("demo-data"),
+        base,
+        &["--provision-connect", "--scim-token", "a-chosen-scim-token-of-32-chars!"],
+    );
+    assert!(output.iter().any(|l| l.contains("the hub created bob's Connect user")), "{output:?}");
+    assert!(output.iter().any(|l| l.ends_with("token a-chosen-scim-token-of-32-chars!")), "{output:?}");
+    let hub = format!("http://127.0.0.1:{}", base + 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        match reference_chain_journey(&hub, "connect", "bob", "demo-password-1").await {
+            Landing::Page(200, page) => {
+                assert!(page.contains("Agent workspace") && page.contains("bob@example.com"), "{page}")
+            }
+            other => panic!("bob: {other:?}"),
+        }
+        assert!(matches!(
+            reference_chain_journey(&hub, "connect", "carol", "demo-password-1").await,
+            Landing::NotListed(_)
+        ));
+    });
     interrupt(demo);
 }
