@@ -1,5 +1,6 @@
 //! The `crossfed` binary.
 
+mod admin_cmd;
 mod cloud_cmd;
 mod demo_cmd;
 mod input;
@@ -32,6 +33,20 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Run the reference chain on this machine: corp, the hub, and the target account.
     Demo(demo_cmd::DemoArgs),
+    /// SCIM tokens of a running hub, for provisioning clients such as Entra ID.
+    ScimTokens {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: admin_cmd::ScimTokensCommand,
+    },
+    /// Outbound provisioning of a running hub: per-user status, and a pass on demand.
+    Provisioning {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: admin_cmd::ProvisioningCommand,
+    },
 }
 
 /// Prints a line to standard output; a closed terminal or pipe must not stop a running server.
@@ -80,6 +95,8 @@ fn main() -> ExitCode {
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
+        Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
+        Command::Provisioning { target, command } => run_async(admin_cmd::provisioning(target, command)),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,163 @@
+//! Admin subcommands over the hub's admin API: SCIM tokens and provisioning status. They talk
+//! to a running hub, with the admin token from `--token`, `CROSSFED_ADMIN_TOKEN`, or the file
+//! `crossfed serve` wrote at first start.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::say;
+
+#[derive(Args)]
+pub struct HubTarget {
+    /// The hub's URL.
+    #[arg(long, default_value = "http://127.0.0.1:8001", global = true)]
+    hub: String,
+    /// An admin token (also read from CROSSFED_ADMIN_TOKEN).
+    #[arg(long, env = "CROSSFED_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// A file holding the admin token (what `crossfed serve` writes at first start).
+    #[arg(long, default_value = "crossfed-data/hub/admin-token", global = true)]
+    token_file: PathBuf,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ScimTokensCommand {
+    /// Create a SCIM token (shown once) for a provisioning client such as Entra ID.
+    Create {
+        /// A label for the token, such as the client's name.
+        name: String,
+        /// Days until it stops working (default: until revoked).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+    /// List SCIM tokens (never their values).
+    List,
+    /// Revoke a SCIM token by ID.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+pub enum ProvisioningCommand {
+    /// Per-user state of each outbound connector: in sync, pending, failed (with the reason), removed.
+    Status {
+        /// Only this connector (`connect:APP`, `scim:NAME`).
+        #[arg(long)]
+        connector: Option<String>,
+    },
+    /// Run every connector once now and show the result.
+    Sync,
+}
+
+impl HubTarget {
+    fn token(&self) -> Result<String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        let text = std::fs::read_to_string(&self.token_file).with_context(|| {
+            format!(
+                "reading the admin token from {} (give --token, CROSSFED_ADMIN_TOKEN or --token-file)",
+                self.token_file.display()
+            )
+        })?;
+        Ok(text.trim().to_string())
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.hub.trim_end_matches('/'));
+        let mut request = reqwest::Client::new().request(method, &url).bearer_auth(self.token()?);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.with_context(|| format!("reaching the hub at {url}"))?;
+        let status = response.status();
+        let text = response.text().await.context("reading the hub's answer")?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if !status.is_success() {
+            let message =
+                value.get("message").and_then(Value::as_str).map_or_else(|| value.to_string(), str::to_string);
+            bail!("the hub answered {status}: {message}");
+        }
+        Ok(value)
+    }
+
+    fn print(&self, value: &Value, table: impl FnOnce(&Value)) {
+        if self.json {
+            say(&value.to_string());
+        } else {
+            table(value);
+        }
+    }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn items(value: &Value) -> &[Value] {
+    value.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+pub async fn scim_tokens(target: HubTarget, command: ScimTokensCommand) -> Result<ExitCode> {
+    match command {
+        ScimTokensCommand::Create { name, expires_in_days } => {
+            let body = json!({"name": name, "expires_in_days": expires_in_days});
+            let issued = target.call(reqwest::Method::POST, "/api/v1/scim-tokens", Some(body)).await?;
+            target.print(&issued, |v| {
+                say(&format!("SCIM token {} ({}): {}", text(v, "name"), text(v, "id"), text(v, "token")));
+                say(&format!(
+                    "SCIM base URL: {}/scim/v2 — the token is shown only now",
+                    target.hub.trim_end_matches('/')
+                ));
+            });
+        }
+        ScimTokensCommand::List => {
+            let listing = target.call(reqwest::Method::GET, "/api/v1/scim-tokens", None).await?;
+            target.print(&listing, |v| {
+                for t in items(v) {
+                    let state = if t.get("revoked_at").is_some_and(|r| !r.is_null()) { "revoked" } else { "live" };
+                    say(&format!("{}  {:<24} {state}", text(t, "id"), text(t, "name")));
+                }
+            });
+        }
+        ScimTokensCommand::Revoke { id } => {
+            let revoked = target.call(reqwest::Method::DELETE, &format!("/api/v1/scim-tokens/{id}"), None).await?;
+            target.print(&revoked, |v| say(&format!("revoked SCIM token {} ({})", text(v, "name"), text(v, "id"))));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the status table; exit status 1 when any record failed, so scripts can alert on it.
+pub async fn provisioning(target: HubTarget, command: ProvisioningCommand) -> Result<ExitCode> {
+    if let ProvisioningCommand::Sync = command {
+        target.call(reqwest::Method::POST, "/api/v1/provisioning/sync", None).await?;
+    }
+    let path = match &command {
+        ProvisioningCommand::Status { connector: Some(c) } => format!("/api/v1/provisioning?connector={c}"),
+        _ => "/api/v1/provisioning".to_string(),
+    };
+    let listing = target.call(reqwest::Method::GET, &path, None).await?;
+    let failed = items(&listing).iter().any(|r| text(r, "state") == "failed");
+    target.print(&listing, |v| {
+        if items(v).is_empty() {
+            say("no provisioning records (no connector configured, or nothing provisioned yet)");
+        }
+        for r in items(v) {
+            say(&format!(
+                "{:<20} {:<28} {:<8} {}",
+                text(r, "connector"),
+                text(r, "subject_name"),
+                text(r, "state"),
+                text(r, "detail")
+            ));
+        }
+    });
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

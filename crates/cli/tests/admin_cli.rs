@@ -1,0 +1,125 @@
+//! The admin subcommands against a real `crossfed serve`: SCIM tokens created, listed and
+//! revoked; provisioning status showing a failing connector with its reason (and exit status 1),
+//! and clear errors without a token.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Served {
+    child: Child,
+    url: String,
+    token_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    // A SCIM target nobody listens on: its connector fails, with the reason recorded.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[provisioning]\nretry_base_seconds = 60\n[[provisioning.scim]]\nname = \"downstream\"\nurl = \"http://{dead}/scim/v2\"\ntoken = \"t\"\n\n[[users]]\nuser_name = \"alice\"\nemail = \"alice@example.com\"\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Owned by the guard from here on, so the process is reaped whatever happens.
+    let mut served = Served { child, url: String::new(), token_file: data.join("admin-token"), _dir: dir };
+    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("crossfed serve exited early").unwrap();
+        if let Some(url) = line.strip_prefix("crossfed hub listening on ") {
+            served.url = url.to_string();
+            std::thread::spawn(move || lines.for_each(drop));
+            return served;
+        }
+    }
+}
+
+fn crossfed(served: &Served, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(args)
+        .args(["--hub", &served.url, "--token-file"])
+        .arg(&served.token_file)
+        .env_remove("CROSSFED_ADMIN_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn scim_tokens_round_trip_through_the_cli() {
+    let served = serve();
+    let created = crossfed(&served, &["scim-tokens", "create", "entra", "--expires-in-days", "30", "--json"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let issued: serde_json::Value = serde_json::from_str(&stdout(&created)).unwrap();
+    let token = issued["token"].as_str().unwrap();
+    assert!(token.starts_with("cfscim_"));
+    // The token opens the SCIM server.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/scim/v2/Users", served.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    let listed = stdout(&crossfed(&served, &["scim-tokens", "list"]));
+    assert!(listed.contains("entra") && listed.contains("live") && !listed.contains(token), "{listed}");
+    let id = issued["id"].as_str().unwrap();
+    let revoked = crossfed(&served, &["scim-tokens", "revoke", id]);
+    assert!(stdout(&revoked).contains("revoked SCIM token entra"));
+    assert!(stdout(&crossfed(&served, &["scim-tokens", "list"])).contains("revoked"));
+    // Without a token the command says where it looked.
+    let missing = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["scim-tokens", "list", "--hub", &served.url, "--token-file", "/nonexistent/admin-token"])
+        .env_remove("CROSSFED_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--token, CROSSFED_ADMIN_TOKEN or --token-file"));
+    let wrong = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["scim-tokens", "list", "--hub", &served.url, "--token", "cfadm_wrong"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{}", String::from_utf8_lossy(&wrong.stderr));
+}
+
+#[test]
+fn provisioning_status_names_the_failing_connector_and_its_reason() {
+    let served = serve();
+    let synced = crossfed(&served, &["provisioning", "sync"]);
+    assert_eq!(synced.status.code(), Some(1), "a failed record makes the exit status 1");
+    let table = stdout(&synced);
+    assert!(table.contains("scim:downstream") && table.contains("alice") && table.contains("failed"), "{table}");
+    assert!(table.contains("unreachable"), "{table}");
+    let status = crossfed(&served, &["provisioning", "status", "--connector", "scim:downstream", "--json"]);
+    let listing: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(listing["items"][0]["state"], "failed");
+    assert!(listing["items"][0]["next_attempt_at"].as_i64().unwrap() > 0);
+}
