@@ -133,9 +133,11 @@ fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
     let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
     let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(hub_url);
+    let mut certificates = vec![key.certificate().clone()];
+    certificates.extend(crossfed_hub::keys::next_certificate(&hub_dir).map_err(anyhow::Error::msg)?);
     let file = data_dir.join("corp").join("hub-sp-metadata.xml");
     std::fs::create_dir_all(data_dir.join("corp")).context("creating corp's data dir")?;
-    std::fs::write(&file, crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &key))
+    std::fs::write(&file, crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &certificates))
         .with_context(|| format!("writing {}", file.display()))?;
     Ok(file)
 }

@@ -24,6 +24,17 @@ pub enum KeysCommand {
         #[arg(long)]
         cert_out: PathBuf,
     },
+    /// Rotate a hub's signing key with overlap: first stage the next key (published in metadata
+    /// from the hub's next start, beside the current one), then, once the service providers have
+    /// imported the new metadata, activate it.
+    Rotate {
+        /// The hub's data dir (where `crossfed serve` keeps signing.key).
+        #[arg(long, default_value = "crossfed-data/hub")]
+        data_dir: PathBuf,
+        /// Make the staged key the signing key (the old one is kept as signing-previous.*).
+        #[arg(long)]
+        activate: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -45,6 +56,22 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
                 .with_context(|| format!("writing {}", cert_out.display()))?;
             println!("key:         {}", key_out.display());
             println!("certificate: {} (sha256 {})", cert_out.display(), key.certificate().fingerprint_hex());
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Rotate { data_dir, activate: false } => {
+            let next = crossfed_hub::keys::stage_next(&data_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
+            println!("staged the next signing key (sha256 {})", next.fingerprint_hex());
+            println!("restart the hub: its metadata then lists both certificates; once every service provider");
+            println!("and the IdP have imported it, run `crossfed keys rotate --activate` and restart again");
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Rotate { data_dir, activate: true } => {
+            let current = crossfed_hub::keys::activate_next(&data_dir).map_err(anyhow::Error::msg)?;
+            println!(
+                "the signing key is now sha256 {} (the old one is kept as signing-previous.*)",
+                current.fingerprint_hex()
+            );
+            println!("restart the hub to sign with it");
             Ok(ExitCode::SUCCESS)
         }
     }

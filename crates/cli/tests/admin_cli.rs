@@ -123,3 +123,27 @@ fn provisioning_status_names_the_failing_connector_and_its_reason() {
     assert_eq!(listing["items"][0]["state"], "failed");
     assert!(listing["items"][0]["next_attempt_at"].as_i64().unwrap() > 0);
 }
+
+#[test]
+fn keys_rotate_stages_then_activates() {
+    let served = serve();
+    let data = served.token_file.parent().unwrap().to_path_buf();
+    let rotate = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_crossfed"))
+            .args(["keys", "rotate", "--data-dir"])
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let early = rotate(&["--activate"]);
+    assert!(!early.status.success());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("no next key is staged"));
+    let staged = rotate(&[]);
+    assert!(staged.status.success(), "{}", String::from_utf8_lossy(&staged.stderr));
+    assert!(stdout(&staged).contains("staged the next signing key"));
+    assert!(data.join("signing-next.crt").exists());
+    let activated = rotate(&["--activate"]);
+    assert!(stdout(&activated).contains("the signing key is now sha256"), "{}", stdout(&activated));
+    assert!(data.join("signing-previous.key").exists() && !data.join("signing-next.key").exists());
+}

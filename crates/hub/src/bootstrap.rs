@@ -19,6 +19,8 @@ pub async fn build_hub(
 ) -> Result<(Hub, Vec<String>), String> {
     let mut changes = Vec::new();
     let key = crate::keys::load_or_create(data_dir, "crossfed hub")?;
+    let mut published_certificates = vec![key.certificate().clone()];
+    published_certificates.extend(crate::keys::next_certificate(data_dir)?);
     for entry in &config.users {
         let user = match store.find_user_by_name(&entry.user_name).await.map_err(|e| e.to_string())? {
             Some(u) => u,
@@ -78,6 +80,7 @@ pub async fn build_hub(
         store,
         base_url: base_url.trim_end_matches('/').to_string(),
         key,
+        published_certificates,
         applications,
         throttle: ThrottlePolicy::default(),
         idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,

@@ -33,6 +33,8 @@ pub struct Hub {
     pub store: Store,
     pub base_url: String,
     pub key: SigningKey,
+    /// Certificates published in metadata: the current key's, then a staged next one's.
+    pub published_certificates: Vec<crossfed_xmldsig::Certificate>,
     /// Applications by id, with who is assigned to each.
     pub applications: BTreeMap<String, (Application, Assignees)>,
     pub throttle: ThrottlePolicy,
@@ -462,7 +464,8 @@ async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     page(StatusCode::OK, "Your applications", Some(&session), &format!("<h1>Your applications</h1>{list}"))
 }
 
-pub(crate) async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
+/// What attribute mappings see of `user`: its fields and group names.
+pub async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
     let groups = hub.store.groups_of(&user.id).await.map_err(|e| e.to_string())?;
     Ok(UserValues {
         subject: user.id.clone(),
@@ -504,7 +507,7 @@ async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Re
     let sso = format!("{}/saml/sso", hub.base_url);
     let mut entity = EntityDescriptor::idp(
         hub.app_entity_id(&id),
-        vec![hub.key.certificate().clone()],
+        hub.published_certificates.clone(),
         vec![crossfed_saml::Endpoint::post(&sso), crossfed_saml::Endpoint::redirect(&sso)],
     );
     if let Some(idp) = entity.idp.as_mut() {

@@ -331,7 +331,7 @@ pub async fn sp_metadata(State(hub): State<Arc<Hub>>) -> Response {
     let Some(source) = hub.identity_source.as_ref() else {
         return (StatusCode::NOT_FOUND, "this hub has no identity source").into_response();
     };
-    let mut response = source.sp_metadata(&hub.key).into_response();
+    let mut response = source.sp_metadata(&hub.published_certificates).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     response
 }

@@ -34,13 +34,11 @@ pub fn sp_endpoints(base_url: &str) -> (String, String) {
     (format!("{base}/saml/sp"), format!("{base}/saml/acs"))
 }
 
-/// SP metadata for the hub's side toward its IdP.
-pub fn sp_metadata_xml(sp_entity_id: &str, acs_url: &str, key: &SigningKey) -> String {
-    let mut entity = EntityDescriptor::sp(
-        sp_entity_id,
-        vec![key.certificate().clone()],
-        vec![IndexedEndpoint::post(acs_url, 0).as_default()],
-    );
+/// SP metadata for the hub's side toward its IdP, listing the signing certificates to trust
+/// (the current one, and a staged next one during a rotation).
+pub fn sp_metadata_xml(sp_entity_id: &str, acs_url: &str, certificates: &[Certificate]) -> String {
+    let mut entity =
+        EntityDescriptor::sp(sp_entity_id, certificates.to_vec(), vec![IndexedEndpoint::post(acs_url, 0).as_default()]);
     if let Some(sp) = entity.sp.as_mut() {
         sp.authn_requests_signed = true;
         sp.want_assertions_signed = true;
@@ -97,8 +95,8 @@ impl IdentitySource {
     }
 
     /// The hub's SP metadata, to upload to the IdP.
-    pub fn sp_metadata(&self, key: &SigningKey) -> String {
-        sp_metadata_xml(&self.sp_entity_id, &self.acs_url, key)
+    pub fn sp_metadata(&self, certificates: &[Certificate]) -> String {
+        sp_metadata_xml(&self.sp_entity_id, &self.acs_url, certificates)
     }
 
     /// Starts an SP-initiated login: the request ID to keep server-side with the pending login,

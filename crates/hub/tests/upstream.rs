@@ -70,7 +70,7 @@ async fn metadata_request_response_and_just_in_time_user() {
     let idp_key = SigningKey::generate_rsa("corp idp", 30).unwrap();
     let source = source(&idp_key, Provisioning::JustInTime);
 
-    let metadata = EntityDescriptor::parse(source.sp_metadata(&hub_key).as_bytes()).unwrap();
+    let metadata = EntityDescriptor::parse(source.sp_metadata(&[hub_key.certificate().clone()]).as_bytes()).unwrap();
     let sp = metadata.require_sp().unwrap();
     assert!(sp.authn_requests_signed && sp.want_assertions_signed);
     assert_eq!(sp.default_acs(ns::BINDING_HTTP_POST).unwrap().location, "https://hub.example.com/saml/acs");

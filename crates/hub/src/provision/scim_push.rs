@@ -14,7 +14,6 @@ use super::{Recorder, all_users, with_retries};
 use crate::mapping::Template;
 use crate::server::{Hub, now};
 
-#[derive(Debug)]
 pub struct ScimPush {
     pub name: String,
     /// The target's SCIM base URL (`…/scim/v2`).
@@ -28,6 +27,13 @@ pub struct ScimPush {
     /// Digests of what was last pushed per subject, so an unchanged one is not sent again
     /// between full passes.
     pushed: Mutex<BTreeMap<String, String>>,
+}
+
+/// Shows where it pushes, never the token.
+impl std::fmt::Debug for ScimPush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimPush").field("name", &self.name).field("base_url", &self.base_url).finish_non_exhaustive()
+    }
 }
 
 /// Why a SCIM call failed.
@@ -378,4 +384,26 @@ fn url_query(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let template = |t: &str| Template::parse(t).unwrap();
+        let push = ScimPush::new(
+            "hub",
+            "https://hub/scim/v2/",
+            "cfscim_secret",
+            template("${user:email}"),
+            template("${user:subject}"),
+        )
+        .unwrap();
+        let shown = format!("{push:?}");
+        assert!(shown.contains("https://hub/scim/v2") && !shown.contains("cfscim_secret"), "{shown}");
+        assert_eq!(url_query(&[("filter", "userName eq \"a b\"")]), "filter=userName%20eq%20%22a%20b%22");
+    }
 }

@@ -1,0 +1,94 @@
+//! Signing-key rotation with overlap: a staged key is published beside the current one before it
+//! signs; after activation the hub signs with it, and a service provider that imported the
+//! metadata during the overlap accepts the new signatures without any change on its side.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crossfed_hub::config::HubConfig;
+use crossfed_saml::{EntityDescriptor, Instant};
+use crossfed_store::{Store, UserStore, new_id};
+use crossfed_xmldsig::{Certificate, VerifyOptions};
+
+const CONFIG: &str = r#"
+[[users]]
+user_name = "alice"
+email = "alice@example.com"
+
+[[applications]]
+id = "wiki"
+name = "Wiki"
+assigned_users = ["alice"]
+[applications.custom]
+acs_url = "https://wiki.example.com/saml/acs"
+audience = "https://wiki.example.com"
+"#;
+
+/// Starts the hub on `data` (as a restart would), returns its published IdP certificates and a
+/// Response it signs for alice.
+async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), data, &url, 1).await.unwrap();
+    let hub = Arc::new(hub);
+    let alice = store.find_user_by_name("alice").await.unwrap().unwrap();
+    let values = crossfed_hub::server::user_values(&hub, &alice).await.unwrap();
+    let (app, _) = &hub.applications["wiki"];
+    let issuer = hub.app_entity_id("wiki");
+    let launch = crossfed_hub::launch::Launch {
+        issuer: &issuer,
+        in_response_to: None,
+        authn_instant: Instant::now(),
+        session_index: "_s1",
+    };
+    let built = crossfed_hub::launch::build_launch_response(app, &launch, &values, &hub.key, Instant::now()).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(listener, hub.clone(), async move {
+        let _ = rx.await;
+    }));
+    let xml = reqwest::get(format!("{url}/saml/apps/wiki/metadata")).await.unwrap().text().await.unwrap();
+    let _ = tx.send(());
+    let metadata = EntityDescriptor::parse(xml.as_bytes()).unwrap();
+    (metadata.require_idp().unwrap().signing_certificates.clone(), built.xml)
+}
+
+fn verifies_with(response: &str, certificates: &[Certificate]) -> bool {
+    let document = crossfed_xml::parse(response.as_bytes()).unwrap();
+    let assertion = document
+        .root_element()
+        .children_named(crossfed_saml::ns::ASSERTION, "Assertion")
+        .next()
+        .expect("the Response holds an assertion");
+    crossfed_xmldsig::verify_enveloped(&document, assertion.id(), certificates, &VerifyOptions::default()).is_ok()
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_published_before_it_signs() {
+    let data = crossfed_testkit::temp_dir();
+    let store = Store::connect(&format!("sqlite:file:keys-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let (before, response) = restart(data.path(), &store).await;
+    assert_eq!(before.len(), 1);
+    assert!(verifies_with(&response, &before));
+
+    // Staged: published beside the current key, which still signs.
+    let next = crossfed_hub::keys::stage_next(data.path(), "crossfed hub").unwrap();
+    let (overlap, response) = restart(data.path(), &store).await;
+    assert_eq!(overlap, vec![before[0].clone(), next.clone()]);
+    assert!(verifies_with(&response, &before));
+    assert!(!verifies_with(&response, std::slice::from_ref(&next)));
+    let twice = crossfed_hub::keys::stage_next(data.path(), "crossfed hub").unwrap_err();
+    assert!(twice.contains("already staged"), "{twice}");
+
+    // Activated: the new key signs; an SP holding the overlap metadata accepts it unchanged.
+    assert_eq!(crossfed_hub::keys::activate_next(data.path()).unwrap(), next);
+    let (after, response) = restart(data.path(), &store).await;
+    assert_eq!(after, vec![next.clone()]);
+    assert!(verifies_with(&response, &overlap));
+    assert!(!verifies_with(&response, &before));
+    assert!(data.path().join("signing-previous.key").exists());
+    let again = crossfed_hub::keys::activate_next(data.path()).unwrap_err();
+    assert!(again.contains("no next key is staged"), "{again}");
+}
