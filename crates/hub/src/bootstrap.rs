@@ -7,7 +7,6 @@ use std::path::Path;
 use crossfed_store::{CredentialStore, Email, NewUser, Store, ThrottlePolicy, UserStore};
 
 use crate::config::HubConfig;
-use crate::password::hash_password;
 use crate::server::Hub;
 
 pub async fn build_hub(
@@ -41,10 +40,8 @@ pub async fn build_hub(
         if let Some(password) = &entry.password
             && store.credentials(&user.id).await.map_err(|e| e.to_string())?.password_hash.is_none()
         {
-            let password = password.clone();
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            let hash = crate::password::hash_off_runtime(password)
                 .await
-                .map_err(|e| e.to_string())?
                 .map_err(|e| format!("user {}: {e}", entry.user_name))?;
             store.set_password_hash(&user.id, &hash, now).await.map_err(|e| e.to_string())?;
             changes.push(format!("set the password of {}", entry.user_name));
@@ -88,6 +85,7 @@ pub async fn build_hub(
         identity_source,
         directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
         connectors: connectors(config)?,
+        provisioning_pass: tokio::sync::Mutex::new(()),
         schedule: crate::provision::Schedule {
             interval_seconds: config.provisioning.interval_seconds,
             retry_base_seconds: config.provisioning.retry_base_seconds,
@@ -168,8 +166,17 @@ async fn load_identity_source(
 fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, String> {
     use crate::provision::Connector;
     let mut connectors = Vec::new();
-    for target in &config.provisioning.scim {
+    if !(1..=86_400).contains(&config.provisioning.interval_seconds) {
+        return Err("provisioning.interval_seconds: give 1 to 86400 seconds".to_string());
+    }
+    if !(1..=3_600).contains(&config.provisioning.retry_base_seconds) {
+        return Err("provisioning.retry_base_seconds: give 1 to 3600 seconds".to_string());
+    }
+    for (i, target) in config.provisioning.scim.iter().enumerate() {
         let whose = format!("provisioning target {}", target.name);
+        if config.provisioning.scim.iter().take(i).any(|t| t.name == target.name) {
+            return Err(format!("{whose}: the name is used twice; each target needs its own"));
+        }
         let token = match (&target.token, &target.token_file) {
             (Some(token), None) => token.clone(),
             (None, Some(file)) => std::fs::read_to_string(file)

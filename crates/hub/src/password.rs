@@ -47,6 +47,16 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
+/// [`hash_password`] on the blocking pool: hashing takes tens of milliseconds on purpose and
+/// must not hold up the async runtime.
+pub async fn hash_off_runtime(password: &str) -> Result<String, PasswordError> {
+    check_strength(password)?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| PasswordError::Hashing(e.to_string()))?
+}
+
 /// Whether `password` matches the stored hash (false for an unreadable hash, and for
 /// over-long input, without hashing it).
 pub fn verify_password(stored: &str, password: &str) -> bool {

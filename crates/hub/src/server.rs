@@ -48,6 +48,8 @@ pub struct Hub {
     /// Outbound provisioning connectors, and how often they run.
     pub connectors: Vec<crate::provision::Connector>,
     pub schedule: crate::provision::Schedule,
+    /// Held while a provisioning pass runs, so passes in this process never overlap.
+    pub provisioning_pass: tokio::sync::Mutex<()>,
 }
 
 impl Hub {

@@ -11,6 +11,9 @@ use crossfed_store::{ApiToken, NewToken, Store, StoreError, TokenStore};
 pub const ADMIN: &str = "admin";
 pub const SCIM: &str = "scim";
 
+/// The name of the admin token `crossfed serve` writes to its data dir.
+const BOOTSTRAP: &str = "bootstrap";
+
 /// Shorter tokens are refused: they could be guessed.
 pub const MIN_TOKEN_LENGTH: usize = 24;
 
@@ -115,8 +118,17 @@ pub async fn ensure_admin_token(store: &Store, data_dir: &Path, now: i64) -> Res
         }
         std::fs::remove_file(&path).map_err(|e| format!("replacing {}: {e}", path.display()))?;
     }
-    let (token, _) = issue(store, ADMIN, "bootstrap", None, now).await.map_err(|e| e.to_string())?;
-    crate::keys::write_private(&path, format!("{token}\n").as_bytes())
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let (token, record) = issue(store, ADMIN, BOOTSTRAP, None, now).await.map_err(|e| e.to_string())?;
+    if let Err(e) = crate::keys::write_private(&path, format!("{token}\n").as_bytes()) {
+        // A token nobody can read must not stay valid.
+        let _ = store.revoke_token(ADMIN, &record.id, now).await;
+        return Err(format!("writing {}: {e}", path.display()));
+    }
+    // Earlier bootstrap tokens (their file was lost or replaced) stop working.
+    for old in store.list_tokens(ADMIN).await.map_err(|e| e.to_string())? {
+        if old.name == BOOTSTRAP && old.id != record.id && old.revoked_at.is_none() {
+            store.revoke_token(ADMIN, &old.id, now).await.map_err(|e| e.to_string())?;
+        }
+    }
     Ok(Some(path))
 }

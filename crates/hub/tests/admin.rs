@@ -91,6 +91,16 @@ async fn tokens_are_required_and_the_first_one_is_kept_across_restarts() {
         &std::fs::metadata(hub.data.join("admin-token")).unwrap().permissions(),
     );
     assert_eq!(mode & 0o077, 0, "the token file is private");
+    // A lost token file gets a new token, and the old one stops working.
+    std::fs::remove_file(hub.data.join("admin-token")).unwrap();
+    crossfed_hub::tokens::ensure_admin_token(&hub.store, &hub.data, crossfed_saml::Instant::now().unix())
+        .await
+        .unwrap()
+        .expect("a new token file");
+    let response = client.get(format!("{}/api/v1/users", hub.url)).bearer_auth(&hub.token).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("revoked"), "{body}");
 }
 
 #[tokio::test]

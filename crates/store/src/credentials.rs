@@ -56,6 +56,32 @@ pub trait CredentialStore {
     fn clear_failures(&self, subject: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Sets a password hash inside a transaction (one statement: the row is created if missing).
+pub(crate) async fn write_password_hash(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO credentials (user_id, password_hash, totp_secret, totp_last_step, updated_at) \
+         VALUES ($1, $2, NULL, 0, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound { what: "user", key: user_id.to_string() }
+        }
+        _ => StoreError::backend(e),
+    })?;
+    Ok(())
+}
+
 impl Store {
     async fn ensure_credentials_row(&self, user_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
@@ -94,15 +120,9 @@ impl CredentialStore for Store {
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
-        self.ensure_credentials_row(user_id, now).await?;
-        sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        write_password_hash(&mut tx, user_id, hash, now).await?;
+        tx.commit().await.map_err(StoreError::backend)
     }
 
     async fn set_totp_secret(&self, user_id: &str, secret: Option<&str>, now: i64) -> Result<(), StoreError> {

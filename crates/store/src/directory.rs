@@ -127,8 +127,22 @@ pub trait UserStore {
         condition: &Condition<UserField>,
         page: Page,
     ) -> impl Future<Output = Result<(Vec<User>, i64), StoreError>> + Send;
+    /// Creates the user and, when given, its password hash, in one transaction.
+    fn create_user_with_password(
+        &self,
+        user: &NewUser,
+        password_hash: Option<&str>,
+        now: i64,
+    ) -> impl Future<Output = Result<User, StoreError>> + Send;
     /// Saves `user` if its `version` is still the stored one; returns it with the new version.
     fn update_user(&self, user: &User, now: i64) -> impl Future<Output = Result<User, StoreError>> + Send;
+    /// [`UserStore::update_user`] and, when given, a new password hash, in one transaction.
+    fn update_user_with_password(
+        &self,
+        user: &User,
+        password_hash: Option<&str>,
+        now: i64,
+    ) -> impl Future<Output = Result<User, StoreError>> + Send;
     fn delete_user(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -148,8 +162,24 @@ pub trait GroupStore {
         condition: &Condition<GroupField>,
         page: Page,
     ) -> impl Future<Output = Result<(Vec<Group>, i64), StoreError>> + Send;
+    /// Creates the group with its members in one transaction: an unknown member leaves nothing.
+    fn create_group_with_members(
+        &self,
+        display_name: &str,
+        external_id: Option<&str>,
+        members: &[String],
+        now: i64,
+    ) -> impl Future<Output = Result<Group, StoreError>> + Send;
     /// Saves name and externalId if `group.version` is still the stored one.
     fn update_group(&self, group: &Group, now: i64) -> impl Future<Output = Result<Group, StoreError>> + Send;
+    /// Saves name, externalId and, when given, the exact membership, in one transaction, if
+    /// `group.version` is still the stored one; the version moves either way.
+    fn save_group(
+        &self,
+        group: &Group,
+        members: Option<&[String]>,
+        now: i64,
+    ) -> impl Future<Output = Result<Group, StoreError>> + Send;
     /// Makes `user_ids` the group's exact membership, in one transaction: an unknown user
     /// leaves the membership as it was.
     fn replace_members(
@@ -205,6 +235,45 @@ fn group_from_row(row: &AnyRow) -> Result<Group, StoreError> {
         updated_at: row.try_get("updated_at").map_err(StoreError::backend)?,
         version: row.try_get("version").map_err(StoreError::backend)?,
     })
+}
+
+fn user_conflict(e: sqlx::Error, user: &User) -> StoreError {
+    StoreError::from_sqlx(e, "user", |column| match column {
+        "user_name_key" => Some(user.user_name.clone()),
+        "external_id" => user.external_id.clone(),
+        _ => None,
+    })
+}
+
+fn group_conflict(e: sqlx::Error, group: &Group) -> StoreError {
+    StoreError::from_sqlx(e, "group", |column| match column {
+        "display_name_key" => Some(group.display_name.clone()),
+        "external_id" => group.external_id.clone(),
+        _ => None,
+    })
+}
+
+/// Adds members inside a transaction; an unknown user is named (and the caller's transaction
+/// is then rolled back).
+async fn write_members(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    group_id: &str,
+    user_ids: &[String],
+) -> Result<(), StoreError> {
+    for user_id in user_ids {
+        sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StoreError::NotFound { what: "user", key: user_id.clone() }
+                }
+                _ => StoreError::backend(e),
+            })?;
+    }
+    Ok(())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -274,6 +343,15 @@ impl Store {
 
 impl UserStore for Store {
     async fn create_user(&self, user: &NewUser, now: i64) -> Result<User, StoreError> {
+        self.create_user_with_password(user, None, now).await
+    }
+
+    async fn create_user_with_password(
+        &self,
+        user: &NewUser,
+        password_hash: Option<&str>,
+        now: i64,
+    ) -> Result<User, StoreError> {
         check_name("userName", &user.user_name)?;
         let created = User {
             id: new_id(),
@@ -289,6 +367,7 @@ impl UserStore for Store {
             updated_at: now,
             version: 1,
         };
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
         sqlx::query(
             "INSERT INTO users (id, user_name, user_name_key, external_id, primary_email, emails, given_name, \
              family_name, display_name, active, attributes, created_at, updated_at, version) \
@@ -308,15 +387,13 @@ impl UserStore for Store {
         .bind(now)
         .bind(now)
         .bind(created.version)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::from_sqlx(e, "user", |column| match column {
-                "user_name_key" => Some(created.user_name.clone()),
-                "external_id" => created.external_id.clone(),
-                _ => None,
-            })
-        })?;
+        .map_err(|e| user_conflict(e, &created))?;
+        if let Some(hash) = password_hash {
+            crate::credentials::write_password_hash(&mut tx, &created.id, hash, now).await?;
+        }
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(created)
     }
 
@@ -351,10 +428,20 @@ impl UserStore for Store {
     }
 
     async fn update_user(&self, user: &User, now: i64) -> Result<User, StoreError> {
+        self.update_user_with_password(user, None, now).await
+    }
+
+    async fn update_user_with_password(
+        &self,
+        user: &User,
+        password_hash: Option<&str>,
+        now: i64,
+    ) -> Result<User, StoreError> {
         check_name("userName", &user.user_name)?;
         let mut updated = user.clone();
         updated.version = user.version + 1;
         updated.updated_at = now;
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
         let result = sqlx::query(
             "UPDATE users SET user_name = $1, user_name_key = $2, external_id = $3, primary_email = $4, emails = $5, \
              given_name = $6, family_name = $7, display_name = $8, active = $9, attributes = $10, updated_at = $11, \
@@ -374,21 +461,20 @@ impl UserStore for Store {
         .bind(updated.version)
         .bind(&user.id)
         .bind(user.version)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::from_sqlx(e, "user", |column| match column {
-                "user_name_key" => Some(updated.user_name.clone()),
-                "external_id" => updated.external_id.clone(),
-                _ => None,
-            })
-        })?;
+        .map_err(|e| user_conflict(e, &updated))?;
         if result.rows_affected() == 0 {
+            drop(tx);
             return Err(match self.get_user(&user.id).await? {
                 Some(_) => StoreError::Stale { what: "user", key: user.id.clone() },
                 None => StoreError::NotFound { what: "user", key: user.id.clone() },
             });
         }
+        if let Some(hash) = password_hash {
+            crate::credentials::write_password_hash(&mut tx, &user.id, hash, now).await?;
+        }
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(updated)
     }
 
@@ -407,6 +493,16 @@ impl UserStore for Store {
 
 impl GroupStore for Store {
     async fn create_group(&self, display_name: &str, external_id: Option<&str>, now: i64) -> Result<Group, StoreError> {
+        self.create_group_with_members(display_name, external_id, &[], now).await
+    }
+
+    async fn create_group_with_members(
+        &self,
+        display_name: &str,
+        external_id: Option<&str>,
+        members: &[String],
+        now: i64,
+    ) -> Result<Group, StoreError> {
         check_name("group displayName", display_name)?;
         let group = Group {
             id: new_id(),
@@ -416,6 +512,7 @@ impl GroupStore for Store {
             updated_at: now,
             version: 1,
         };
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
         sqlx::query(
             "INSERT INTO groups (id, display_name, display_name_key, external_id, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -427,15 +524,11 @@ impl GroupStore for Store {
         .bind(now)
         .bind(now)
         .bind(group.version)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::from_sqlx(e, "group", |column| match column {
-                "display_name_key" => Some(display_name.to_string()),
-                "external_id" => external_id.map(str::to_string),
-                _ => None,
-            })
-        })?;
+        .map_err(|e| group_conflict(e, &group))?;
+        write_members(&mut tx, &group.id, members).await?;
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(group)
     }
 
@@ -472,10 +565,15 @@ impl GroupStore for Store {
     }
 
     async fn update_group(&self, group: &Group, now: i64) -> Result<Group, StoreError> {
+        self.save_group(group, None, now).await
+    }
+
+    async fn save_group(&self, group: &Group, members: Option<&[String]>, now: i64) -> Result<Group, StoreError> {
         check_name("group displayName", &group.display_name)?;
         let mut updated = group.clone();
         updated.version = group.version + 1;
         updated.updated_at = now;
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
         let result = sqlx::query(
             "UPDATE groups SET display_name = $1, display_name_key = $2, external_id = $3, updated_at = $4, \
              version = $5 WHERE id = $6 AND version = $7",
@@ -487,50 +585,35 @@ impl GroupStore for Store {
         .bind(updated.version)
         .bind(&group.id)
         .bind(group.version)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            StoreError::from_sqlx(e, "group", |column| match column {
-                "display_name_key" => Some(updated.display_name.clone()),
-                "external_id" => updated.external_id.clone(),
-                _ => None,
-            })
-        })?;
+        .map_err(|e| group_conflict(e, &updated))?;
         if result.rows_affected() == 0 {
+            drop(tx);
             return Err(match self.get_group(&group.id).await? {
                 Some(_) => StoreError::Stale { what: "group", key: group.id.clone() },
                 None => StoreError::NotFound { what: "group", key: group.id.clone() },
             });
         }
+        if let Some(members) = members {
+            sqlx::query("DELETE FROM memberships WHERE group_id = $1")
+                .bind(&group.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::backend)?;
+            write_members(&mut tx, &group.id, members).await?;
+        }
+        // Dropping the transaction on an error above rolls it back.
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(updated)
     }
 
     async fn replace_members(&self, group_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
-        if self.get_group(group_id).await?.is_none() {
-            return Err(StoreError::NotFound { what: "group", key: group_id.to_string() });
-        }
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
-        sqlx::query("DELETE FROM memberships WHERE group_id = $1")
-            .bind(group_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::backend)?;
-        for user_id in user_ids {
-            sqlx::query("INSERT INTO memberships (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(group_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match &e {
-                    sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                        StoreError::NotFound { what: "user", key: user_id.clone() }
-                    }
-                    _ => StoreError::backend(e),
-                })?;
-        }
-        // Dropping the transaction on an error above rolls it back.
-        tx.commit().await.map_err(StoreError::backend)?;
-        Ok(())
+        let group = self
+            .get_group(group_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "group", key: group_id.to_string() })?;
+        self.save_group(&group, Some(user_ids), group.updated_at).await.map(|_| ())
     }
 
     async fn delete_group(&self, id: &str) -> Result<(), StoreError> {

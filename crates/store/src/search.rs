@@ -168,7 +168,9 @@ fn clause<F: Field>(condition: &Condition<F>, params: &mut Vec<Param>, depth: us
     match condition {
         Condition::And(parts) => join(parts, "AND", params, depth),
         Condition::Or(parts) => join(parts, "OR", params, depth),
-        Condition::Not(inner) => Ok(format!("NOT ({})", clause(inner, params, depth + 1)?)),
+        // A comparison with a missing (NULL) value is unknown in SQL, and NOT unknown is unknown
+        // again; here it is simply false, so its negation holds, as for an absent attribute.
+        Condition::Not(inner) => Ok(format!("NOT COALESCE(({}), FALSE)", clause(inner, params, depth + 1)?)),
         Condition::Present(field) => {
             let (column, kind) = field.column();
             Ok(match kind {
@@ -211,7 +213,9 @@ fn compare<F: Field>(
                     matches!(comparison, Comparison::Contains | Comparison::StartsWith),
                 );
                 let p = bind(params, Param::Text(pattern));
-                return Ok(format!("LOWER({column}) LIKE {p} ESCAPE '\\'"));
+                // The lower-cased key column when there is one: SQLite's LOWER folds ASCII only.
+                let left = key.map_or_else(|| format!("LOWER({column})"), str::to_string);
+                return Ok(format!("{left} LIKE {p} ESCAPE '\\'"));
             }
             let left = match key {
                 Some(key) => key.to_string(),
@@ -263,6 +267,14 @@ mod tests {
         ]);
         let compiled = compile(&c).unwrap();
         assert_eq!(compiled.sql, "(user_name_key = $1 AND LOWER(display_name) LIKE $2 ESCAPE '\\')");
+        let not = compile(&Condition::Not(Box::new(Condition::Compare(
+            UserField::UserName,
+            Comparison::StartsWith,
+            Value::Text("É".into()),
+        ))))
+        .unwrap();
+        assert_eq!(not.sql, "NOT COALESCE((user_name_key LIKE $1 ESCAPE '\\'), FALSE)");
+        assert_eq!(not.params, vec![Param::Text("é%".into())]);
         assert_eq!(compiled.params, vec![Param::Text("bob@x".into()), Param::Text("%50\\%\\_off%".into())]);
     }
 

@@ -446,6 +446,26 @@ async fn group_renames_are_versioned_and_member_replacement_is_all_or_nothing() 
         let err = store.replace_members(&group.id, &[b.id.clone(), "nobody".into()]).await.unwrap_err();
         assert_eq!(err, StoreError::NotFound { what: "user", key: "nobody".into() });
         assert_eq!(store.members(&group.id).await.unwrap(), vec![a.id.clone()], "{:?}", store.backend());
+        // A rename with an unknown member changes neither the name nor the members.
+        let current = store.get_group(&group.id).await.unwrap().unwrap();
+        let renamed_again = crossfed_store::Group { display_name: "Tier 2".into(), ..current.clone() };
+        let err = store.save_group(&renamed_again, Some(&["ghost".to_string()]), 9).await.unwrap_err();
+        assert_eq!(err, StoreError::NotFound { what: "user", key: "ghost".into() });
+        assert_eq!(store.get_group(&group.id).await.unwrap().unwrap(), current);
+        let err = store.create_group_with_members("Ghosts", None, &["ghost".to_string()], 9).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { what: "user", .. }));
+        assert!(store.find_group_by_name("Ghosts").await.unwrap().is_none(), "{:?}", store.backend());
+        // A user and its password are written together or not at all.
+        let taken = NewUser { user_name: "A".into(), ..NewUser::default() };
+        assert!(store.create_user_with_password(&taken, Some("hash"), 9).await.is_err());
+        let fresh = store
+            .create_user_with_password(&NewUser { user_name: "c".into(), ..NewUser::default() }, Some("h1"), 9)
+            .await
+            .unwrap();
+        assert_eq!(store.credentials(&fresh.id).await.unwrap().password_hash.as_deref(), Some("h1"));
+        store.update_user_with_password(&fresh, Some("h2"), 10).await.unwrap();
+        assert!(store.update_user_with_password(&fresh, Some("h3"), 11).await.is_err(), "stale version");
+        assert_eq!(store.credentials(&fresh.id).await.unwrap().password_hash.as_deref(), Some("h2"));
         store.replace_members(&group.id, &[b.id.clone(), a.id.clone(), b.id.clone()]).await.unwrap();
         let mut expected = vec![a.id.clone(), b.id.clone()];
         expected.sort();

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use crossfed_store::{
-    ApiToken, AuditLog, AuditQuery, CredentialStore, Group, GroupStore, NewUser, Outcome, Page, ProvisioningStore,
-    TokenStore, User, UserStore,
+    ApiToken, AuditLog, AuditQuery, Group, GroupStore, NewUser, Outcome, Page, ProvisioningStore, TokenStore, User,
+    UserStore,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -94,14 +94,15 @@ async fn find_group(hub: &Hub, key: &str) -> Result<Group, ApiError> {
     hub.store.find_group_by_name(key).await?.ok_or_else(|| ApiError::not_found(format!("no group {key:?}")))
 }
 
-async fn set_password(hub: &Hub, user: &User, password: &str) -> Result<(), ApiError> {
-    let password = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || crate::password::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
-    hub.store.set_password_hash(&user.id, &hash, now()).await?;
-    Ok(())
+/// The hash of a new password, or a 400 naming the rule it breaks.
+async fn password_hash(password: Option<&str>) -> Result<Option<String>, ApiError> {
+    match password {
+        Some(p) => crate::password::hash_off_runtime(p)
+            .await
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(format!("password: {e}"))),
+        None => Ok(None),
+    }
 }
 
 async fn list_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Query<Paging>) -> ApiResult {
@@ -117,10 +118,8 @@ async fn list_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Q
 async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let request: CreateUser = parse(&body)?;
-    if let Some(password) = &request.password {
-        // Checked before anything is written, so a weak password leaves no user behind.
-        crate::password::check_strength(password).map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
-    }
+    // Hashed before anything is written; the user and its password are stored together.
+    let hash = password_hash(request.password.as_deref()).await?;
     let new = NewUser {
         user_name: request.user_name.clone(),
         external_id: request.external_id.clone(),
@@ -131,10 +130,7 @@ async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byte
         active: request.active,
         attributes: request.attributes.clone(),
     };
-    let user = hub.store.create_user(&new, now()).await?;
-    if let Some(password) = &request.password {
-        set_password(&hub, &user, password).await?;
-    }
+    let user = hub.store.create_user_with_password(&new, hash.as_deref(), now()).await?;
     audit(&hub, &actor(&token), "user.create", Some(&user.user_name), Outcome::Success, String::new()).await;
     hub.directory_changed.notify_waiters();
     json(StatusCode::CREATED, &user_view(&hub, user).await?)
@@ -154,9 +150,7 @@ async fn update_user(
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let request: UpdateUser = parse(&body)?;
-    if let Some(password) = &request.password {
-        crate::password::check_strength(password).map_err(|e| ApiError::bad_request(format!("password: {e}")))?;
-    }
+    let hash = password_hash(request.password.as_deref()).await?;
     let mut user = find_user(&hub, &id).await?;
     if let Some(v) = request.user_name {
         user.user_name = v;
@@ -179,10 +173,7 @@ async fn update_user(
     if let Some(v) = request.attributes {
         user.attributes = v;
     }
-    let user = hub.store.update_user(&user, now()).await?;
-    if let Some(password) = &request.password {
-        set_password(&hub, &user, password).await?;
-    }
+    let user = hub.store.update_user_with_password(&user, hash.as_deref(), now()).await?;
     audit(&hub, &actor(&token), "user.update", Some(&user.user_name), Outcome::Success, String::new()).await;
     hub.directory_changed.notify_waiters();
     json(StatusCode::OK, &user_view(&hub, user).await?)
@@ -226,13 +217,10 @@ async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byt
     for member in &request.members {
         member_ids.push(find_user(&hub, member).await?.id);
     }
-    let group = hub.store.create_group(&request.display_name, request.external_id.as_deref(), now()).await?;
-    if !member_ids.is_empty()
-        && let Err(e) = hub.store.replace_members(&group.id, &member_ids).await
-    {
-        let _ = hub.store.delete_group(&group.id).await;
-        return Err(e.into());
-    }
+    let group = hub
+        .store
+        .create_group_with_members(&request.display_name, request.external_id.as_deref(), &member_ids, now())
+        .await?;
     audit(&hub, &actor(&token), "group.create", Some(&group.display_name), Outcome::Success, String::new()).await;
     hub.directory_changed.notify_waiters();
     json(StatusCode::CREATED, &group_view(&hub, group).await?)

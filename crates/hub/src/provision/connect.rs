@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User};
+use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User, UserStore};
 
 use super::{Recorder, all_users, with_retries};
 use crate::catalog::ROLE_SESSION_NAME_ATTRIBUTE;
@@ -55,6 +55,33 @@ impl ConnectSync {
             .ok_or_else(|| format!("application {} gives {} no RoleSessionName", self.app_id, user.user_name))
     }
 
+    /// Whether `user` is active and assigned to the application, directly or through a group.
+    async fn assigned(&self, hub: &Hub, assignees: &crate::server::Assignees, user: &User) -> Result<bool, String> {
+        if !user.active {
+            return Ok(false);
+        }
+        let groups: Vec<String> = hub
+            .store
+            .groups_of(&user.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|g| g.display_name)
+            .collect();
+        Ok(assignees.includes(&user.user_name, &groups))
+    }
+
+    /// Whether the user with this ID should still have a Connect user; a failed read counts as
+    /// yes, so nothing is deleted on doubt.
+    async fn still_wanted(&self, hub: &Hub, user_id: &str) -> bool {
+        let Some((_, assignees)) = hub.applications.get(&self.app_id) else { return false };
+        match hub.store.get_user(user_id).await {
+            Ok(Some(user)) => self.assigned(hub, assignees, &user).await.unwrap_or(true),
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
     /// Who should have a Connect user, and the users whose name could not be computed.
     async fn wanted(&self, hub: &Hub) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
         let Some((_, assignees)) = hub.applications.get(&self.app_id) else {
@@ -63,18 +90,7 @@ impl ConnectSync {
         let mut wanted = Vec::new();
         let mut broken = Vec::new();
         for user in all_users(hub).await? {
-            if !user.active {
-                continue;
-            }
-            let groups: Vec<String> = hub
-                .store
-                .groups_of(&user.id)
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|g| g.display_name)
-                .collect();
-            if !assignees.includes(&user.user_name, &groups) {
+            if !self.assigned(hub, assignees, &user).await? {
                 continue;
             }
             match self.username(hub, &user).await {
@@ -132,15 +148,22 @@ impl ConnectSync {
         let mut by_name: BTreeMap<String, ConnectUserSummary> =
             remote_users.into_iter().map(|u| (u.username.to_lowercase(), u)).collect();
         let mut kept = BTreeSet::new();
+        let mut kept_remote = BTreeSet::new();
         for w in &wanted {
             kept.insert(w.user.id.clone());
             let previous = recorder.previous(&w.user.id).await;
+            if let Some(id) = previous.as_ref().and_then(|r| r.remote_id.clone()) {
+                kept_remote.insert(id);
+            }
             if Recorder::waiting(previous.as_ref(), now()) {
                 note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
                 continue;
             }
             match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing).await {
-                Ok((remote_id, action)) => recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await,
+                Ok((remote_id, action)) => {
+                    kept_remote.insert(remote_id.clone());
+                    recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
+                }
                 Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
             }
         }
@@ -163,14 +186,17 @@ impl ConnectSync {
                 note(record.next_attempt_at);
                 continue;
             }
-            let remote_id = record
-                .remote_id
-                .clone()
-                .or_else(|| by_name.get(&record.subject_name.to_lowercase()).map(|u| u.id.clone()));
-            let Some(remote_id) = remote_id else {
+            // Only what this connector recorded creating or adopting is deleted — never a
+            // Connect user found by name alone, nor one a kept user holds.
+            let Some(remote_id) = record.remote_id.clone().filter(|id| !kept_remote.contains(id)) else {
                 recorder.removed(&record.subject_id, &record.subject_name, false).await;
                 continue;
             };
+            // The directory is read page by page; a user missed by a concurrent change is
+            // looked at once more before anything is deleted.
+            if self.still_wanted(hub, &record.subject_id).await {
+                continue;
+            }
             match with_retries(retryable, || self.client.delete_user(&self.instance_id, &remote_id)).await {
                 Ok(()) => recorder.removed(&record.subject_id, &record.subject_name, true).await,
                 Err(e) if e.code() == Some("ResourceNotFoundException") => {
@@ -220,18 +246,19 @@ impl ConnectSync {
                 security_profile_ids: security,
                 routing_profile_id: routing,
             };
-            let id = match with_retries(retryable, || self.client.create_user(&self.instance_id, &new)).await {
-                Ok(id) => id,
-                // Created by a concurrent pass (another hub instance): adopt it.
+            let (id, action) = match with_retries(retryable, || self.client.create_user(&self.instance_id, &new)).await
+            {
+                Ok(id) => (id, if renamed { "rename" } else { "create" }),
+                // Created meanwhile (by another hub instance): adopt it.
                 Err(e) if e.code() == Some("DuplicateResourceException") => {
                     let users = with_retries(retryable, || self.client.list_users(&self.instance_id)).await?;
-                    users.into_iter().find(|u| u.username.to_lowercase() == key).map(|u| u.id).ok_or(e)?
+                    (users.into_iter().find(|u| u.username.to_lowercase() == key).map(|u| u.id).ok_or(e)?, "adopt")
                 }
                 Err(e) => return Err(e),
             };
             by_name
                 .insert(key, ConnectUserSummary { id: id.clone(), arn: String::new(), username: w.username.clone() });
-            return Ok((id, Some(if renamed { "rename" } else { "create" })));
+            return Ok((id, Some(action)));
         };
         // It exists: bring names and e-mail in step (profiles are set at creation and then left
         // to Connect administrators).

@@ -59,6 +59,7 @@ impl Connector {
 
 /// Runs every connector once now (a full pass), as the admin API's "sync now" and tests do.
 pub async fn run_once(hub: &Hub) -> Option<i64> {
+    let _pass = hub.provisioning_pass.lock().await;
     let mut next = None;
     for connector in &hub.connectors {
         next = earliest(next, connector.run(hub, true).await);
@@ -96,8 +97,12 @@ pub fn spawn(hub: Arc<Hub>) -> Option<tokio::task::JoinHandle<()>> {
                 last_full = Some(started);
             }
             let mut next_retry = None;
-            for connector in &hub.connectors {
-                next_retry = earliest(next_retry, connector.run(&hub, full).await);
+            {
+                // One pass at a time in this process (the admin API's sync runs one too).
+                let _pass = hub.provisioning_pass.lock().await;
+                for connector in &hub.connectors {
+                    next_retry = earliest(next_retry, connector.run(&hub, full).await);
+                }
             }
             drop(hub);
             let until_full = (last_full.unwrap_or(started) + interval as i64 - now()).max(1);
@@ -216,10 +221,13 @@ impl Recorder<'_> {
         let now = now();
         let attempts = previous.filter(|r| r.state == SyncState::Failed).map_or(0, |r| r.attempts) + 1;
         let next = now + backoff(&self.hub.schedule, attempts);
+        // While a remote record exists, the name stays the one it was made under, so a later
+        // pass still recognises a rename.
+        let kept_name = previous.filter(|r| r.remote_id.is_some()).map(|r| r.subject_name.clone());
         self.save(ProvisioningRecord {
             connector: self.connector.clone(),
             subject_id: subject_id.to_string(),
-            subject_name: name.to_string(),
+            subject_name: kept_name.unwrap_or_else(|| name.to_string()),
             remote_id: previous.and_then(|r| r.remote_id.clone()),
             state: SyncState::Failed,
             detail: reason.to_string(),

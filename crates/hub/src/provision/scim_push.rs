@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User};
+use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User, UserStore};
 use serde_json::{Value, json};
 
 use super::{Recorder, all_users, with_retries};
@@ -184,7 +184,16 @@ impl ScimPush {
                 Err(e) => return Err(e),
             }
         }
-        let created = self.send(reqwest::Method::POST, &format!("/{endpoint}"), Some(document)).await?;
+        let created = match self.send(reqwest::Method::POST, &format!("/{endpoint}"), Some(document)).await {
+            Ok(created) => created,
+            // It exists under another ID than the one recorded: adopt that one.
+            Err(e) if e.status() == Some(409) && known_id.is_some() => {
+                let Some(id) = self.find(endpoint, key_attribute, key).await? else { return Err(e) };
+                self.send(reqwest::Method::PUT, &format!("/{endpoint}/{id}"), Some(document)).await?;
+                return Ok((id, "adopt"));
+            }
+            Err(e) => return Err(e),
+        };
         let id = created
             .get("id")
             .and_then(Value::as_str)
@@ -352,9 +361,15 @@ impl ScimPush {
             if record.state == SyncState::Removed || Recorder::waiting(Some(&record), now()) {
                 continue;
             }
+            // Users are read page by page: one missed by a concurrent change is looked up again
+            // before anything is deleted (a failed read counts as present).
             let (endpoint, still_here) = match record.subject_id.strip_prefix("group:") {
                 Some(group_id) => ("Groups", hub.store.get_group(group_id).await.map(|g| g.is_some()).unwrap_or(true)),
-                None => ("Users", users.contains(&record.subject_id)),
+                None => (
+                    "Users",
+                    users.contains(&record.subject_id)
+                        || hub.store.get_user(&record.subject_id).await.map(|u| u.is_some()).unwrap_or(true),
+                ),
             };
             if still_here {
                 continue;

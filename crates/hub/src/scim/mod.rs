@@ -18,9 +18,7 @@ use crossfed_scim::{
     GROUP, ListQuery, ResourceType, ScimError, ScimType, ServiceProviderFeatures, USER, apply_patch,
     list_response_json, parse_list_query, parse_patch, project,
 };
-use crossfed_store::{
-    ApiToken, CredentialStore, Group, GroupStore, NewUser, Outcome, Page, StoreError, User, UserStore,
-};
+use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Outcome, Page, StoreError, User, UserStore};
 use serde_json::Value;
 
 pub(crate) use resources::{UserFields, user_from_scim, user_to_scim};
@@ -363,13 +361,10 @@ async fn get_user(
 /// Hashes a password sent by the provisioning client, refusing one the rules would refuse.
 async fn password_hash(password: Option<String>) -> Result<Option<String>, Failure> {
     let Some(password) = password else { return Ok(None) };
-    crate::password::check_strength(&password)
-        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))?;
-    let hash = tokio::task::spawn_blocking(move || crate::password::hash_password(&password))
+    crate::password::hash_off_runtime(&password)
         .await
-        .map_err(|e| Failure(ScimError::internal(e.to_string())))?
-        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))?;
-    Ok(Some(hash))
+        .map(Some)
+        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))
 }
 
 async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
@@ -388,7 +383,7 @@ async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byte
         active,
         attributes: fields.attributes,
     };
-    let user = match hub.store.create_user(&new, now).await {
+    let user = match hub.store.create_user_with_password(&new, hash.as_deref(), now).await {
         Ok(user) => user,
         Err(e) => {
             audit(&hub, &actor(&token), "scim.user.create", Some(&new.user_name), Outcome::Failure, e.to_string())
@@ -396,13 +391,6 @@ async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byte
             return Err(e.into());
         }
     };
-    if let Some(hash) = hash
-        && let Err(e) = hub.store.set_password_hash(&user.id, &hash, now).await
-    {
-        // No user without the password that was asked for.
-        let _ = hub.store.delete_user(&user.id).await;
-        return Err(e.into());
-    }
     audit(&hub, &actor(&token), "scim.user.create", Some(&user.user_name), Outcome::Success, user.id.clone()).await;
     hub.directory_changed.notify_waiters();
     Ok(resource(StatusCode::CREATED, &user_json(&hub, &user).await?, user.version))
@@ -413,16 +401,13 @@ async fn save_user(hub: &Hub, token: &ApiToken, action: &str, mut user: User, mu
     let hash = password_hash(fields.password.take()).await?;
     fields.apply_to(&mut user);
     let now = now();
-    let user = match hub.store.update_user(&user, now).await {
+    let user = match hub.store.update_user_with_password(&user, hash.as_deref(), now).await {
         Ok(user) => user,
         Err(e) => {
             audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Failure, e.to_string()).await;
             return Err(e.into());
         }
     };
-    if let Some(hash) = hash {
-        hub.store.set_password_hash(&user.id, &hash, now).await?;
-    }
     audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Success, user.id.clone()).await;
     hub.directory_changed.notify_waiters();
     Ok(resource(StatusCode::OK, &user_json(hub, &user).await?, user.version))
@@ -574,13 +559,7 @@ async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byt
     let token = authorize(&hub, &headers).await?;
     let (name, external_id, members) = group_from_scim(&parse_json(&body)?)?;
     check_members(&hub, &members).await?;
-    let group = hub.store.create_group(&name, external_id.as_deref(), now()).await?;
-    if !members.is_empty()
-        && let Err(e) = hub.store.replace_members(&group.id, &members).await
-    {
-        let _ = hub.store.delete_group(&group.id).await;
-        return Err(e.into());
-    }
+    let group = hub.store.create_group_with_members(&name, external_id.as_deref(), &members, now()).await?;
     let detail = format!("{} members", members.len());
     audit(&hub, &actor(&token), "scim.group.create", Some(&group.display_name), Outcome::Success, detail).await;
     hub.directory_changed.notify_waiters();
@@ -598,12 +577,11 @@ async fn save_group(hub: &Hub, token: &ApiToken, action: &str, group: Group, wan
     target.sort();
     let mut saved = group.clone();
     if name != group.display_name || external_id != group.external_id || current != target {
-        // A member change is a change of the group too: its version (ETag) moves.
+        // One transaction: the name, the externalId and the members change together, and the
+        // version (ETag) moves.
         let renamed = Group { display_name: name, external_id, ..group.clone() };
-        saved = hub.store.update_group(&renamed, now()).await?;
-    }
-    if current != target {
-        hub.store.replace_members(&group.id, &members).await?;
+        let members = (current != target).then_some(members.as_slice());
+        saved = hub.store.save_group(&renamed, members, now()).await?;
     }
     let detail = format!("{} members", members.len());
     audit(hub, &actor(token), action, Some(&saved.display_name), Outcome::Success, detail).await;

@@ -363,7 +363,11 @@ trait Fields: Copy + Sized {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// Text the store folds to lower case itself (a key column) or compares exactly: any value.
     Text,
+    /// Text the database lower-cases: SQLite folds ASCII only, so other values are compared in
+    /// memory, where case folding covers all of Unicode.
+    AsciiFoldedText,
     Bool,
     Time,
 }
@@ -383,10 +387,10 @@ impl Fields for UserField {
             ("id", None) => (UserField::Id, Kind::Text),
             ("username", None) => (UserField::UserName, Kind::Text),
             ("externalid", None) => (UserField::ExternalId, Kind::Text),
-            ("displayname", None) => (UserField::DisplayName, Kind::Text),
+            ("displayname", None) => (UserField::DisplayName, Kind::AsciiFoldedText),
             ("active", None) => (UserField::Active, Kind::Bool),
-            ("name", Some("givenname")) => (UserField::GivenName, Kind::Text),
-            ("name", Some("familyname")) => (UserField::FamilyName, Kind::Text),
+            ("name", Some("givenname")) => (UserField::GivenName, Kind::AsciiFoldedText),
+            ("name", Some("familyname")) => (UserField::FamilyName, Kind::AsciiFoldedText),
             ("meta", Some("created")) => (UserField::CreatedAt, Kind::Time),
             ("meta", Some("lastmodified")) => (UserField::UpdatedAt, Kind::Time),
             _ => return None,
@@ -434,14 +438,20 @@ fn condition<F: Fields>(filter: &Filter) -> Option<Condition<F>> {
         Filter::ValuePath { .. } => return None,
         Filter::Compare { path, op, value } => {
             let (field, kind) = F::field(path)?;
+            let ordering_or_equality = !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
             let value = match (kind, value) {
                 (Kind::Text, Value::String(s)) => StoredValue::Text(s.clone()),
-                (Kind::Bool, Value::Bool(b)) => StoredValue::Bool(*b),
-                (Kind::Time, Value::String(s)) => StoredValue::Int(
-                    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                        .ok()?
-                        .unix_timestamp(),
-                ),
+                (Kind::AsciiFoldedText, Value::String(s)) if s.is_ascii() => StoredValue::Text(s.clone()),
+                (Kind::Bool, Value::Bool(b)) if matches!(op, CompareOp::Eq | CompareOp::Ne) => StoredValue::Bool(*b),
+                (Kind::Time, Value::String(s)) if ordering_or_equality => {
+                    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+                    // Stored times are whole seconds; a fractional instant is compared in memory.
+                    if at.nanosecond() != 0 {
+                        return None;
+                    }
+                    StoredValue::Int(at.unix_timestamp())
+                }
+                // Anything else matches as the in-memory evaluation says (often: nothing).
                 _ => return None,
             };
             let compare = Condition::Compare(field, comparison(*op), value);
@@ -540,6 +550,17 @@ mod tests {
         );
         let f = crossfed_scim::parse_filter(r#"emails[type eq "work"]"#).unwrap();
         assert!(user_condition(&f).is_none());
+        for memory_only in [
+            r#"displayName eq "Émile""#,
+            r#"active gt true"#,
+            r#"meta.created co "2024""#,
+            r#"meta.created gt "2024-01-01T00:00:00.5Z""#,
+        ] {
+            let f = crossfed_scim::parse_filter(memory_only).unwrap();
+            assert!(user_condition(&f).is_none(), "{memory_only}");
+        }
+        let f = crossfed_scim::parse_filter(r#"userName sw "É""#).unwrap();
+        assert!(user_condition(&f).is_some(), "userName has a key column folded by the hub");
         let f = crossfed_scim::parse_filter(r#"members.value eq "u1""#).unwrap();
         assert!(group_condition(&f).is_none());
     }
