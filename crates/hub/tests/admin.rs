@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crossfed_hub::config::HubConfig;
-use crossfed_store::{Store, UserStore, new_id};
+use crossfed_store::{Store, UserStore};
 use serde_json::{Value, json};
 
 struct Hub {
@@ -35,7 +35,7 @@ audience = "https://wiki.example.com"
 
 async fn start() -> Hub {
     let data = crossfed_testkit::temp_dir().keep();
-    let store = Store::connect(&format!("sqlite:file:admin-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("admin").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config: HubConfig = toml::from_str(CONFIG).unwrap();

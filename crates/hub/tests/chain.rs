@@ -9,13 +9,13 @@ use std::sync::Arc;
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Instant;
-use crossfed_store::{Store, UserStore, new_id};
+use crossfed_store::{Store, UserStore};
 use crossfed_testkit::browser::{Landing, reference_chain_journey};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 async fn memory_store(name: &str) -> Store {
-    Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
+    crossfed_testkit::test_store(name).await
 }
 
 async fn listener() -> (TcpListener, String) {

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, apply};
 use crossfed_cloud::{App, Settings};
 use crossfed_hub::connect_client::{ConnectClient, ConnectEndpoint, ConnectError, NewConnectUser};
-use crossfed_store::{Store, new_id};
 use reqwest::Method;
 
 const ACCOUNT: &str = "123456789012";
@@ -26,7 +25,7 @@ struct Cloud {
 
 /// An emulated account with one SAML Connect instance (and its default profiles).
 async fn start() -> Cloud {
-    let store = Store::connect(&format!("sqlite:file:cloud-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("cloud").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = Arc::new(App::new(store, Settings::new(ACCOUNT, "us-east-1", &base), ADMIN_KEY, ADMIN_SECRET));

@@ -12,7 +12,7 @@ use crossfed_hub::catalog::{AmazonConnect, AwsRole};
 use crossfed_hub::launch::{Launch, build_launch_response};
 use crossfed_hub::mapping::UserValues;
 use crossfed_saml::{Endpoint, EntityDescriptor, Instant};
-use crossfed_store::{Store, new_id};
+use crossfed_store::new_id;
 use crossfed_xmldsig::SigningKey;
 
 const HUB_ISSUER: &str = "https://hub.example.com/saml/apps/connect";
@@ -36,7 +36,7 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
         vec![Endpoint::post("https://hub.example.com/saml/sso")],
     )
     .to_xml();
-    let store = Store::connect(&format!("sqlite:file:launch-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("launch").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = Arc::new(App::new(store, Settings::new("123456789012", "us-east-1", &base), "AKIAADMIN", "secret"));

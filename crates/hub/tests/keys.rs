@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::{EntityDescriptor, Instant};
-use crossfed_store::{Store, UserStore, new_id};
+use crossfed_store::{Store, UserStore};
 use crossfed_xmldsig::{Certificate, VerifyOptions};
 
 const CONFIG: &str = r#"
@@ -68,7 +68,7 @@ fn verifies_with(response: &str, certificates: &[Certificate]) -> bool {
 #[tokio::test]
 async fn a_rotated_key_is_published_before_it_signs() {
     let data = crossfed_testkit::temp_dir();
-    let store = Store::connect(&format!("sqlite:file:keys-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("keys").await;
     let (before, response) = restart(data.path(), &store).await;
     assert_eq!(before.len(), 1);
     assert!(verifies_with(&response, &before));

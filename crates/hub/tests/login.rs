@@ -6,10 +6,10 @@
 use crossfed_hub::login::{LoginError, authenticate};
 use crossfed_hub::password::hash_password;
 use crossfed_hub::totp;
-use crossfed_store::{CredentialStore, NewUser, Store, ThrottlePolicy, UserStore, new_id};
+use crossfed_store::{CredentialStore, NewUser, Store, ThrottlePolicy, UserStore};
 
 async fn store_with_alice() -> (Store, String) {
-    let store = Store::connect(&format!("sqlite:file:login-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("login").await;
     let user =
         store.create_user(&NewUser { user_name: "alice".into(), active: true, ..NewUser::default() }, 1).await.unwrap();
     store.set_password_hash(&user.id, &hash_password("correct horse battery").unwrap(), 1).await.unwrap();

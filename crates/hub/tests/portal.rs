@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Instant;
-use crossfed_store::{AuditLog, AuditQuery, Store, new_id};
+use crossfed_store::{AuditLog, AuditQuery, Store};
 
 fn field<'a>(html: &'a str, name: &str) -> &'a str {
     let marker = format!("name=\"{name}\" value=\"");
@@ -35,7 +35,7 @@ password = "carol-password-1"
 "#;
 
 async fn memory_store(name: &str) -> Store {
-    Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
+    crossfed_testkit::test_store(name).await
 }
 
 struct Servers {

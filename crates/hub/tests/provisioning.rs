@@ -13,13 +13,13 @@ use crossfed_hub::config::HubConfig;
 use crossfed_hub::connect_client::{ConnectClient, ConnectEndpoint};
 use crossfed_hub::server::Hub;
 use crossfed_saml::Instant;
-use crossfed_store::{AuditLog, AuditQuery, GroupStore, ProvisioningStore, Store, SyncState, UserStore, new_id};
+use crossfed_store::{AuditLog, AuditQuery, GroupStore, ProvisioningStore, Store, SyncState, UserStore};
 
 const ADMIN_KEY: &str = "AKIAPROVISIONING0001";
 const ADMIN_SECRET: &str = "provisioning/secret/for/tests";
 
 async fn memory_store(name: &str) -> Store {
-    Store::connect(&format!("sqlite:file:{name}-{}?mode=memory&cache=shared", new_id())).await.unwrap()
+    crossfed_testkit::test_store(name).await
 }
 
 /// An emulated target account whose listener can be stopped and started again on its port.

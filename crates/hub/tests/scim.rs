@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crossfed_hub::config::HubConfig;
-use crossfed_store::{AuditLog, AuditQuery, GroupStore, Store, UserStore, new_id};
+use crossfed_store::{AuditLog, AuditQuery, GroupStore, Store, UserStore};
 use serde_json::{Value, json};
 
 struct Hub {
@@ -20,7 +20,7 @@ struct Hub {
 
 async fn start() -> Hub {
     let data = crossfed_testkit::temp_dir().keep();
-    let store = Store::connect(&format!("sqlite:file:scim-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("scim").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (hub, _) = crossfed_hub::bootstrap::build_hub(&HubConfig::default(), store.clone(), &data, &url, 1_700_000_000)

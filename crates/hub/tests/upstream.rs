@@ -8,7 +8,7 @@ use crossfed_saml::{
     Attribute, Endpoint, EntityDescriptor, Instant, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy,
     build_response, decode_redirect, ns, parse_authn_request, validate_response,
 };
-use crossfed_store::{Store, UserStore, new_id};
+use crossfed_store::UserStore;
 use crossfed_xmldsig::{AlgorithmPolicy, SigningKey};
 
 const CORP: &str = "https://corp.example.com/idp";
@@ -84,7 +84,7 @@ async fn metadata_request_response_and_just_in_time_user() {
     assert_eq!(request.id, request_id);
     assert_eq!(request.acs_url.as_deref(), Some("https://hub.example.com/saml/acs"));
 
-    let store = Store::connect(&format!("sqlite:file:upstream-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("upstream").await;
     let certs = source.idp_certificates().unwrap().to_vec();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);
     let accepted = validate_response(
@@ -126,7 +126,7 @@ async fn metadata_request_response_and_just_in_time_user() {
 async fn provisioned_only_mode_refuses_unknown_users() {
     let idp_key = SigningKey::generate_rsa("corp idp", 30).unwrap();
     let source = source(&idp_key, Provisioning::Required);
-    let store = Store::connect(&format!("sqlite:file:upstream-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+    let store = crossfed_testkit::test_store("upstream").await;
     let now = Instant::now();
     let certs = source.idp_certificates().unwrap().to_vec();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);

@@ -7,6 +7,34 @@ pub mod browser;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A fresh, empty store for one test: in-memory SQLite, or a new PostgreSQL database when
+/// `CROSSFED_TEST_DATABASE=postgres` (scripts/test runs the hub's suite both ways). PostgreSQL
+/// databases are named `crossfed_hubtest_*`; scripts/test drops them afterwards.
+pub async fn test_store(label: &str) -> crossfed_store::Store {
+    let id = crossfed_store::new_id();
+    if std::env::var("CROSSFED_TEST_DATABASE").as_deref() == Ok("postgres") {
+        let admin_url = std::env::var("CROSSFED_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {admin_url}: {e} (scripts/test starts it)"));
+        let database = format!("crossfed_hubtest_{id}");
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("creating the test database {database}: {e}"));
+        admin.close().await;
+        let (base, _) = admin_url.rsplit_once('/').expect("CROSSFED_TEST_POSTGRES_URL ends in /DATABASE");
+        return crossfed_store::Store::connect(&format!("{base}/{database}")).await.expect("the test database");
+    }
+    crossfed_store::Store::connect(&format!("sqlite:file:{label}-{id}?mode=memory&cache=shared"))
+        .await
+        .expect("an in-memory SQLite store")
+}
+
 /// The folder `scripts/install-peers` installs into.
 pub fn peers_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CROSSFED_PEERS_DIR") {
