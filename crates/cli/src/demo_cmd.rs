@@ -287,11 +287,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     // the hub creates their Connect users. One pass each before "ready", then on every change.
     crossfed_hub::provision::run_once(&corp).await;
     crossfed_hub::provision::run_once(&hub).await;
-    let provisioning: Vec<_> =
-        [crossfed_hub::provision::spawn(corp.clone()), crossfed_hub::provision::spawn(hub.clone())]
-            .into_iter()
-            .flatten()
-            .collect();
+    let provisioning: Vec<_> = [
+        crossfed_hub::provision::spawn(corp.clone()),
+        crossfed_hub::provision::spawn(hub.clone()),
+        crossfed_hub::metadata_refresh::spawn(&hub),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let failures: Vec<String> = hub_store
         .list_provisioning(None)
         .await?

@@ -62,8 +62,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);
     let provisioning = crossfed_hub::provision::spawn(hub.clone());
+    let refresh = crossfed_hub::metadata_refresh::spawn(&hub);
     crossfed_hub::server::serve(listener, hub, crate::shutdown_signal()).await.context("serving")?;
-    if let Some(task) = provisioning {
+    for task in [provisioning, refresh].into_iter().flatten() {
         task.abort();
     }
     store.close().await;

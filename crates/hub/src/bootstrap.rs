@@ -95,7 +95,7 @@ pub async fn build_hub(
 }
 
 /// Metadata from a file or a URL, exactly one of which is given; `whose` names it in errors.
-async fn read_metadata(
+pub(crate) async fn read_metadata(
     file: Option<&Path>,
     url: Option<&str>,
     whose: &str,
@@ -153,13 +153,16 @@ async fn load_identity_source(
     let idp = read_metadata(entry.metadata_file.as_deref(), entry.metadata_url.as_deref(), "identity source").await?;
     idp.require_idp().map_err(|e| format!("identity source metadata: {e}"))?;
     let (sp_entity_id, acs_url) = crate::upstream::sp_endpoints(base_url);
-    Ok(crate::upstream::IdentitySource {
-        sp_entity_id,
-        acs_url,
-        idp,
-        provisioning: entry.provisioning,
-        allow_idp_initiated: entry.allow_idp_initiated,
-    })
+    let mut source =
+        crate::upstream::IdentitySource::new(sp_entity_id, acs_url, idp, entry.provisioning, entry.allow_idp_initiated);
+    if entry.refresh_minutes > 0 {
+        source.refresh = Some(crate::upstream::MetadataRefresh {
+            file: entry.metadata_file.clone(),
+            url: entry.metadata_url.clone(),
+            every_seconds: entry.refresh_minutes.saturating_mul(60),
+        });
+    }
+    Ok(source)
 }
 
 /// The provisioning connectors the configuration asks for.

@@ -113,6 +113,13 @@ pub struct IdentitySourceEntry {
     pub provisioning: crate::upstream::Provisioning,
     #[serde(default)]
     pub allow_idp_initiated: bool,
+    /// Minutes between metadata refreshes (0: never); the last good copy is kept on failure.
+    #[serde(default = "default_refresh_minutes")]
+    pub refresh_minutes: u64,
+}
+
+fn default_refresh_minutes() -> u64 {
+    60
 }
 
 fn default_provisioning() -> crate::upstream::Provisioning {

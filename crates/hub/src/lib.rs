@@ -10,6 +10,7 @@ pub mod keys;
 pub mod launch;
 pub mod login;
 pub mod mapping;
+pub mod metadata_refresh;
 pub mod password;
 pub mod provision;
 pub mod scim;

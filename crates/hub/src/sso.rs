@@ -284,13 +284,14 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
         }
         None => (None, "/portal".to_string()),
     };
-    let certificates = match source.idp_certificates() {
-        Ok(c) => c.to_vec(),
+    let certificates = match source.idp_certificates(Instant::now()) {
+        Ok(c) => c,
         Err(e) => {
             return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured", &e.to_string());
         }
     };
-    let mut policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, &source.idp.entity_id, &certificates);
+    let idp_entity_id = source.idp().entity_id.clone();
+    let mut policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, &idp_entity_id, &certificates);
     policy.allow_unsolicited = source.allow_idp_initiated;
     let replay = DeferredReplayCheck::default();
     let accepted = match validate_response(&xml, &policy, request_id.as_deref(), Instant::now(), &replay) {

@@ -63,9 +63,20 @@ pub struct IdentitySource {
     /// The hub's SP entity ID.
     pub sp_entity_id: String,
     pub acs_url: String,
-    pub idp: EntityDescriptor,
+    /// The IdP's metadata: the last good copy, replaced by each successful refresh.
+    idp: std::sync::RwLock<std::sync::Arc<EntityDescriptor>>,
     pub provisioning: Provisioning,
     pub allow_idp_initiated: bool,
+    /// Where the metadata is refreshed from, and how often.
+    pub refresh: Option<MetadataRefresh>,
+}
+
+/// Where an IdP's metadata comes from, for periodic refresh.
+#[derive(Debug, Clone)]
+pub struct MetadataRefresh {
+    pub file: Option<std::path::PathBuf>,
+    pub url: Option<String>,
+    pub every_seconds: u64,
 }
 
 #[derive(Debug, Error)]
@@ -76,6 +87,8 @@ pub enum SourceError {
     NoRedirectSso,
     #[error("the IdP metadata describes no IdP role")]
     NotAnIdp,
+    #[error("{0}; the hub keeps trying to refresh it from its source")]
+    MetadataExpired(String),
     #[error("signing the AuthnRequest failed: {0}")]
     Signing(#[from] DsigError),
     #[error("user {0:?} is not provisioned in the hub; ask an administrator, or let the IdP provision users by SCIM")]
@@ -89,9 +102,56 @@ pub enum SourceError {
 }
 
 impl IdentitySource {
-    /// The IdP's signing certificates (several during a key rollover).
-    pub fn idp_certificates(&self) -> Result<&[Certificate], SourceError> {
-        Ok(&self.idp.require_idp().map_err(|_| SourceError::NotAnIdp)?.signing_certificates)
+    pub fn new(
+        sp_entity_id: String,
+        acs_url: String,
+        idp: EntityDescriptor,
+        provisioning: Provisioning,
+        allow_idp_initiated: bool,
+    ) -> Self {
+        IdentitySource {
+            sp_entity_id,
+            acs_url,
+            idp: std::sync::RwLock::new(std::sync::Arc::new(idp)),
+            provisioning,
+            allow_idp_initiated,
+            refresh: None,
+        }
+    }
+
+    /// The current copy of the IdP's metadata.
+    pub fn idp(&self) -> std::sync::Arc<EntityDescriptor> {
+        match self.idp.read() {
+            Ok(idp) => idp.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Takes a freshly fetched copy, if it describes the same IdP; otherwise the last good copy
+    /// stays and the error says why.
+    pub fn replace_idp(&self, fresh: EntityDescriptor, now: Instant) -> Result<(), String> {
+        let current = self.idp();
+        if fresh.entity_id != current.entity_id {
+            return Err(format!(
+                "the refreshed metadata describes {:?}, not {:?}; change the identity source to trust another IdP",
+                fresh.entity_id, current.entity_id
+            ));
+        }
+        fresh.require_idp().map_err(|e| e.to_string())?;
+        fresh.check_valid_at(now).map_err(|e| e.to_string())?;
+        match self.idp.write() {
+            Ok(mut idp) => *idp = std::sync::Arc::new(fresh),
+            Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(fresh),
+        }
+        Ok(())
+    }
+
+    /// The IdP's signing certificates (several during a key rollover), refused once the
+    /// metadata's validUntil has passed.
+    pub fn idp_certificates(&self, now: Instant) -> Result<Vec<Certificate>, SourceError> {
+        let idp = self.idp();
+        idp.check_valid_at(now).map_err(|e| SourceError::MetadataExpired(e.to_string()))?;
+        Ok(idp.require_idp().map_err(|_| SourceError::NotAnIdp)?.signing_certificates.clone())
     }
 
     /// The hub's SP metadata, to upload to the IdP.
@@ -107,7 +167,8 @@ impl IdentitySource {
         relay_state: Option<&str>,
         now: Instant,
     ) -> Result<(String, String), SourceError> {
-        let idp = self.idp.require_idp().map_err(|_| SourceError::NotAnIdp)?;
+        let metadata = self.idp();
+        let idp = metadata.require_idp().map_err(|_| SourceError::NotAnIdp)?;
         let sso = idp.sso_location(ns::BINDING_HTTP_REDIRECT).ok_or(SourceError::NoRedirectSso)?;
         let spec = AuthnRequestSpec {
             issuer: self.sp_entity_id.clone(),

@@ -14,17 +14,17 @@ use crossfed_xmldsig::{AlgorithmPolicy, SigningKey};
 const CORP: &str = "https://corp.example.com/idp";
 
 fn source(idp_key: &SigningKey, provisioning: Provisioning) -> IdentitySource {
-    IdentitySource {
-        sp_entity_id: "https://hub.example.com/saml/sp".into(),
-        acs_url: "https://hub.example.com/saml/acs".into(),
-        idp: EntityDescriptor::idp(
+    IdentitySource::new(
+        "https://hub.example.com/saml/sp".into(),
+        "https://hub.example.com/saml/acs".into(),
+        EntityDescriptor::idp(
             CORP,
             vec![idp_key.certificate().clone()],
             vec![Endpoint::redirect("https://corp.example.com/sso"), Endpoint::post("https://corp.example.com/sso")],
         ),
         provisioning,
-        allow_idp_initiated: false,
-    }
+        false,
+    )
 }
 
 fn answer(idp_key: &SigningKey, request_id: &str, given_name: &str, now: Instant) -> String {
@@ -85,7 +85,7 @@ async fn metadata_request_response_and_just_in_time_user() {
     assert_eq!(request.acs_url.as_deref(), Some("https://hub.example.com/saml/acs"));
 
     let store = crossfed_testkit::test_store("upstream").await;
-    let certs = source.idp_certificates().unwrap().to_vec();
+    let certs = source.idp_certificates(Instant::now()).unwrap();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);
     let accepted = validate_response(
         answer(&idp_key, &request_id, "Alice", now).as_bytes(),
@@ -128,7 +128,7 @@ async fn provisioned_only_mode_refuses_unknown_users() {
     let source = source(&idp_key, Provisioning::Required);
     let store = crossfed_testkit::test_store("upstream").await;
     let now = Instant::now();
-    let certs = source.idp_certificates().unwrap().to_vec();
+    let certs = source.idp_certificates(Instant::now()).unwrap();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);
     let accepted = validate_response(
         answer(&idp_key, "_r", "Alice", now).as_bytes(),
@@ -141,4 +141,69 @@ async fn provisioned_only_mode_refuses_unknown_users() {
     let e = user_for_assertion(&store, &source, &accepted, now.unix()).await.unwrap_err();
     assert!(matches!(&e, SourceError::NotProvisioned(name) if name == "alice@example.com"), "{e}");
     assert!(e.to_string().contains("not provisioned"));
+}
+
+/// The identity source's metadata is refreshed from its file: a key rollover is taken, while a
+/// copy that does not load, names another IdP or has expired is refused and the last good copy
+/// stays. Expired metadata is refused at the ACS too.
+#[tokio::test]
+async fn identity_source_metadata_is_refreshed_and_bad_copies_are_refused() {
+    let data = crossfed_testkit::temp_dir();
+    let file = data.path().join("corp-idp.xml");
+    let old_key = SigningKey::generate_rsa("corp old", 30).unwrap();
+    let new_key = SigningKey::generate_rsa("corp new", 30).unwrap();
+    let metadata = |entity: &str, key: &SigningKey| {
+        EntityDescriptor::idp(
+            entity,
+            vec![key.certificate().clone()],
+            vec![Endpoint::redirect("https://corp.example.com/sso")],
+        )
+    };
+    std::fs::write(&file, metadata(CORP, &old_key).to_xml()).unwrap();
+    let config: crossfed_hub::config::HubConfig = toml::from_str(&format!(
+        "[identity_source]\nmetadata_file = {:?}\nrefresh_minutes = 1\n",
+        file.display().to_string()
+    ))
+    .unwrap();
+    let store = crossfed_testkit::test_store("refresh").await;
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&config, store, data.path(), "https://hub.example.com", 1).await.unwrap();
+    let source = hub.identity_source.as_ref().unwrap();
+    let now = Instant::now();
+    assert_eq!(source.idp_certificates(now).unwrap(), vec![old_key.certificate().clone()]);
+    assert!(!crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap(), "unchanged");
+
+    // A rollover: the IdP now lists its new key.
+    std::fs::write(&file, metadata(CORP, &new_key).to_xml()).unwrap();
+    assert!(crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap());
+    assert_eq!(source.idp_certificates(now).unwrap(), vec![new_key.certificate().clone()]);
+
+    // Refused copies leave the last good one in place.
+    std::fs::write(&file, "<not metadata").unwrap();
+    assert!(crossfed_hub::metadata_refresh::refresh_once(&hub).await.is_err());
+    std::fs::write(&file, metadata("https://impostor.example.com/idp", &old_key).to_xml()).unwrap();
+    let other = crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap_err();
+    assert!(other.contains("impostor"), "{other}");
+    let mut expired = metadata(CORP, &old_key);
+    expired.valid_until = Some(Instant::from_unix(1_000_000).unwrap());
+    std::fs::write(&file, expired.to_xml()).unwrap();
+    let refused = crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap_err();
+    assert!(refused.contains("expired"), "{refused}");
+    assert_eq!(source.idp_certificates(now).unwrap(), vec![new_key.certificate().clone()]);
+
+    // Metadata that expires while in use stops being trusted.
+    let short = IdentitySource::new(
+        "sp".into(),
+        "acs".into(),
+        {
+            let mut m = metadata(CORP, &old_key);
+            m.valid_until = Some(Instant::from_unix(now.unix() + 60).unwrap());
+            m
+        },
+        Provisioning::JustInTime,
+        false,
+    );
+    assert!(short.idp_certificates(now).is_ok());
+    let later = Instant::from_unix(now.unix() + 61).unwrap();
+    assert!(matches!(short.idp_certificates(later), Err(SourceError::MetadataExpired(_))));
 }
