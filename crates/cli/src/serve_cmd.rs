@@ -63,8 +63,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let hub = Arc::new(hub);
     let provisioning = crossfed_hub::provision::spawn(hub.clone());
     let refresh = crossfed_hub::metadata_refresh::spawn(&hub);
+    let janitor = Some(crossfed_hub::janitor::spawn(&hub));
     crossfed_hub::server::serve(listener, hub, crate::shutdown_signal()).await.context("serving")?;
-    for task in [provisioning, refresh].into_iter().flatten() {
+    for task in [provisioning, refresh, janitor].into_iter().flatten() {
         task.abort();
     }
     store.close().await;

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod config;
 pub mod connect_client;
+pub mod janitor;
 pub mod keys;
 pub mod launch;
 pub mod login;

@@ -24,7 +24,7 @@ use crate::launch::{Launch, build_launch_response};
 use crate::login::{LoginError, authenticate};
 use crate::mapping::UserValues;
 
-const SESSION_KIND: &str = "hub-session";
+pub(crate) const SESSION_KIND: &str = "hub-session";
 const SESSION_SCOPE: &str = "hub";
 
 /// Everything the hub's handlers need.

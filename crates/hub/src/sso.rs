@@ -22,11 +22,11 @@ use crate::server::{
 };
 use crate::upstream::user_for_assertion;
 
-const PENDING_SSO: &str = "hub-pending-sso";
-const PENDING_LOGIN: &str = "hub-pending-login";
+pub(crate) const PENDING_SSO: &str = "hub-pending-sso";
+pub(crate) const PENDING_LOGIN: &str = "hub-pending-login";
 const PENDING_SCOPE: &str = "hub";
 /// How long a login may take at the IdP or the login page.
-const PENDING_SECONDS: i64 = 600;
+pub(crate) const PENDING_SECONDS: i64 = 600;
 
 /// An application's AuthnRequest waiting for the person to sign in.
 #[derive(Serialize, Deserialize)]

@@ -88,3 +88,30 @@ async fn disabled_accounts_are_told_so_only_with_the_right_password() {
         LoginError::Disabled
     );
 }
+
+/// Expired sessions and abandoned logins are swept from the store; live ones stay.
+#[tokio::test]
+async fn the_janitor_removes_only_what_has_expired() {
+    use crossfed_store::{ObjectKey, ObjectStore};
+    let data = crossfed_testkit::temp_dir();
+    let store = crossfed_testkit::test_store("janitor").await;
+    let config: crossfed_hub::config::HubConfig = toml::from_str("[hub]\nsession_idle_minutes = 10\n").unwrap();
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&config, store.clone(), data.path(), "http://hub.test", 1).await.unwrap();
+    let now = 1_800_000_000;
+    let put = |kind: &'static str, id: &'static str, at: i64| {
+        let store = store.clone();
+        async move {
+            store.insert_object(ObjectKey { kind, scope: "hub", name_key: id, id }, "{}", at).await.unwrap();
+        }
+    };
+    put("hub-session", "idle", now - 3600).await;
+    put("hub-session", "live", now - 30).await;
+    put("hub-pending-login", "abandoned", now - 700).await;
+    put("hub-pending-sso", "waiting", now - 100).await;
+    assert_eq!(crossfed_hub::janitor::sweep_once(&hub, now).await.unwrap(), 2);
+    assert!(store.get_object("hub-session", "idle").await.unwrap().is_none());
+    assert!(store.get_object("hub-session", "live").await.unwrap().is_some());
+    assert!(store.get_object("hub-pending-login", "abandoned").await.unwrap().is_none());
+    assert!(store.get_object("hub-pending-sso", "waiting").await.unwrap().is_some());
+}

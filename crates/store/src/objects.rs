@@ -63,6 +63,14 @@ pub trait ObjectStore {
         now: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn delete_object(&self, kind: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Deletes documents of a kind last changed before `updated_before` or created before
+    /// `created_before` (expired sessions, abandoned logins); returns how many went.
+    fn delete_stale_objects(
+        &self,
+        kind: &str,
+        updated_before: i64,
+        created_before: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 const COLUMNS: &str = "kind, scope, name_key, id, body, created_at, updated_at, version";
@@ -167,6 +175,22 @@ impl ObjectStore for Store {
             });
         }
         Ok(version + 1)
+    }
+
+    async fn delete_stale_objects(
+        &self,
+        kind: &str,
+        updated_before: i64,
+        created_before: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM objects WHERE kind = $1 AND (updated_at < $2 OR created_at < $3)")
+            .bind(kind)
+            .bind(updated_before)
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(result.rows_affected())
     }
 
     async fn delete_object(&self, kind: &str, id: &str) -> Result<(), StoreError> {
