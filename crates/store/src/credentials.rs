@@ -73,12 +73,7 @@ pub(crate) async fn write_password_hash(
     .bind(now)
     .execute(&mut **tx)
     .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::NotFound { what: "user", key: user_id.to_string() }
-        }
-        _ => StoreError::backend(e),
-    })?;
+    .map_err(|e| StoreError::missing_user(e, user_id))?;
     Ok(())
 }
 
@@ -92,12 +87,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::NotFound { what: "user", key: user_id.to_string() }
-            }
-            _ => StoreError::backend(e),
-        })?;
+        .map_err(|e| StoreError::missing_user(e, user_id))?;
         Ok(())
     }
 }

@@ -266,12 +266,7 @@ async fn write_members(
             .bind(user_id)
             .execute(&mut **tx)
             .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                    StoreError::NotFound { what: "user", key: user_id.clone() }
-                }
-                _ => StoreError::backend(e),
-            })?;
+            .map_err(|e| StoreError::missing_user(e, user_id))?;
     }
     Ok(())
 }

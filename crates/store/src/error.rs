@@ -39,6 +39,16 @@ impl StoreError {
         StoreError::backend(error)
     }
 
+    /// A foreign-key violation on a user reference means that user does not exist.
+    pub(crate) fn missing_user(error: sqlx::Error, user_id: &str) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::NotFound { what: "user", key: user_id.to_string() }
+            }
+            _ => StoreError::backend(error),
+        }
+    }
+
     pub(crate) fn backend(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {

@@ -243,6 +243,24 @@ fn window(all: Vec<Value>, page: Page) -> Vec<Value> {
     all.into_iter().skip(page.offset as usize).take(page.limit as usize).collect()
 }
 
+/// A list answer for one resource type: its matching resources, projected.
+async fn listing(hub: &Hub, rt: &'static ResourceType, query: &ListQuery) -> ScimResult {
+    let (items, total) = if std::ptr::eq(rt, &GROUP) {
+        query_groups(hub, query, page_of(query)).await?
+    } else {
+        query_users(hub, query, page_of(query)).await?
+    };
+    Ok(list_answer(rt, query, items, total))
+}
+
+/// One resource, projected as asked, or `304` when the client holds this version.
+fn single(headers: &HeaderMap, rt: &ResourceType, query: &ListQuery, json: &Value, version: i64) -> Response {
+    if not_modified(headers, version) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    resource(StatusCode::OK, &project(json, rt, &query.attributes, &query.excluded_attributes), version)
+}
+
 fn list_answer(rt: &ResourceType, query: &ListQuery, items: Vec<Value>, total: i64) -> Response {
     let items = items.iter().map(|r| project(r, rt, &query.attributes, &query.excluded_attributes)).collect();
     scim_body(StatusCode::OK, &list_response_json(items, total, query.start_index.max(1)))
@@ -308,9 +326,7 @@ async fn list_users(
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
     authorize(&hub, &headers).await?;
-    let query = parse_list_query(&params)?;
-    let (items, total) = query_users(&hub, &query, page_of(&query)).await?;
-    Ok(list_answer(&USER, &query, items, total))
+    listing(&hub, &USER, &parse_list_query(&params)?).await
 }
 
 /// The parameters of a `POST .search` body, as query parameters.
@@ -337,9 +353,7 @@ fn search_params(body: &Bytes) -> Result<Vec<(String, String)>, Failure> {
 
 async fn search_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
     authorize(&hub, &headers).await?;
-    let query = parse_list_query(&search_params(&body)?)?;
-    let (items, total) = query_users(&hub, &query, page_of(&query)).await?;
-    Ok(list_answer(&USER, &query, items, total))
+    listing(&hub, &USER, &parse_list_query(&search_params(&body)?)?).await
 }
 
 async fn get_user(
@@ -351,11 +365,7 @@ async fn get_user(
     authorize(&hub, &headers).await?;
     let query = parse_list_query(&params)?;
     let user = find_user(&hub, &id).await?;
-    if not_modified(&headers, user.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    let json = project(&user_json(&hub, &user).await?, &USER, &query.attributes, &query.excluded_attributes);
-    Ok(resource(StatusCode::OK, &json, user.version))
+    Ok(single(&headers, &USER, &query, &user_json(&hub, &user).await?, user.version))
 }
 
 /// Hashes a password sent by the provisioning client, refusing one the rules would refuse.
@@ -514,16 +524,12 @@ async fn list_groups(
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
     authorize(&hub, &headers).await?;
-    let query = parse_list_query(&params)?;
-    let (items, total) = query_groups(&hub, &query, page_of(&query)).await?;
-    Ok(list_answer(&GROUP, &query, items, total))
+    listing(&hub, &GROUP, &parse_list_query(&params)?).await
 }
 
 async fn search_groups(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
     authorize(&hub, &headers).await?;
-    let query = parse_list_query(&search_params(&body)?)?;
-    let (items, total) = query_groups(&hub, &query, page_of(&query)).await?;
-    Ok(list_answer(&GROUP, &query, items, total))
+    listing(&hub, &GROUP, &parse_list_query(&search_params(&body)?)?).await
 }
 
 async fn get_group(
@@ -535,11 +541,7 @@ async fn get_group(
     authorize(&hub, &headers).await?;
     let query = parse_list_query(&params)?;
     let group = find_group(&hub, &id).await?;
-    if not_modified(&headers, group.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    let json = project(&group_json(&hub, &group).await?, &GROUP, &query.attributes, &query.excluded_attributes);
-    Ok(resource(StatusCode::OK, &json, group.version))
+    Ok(single(&headers, &GROUP, &query, &group_json(&hub, &group).await?, group.version))
 }
 
 /// Every member must be a user of this directory: an unknown one is named, and nothing changes.
