@@ -358,9 +358,14 @@ impl<'a> Parser<'a> {
         if word.eq_ignore_ascii_case("null") {
             return Ok(Value::Null);
         }
-        match serde_json::from_str::<Number>(word) {
-            Ok(n) => Ok(Value::Number(n)),
-            Err(_) => {
+        // serde_json's default float reading can be one step off in the last digit; the
+        // standard library's is correctly rounded, so a printed filter reads back the same.
+        let number = serde_json::from_str::<Number>(word)
+            .ok()
+            .and_then(|n| if n.is_f64() { word.parse::<f64>().ok().and_then(Number::from_f64) } else { Some(n) });
+        match number {
+            Some(n) => Ok(Value::Number(n)),
+            None => {
                 Err(self.error(start, &format!("expected {EXPECTED}, found \"{word}\"; put strings in double quotes")))
             }
         }

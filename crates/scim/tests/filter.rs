@@ -369,3 +369,12 @@ fn validate_rejects_unknown_attributes() {
     assert!(parse_filter("userName pr").unwrap().validate(&GROUP).is_err());
     assert!(parse_filter(r#"members[value eq "x"]"#).unwrap().validate(&GROUP).is_ok());
 }
+
+/// Found by fuzzing: a decimal printed and parsed again must be the same number.
+#[test]
+fn decimals_survive_printing_and_parsing() {
+    for text in ["x eq 2.5e33", "x gt 33333333333333333103333333310333", "x lt 0.1", "x eq -1.7976931348623157e308"] {
+        let filter = parse_filter(text).unwrap();
+        assert_eq!(parse_filter(&filter.to_string()).unwrap(), filter, "{text}");
+    }
+}
