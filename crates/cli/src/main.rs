@@ -1,6 +1,7 @@
 //! The `crossfed` binary.
 
 mod admin_cmd;
+mod bench_cmd;
 mod cloud_cmd;
 mod demo_cmd;
 mod input;
@@ -33,6 +34,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Run the reference chain on this machine: corp, the hub, and the target account.
     Demo(demo_cmd::DemoArgs),
+    /// Load against real servers on loopback, reported against the RSA bound measured in the same run.
+    Bench(bench_cmd::BenchArgs),
     /// SCIM tokens of a running hub, for provisioning clients such as Entra ID.
     ScimTokens {
         #[command(flatten)]
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
+        Command::Bench(args) => run_async(bench_cmd::run(args)),
         Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
         Command::Provisioning { target, command } => run_async(admin_cmd::provisioning(target, command)),
     };

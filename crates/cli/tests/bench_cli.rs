@@ -1,0 +1,26 @@
+//! `crossfed bench` runs its own hub, drives it, and prints the figures a script reads: one JSON
+//! object with the fields the load harness promises, and no errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::process::Command;
+
+#[test]
+fn the_launch_scenario_reports_against_the_rsa_bound() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["bench", "--scenario", "launch", "--duration", "1s", "--concurrency", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["scenario"], "launch");
+    assert_eq!(report["errors"], 0);
+    for field in ["logins_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "rsa_ops_per_login", "cores", "ratio_to_rsa_bound"]
+    {
+        assert!(report[field].is_number(), "{field} missing from {report}");
+    }
+    assert!(report["logins"].as_u64().unwrap() > 0);
+    assert!(report["p50_ms"].as_f64().unwrap() <= report["p99_ms"].as_f64().unwrap());
+    let bad = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["bench", "--duration", "ten"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("give a duration such as 10s"));
+}
