@@ -461,10 +461,8 @@ impl UserStore for Store {
         .map_err(|e| user_conflict(e, &updated))?;
         if result.rows_affected() == 0 {
             drop(tx);
-            return Err(match self.get_user(&user.id).await? {
-                Some(_) => StoreError::Stale { what: "user", key: user.id.clone() },
-                None => StoreError::NotFound { what: "user", key: user.id.clone() },
-            });
+            let still_there = self.get_user(&user.id).await?.is_some();
+            return Err(StoreError::stale_or_missing("user", &user.id, still_there));
         }
         if let Some(hash) = password_hash {
             crate::credentials::write_password_hash(&mut tx, &user.id, hash, now).await?;
@@ -585,10 +583,8 @@ impl GroupStore for Store {
         .map_err(|e| group_conflict(e, &updated))?;
         if result.rows_affected() == 0 {
             drop(tx);
-            return Err(match self.get_group(&group.id).await? {
-                Some(_) => StoreError::Stale { what: "group", key: group.id.clone() },
-                None => StoreError::NotFound { what: "group", key: group.id.clone() },
-            });
+            let still_there = self.get_group(&group.id).await?.is_some();
+            return Err(StoreError::stale_or_missing("group", &group.id, still_there));
         }
         if let Some(members) = members {
             sqlx::query("DELETE FROM memberships WHERE group_id = $1")

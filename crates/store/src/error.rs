@@ -39,6 +39,12 @@ impl StoreError {
         StoreError::backend(error)
     }
 
+    /// A versioned update that changed no row: the record moved on (stale) or is gone.
+    pub(crate) fn stale_or_missing(what: &'static str, key: &str, still_there: bool) -> Self {
+        let key = key.to_string();
+        if still_there { StoreError::Stale { what, key } } else { StoreError::NotFound { what, key } }
+    }
+
     /// A foreign-key violation on a user reference means that user does not exist.
     pub(crate) fn missing_user(error: sqlx::Error, user_id: &str) -> Self {
         match &error {

@@ -169,10 +169,8 @@ impl ObjectStore for Store {
         .await
         .map_err(StoreError::backend)?;
         if result.rows_affected() == 0 {
-            return Err(match self.get_object(kind, id).await? {
-                Some(_) => StoreError::Stale { what: what(kind), key: id.to_string() },
-                None => StoreError::NotFound { what: what(kind), key: id.to_string() },
-            });
+            let still_there = self.get_object(kind, id).await?.is_some();
+            return Err(StoreError::stale_or_missing(what(kind), id, still_there));
         }
         Ok(version + 1)
     }
