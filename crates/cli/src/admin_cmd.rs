@@ -15,7 +15,7 @@ use crate::say;
 pub struct HubTarget {
     /// The hub's URL.
     #[arg(long, default_value = "http://127.0.0.1:8001", global = true)]
-    hub: String,
+    pub(crate) hub: String,
     /// An admin token (also read from CROSSFED_ADMIN_TOKEN).
     #[arg(long, env = "CROSSFED_ADMIN_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
@@ -69,7 +69,7 @@ impl HubTarget {
         Ok(text.trim().to_string())
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
         let url = format!("{}{path}", self.hub.trim_end_matches('/'));
         let mut request = reqwest::Client::new().request(method, &url).bearer_auth(self.token()?);
         if let Some(body) = body {
@@ -87,7 +87,7 @@ impl HubTarget {
         Ok(value)
     }
 
-    fn print(&self, value: &Value, table: impl FnOnce(&Value)) {
+    pub(crate) fn print(&self, value: &Value, table: impl FnOnce(&Value)) {
         if self.json {
             say(&value.to_string());
         } else {
@@ -96,11 +96,11 @@ impl HubTarget {
     }
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("-")
 }
 
-fn items(value: &Value) -> &[Value] {
+pub(crate) fn items(value: &Value) -> &[Value] {
     value.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 

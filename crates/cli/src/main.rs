@@ -4,6 +4,7 @@ mod admin_cmd;
 mod bench_cmd;
 mod cloud_cmd;
 mod demo_cmd;
+mod directory_cmd;
 mod input;
 mod keys_cmd;
 mod saml_cmd;
@@ -42,6 +43,52 @@ enum Command {
         target: admin_cmd::HubTarget,
         #[command(subcommand)]
         command: admin_cmd::ScimTokensCommand,
+    },
+    /// Applications of a running hub: add from the catalog templates, list, preview, remove.
+    Apps {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: directory_cmd::AppsCommand,
+    },
+    /// Assign a user or group to an application.
+    Assign {
+        /// The application's ID.
+        app: String,
+        #[command(flatten)]
+        principal: directory_cmd::Principal,
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+    },
+    /// Remove a user's or group's assignment to an application.
+    Unassign {
+        app: String,
+        #[command(flatten)]
+        principal: directory_cmd::Principal,
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+    },
+    /// Users of a running hub's directory.
+    Users {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: directory_cmd::UsersCommand,
+    },
+    /// Groups of a running hub's directory.
+    Groups {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: directory_cmd::GroupsCommand,
+    },
+    /// Fetch a running hub's metadata: its SP metadata for the IdP, an application's IdP metadata.
+    Metadata {
+        /// The hub (metadata is public: no token is sent).
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: directory_cmd::MetadataCommand,
     },
     /// Outbound provisioning of a running hub: per-user status, and a pass on demand.
     Provisioning {
@@ -100,6 +147,12 @@ fn main() -> ExitCode {
         Command::Demo(args) => run_async(demo_cmd::run(args)),
         Command::Bench(args) => run_async(bench_cmd::run(args)),
         Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
+        Command::Apps { target, command } => run_async(directory_cmd::apps(target, command)),
+        Command::Assign { app, principal, target } => run_async(directory_cmd::assign(target, app, principal, false)),
+        Command::Unassign { app, principal, target } => run_async(directory_cmd::assign(target, app, principal, true)),
+        Command::Users { target, command } => run_async(directory_cmd::users(target, command)),
+        Command::Groups { target, command } => run_async(directory_cmd::groups(target, command)),
+        Command::Metadata { target, command } => run_async(directory_cmd::metadata(target, command)),
         Command::Provisioning { target, command } => run_async(admin_cmd::provisioning(target, command)),
     };
     match result {

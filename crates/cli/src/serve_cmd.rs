@@ -53,11 +53,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     {
         say(&format!("admin API token written to {} (admin API at {base_url}/api/v1)", path.display()));
     }
-    for id in hub.applications.keys() {
+    for id in hub.applications.snapshot().entries.keys() {
         say(&format!("application {id}: IdP metadata at {base_url}/saml/apps/{id}/metadata"));
     }
-    for connector in &hub.connectors {
-        say(&format!("provisioning: {}", connector.name()));
+    for connector in crossfed_hub::provision::connector_names(&hub).await {
+        say(&format!("provisioning: {connector}"));
     }
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);

@@ -147,3 +147,113 @@ fn keys_rotate_stages_then_activates() {
     assert!(stdout(&activated).contains("the signing key is now sha256"), "{}", stdout(&activated));
     assert!(data.join("signing-previous.key").exists() && !data.join("signing-next.key").exists());
 }
+
+fn crossfed_with_stdin(served: &Served, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(args)
+        .args(["--hub", &served.url, "--token-file"])
+        .arg(&served.token_file)
+        .env_remove("CROSSFED_ADMIN_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The day-to-day commands: a Connect application from its template, a user with a password
+/// from standard input, a group, assignments, a preview naming the Connect user, the metadata
+/// for the target account's IAM SAML provider, and refusals that say what to fix.
+#[test]
+fn apps_users_groups_assignments_and_metadata_from_the_command_line() {
+    let served = serve();
+    let ok = |output: Output| {
+        assert!(output.status.success(), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        stdout(&output)
+    };
+    let added = ok(crossfed(
+        &served,
+        &[
+            "apps",
+            "add",
+            "--template",
+            "amazon-connect",
+            "--id",
+            "connect",
+            "--name",
+            "Contact center",
+            "--account-id",
+            "222222222222",
+            "--region",
+            "eu-west-2",
+            "--instance-id",
+            "11111111-2222-3333-4444-555555555555",
+            "--role-name",
+            "ConnectAgents",
+            "--provider-name",
+            "crossfed",
+        ],
+    ));
+    assert!(added.contains("added application connect (amazon-connect)"), "{added}");
+    let refused = crossfed(&served, &["apps", "add", "--template", "amazon-connect", "--id", "x", "--name", "X"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs --account-id"));
+    let bad = crossfed(
+        &served,
+        &[
+            "apps",
+            "add",
+            "--template",
+            "custom",
+            "--id",
+            "crm",
+            "--name",
+            "CRM",
+            "--acs-url",
+            "https://crm.example.com/acs",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("give acs_url and audience"), "{bad:?}");
+
+    let user = crossfed_with_stdin(
+        &served,
+        &["users", "add", "bob@example.com", "--email", "bob@example.com", "--password-stdin"],
+        "bob-password-123\n",
+    );
+    assert!(user.status.success(), "{user:?}");
+    ok(crossfed(&served, &["groups", "add", "Agents", "--member", "bob@example.com"]));
+    let listed = ok(crossfed(&served, &["users", "list"]));
+    assert!(listed.contains("bob@example.com") && listed.contains("Agents"), "{listed}");
+
+    let preview = crossfed(&served, &["apps", "preview", "connect", "--user", "bob@example.com"]);
+    assert_eq!(preview.status.code(), Some(1), "not assigned yet: {}", stdout(&preview));
+    assert!(stdout(&preview).contains("is not assigned to connect"));
+    ok(crossfed(&served, &["assign", "connect", "--group", "Agents"]));
+    let preview = ok(crossfed(&served, &["apps", "preview", "connect", "--user", "bob@example.com"]));
+    assert!(preview.contains("RoleSessionName = bob@example.com"), "{preview}");
+    assert!(preview.contains("arn:aws:iam::222222222222:role/ConnectAgents"), "{preview}");
+    let list = ok(crossfed(&served, &["apps", "list"]));
+    assert!(list.contains("connect") && list.contains("group:Agents"), "{list}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("idp.xml");
+    ok(crossfed(&served, &["metadata", "app", "connect", "--out", file.to_str().unwrap()]));
+    let xml = std::fs::read_to_string(&file).unwrap();
+    assert!(xml.contains(&format!("entityID=\"{}/saml/apps/connect\"", served.url)), "{xml}");
+    // This hub signs people in itself, so it has no SP side to register anywhere.
+    let sp = crossfed(&served, &["metadata", "sp"]);
+    assert!(String::from_utf8_lossy(&sp.stderr).contains("this hub has no identity source"), "{sp:?}");
+    let missing = crossfed(&served, &["metadata", "app", "nope"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
+
+    ok(crossfed(&served, &["unassign", "connect", "--group", "Agents"]));
+    let again = crossfed(&served, &["unassign", "connect", "--group", "Agents"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not assigned"), "{again:?}");
+    ok(crossfed(&served, &["users", "disable", "bob@example.com"]));
+    assert!(ok(crossfed(&served, &["users", "list"])).contains("disabled"));
+    ok(crossfed(&served, &["apps", "remove", "connect"]));
+    assert!(!ok(crossfed(&served, &["apps", "list"])).contains("connect"));
+}

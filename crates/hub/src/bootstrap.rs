@@ -1,7 +1,6 @@
 //! Starting a hub from its configuration: the store, the signing key, the bootstrap users and
 //! the applications. Idempotent: existing users keep their passwords.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crossfed_store::{CredentialStore, Email, NewUser, Store, ThrottlePolicy, UserStore};
@@ -47,28 +46,9 @@ pub async fn build_hub(
             changes.push(format!("set the password of {}", entry.user_name));
         }
     }
-    let mut applications = BTreeMap::new();
-    for entry in &config.applications {
-        let app = with_sp_metadata(entry).await?.application()?;
-        let assigned = crate::server::Assignees {
-            users: entry.assigned_users.iter().cloned().collect(),
-            groups: entry.assigned_groups.iter().cloned().collect(),
-        };
-        if app.kind == crate::catalog::Kind::CustomSaml
-            && let Some((other, _)) = applications.iter().find(|(_, (known, _))| {
-                let known: &crate::catalog::Application = known;
-                known.kind == app.kind && known.audience == app.audience
-            })
-        {
-            return Err(format!(
-                "applications {other:?} and {:?} are the same service provider ({}); its requests would reach only one",
-                entry.id, app.audience
-            ));
-        }
-        if applications.insert(entry.id.clone(), (app, assigned)).is_some() {
-            return Err(format!("application id {:?} is used twice", entry.id));
-        }
-    }
+    changes.extend(crate::applications::apply_config(&store, &config.applications, now).await?);
+    let catalog =
+        crate::applications::Catalog::load(&store).await.map_err(|e| format!("reading the applications: {e}"))?;
     let identity_source = match &config.identity_source {
         Some(source) => Some(load_identity_source(source, base_url).await?),
         None => None,
@@ -78,7 +58,7 @@ pub async fn build_hub(
         base_url: base_url.trim_end_matches('/').to_string(),
         key,
         published_certificates,
-        applications,
+        applications: crate::applications::CatalogCache::new(catalog),
         throttle: ThrottlePolicy::default(),
         idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
         max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
@@ -86,6 +66,7 @@ pub async fn build_hub(
         directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
         connectors: connectors(config)?,
         provisioning_pass: tokio::sync::Mutex::new(()),
+        instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
         schedule: crate::provision::Schedule {
             interval_seconds: config.provisioning.interval_seconds,
             retry_base_seconds: config.provisioning.retry_base_seconds,
@@ -100,8 +81,14 @@ pub(crate) async fn read_metadata(
     url: Option<&str>,
     whose: &str,
 ) -> Result<crossfed_saml::EntityDescriptor, String> {
-    let xml = match (file, url) {
-        (Some(file), None) => std::fs::read(file).map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?,
+    let xml = fetch_metadata(file, url, whose).await?;
+    crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("{whose} metadata: {e}"))
+}
+
+/// The bytes of a metadata document from a file or a URL, exactly one of which is given.
+pub(crate) async fn fetch_metadata(file: Option<&Path>, url: Option<&str>, whose: &str) -> Result<Vec<u8>, String> {
+    match (file, url) {
+        (Some(file), None) => std::fs::read(file).map_err(|e| format!("{whose}: reading {}: {e}", file.display())),
         (None, Some(url)) => {
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
@@ -111,38 +98,10 @@ pub(crate) async fn read_metadata(
             if !response.status().is_success() {
                 return Err(format!("{whose}: fetching {url}: HTTP {}", response.status()));
             }
-            response.bytes().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?.to_vec()
+            Ok(response.bytes().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?.to_vec())
         }
-        _ => return Err(format!("{whose}: give exactly one of metadata_file or metadata_url")),
-    };
-    crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("{whose} metadata: {e}"))
-}
-
-/// A custom application given by its SP metadata, with the ACS URL and audience filled in from it.
-async fn with_sp_metadata(entry: &crate::config::ApplicationEntry) -> Result<crate::config::ApplicationEntry, String> {
-    let Some(custom) = entry.custom.as_ref().filter(|c| c.metadata_file.is_some() || c.metadata_url.is_some()) else {
-        return Ok(entry.clone());
-    };
-    let whose = format!("application {}", entry.id);
-    if custom.acs_url.is_some() || custom.audience.is_some() {
-        return Err(format!("{whose}: give acs_url and audience, or metadata_file/metadata_url, not both"));
+        _ => Err(format!("{whose}: give exactly one of metadata_file or metadata_url")),
     }
-    let sp = read_metadata(custom.metadata_file.as_deref(), custom.metadata_url.as_deref(), &whose).await?;
-    let descriptor = sp.require_sp().map_err(|e| format!("{whose} metadata: {e}"))?;
-    let acs = descriptor
-        .default_acs(crossfed_saml::ns::BINDING_HTTP_POST)
-        .ok_or_else(|| format!("{whose} metadata: no AssertionConsumerService with the HTTP-POST binding"))?;
-    if descriptor.authn_requests_signed && descriptor.signing_certificates.is_empty() {
-        return Err(format!("{whose} metadata: AuthnRequestsSigned is set but no signing certificate is given"));
-    }
-    let mut filled = entry.clone();
-    if let Some(c) = filled.custom.as_mut() {
-        c.acs_url = Some(acs.location.clone());
-        c.audience = Some(sp.entity_id.clone());
-        c.request_certificates = descriptor.signing_certificates.clone();
-        c.require_signed_requests |= descriptor.authn_requests_signed;
-    }
-    Ok(filled)
 }
 
 /// Reads the upstream IdP's metadata from its file or URL.
@@ -200,26 +159,6 @@ fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, St
         )
         .map_err(|e| format!("{whose}: {e}"))?;
         connectors.push(Connector::Scim(push));
-    }
-    for entry in &config.applications {
-        let Some(connect) = &entry.amazon_connect else { continue };
-        let Some(provisioning) = &connect.provisioning else { continue };
-        let api_url =
-            provisioning.api_url.clone().unwrap_or_else(|| format!("https://connect.{}.amazonaws.com", connect.region));
-        let client = crate::connect_client::ConnectClient::new(crate::connect_client::ConnectEndpoint {
-            base_url: api_url,
-            region: connect.region.clone(),
-            access_key_id: provisioning.access_key_id.clone(),
-            secret_access_key: provisioning.secret_access_key.clone(),
-        })
-        .map_err(|e| format!("application {}: provisioning: {e}", entry.id))?;
-        connectors.push(Connector::Connect(crate::provision::connect::ConnectSync {
-            app_id: entry.id.clone(),
-            instance_id: connect.instance_id.clone(),
-            client,
-            security_profiles: provisioning.security_profiles.clone(),
-            routing_profile: provisioning.routing_profile.clone(),
-        }));
     }
     Ok(connectors)
 }

@@ -1,12 +1,14 @@
 //! The hub's configuration file (TOML): its URL, the built-in directory's bootstrap users, the
-//! applications from the catalog and who is assigned to them. Applied at every start.
+//! applications from the catalog and who is assigned to them. Applied at every start: the
+//! applications it lists are written to the store, replacing what an earlier start wrote.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::catalog::{AmazonConnect, Application, AwsRole, CatalogError};
-use crate::mapping::AttributeMapping;
+pub use crate::applications::spec::{
+    ApplicationSpec, AttributeEntry, AwsAccountEntry, ConnectEntry, ConnectProvisioningEntry, CustomEntry,
+};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,28 +83,6 @@ fn default_scim_external_id() -> String {
     "${user:subject}".to_string()
 }
 
-/// Creating the application's users in Amazon Connect through its API.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectProvisioningEntry {
-    /// The Connect API endpoint (default: the region's AWS endpoint).
-    pub api_url: Option<String>,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    #[serde(default = "default_security_profiles")]
-    pub security_profiles: Vec<String>,
-    #[serde(default = "default_routing_profile")]
-    pub routing_profile: String,
-}
-
-fn default_security_profiles() -> Vec<String> {
-    vec!["Agent".to_string()]
-}
-
-fn default_routing_profile() -> String {
-    "Basic Routing Profile".to_string()
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentitySourceEntry {
@@ -161,71 +141,8 @@ pub struct ApplicationEntry {
     #[serde(default)]
     pub assigned_groups: Vec<String>,
     pub amazon_connect: Option<ConnectEntry>,
+    pub aws_account: Option<AwsAccountEntry>,
     pub custom: Option<CustomEntry>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectEntry {
-    pub account_id: String,
-    pub region: String,
-    pub instance_id: String,
-    pub role_name: String,
-    pub provider_name: String,
-    pub signin_url: Option<String>,
-    pub console_url: Option<String>,
-    pub destination: Option<String>,
-    #[serde(default = "default_session_duration")]
-    pub session_duration: i64,
-    /// When given, assigned users get their Connect user created, updated and removed.
-    pub provisioning: Option<ConnectProvisioningEntry>,
-}
-
-fn default_session_duration() -> i64 {
-    43_200
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomEntry {
-    /// Where assertions are posted; with `audience`, or both read from `metadata_file`/`metadata_url`.
-    pub acs_url: Option<String>,
-    pub audience: Option<String>,
-    /// The application's SP metadata: its entity ID becomes the audience, its default HTTP-POST
-    /// assertion consumer service the ACS URL.
-    pub metadata_file: Option<std::path::PathBuf>,
-    pub metadata_url: Option<String>,
-    /// Refuse unsigned AuthnRequests (also implied by `AuthnRequestsSigned` in the metadata).
-    #[serde(default)]
-    pub require_signed_requests: bool,
-    /// Request-signing certificates, filled from the metadata.
-    #[serde(skip)]
-    pub request_certificates: Vec<crossfed_xmldsig::Certificate>,
-    #[serde(default = "default_name_id_format")]
-    pub name_id_format: String,
-    #[serde(default = "default_name_id")]
-    pub name_id: String,
-    pub relay_state: Option<String>,
-    #[serde(default)]
-    pub attributes: Vec<AttributeEntry>,
-}
-
-fn default_name_id_format() -> String {
-    crossfed_saml::ns::NAMEID_EMAIL.to_string()
-}
-
-fn default_name_id() -> String {
-    "${user:email}".to_string()
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttributeEntry {
-    pub name: String,
-    pub value: String,
-    /// Refuse the login when the user lacks the value (by default the attribute is left out).
-    #[serde(default)]
-    pub required: bool,
 }
 
 impl HubConfig {
@@ -236,65 +153,13 @@ impl HubConfig {
 }
 
 impl ApplicationEntry {
-    /// The application this entry describes, checked.
-    pub fn application(&self) -> Result<Application, String> {
-        let id_ok = !self.id.is_empty() && self.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !id_ok {
-            return Err(format!("application id {:?}: use letters, digits, - and _", self.id));
-        }
-        let context = |e: CatalogError| format!("application {}: {e}", self.id);
-        match (&self.amazon_connect, &self.custom) {
-            (Some(c), None) => AmazonConnect {
-                account_id: c.account_id.clone(),
-                region: c.region.clone(),
-                instance_id: c.instance_id.clone(),
-                role: AwsRole { role_name: c.role_name.clone(), provider_name: c.provider_name.clone() },
-                signin_url: c.signin_url.clone(),
-                console_url: c.console_url.clone(),
-                destination: c.destination.clone(),
-                session_duration: c.session_duration,
-            }
-            .application(&self.name)
-            .map_err(context),
-            (None, Some(c)) => {
-                let attributes = c
-                    .attributes
-                    .iter()
-                    .map(|a| {
-                        AttributeMapping::new(&a.name, &a.value)
-                            .map(|m| AttributeMapping { optional: !a.required, ..m })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| format!("application {}: {e}", self.id))?;
-                let name_id = crate::mapping::Template::parse(&c.name_id)
-                    .map_err(|e| format!("application {}: NameID: {e}", self.id))?;
-                let (Some(acs_url), Some(audience)) = (&c.acs_url, &c.audience) else {
-                    return Err(format!(
-                        "application {}: give acs_url and audience, or the application's metadata_file or metadata_url",
-                        self.id
-                    ));
-                };
-                Ok(Application {
-                    kind: crate::catalog::Kind::CustomSaml,
-                    name: self.name.clone(),
-                    acs_url: acs_url.clone(),
-                    audience: audience.clone(),
-                    name_id_format: c.name_id_format.clone(),
-                    name_id,
-                    attributes,
-                    relay_state: c.relay_state.clone(),
-                    signing: crate::catalog::Signing::Assertion,
-                    assertion_lifetime_seconds: 300,
-                    requests: crate::catalog::RequestSigning {
-                        certificates: c.request_certificates.clone(),
-                        required: c.require_signed_requests,
-                    },
-                })
-            }
-            _ => Err(format!(
-                "application {}: give exactly one of [applications.amazon_connect] or [applications.custom]",
-                self.id
-            )),
+    /// The entry's settings, as the admin API takes them too.
+    pub fn spec(&self) -> ApplicationSpec {
+        ApplicationSpec {
+            name: self.name.clone(),
+            amazon_connect: self.amazon_connect.clone(),
+            aws_account: self.aws_account.clone(),
+            custom: self.custom.clone(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! IdP as a SAML SP and acts as SAML IdP for applications.
 
 pub mod admin;
+pub mod applications;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;

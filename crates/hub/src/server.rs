@@ -2,7 +2,7 @@
 //! applications a user may open, launches (a signed Response posted by the browser), and each
 //! application's IdP metadata.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -35,8 +35,8 @@ pub struct Hub {
     pub key: SigningKey,
     /// Certificates published in metadata: the current key's, then a staged next one's.
     pub published_certificates: Vec<crossfed_xmldsig::Certificate>,
-    /// Applications by id, with who is assigned to each.
-    pub applications: BTreeMap<String, (Application, Assignees)>,
+    /// Applications and who is assigned to each, as last read from the store.
+    pub applications: crate::applications::CatalogCache,
     pub throttle: ThrottlePolicy,
     pub idle_seconds: i64,
     pub max_seconds: i64,
@@ -50,6 +50,8 @@ pub struct Hub {
     pub schedule: crate::provision::Schedule,
     /// Held while a provisioning pass runs, so passes in this process never overlap.
     pub provisioning_pass: tokio::sync::Mutex<()>,
+    /// This process's name among the hub instances sharing the store (provisioning leases).
+    pub instance_id: String,
 }
 
 impl Hub {
@@ -68,6 +70,11 @@ impl Hub {
 
     fn login_nonce_cookie(&self) -> String {
         format!("{}-login", self.cookie_name())
+    }
+
+    /// The application catalog, reloaded when it changed in the store (at most one check a second).
+    pub async fn catalog(&self) -> Arc<crate::applications::Catalog> {
+        self.applications.current(&self.store).await
     }
 
     /// The IdP entity ID the hub uses toward application `id`.
@@ -358,7 +365,8 @@ pub(crate) async fn respond_to_application(
     in_response_to: Option<&str>,
     relay_state: Option<&str>,
 ) -> Response {
-    let Some((app, assigned)) = hub.applications.get(id) else {
+    let catalog = hub.catalog().await;
+    let Some(crate::applications::CatalogEntry { app, assignees: assigned, .. }) = catalog.get(id) else {
         return error_page(
             StatusCode::NOT_FOUND,
             "No such application",
@@ -426,12 +434,12 @@ async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): For
 }
 
 /// Application ids the user may open: assigned by user name or through a group.
-fn assigned_apps<'a>(hub: &'a Hub, user: &str, groups: &[String]) -> Vec<(&'a String, &'a Application)> {
-    hub.applications
-        .iter()
-        .filter(|(_, (_, assignees))| assignees.includes(user, groups))
-        .map(|(id, (app, _))| (id, app))
-        .collect()
+fn assigned_apps<'a>(
+    catalog: &'a crate::applications::Catalog,
+    user: &str,
+    groups: &[String],
+) -> Vec<(&'a String, &'a Application)> {
+    catalog.entries.iter().filter(|(_, e)| e.assignees.includes(user, groups)).map(|(id, e)| (id, &e.app)).collect()
 }
 
 async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
@@ -449,7 +457,8 @@ async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
             );
         }
     };
-    let apps = assigned_apps(&hub, &session.user_name, &groups);
+    let catalog = hub.catalog().await;
+    let apps = assigned_apps(&catalog, &session.user_name, &groups);
     let mut list = String::new();
     for (id, app) in &apps {
         list.push_str(&format!(
@@ -503,7 +512,7 @@ async fn launch(
 }
 
 async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {
-    if !hub.applications.contains_key(&id) {
+    if hub.catalog().await.get(&id).is_none() {
         return (StatusCode::NOT_FOUND, format!("no application {id:?}")).into_response();
     }
     let sso = format!("{}/saml/sso", hub.base_url);

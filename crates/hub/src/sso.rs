@@ -134,10 +134,8 @@ async fn handle_authn_request(
     // Only custom applications start logins: AWS sign-in never sends AuthnRequests, so a request
     // naming its audience is forged, and answering it would let its RelayState replace the
     // configured one.
-    let sp_initiated = |app: &crate::catalog::Application| app.kind == crate::catalog::Kind::CustomSaml;
-    let Some((app_id, (app, _))) =
-        hub.applications.iter().find(|(_, (app, _))| sp_initiated(app) && app.audience == request.issuer)
-    else {
+    let catalog = hub.catalog().await;
+    let Some((app_id, crate::applications::CatalogEntry { app, .. })) = catalog.by_sp_entity_id(&request.issuer) else {
         return saml_error(
             StatusCode::BAD_REQUEST,
             "Unknown service provider",

@@ -225,11 +225,184 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
     for (path, operations) in paths {
         for method in operations.as_object().unwrap().keys() {
             // Unknown IDs give JSON errors from the handler; a missing route would give an empty 404 or a 405.
-            let concrete = path.replace("{id}", "missing").replace("{user}", "missing");
+            let concrete =
+                ["{id}", "{user}", "{kind}", "{principal}"].iter().fold(path.clone(), |p, v| p.replace(v, "missing"));
             let body = if method == "post" || method == "patch" { Some(json!({})) } else { None };
             let (status, answer) = call(&hub, &method.to_uppercase(), &concrete, body).await;
             assert_ne!(status, 405, "{method} {path}");
             assert!(!answer.is_null() || status == 204, "{method} {path} answered {status} without a body");
         }
     }
+}
+
+fn connect_app(id: &str) -> Value {
+    json!({
+        "id": id,
+        "name": "Contact center",
+        "amazon_connect": {
+            "account_id": "222222222222",
+            "region": "eu-west-2",
+            "instance_id": "11111111-2222-3333-4444-555555555555",
+            "role_name": "ConnectAgents",
+            "provider_name": "crossfed",
+            "provisioning": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "very-secret-key"}
+        }
+    })
+}
+
+#[tokio::test]
+async fn applications_are_created_checked_assigned_and_previewed_through_the_api() {
+    let hub = start().await;
+    let (status, created) = call(&hub, "POST", "/api/v1/applications", Some(connect_app("connect"))).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["template"], "amazon-connect");
+    assert_eq!(created["managed_by"], "api");
+    assert_eq!(created["audience"], "urn:amazon:webservices");
+    assert_eq!(
+        created["relay_state"],
+        "https://eu-west-2.console.aws.amazon.com/connect/federate/11111111-2222-3333-4444-555555555555"
+    );
+    assert!(!created.to_string().contains("very-secret-key"), "secrets are never shown: {created}");
+
+    // Refusals name the problem and write nothing.
+    let mut bad_region = connect_app("bad");
+    bad_region["amazon_connect"]["region"] = json!("mars");
+    let (status, body) = call(&hub, "POST", "/api/v1/applications", Some(bad_region)).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("region \"mars\" is invalid"), "{body}");
+    let (status, body) = call(&hub, "POST", "/api/v1/applications", Some(connect_app("connect"))).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = call(&hub, "POST", "/api/v1/applications", Some(json!({"name": "No id"}))).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("id"), "{body}");
+    let bad_mapping = json!({"id": "crm", "name": "CRM", "custom": {
+        "acs_url": "https://crm.example.com/acs", "audience": "https://crm.example.com",
+        "attributes": [{"name": "dept", "value": "${user:departement}"}]}});
+    let (status, body) = call(&hub, "POST", "/api/v1/applications", Some(bad_mapping)).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("departement"), "{body}");
+    let same_sp = json!({"id": "wiki2", "name": "Wiki again", "custom": {
+        "acs_url": "https://wiki.example.com/other", "audience": "https://wiki.example.com"}});
+    let (status, body) = call(&hub, "POST", "/api/v1/applications", Some(same_sp)).await;
+    assert_eq!(status, 409);
+    assert!(body["message"].as_str().unwrap().contains("same service provider"), "{body}");
+    let (_, listing) = call(&hub, "GET", "/api/v1/applications", None).await;
+    assert_eq!(listing["total"], 2, "only wiki and connect: {listing}");
+
+    // The configuration file owns its applications and their declared assignments.
+    let (status, body) = call(&hub, "DELETE", "/api/v1/applications/wiki", None).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("managed_by_config")));
+    let (status, _) = call(&hub, "PUT", "/api/v1/applications/wiki", Some(json!({"name": "x", "custom": {}}))).await;
+    assert_eq!(status, 409);
+    let (status, _) = call(&hub, "DELETE", "/api/v1/applications/wiki/assignments/groups/Wiki%20Editors", None).await;
+    assert_eq!(status, 409);
+
+    // Assignments: to existing users and groups only; the portal follows at once.
+    let (status, body) = call(&hub, "PUT", "/api/v1/applications/connect/assignments/users/nobody", None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = call(&hub, "PUT", "/api/v1/applications/connect/assignments/users/ALICE", None).await;
+    assert_eq!(status, 201);
+    let (status, app) = call(&hub, "PUT", "/api/v1/applications/connect/assignments/users/alice", None).await;
+    assert_eq!(status, 200, "a second assignment changes nothing");
+    assert_eq!(app["assigned_users"], json!(["alice"]));
+    let browser = crossfed_testkit::browser::new_browser();
+    let login = browser.get(format!("{}/portal", hub.url)).send().await.unwrap();
+    let portal = crossfed_testkit::browser::submit_sign_in(&browser, login, "alice", "alice-password-1").await;
+    assert!(portal.text().await.unwrap().contains("id=\"app-connect\""));
+
+    let (status, preview) =
+        call(&hub, "POST", "/api/v1/applications/connect/preview", Some(json!({"user": "alice"}))).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["assigned"], true);
+    assert_eq!(preview["name_id"], "alice@example.com");
+    let attributes = preview["attributes"].as_array().unwrap();
+    let session_name =
+        attributes.iter().find(|a| a["name"] == "https://aws.amazon.com/SAML/Attributes/RoleSessionName").unwrap();
+    assert_eq!(session_name["values"], json!(["alice@example.com"]));
+
+    // A rename carries the assignment; replacing the settings keeps the hidden secret.
+    let (status, _) = call(&hub, "PATCH", "/api/v1/users/alice", Some(json!({"user_name": "alice.example"}))).await;
+    assert_eq!(status, 200);
+    let mut renamed = connect_app("connect");
+    renamed["name"] = json!("Contact centre");
+    renamed["amazon_connect"]["provisioning"]["secret_access_key"] = json!("");
+    let (status, replaced) = call(&hub, "PUT", "/api/v1/applications/connect", Some(renamed)).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["name"], "Contact centre");
+    assert_eq!(replaced["assigned_users"], json!(["alice.example"]));
+    use crossfed_store::ApplicationStore;
+    let stored = hub.store.get_application("connect").await.unwrap().unwrap();
+    assert!(stored.definition.contains("very-secret-key"), "{}", stored.definition);
+    assert_eq!(stored.version, 2);
+
+    let (status, _) = call(&hub, "DELETE", "/api/v1/applications/connect", None).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(&hub, "GET", "/api/v1/applications/connect", None).await;
+    assert_eq!(status, 404);
+    let (_, trail) = call(&hub, "GET", "/api/v1/audit?action=application.assign", None).await;
+    assert_eq!(trail["total"], 1, "{trail}");
+}
+
+#[tokio::test]
+async fn the_configuration_is_applied_again_at_each_start_leaving_api_changes_alone() {
+    let hub = start().await;
+    let (status, _) = call(&hub, "POST", "/api/v1/applications", Some(connect_app("connect"))).await;
+    assert_eq!(status, 201);
+    let (status, _) = call(&hub, "PUT", "/api/v1/applications/wiki/assignments/users/alice", None).await;
+    assert_eq!(status, 201);
+    let url = "http://hub.test";
+    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let (again, changes) =
+        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_100).await.unwrap();
+    assert!(changes.is_empty(), "nothing to do on a second start: {changes:?}");
+    let catalog = again.applications.snapshot();
+    assert!(catalog.get("connect").is_some(), "the API's application is kept");
+    assert!(catalog.get("wiki").unwrap().assignees.users.contains("alice"), "and the API's assignment");
+
+    // The file changes: its application gets a new ACS and loses its group; another is gone.
+    let changed = CONFIG
+        .replace("https://wiki.example.com/saml/acs", "https://wiki.example.com/acs2")
+        .replace("assigned_groups = [\"Wiki Editors\"]", "");
+    let config: HubConfig = toml::from_str(&changed).unwrap();
+    let (again, changes) =
+        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_200).await.unwrap();
+    assert_eq!(changes, vec!["updated application wiki", "application wiki: 0 assignments added, 1 removed"]);
+    let catalog = again.applications.snapshot();
+    let wiki = catalog.get("wiki").unwrap();
+    assert_eq!(wiki.app.acs_url, "https://wiki.example.com/acs2");
+    assert!(wiki.assignees.groups.is_empty());
+    assert!(wiki.assignees.users.contains("alice"));
+    let config: HubConfig = toml::from_str("").unwrap();
+    let (_, changes) =
+        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_300).await.unwrap();
+    assert_eq!(changes, vec!["removed application wiki (no longer in the configuration file)"]);
+
+    // A change made by another instance reaches this one within about a second.
+    let (status, _) = call(&hub, "DELETE", "/api/v1/applications/connect", None).await;
+    assert_eq!(status, 204);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(again.catalog().await.get("connect").is_none());
+}
+
+#[tokio::test]
+async fn admin_tokens_are_listed_created_and_revoked_but_not_by_themselves() {
+    let hub = start().await;
+    let (status, issued) = call(&hub, "POST", "/api/v1/admin-tokens", Some(json!({"name": "ci"}))).await;
+    assert_eq!(status, 201);
+    assert!(issued["token"].as_str().unwrap().starts_with("cfadm_"));
+    let (_, listing) = call(&hub, "GET", "/api/v1/admin-tokens", None).await;
+    assert_eq!(listing["total"], 2, "bootstrap and ci: {listing}");
+    let own = listing["items"].as_array().unwrap().iter().find(|t| t["name"] != "ci").unwrap()["id"].clone();
+    let (status, body) = call(&hub, "DELETE", &format!("/api/v1/admin-tokens/{}", own.as_str().unwrap()), None).await;
+    assert_eq!(status, 400, "{body}");
+    let id = issued["id"].as_str().unwrap();
+    let (status, _) = call(&hub, "DELETE", &format!("/api/v1/admin-tokens/{id}"), None).await;
+    assert_eq!(status, 200);
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/users", hub.url))
+        .bearer_auth(issued["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "a revoked token no longer works");
 }

@@ -36,7 +36,8 @@ async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
     let hub = Arc::new(hub);
     let alice = store.find_user_by_name("alice").await.unwrap().unwrap();
     let values = crossfed_hub::server::user_values(&hub, &alice).await.unwrap();
-    let (app, _) = &hub.applications["wiki"];
+    let catalog = hub.applications.snapshot();
+    let app = &catalog.get("wiki").unwrap().app;
     let issuer = hub.app_entity_id("wiki");
     let launch = crossfed_hub::launch::Launch {
         issuer: &issuer,

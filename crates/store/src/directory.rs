@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::applications::{PrincipalKind, forget_principal, rename_principal};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::id::new_id;
@@ -106,7 +107,7 @@ fn check_name(what: &str, name: &str) -> Result<(), StoreError> {
 }
 
 /// The key under which names are unique: case-insensitive.
-fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     name.to_lowercase()
 }
 
@@ -269,6 +270,21 @@ async fn write_members(
             .map_err(|e| StoreError::missing_user(e, user_id))?;
     }
     Ok(())
+}
+
+/// The case-folded name column of a user or group inside a transaction (assignments follow it).
+async fn current_key(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &'static str,
+    column: &'static str,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {column} FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(StoreError::backend)?;
+    row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::backend)).transpose()
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -437,6 +453,7 @@ impl UserStore for Store {
         updated.version = user.version + 1;
         updated.updated_at = now;
         let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let old_key = current_key(&mut tx, "users", "user_name_key", &user.id).await?;
         let result = sqlx::query(
             "UPDATE users SET user_name = $1, user_name_key = $2, external_id = $3, primary_email = $4, emails = $5, \
              given_name = $6, family_name = $7, display_name = $8, active = $9, attributes = $10, updated_at = $11, \
@@ -464,6 +481,9 @@ impl UserStore for Store {
             let still_there = self.get_user(&user.id).await?.is_some();
             return Err(StoreError::stale_or_missing("user", &user.id, still_there));
         }
+        if let Some(old_key) = old_key {
+            rename_principal(&mut tx, PrincipalKind::User, &old_key, &updated.user_name).await?;
+        }
         if let Some(hash) = password_hash {
             crate::credentials::write_password_hash(&mut tx, &user.id, hash, now).await?;
         }
@@ -472,14 +492,13 @@ impl UserStore for Store {
     }
 
     async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        if result.rows_affected() == 0 {
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let Some(key) = current_key(&mut tx, "users", "user_name_key", id).await? else {
             return Err(StoreError::NotFound { what: "user", key: id.to_string() });
-        }
+        };
+        forget_principal(&mut tx, PrincipalKind::User, &key).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(StoreError::backend)?;
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(())
     }
 }
@@ -567,6 +586,7 @@ impl GroupStore for Store {
         updated.version = group.version + 1;
         updated.updated_at = now;
         let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let old_key = current_key(&mut tx, "groups", "display_name_key", &group.id).await?;
         let result = sqlx::query(
             "UPDATE groups SET display_name = $1, display_name_key = $2, external_id = $3, updated_at = $4, \
              version = $5 WHERE id = $6 AND version = $7",
@@ -585,6 +605,9 @@ impl GroupStore for Store {
             drop(tx);
             let still_there = self.get_group(&group.id).await?.is_some();
             return Err(StoreError::stale_or_missing("group", &group.id, still_there));
+        }
+        if let Some(old_key) = old_key {
+            rename_principal(&mut tx, PrincipalKind::Group, &old_key, &updated.display_name).await?;
         }
         if let Some(members) = members {
             sqlx::query("DELETE FROM memberships WHERE group_id = $1")
@@ -608,14 +631,17 @@ impl GroupStore for Store {
     }
 
     async fn delete_group(&self, id: &str) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM groups WHERE id = $1")
+        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let Some(key) = current_key(&mut tx, "groups", "display_name_key", id).await? else {
+            return Err(StoreError::NotFound { what: "group", key: id.to_string() });
+        };
+        forget_principal(&mut tx, PrincipalKind::Group, &key).await?;
+        sqlx::query("DELETE FROM groups WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(StoreError::backend)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "group", key: id.to_string() });
-        }
+        tx.commit().await.map_err(StoreError::backend)?;
         Ok(())
     }
 

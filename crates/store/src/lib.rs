@@ -2,24 +2,28 @@
 //! driver so the same SQL runs on SQLite (the default, one file, WAL) and PostgreSQL (several
 //! hub instances). Migrations are kept per backend. Times are Unix seconds passed in by callers.
 
+mod applications;
 mod audit;
 mod connect;
 mod credentials;
 mod directory;
 mod error;
 mod id;
+mod leases;
 mod objects;
 mod provisioning;
 mod replay;
 mod search;
 mod tokens;
 
+pub use applications::{ApplicationStore, Assignment, ManagedBy, PrincipalKind, PutOutcome, StoredApplication};
 pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
 pub use connect::{Backend, Store};
 pub use credentials::{CredentialStore, StoredCredentials, ThrottlePolicy};
 pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
 pub use error::StoreError;
 pub use id::new_id;
+pub use leases::{Lease, LeaseStore};
 pub use objects::{ObjectKey, ObjectStore, StoredObject};
 pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;

@@ -534,3 +534,149 @@ async fn provisioning_records_are_upserted_per_connector_and_subject() {
     }
     backends.finish().await;
 }
+
+#[tokio::test]
+async fn applications_and_assignments_follow_renames_and_bump_the_generation() {
+    use crossfed_store::{ApplicationStore, Assignment, ManagedBy, PrincipalKind, PutOutcome, StoredApplication, User};
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let app = StoredApplication {
+            id: "connect".into(),
+            name: "Amazon Connect".into(),
+            template: "amazon-connect".into(),
+            definition: r#"{"region":"eu-west-1"}"#.into(),
+            managed_by: ManagedBy::Config,
+            created_at: 0,
+            updated_at: 0,
+            version: 0,
+        };
+        let g0 = store.catalog_generation().await.unwrap();
+        assert_eq!(store.put_application(&app, 10).await.unwrap(), PutOutcome::Created);
+        assert_eq!(store.put_application(&app, 11).await.unwrap(), PutOutcome::Unchanged);
+        let g1 = store.catalog_generation().await.unwrap();
+        assert!(g1 > g0, "{:?}", store.backend());
+        assert!(matches!(
+            store.create_application(&app, 12).await.unwrap_err(),
+            StoreError::Conflict { what: "application", .. }
+        ));
+        let changed = StoredApplication { definition: r#"{"region":"us-east-1"}"#.into(), ..app.clone() };
+        assert_eq!(store.put_application(&changed, 13).await.unwrap(), PutOutcome::Updated);
+        let stored = store.get_application("connect").await.unwrap().unwrap();
+        assert_eq!((stored.version, stored.created_at, stored.updated_at), (2, 10, 13));
+        // A copy read before the change is stale.
+        assert!(matches!(store.update_application(&app, 14).await.unwrap_err(), StoreError::Stale { .. }));
+
+        // Config-owned assignments are replaced as a set; API-owned ones are left alone.
+        let bob = store.create_user(&NewUser { user_name: "Bob".into(), active: true, ..NewUser::default() }, 1).await;
+        let bob = bob.unwrap();
+        let api = Assignment {
+            application_id: "connect".into(),
+            kind: PrincipalKind::User,
+            name: "carol".into(),
+            managed_by: ManagedBy::Api,
+            created_at: 20,
+        };
+        assert!(store.assign(&api).await.unwrap());
+        assert!(!store.assign(&api).await.unwrap(), "a second assign changes nothing");
+        let wanted = vec![(PrincipalKind::User, "bob".to_string()), (PrincipalKind::Group, "agents".to_string())];
+        assert_eq!(store.replace_assignments("connect", ManagedBy::Config, &wanted, 21).await.unwrap(), (2, 0));
+        assert_eq!(store.replace_assignments("connect", ManagedBy::Config, &wanted, 22).await.unwrap(), (0, 0));
+        let only_group = vec![(PrincipalKind::Group, "Agents".to_string())];
+        assert_eq!(store.replace_assignments("connect", ManagedBy::Config, &only_group, 23).await.unwrap(), (0, 1));
+        let names = |list: Vec<Assignment>| list.into_iter().map(|a| (a.kind, a.name)).collect::<Vec<_>>();
+        assert_eq!(
+            names(store.list_assignments(Some("connect")).await.unwrap()),
+            vec![(PrincipalKind::Group, "agents".to_string()), (PrincipalKind::User, "carol".to_string())]
+        );
+        assert!(matches!(
+            store.assign(&Assignment { application_id: "nope".into(), ..api.clone() }).await.unwrap_err(),
+            StoreError::NotFound { what: "application", .. }
+        ));
+
+        // A rename carries the user's assignments; a deletion drops them.
+        assert!(store.assign(&Assignment { name: "bob".into(), ..api.clone() }).await.unwrap());
+        let before = store.catalog_generation().await.unwrap();
+        let renamed = store.update_user(&User { user_name: "robert".into(), ..bob.clone() }, 30).await.unwrap();
+        assert!(store.catalog_generation().await.unwrap() > before);
+        let users: Vec<String> = store
+            .list_assignments(Some("connect"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.kind == PrincipalKind::User)
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(users, vec!["carol".to_string(), "robert".to_string()], "{:?}", store.backend());
+        store.delete_user(&renamed.id).await.unwrap();
+        assert!(store.unassign("connect", PrincipalKind::User, "CAROL").await.unwrap());
+        assert!(!store.unassign("connect", PrincipalKind::User, "robert").await.unwrap(), "gone with the user");
+
+        store.delete_application("connect").await.unwrap();
+        assert!(store.list_assignments(None).await.unwrap().is_empty());
+        assert!(matches!(store.delete_application("connect").await.unwrap_err(), StoreError::NotFound { .. }));
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn leases_have_one_holder_until_released_or_expired() {
+    use crossfed_store::{Lease, LeaseStore};
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let backend = store.backend();
+        assert!(store.try_acquire_lease("provisioning:scim:hub", "a", 1000, 60).await.unwrap());
+        assert!(!store.try_acquire_lease("provisioning:scim:hub", "b", 1010, 60).await.unwrap(), "{backend:?}");
+        // Other names are independent.
+        assert!(store.try_acquire_lease("provisioning:connect:connect", "b", 1010, 60).await.unwrap());
+        // The holder renews it: the expiry moves, the time it was taken stays.
+        assert!(store.try_acquire_lease("provisioning:scim:hub", "a", 1050, 60).await.unwrap());
+        let expected =
+            Lease { name: "provisioning:scim:hub".into(), holder: "a".into(), acquired_at: 1000, expires_at: 1110 };
+        assert_eq!(store.current_lease("provisioning:scim:hub", 1100).await.unwrap(), Some(expected), "{backend:?}");
+        assert!(!store.try_acquire_lease("provisioning:scim:hub", "b", 1109, 60).await.unwrap(), "{backend:?}");
+        // Once expired (a holder that died), another takes it over, and the old holder cannot
+        // renew or release what is no longer its.
+        assert_eq!(store.current_lease("provisioning:scim:hub", 1110).await.unwrap(), None);
+        assert!(store.try_acquire_lease("provisioning:scim:hub", "b", 1110, 60).await.unwrap(), "{backend:?}");
+        let taken = store.current_lease("provisioning:scim:hub", 1111).await.unwrap().unwrap();
+        assert_eq!((taken.holder.as_str(), taken.acquired_at, taken.expires_at), ("b", 1110, 1170));
+        assert!(!store.try_acquire_lease("provisioning:scim:hub", "a", 1120, 60).await.unwrap());
+        assert!(!store.release_lease("provisioning:scim:hub", "a").await.unwrap(), "{backend:?}");
+        // Released, it is free at once.
+        assert!(store.release_lease("provisioning:scim:hub", "b").await.unwrap());
+        assert!(!store.release_lease("provisioning:scim:hub", "b").await.unwrap());
+        assert!(store.try_acquire_lease("provisioning:scim:hub", "a", 1121, 60).await.unwrap(), "{backend:?}");
+        for (name, holder, ttl) in [("", "a", 60), ("n", "", 60), ("n", "a", 0), ("n\n", "a", 60)] {
+            assert!(
+                matches!(store.try_acquire_lease(name, holder, 1000, ttl).await.unwrap_err(), StoreError::Invalid(_)),
+                "{name:?} {holder:?} {ttl}"
+            );
+        }
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn leases_have_one_winner_under_concurrency() {
+    use crossfed_store::LeaseStore;
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        // Free, then expired: both ways exactly one of the racing holders gets it.
+        for now in [1000, 2000] {
+            let attempts: Vec<_> = (0..16)
+                .map(|i| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store.try_acquire_lease("race", &format!("holder-{now}-{i}"), now, 60).await.unwrap()
+                    })
+                })
+                .collect();
+            let mut winners = 0;
+            for a in attempts {
+                winners += usize::from(a.await.unwrap());
+            }
+            assert_eq!(winners, 1, "{:?} at {now}", store.backend());
+        }
+    }
+    backends.finish().await;
+}

@@ -2,6 +2,7 @@
 //! authorizes first, explicitly; every change is written to the audit log with the token's name
 //! as the actor. The OpenAPI document is served at `/api/v1/openapi.json`.
 
+mod applications;
 mod error;
 mod openapi;
 pub mod types;
@@ -35,7 +36,18 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/api/v1/groups", get(list_groups).post(create_group))
         .route("/api/v1/groups/{id}", get(get_group).delete(delete_group))
         .route("/api/v1/groups/{id}/members/{user}", put(add_member).delete(remove_member))
-        .route("/api/v1/applications", get(list_applications))
+        .route("/api/v1/applications", get(applications::list).post(applications::create))
+        .route(
+            "/api/v1/applications/{id}",
+            get(applications::get).put(applications::replace).delete(applications::delete),
+        )
+        .route(
+            "/api/v1/applications/{id}/assignments/{kind}/{principal}",
+            put(applications::assign).delete(applications::unassign),
+        )
+        .route("/api/v1/applications/{id}/preview", post(applications::preview))
+        .route("/api/v1/admin-tokens", get(list_admin_tokens).post(create_admin_token))
+        .route("/api/v1/admin-tokens/{id}", axum::routing::delete(revoke_admin_token))
         .route("/api/v1/scim-tokens", get(list_scim_tokens).post(create_scim_token))
         .route("/api/v1/scim-tokens/{id}", axum::routing::delete(revoke_scim_token))
         .route("/api/v1/provisioning", get(provisioning_status))
@@ -271,36 +283,16 @@ async fn remove_member(
     json(StatusCode::OK, &group_view(&hub, group).await?)
 }
 
-async fn list_applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
-    authorize(&hub, &headers).await?;
-    let items: Vec<ApplicationView> = hub
-        .applications
-        .iter()
-        .map(|(id, (app, assignees))| ApplicationView {
-            id: id.clone(),
-            name: app.name.clone(),
-            kind: format!("{:?}", app.kind),
-            acs_url: app.acs_url.clone(),
-            audience: app.audience.clone(),
-            metadata_url: format!("{}/saml/apps/{id}/metadata", hub.base_url),
-            assigned_users: assignees.users.iter().cloned().collect(),
-            assigned_groups: assignees.groups.iter().cloned().collect(),
-        })
-        .collect();
+async fn list_tokens(hub: &Hub, headers: &HeaderMap, purpose: &'static str) -> ApiResult {
+    authorize(hub, headers).await?;
+    let items = hub.store.list_tokens(purpose).await?;
     let total = items.len() as i64;
     json(StatusCode::OK, &Listing { items, total })
 }
 
-async fn list_scim_tokens(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
-    authorize(&hub, &headers).await?;
-    let items = hub.store.list_tokens(tokens::SCIM).await?;
-    let total = items.len() as i64;
-    json(StatusCode::OK, &Listing { items, total })
-}
-
-async fn create_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    let admin = authorize(&hub, &headers).await?;
-    let request: CreateToken = parse(&body)?;
+async fn create_token(hub: &Hub, headers: &HeaderMap, body: &Bytes, purpose: &'static str) -> ApiResult {
+    let admin = authorize(hub, headers).await?;
+    let request: CreateToken = parse(body)?;
     let now = now();
     let expires_at = match request.expires_in_days {
         Some(days) if !(1..=3650).contains(&days) => {
@@ -309,16 +301,47 @@ async fn create_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, body
         Some(days) => Some(now + days * 86_400),
         None => None,
     };
-    let (token, record) = tokens::issue(&hub.store, tokens::SCIM, &request.name, expires_at, now).await?;
-    audit(&hub, &actor(&admin), "scim-token.create", Some(&record.name), Outcome::Success, record.id.clone()).await;
+    let (token, record) = tokens::issue(&hub.store, purpose, &request.name, expires_at, now).await?;
+    let action = format!("{purpose}-token.create");
+    audit(hub, &actor(&admin), &action, Some(&record.name), Outcome::Success, record.id.clone()).await;
     json(StatusCode::CREATED, &IssuedToken { token, record })
 }
 
-async fn revoke_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let admin = authorize(&hub, &headers).await?;
-    let record = hub.store.revoke_token(tokens::SCIM, &id, now()).await?;
-    audit(&hub, &actor(&admin), "scim-token.revoke", Some(&record.name), Outcome::Success, record.id.clone()).await;
+async fn revoke_token(hub: &Hub, headers: &HeaderMap, id: &str, purpose: &'static str) -> ApiResult {
+    let admin = authorize(hub, headers).await?;
+    if purpose == tokens::ADMIN && admin.id == id {
+        return Err(ApiError::bad_request(
+            "this request is authorized by the token it would revoke; revoke it with another admin token",
+        ));
+    }
+    let record = hub.store.revoke_token(purpose, id, now()).await?;
+    let action = format!("{purpose}-token.revoke");
+    audit(hub, &actor(&admin), &action, Some(&record.name), Outcome::Success, record.id.clone()).await;
     json(StatusCode::OK, &record)
+}
+
+async fn list_scim_tokens(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    list_tokens(&hub, &headers, tokens::SCIM).await
+}
+
+async fn create_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    create_token(&hub, &headers, &body, tokens::SCIM).await
+}
+
+async fn revoke_scim_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    revoke_token(&hub, &headers, &id, tokens::SCIM).await
+}
+
+async fn list_admin_tokens(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    list_tokens(&hub, &headers, tokens::ADMIN).await
+}
+
+async fn create_admin_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    create_token(&hub, &headers, &body, tokens::ADMIN).await
+}
+
+async fn revoke_admin_token(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    revoke_token(&hub, &headers, &id, tokens::ADMIN).await
 }
 
 async fn provisioning_status(
@@ -338,7 +361,7 @@ async fn provisioning_sync(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> A
     audit(&hub, &actor(&token), "provisioning.sync", None, Outcome::Success, String::new()).await;
     // One full pass, answered when it is done, so the caller reads fresh status right after.
     let next_retry = crate::provision::run_once(&hub).await;
-    let connectors: Vec<String> = hub.connectors.iter().map(|c| c.name()).collect();
+    let connectors = crate::provision::connector_names(&hub).await;
     json(StatusCode::OK, &serde_json::json!({"connectors": connectors, "next_retry_at": next_retry}))
 }
 

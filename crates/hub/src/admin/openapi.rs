@@ -23,6 +23,28 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("put", "/api/v1/groups/{id}/members/{user}", "Add a member", None, 200),
     ("delete", "/api/v1/groups/{id}/members/{user}", "Remove a member", None, 200),
     ("get", "/api/v1/applications", "List applications and their assignments", None, 200),
+    ("post", "/api/v1/applications", "Create an application from a catalog template", Some("Application"), 201),
+    ("get", "/api/v1/applications/{id}", "Read an application", None, 200),
+    ("put", "/api/v1/applications/{id}", "Replace an application's settings", Some("Application"), 200),
+    ("delete", "/api/v1/applications/{id}", "Delete an application and its assignments", None, 204),
+    (
+        "put",
+        "/api/v1/applications/{id}/assignments/{kind}/{principal}",
+        "Assign a user or group (kind: users, groups)",
+        None,
+        201,
+    ),
+    ("delete", "/api/v1/applications/{id}/assignments/{kind}/{principal}", "Remove an assignment", None, 200),
+    (
+        "post",
+        "/api/v1/applications/{id}/preview",
+        "What the application would receive for a user",
+        Some("PreviewRequest"),
+        200,
+    ),
+    ("get", "/api/v1/admin-tokens", "List admin tokens (never their values)", None, 200),
+    ("post", "/api/v1/admin-tokens", "Create an admin token; its value is shown once", Some("CreateToken"), 201),
+    ("delete", "/api/v1/admin-tokens/{id}", "Revoke an admin token (not the one making the request)", None, 200),
     ("get", "/api/v1/scim-tokens", "List SCIM tokens (never their values)", None, 200),
     ("post", "/api/v1/scim-tokens", "Create a SCIM token; its value is shown once", Some("CreateToken"), 201),
     ("delete", "/api/v1/scim-tokens/{id}", "Revoke a SCIM token", None, 200),
@@ -46,6 +68,26 @@ fn schemas() -> Value {
             "display_name": string, "external_id": string, "members": {"type": "array", "items": string}}},
         "CreateToken": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "name": string, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+        "Application": {"type": "object", "required": ["name"], "additionalProperties": false,
+            "description": "A name and exactly one of amazon_connect, aws_account, custom (the [[applications]] entry of the configuration file, as JSON); id is required on create",
+            "properties": {
+                "id": string, "name": string,
+                "amazon_connect": {"type": "object", "required": ["account_id", "region", "instance_id", "role_name", "provider_name"], "properties": {
+                    "account_id": string, "region": string, "instance_id": string, "role_name": string, "provider_name": string,
+                    "signin_url": string, "console_url": string, "destination": string, "session_duration": {"type": "integer"},
+                    "provisioning": {"type": "object", "required": ["access_key_id"], "properties": {
+                        "api_url": string, "access_key_id": string, "secret_access_key": string,
+                        "security_profiles": {"type": "array", "items": string}, "routing_profile": string}}}},
+                "aws_account": {"type": "object", "required": ["account_id", "roles"], "properties": {
+                    "account_id": string, "signin_url": string, "relay_state": string, "session_duration": {"type": "integer"},
+                    "roles": {"type": "array", "items": {"type": "object", "required": ["role_name", "provider_name"],
+                        "properties": {"role_name": string, "provider_name": string}}}}},
+                "custom": {"type": "object", "properties": {
+                    "acs_url": string, "audience": string, "metadata_xml": string, "require_signed_requests": {"type": "boolean"},
+                    "name_id_format": string, "name_id": string, "relay_state": string,
+                    "attributes": {"type": "array", "items": {"type": "object", "required": ["name", "value"],
+                        "properties": {"name": string, "value": string, "required": {"type": "boolean"}}}}}}}},
+        "PreviewRequest": {"type": "object", "required": ["user"], "additionalProperties": false, "properties": {"user": string}},
         "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": string, "message": string}},
     })
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crossfed_store::{ApiToken, Email, Group, User};
+use crossfed_store::{ApiToken, Email, Group, ManagedBy, PrincipalKind, User};
+
+use crate::applications::ApplicationSpec;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/users`.
@@ -91,17 +93,62 @@ pub struct IssuedToken {
     pub record: ApiToken,
 }
 
-/// An application as the API shows it.
+/// An application as the API shows it: what launches use, and its settings as given (secrets
+/// left out).
 #[derive(Debug, Serialize)]
 pub struct ApplicationView {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub template: String,
+    pub managed_by: ManagedBy,
+    pub version: i64,
     pub acs_url: String,
     pub audience: String,
+    pub relay_state: Option<String>,
+    /// The hub's IdP entity ID toward this application.
+    pub entity_id: String,
     pub metadata_url: String,
+    pub definition: ApplicationSpec,
+    pub assignments: Vec<AssignmentView>,
     pub assigned_users: Vec<String>,
     pub assigned_groups: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssignmentView {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub managed_by: ManagedBy,
+}
+
+/// `POST /api/v1/applications/{id}/preview`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// User name or ID.
+    pub user: String,
+}
+
+/// What the application would receive for the user.
+#[derive(Debug, Serialize)]
+pub struct Preview {
+    pub user: String,
+    pub assigned: bool,
+    pub active: bool,
+    pub acs_url: String,
+    pub audience: String,
+    pub relay_state: Option<String>,
+    pub name_id: Option<String>,
+    pub name_id_format: Option<String>,
+    pub attributes: Vec<PreviewAttribute>,
+    /// Why a launch would be refused for a missing value, if it would.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PreviewAttribute {
+    pub name: String,
+    pub values: Vec<String>,
 }
 
 /// `GET /api/v1/audit` query.

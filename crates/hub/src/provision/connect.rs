@@ -35,6 +35,37 @@ fn retryable(e: &ConnectError) -> bool {
     e.is_retryable()
 }
 
+/// One connector per Connect application with provisioning, from the current catalog (so an
+/// application added through the admin API takes part in the next pass). An application whose
+/// client cannot be made is logged and skipped.
+pub(crate) async fn connectors(hub: &Hub) -> Vec<ConnectSync> {
+    let catalog = hub.catalog().await;
+    let mut connectors = Vec::new();
+    for (id, entry) in &catalog.entries {
+        let Some(connect) = &entry.spec.amazon_connect else { continue };
+        let Some(provisioning) = &connect.provisioning else { continue };
+        let base_url =
+            provisioning.api_url.clone().unwrap_or_else(|| format!("https://connect.{}.amazonaws.com", connect.region));
+        let client = ConnectClient::new(crate::connect_client::ConnectEndpoint {
+            base_url,
+            region: connect.region.clone(),
+            access_key_id: provisioning.access_key_id.clone(),
+            secret_access_key: provisioning.secret_access_key.clone(),
+        });
+        match client {
+            Ok(client) => connectors.push(ConnectSync {
+                app_id: id.clone(),
+                instance_id: connect.instance_id.clone(),
+                client,
+                security_profiles: provisioning.security_profiles.clone(),
+                routing_profile: provisioning.routing_profile.clone(),
+            }),
+            Err(e) => tracing::warn!("application {id}: provisioning: {e}"),
+        }
+    }
+    connectors
+}
+
 impl ConnectSync {
     pub fn connector_name(&self) -> String {
         format!("connect:{}", self.app_id)
@@ -42,7 +73,8 @@ impl ConnectSync {
 
     /// The Connect username of `user`: the RoleSessionName the application's mapping gives.
     async fn username(&self, hub: &Hub, user: &User) -> Result<String, String> {
-        let Some((app, _)) = hub.applications.get(&self.app_id) else {
+        let catalog = hub.catalog().await;
+        let Some(app) = catalog.get(&self.app_id).map(|e| &e.app) else {
             return Err(format!("application {} is not configured", self.app_id));
         };
         let values = crate::server::user_values(hub, user).await?;
@@ -74,7 +106,8 @@ impl ConnectSync {
     /// Whether the user with this ID should still have a Connect user; a failed read counts as
     /// yes, so nothing is deleted on doubt.
     async fn still_wanted(&self, hub: &Hub, user_id: &str) -> bool {
-        let Some((_, assignees)) = hub.applications.get(&self.app_id) else { return false };
+        let catalog = hub.catalog().await;
+        let Some(assignees) = catalog.get(&self.app_id).map(|e| &e.assignees) else { return false };
         match hub.store.get_user(user_id).await {
             Ok(Some(user)) => self.assigned(hub, assignees, &user).await.unwrap_or(true),
             Ok(None) => false,
@@ -84,7 +117,8 @@ impl ConnectSync {
 
     /// Who should have a Connect user, and the users whose name could not be computed.
     async fn wanted(&self, hub: &Hub) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
-        let Some((_, assignees)) = hub.applications.get(&self.app_id) else {
+        let catalog = hub.catalog().await;
+        let Some(assignees) = catalog.get(&self.app_id).map(|e| &e.assignees) else {
             return Err(format!("application {} is not configured", self.app_id));
         };
         let mut wanted = Vec::new();

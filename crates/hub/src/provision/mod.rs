@@ -10,7 +10,7 @@ pub mod scim_push;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossfed_store::{Outcome, ProvisioningRecord, ProvisioningStore, SyncState, UserStore};
+use crossfed_store::{LeaseStore, Outcome, ProvisioningRecord, ProvisioningStore, SyncState, UserStore};
 
 use crate::server::{Hub, audit, now};
 
@@ -32,18 +32,16 @@ impl Default for Schedule {
 /// The longest wait between retries of one user.
 const MAX_BACKOFF_SECONDS: i64 = 900;
 
-/// A configured connector.
+/// A connector configured in the file (Connect connectors follow the application catalog).
 #[derive(Debug)]
 pub enum Connector {
     Scim(scim_push::ScimPush),
-    Connect(connect::ConnectSync),
 }
 
 impl Connector {
     pub fn name(&self) -> String {
         match self {
             Connector::Scim(c) => c.connector_name(),
-            Connector::Connect(c) => c.connector_name(),
         }
     }
 
@@ -52,7 +50,6 @@ impl Connector {
     async fn run(&self, hub: &Hub, full: bool) -> Option<i64> {
         match self {
             Connector::Scim(c) => c.run(hub, full).await,
-            Connector::Connect(c) => c.run(hub).await,
         }
     }
 }
@@ -60,11 +57,74 @@ impl Connector {
 /// Runs every connector once now (a full pass), as the admin API's "sync now" and tests do.
 pub async fn run_once(hub: &Hub) -> Option<i64> {
     let _pass = hub.provisioning_pass.lock().await;
+    run_all(hub, true).await
+}
+
+/// One pass of every connector: the configured SCIM targets, then each Connect application's.
+/// Returns when the next retry is due, if any user failed.
+async fn run_all(hub: &Hub, full: bool) -> Option<i64> {
     let mut next = None;
     for connector in &hub.connectors {
-        next = earliest(next, connector.run(hub, true).await);
+        if let Some(_lease) = Lease::take(hub, &connector.name()).await {
+            next = earliest(next, connector.run(hub, full).await);
+        }
+    }
+    for connector in connect::connectors(hub).await {
+        if let Some(_lease) = Lease::take(hub, &connector.connector_name()).await {
+            next = earliest(next, connector.run(hub).await);
+        }
     }
     next
+}
+
+/// How long a connector's lease lasts: longer than any pass should take (a pass that outlives it
+/// loses exclusivity). It is released when the pass ends.
+const LEASE_SECONDS: i64 = 600;
+
+/// A connector's lease in the store, so that of several hub instances on one database only one
+/// runs a connector's pass at a time; the others skip it (the holder does the work).
+struct Lease<'a> {
+    hub: &'a Hub,
+    name: String,
+}
+
+impl<'a> Lease<'a> {
+    async fn take(hub: &'a Hub, connector: &str) -> Option<Lease<'a>> {
+        let name = format!("provisioning:{connector}");
+        match hub.store.try_acquire_lease(&name, &hub.instance_id, now(), LEASE_SECONDS).await {
+            Ok(true) => Some(Lease { hub, name }),
+            Ok(false) => {
+                tracing::debug!("provisioning {connector}: another hub instance is running it");
+                None
+            }
+            Err(e) => {
+                tracing::warn!("provisioning {connector}: taking its lease: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // Released in the background: Drop cannot wait. Should it fail, the lease expires.
+        let store = self.hub.store.clone();
+        let (name, holder) = (std::mem::take(&mut self.name), self.hub.instance_id.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.release_lease(&name, &holder).await {
+                    tracing::warn!("releasing {name}: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// The names of the connectors a pass runs now.
+pub async fn connector_names(hub: &Hub) -> Vec<String> {
+    let mut names: Vec<String> = hub.connectors.iter().map(Connector::name).collect();
+    names.extend(connect::connectors(hub).await.iter().map(connect::ConnectSync::connector_name));
+    names
 }
 
 fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
@@ -74,11 +134,9 @@ fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Starts the background task; it ends when the hub is dropped.
+/// Starts the background task; it ends when the hub is dropped. It runs even with no connector
+/// configured, as a Connect application with provisioning can be added through the admin API.
 pub fn spawn(hub: Arc<Hub>) -> Option<tokio::task::JoinHandle<()>> {
-    if hub.connectors.is_empty() {
-        return None;
-    }
     let weak = Arc::downgrade(&hub);
     let changed = hub.directory_changed.clone();
     let interval = hub.schedule.interval_seconds.max(1);
@@ -96,14 +154,11 @@ pub fn spawn(hub: Arc<Hub>) -> Option<tokio::task::JoinHandle<()>> {
             if full {
                 last_full = Some(started);
             }
-            let mut next_retry = None;
-            {
+            let next_retry = {
                 // One pass at a time in this process (the admin API's sync runs one too).
                 let _pass = hub.provisioning_pass.lock().await;
-                for connector in &hub.connectors {
-                    next_retry = earliest(next_retry, connector.run(&hub, full).await);
-                }
-            }
+                run_all(&hub, full).await
+            };
             drop(hub);
             let until_full = (last_full.unwrap_or(started) + interval as i64 - now()).max(1);
             let wait = next_retry.map_or(until_full, |at| (at - now()).clamp(1, until_full));
