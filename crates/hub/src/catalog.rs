@@ -51,6 +51,10 @@ pub struct Application {
     /// How this SP's AuthnRequests are checked.
     #[serde(default)]
     pub requests: RequestSigning,
+    /// The SP's SingleLogoutService (HTTP-Redirect), from its metadata: where the hub answers
+    /// the SP's LogoutRequests.
+    #[serde(default)]
+    pub logout_url: Option<String>,
 }
 
 /// The SP's request-signing certificates (from its metadata), and whether every request must be
@@ -261,6 +265,7 @@ impl AmazonConnect {
             signing: Signing::Assertion,
             assertion_lifetime_seconds: 300,
             requests: RequestSigning::default(),
+            logout_url: None,
         })
     }
 }
@@ -290,6 +295,7 @@ impl AwsAccount {
             signing: Signing::Assertion,
             assertion_lifetime_seconds: 300,
             requests: RequestSigning::default(),
+            logout_url: None,
         })
     }
 }

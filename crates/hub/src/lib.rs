@@ -11,6 +11,7 @@ pub mod janitor;
 pub mod keys;
 pub mod launch;
 pub mod login;
+pub mod logout;
 pub mod mapping;
 pub mod metadata_refresh;
 pub mod password;

@@ -109,6 +109,9 @@ pub(crate) struct Session {
     /// Sent back in every form; a cross-site form cannot know it.
     pub(crate) csrf: String,
     pub(crate) session_index: String,
+    /// The upstream IdP's login this session came from, to end it there at logout.
+    #[serde(default)]
+    pub(crate) upstream: Option<crate::logout::UpstreamLogin>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -136,6 +139,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/", get(|| async { see_other("/portal", None) }))
         .route("/login", get(crate::sso::login_get).post(login))
         .route("/logout", post(logout))
+        .route("/signed-out", get(crate::logout::signed_out))
+        .route("/saml/slo", get(crate::logout::slo))
         .route("/portal", get(portal))
         .route("/apps/{id}/launch", post(launch))
         .route("/saml/apps/{id}/metadata", get(app_metadata))
@@ -307,7 +312,7 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
     }
     let now = now();
     match authenticate(&hub.store, &form.user_name, &form.password, form.totp.as_deref(), &hub.throttle, now).await {
-        Ok(user) => match start_session(&hub, &user, &headers, "built-in directory").await {
+        Ok(user) => match start_session(&hub, &user, &headers, "built-in directory", None).await {
             Ok(cookie) => see_other(local_path(form.next.as_deref()), cookie),
             Err(page) => page,
         },
@@ -334,6 +339,7 @@ pub(crate) async fn start_session(
     user: &User,
     headers: &HeaderMap,
     method: &str,
+    upstream: Option<crate::logout::UpstreamLogin>,
 ) -> Result<Option<HeaderValue>, Response> {
     let now = now();
     let session = Session {
@@ -344,6 +350,7 @@ pub(crate) async fn start_session(
         last_seen: now,
         csrf: token(),
         session_index: format!("_{}", token()),
+        upstream,
     };
     let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
     if let Err(e) = insert_json(&hub.store, key, &session, now).await {
@@ -424,13 +431,29 @@ struct CsrfForm {
 }
 
 async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let Some(session) = current_session(&hub, &headers).await
-        && session.csrf == form.csrf
-    {
-        let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
-        audit(&hub, &session.user_name, "logout", None, Outcome::Success, String::new()).await;
+    let Some(session) = current_session(&hub, &headers).await else {
+        return see_other("/login", set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()));
+    };
+    // A cross-site form must not be able to sign people out (nor clear their cookie).
+    if session.csrf != form.csrf {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "This sign-out did not come from the hub's own page; use its Sign out button.",
+            Some(&session),
+        );
     }
-    see_other("/login", set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()))
+    let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
+    audit(&hub, &session.user_name, "logout", None, Outcome::Success, String::new()).await;
+    let cleared = set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure());
+    if let Some(upstream) = &session.upstream
+        && let Some(url) = crate::logout::upstream_logout_url(&hub, upstream).await
+    {
+        return see_other(&url, cleared);
+    }
+    // With an upstream IdP, /login would sign the person straight back in through it.
+    let landing = if hub.identity_source.is_some() { "/signed-out" } else { "/login" };
+    see_other(landing, cleared)
 }
 
 /// Application ids the user may open: assigned by user name or through a group.
@@ -523,6 +546,7 @@ async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Re
     );
     if let Some(idp) = entity.idp.as_mut() {
         idp.name_id_formats = vec![ns::NAMEID_EMAIL.to_string(), ns::NAMEID_PERSISTENT.to_string()];
+        idp.single_logout_services = vec![crossfed_saml::Endpoint::redirect(format!("{}/saml/slo", hub.base_url))];
     }
     let mut response = entity.to_xml().into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));

@@ -35,6 +35,12 @@ struct PendingSso {
     request_id: String,
     relay_state: Option<String>,
     expires: i64,
+    /// ForceAuthn: only a sign-in after the request counts, not the session the browser had.
+    #[serde(default)]
+    force_authn: bool,
+    /// The session the browser had when the request came (a new sign-in always gets a new one).
+    #[serde(default)]
+    earlier_session: Option<String>,
 }
 
 /// A login sent to the upstream IdP, found again by its request ID.
@@ -168,30 +174,93 @@ async fn handle_authn_request(
             &format!("The request is addressed to {destination:?}, not {sso_url:?}."),
         );
     }
-    if let Some(session) = current_session(hub, headers).await
+    let session = current_session(hub, headers).await;
+    if let Some(session) = &session
         && !request.force_authn
     {
-        return respond_to_application(hub, app_id, &session, Some(&request.id), relay_state.as_deref()).await;
+        return respond_to_application(hub, app_id, session, Some(&request.id), relay_state.as_deref()).await;
     }
-    let pending =
-        PendingSso { app_id: app_id.clone(), request_id: request.id, relay_state, expires: now() + PENDING_SECONDS };
+    if request.is_passive {
+        // The application asked that nobody be shown a sign-in page: answer at once.
+        return passive_refusal(hub, app_id, app, &request.id, relay_state.as_deref()).await;
+    }
+    let pending = PendingSso {
+        app_id: app_id.clone(),
+        request_id: request.id,
+        relay_state,
+        expires: now() + PENDING_SECONDS,
+        force_authn: request.force_authn,
+        earlier_session: session.map(|s| s.id),
+    };
     let id = token();
     let key = ObjectKey { kind: PENDING_SSO, scope: PENDING_SCOPE, name_key: &id, id: &id };
     if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
         return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e);
     }
-    see_other(&format!("/login?next=/saml/sso/resume/{id}"), None)
+    see_other(&login_url(&id, pending.force_authn), None)
+}
+
+/// The sign-in that resumes pending request `id`; `force` asks the upstream IdP for a fresh
+/// authentication too.
+fn login_url(id: &str, force: bool) -> String {
+    let force = if force { "&force=1" } else { "" };
+    format!("/login?next=/saml/sso/resume/{id}{force}")
+}
+
+/// IsPassive and nobody (freshly) signed in: a signed Response with status NoPassive, posted to
+/// the application's ACS, as SAML core §3.4.1 asks.
+async fn passive_refusal(
+    hub: &Hub,
+    app_id: &str,
+    app: &crate::catalog::Application,
+    request_id: &str,
+    relay_state: Option<&str>,
+) -> Response {
+    let built = crossfed_saml::build_status_response(
+        &hub.app_entity_id(app_id),
+        &app.acs_url,
+        Some(request_id),
+        (crossfed_saml::ns::STATUS_RESPONDER, Some(crossfed_saml::ns::STATUS_NO_PASSIVE)),
+        Some("Nobody is signed in at the hub, and the request asked not to show a sign-in page."),
+        Instant::now(),
+        &hub.key,
+    );
+    let xml = match built {
+        Ok((_, xml)) => xml,
+        Err(e) => return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot answer the request", &e.to_string()),
+    };
+    crate::server::audit(
+        hub,
+        "anonymous",
+        "launch",
+        Some(app_id),
+        crossfed_store::Outcome::Failure,
+        "IsPassive and nobody signed in: answered NoPassive".to_string(),
+    )
+    .await;
+    let nonce = token();
+    let document =
+        crossfed_saml::post_form(&app.acs_url, crossfed_saml::MessageKind::Response, &xml, relay_state, Some(&nonce));
+    crossfed_web::html(StatusCode::OK, document, Some(&nonce), crossfed_web::FormTargets::Anywhere)
 }
 
 /// `GET /saml/sso/resume/{id}`: answers the waiting request once the person has signed in.
 pub async fn sso_resume(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let Some(session) = current_session(&hub, &headers).await else {
-        return see_other(&format!("/login?next=/saml/sso/resume/{id}"), None);
-    };
     let pending = match hub.store.get_object(PENDING_SSO, &id).await {
         Ok(Some(o)) => serde_json::from_str::<PendingSso>(&o.body).ok(),
         _ => None,
     };
+    let force = pending.as_ref().is_some_and(|p| p.force_authn);
+    let Some(session) = current_session(&hub, &headers).await else {
+        return see_other(&login_url(&id, force), None);
+    };
+    // ForceAuthn: the session the browser already had does not answer it, however it got here.
+    if let Some(p) = &pending
+        && p.force_authn
+        && p.earlier_session.as_deref() == Some(session.id.as_str())
+    {
+        return see_other(&login_url(&id, true), None);
+    }
     // One use: whoever deletes it answers it.
     let taken = hub.store.delete_object(PENDING_SSO, &id).await.is_ok();
     match pending {
@@ -209,13 +278,16 @@ pub async fn sso_resume(State(hub): State<Arc<Hub>>, Path(id): Path<String>, hea
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// Set when an application asked for ForceAuthn: the IdP is asked for a fresh sign-in too.
+    force: Option<String>,
 }
 
 /// With an upstream IdP, `/login` sends the browser there with a signed AuthnRequest.
 pub async fn login_upstream(hub: &Hub, query: &NextQuery) -> Option<Response> {
     let source = hub.identity_source.as_ref()?;
     let next = local_path(query.next.as_deref()).to_string();
-    let (request_id, url) = match source.start_login(&hub.key, None, Instant::now()) {
+    let force = query.force.as_deref() == Some("1");
+    let (request_id, url) = match source.start_login_with(&hub.key, None, force, Instant::now()) {
         Ok(started) => started,
         Err(e) => {
             return Some(saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()));
@@ -319,7 +391,11 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
         Ok(u) => u,
         Err(e) => return saml_error(StatusCode::FORBIDDEN, "Sign-in refused", &e.to_string()),
     };
-    match start_session(&hub, &user, &headers, &format!("SAML from {}", accepted.issuer)).await {
+    let upstream = crate::logout::UpstreamLogin {
+        name_id: accepted.name_id.clone(),
+        session_index: accepted.session_index.clone(),
+    };
+    match start_session(&hub, &user, &headers, &format!("SAML from {}", accepted.issuer), Some(upstream)).await {
         Ok(cookie) => see_other(local_path(Some(&next)), cookie),
         Err(page) => page,
     }

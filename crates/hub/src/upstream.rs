@@ -34,12 +34,21 @@ pub fn sp_endpoints(base_url: &str) -> (String, String) {
     (format!("{base}/saml/sp"), format!("{base}/saml/acs"))
 }
 
+/// The hub's single logout endpoint beside its ACS (`…/saml/acs` → `…/saml/slo`).
+pub fn slo_url_beside(acs_url: &str) -> String {
+    match acs_url.strip_suffix("/acs") {
+        Some(base) => format!("{base}/slo"),
+        None => format!("{}/slo", acs_url.trim_end_matches('/')),
+    }
+}
+
 /// SP metadata for the hub's side toward its IdP, listing the signing certificates to trust
-/// (the current one, and a staged next one during a rotation).
+/// (the current one, and a staged next one during a rotation), and its logout endpoint.
 pub fn sp_metadata_xml(sp_entity_id: &str, acs_url: &str, certificates: &[Certificate]) -> String {
     let mut entity =
         EntityDescriptor::sp(sp_entity_id, certificates.to_vec(), vec![IndexedEndpoint::post(acs_url, 0).as_default()]);
     if let Some(sp) = entity.sp.as_mut() {
+        sp.single_logout_services = vec![crossfed_saml::Endpoint::redirect(slo_url_beside(acs_url))];
         sp.authn_requests_signed = true;
         sp.want_assertions_signed = true;
         sp.name_id_formats = vec![ns::NAMEID_PERSISTENT.to_string(), ns::NAMEID_EMAIL.to_string()];
@@ -167,6 +176,18 @@ impl IdentitySource {
         relay_state: Option<&str>,
         now: Instant,
     ) -> Result<(String, String), SourceError> {
+        self.start_login_with(key, relay_state, false, now)
+    }
+
+    /// [`Self::start_login`], asking the IdP to authenticate the person afresh when
+    /// `force_authn` is set (an application asked the hub for ForceAuthn).
+    pub fn start_login_with(
+        &self,
+        key: &SigningKey,
+        relay_state: Option<&str>,
+        force_authn: bool,
+        now: Instant,
+    ) -> Result<(String, String), SourceError> {
         let metadata = self.idp();
         let idp = metadata.require_idp().map_err(|_| SourceError::NotAnIdp)?;
         let sso = idp.sso_location(ns::BINDING_HTTP_REDIRECT).ok_or(SourceError::NoRedirectSso)?;
@@ -176,7 +197,7 @@ impl IdentitySource {
             acs_url: self.acs_url.clone(),
             protocol_binding: ns::BINDING_HTTP_POST.to_string(),
             name_id_format: None,
-            force_authn: false,
+            force_authn,
         };
         // The Redirect binding signs the query, not the XML.
         let (id, xml) = build_authn_request(&spec, now, None)?;

@@ -83,6 +83,14 @@ async fn metadata_request_response_and_just_in_time_user() {
     let request = parse_authn_request(&message.xml, None).unwrap();
     assert_eq!(request.id, request_id);
     assert_eq!(request.acs_url.as_deref(), Some("https://hub.example.com/saml/acs"));
+    assert!(!request.force_authn);
+    // An application's ForceAuthn is passed on to the IdP.
+    let (_, forced) = source.start_login_with(&hub_key, None, true, now).unwrap();
+    let forced = decode_redirect(forced.strip_prefix("https://corp.example.com/sso?").unwrap()).unwrap();
+    assert!(parse_authn_request(&forced.xml, None).unwrap().force_authn);
+    assert!(
+        sp.slo_service(ns::BINDING_HTTP_REDIRECT).is_some_and(|e| e.location == "https://hub.example.com/saml/slo")
+    );
 
     let store = crossfed_testkit::test_store("upstream").await;
     let certs = source.idp_certificates(Instant::now()).unwrap();

@@ -26,7 +26,9 @@ pub use metadata::{
     MetadataError, Organization, SpSsoDescriptor,
 };
 pub use protocol::RequestError;
-pub use response::{Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response};
+pub use response::{
+    Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response, build_status_response,
+};
 pub use validate::{
     Accepted, Check, DeferredReplayCheck, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy,
     ValidationError, validate_response, validate_response_traced,

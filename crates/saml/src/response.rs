@@ -96,6 +96,34 @@ fn optional_attr(doc: &mut Document, element: NodeId, name: &str, value: Option<
     }
 }
 
+/// Builds and signs a Response without an assertion that tells the SP why nobody was signed in:
+/// a top-level `status` (Requester or Responder), an optional second-level code such as
+/// NoPassive, and a message. Returns (ID, XML).
+pub fn build_status_response(
+    issuer: &str,
+    destination: &str,
+    in_response_to: Option<&str>,
+    status: (&str, Option<&str>),
+    message: Option<&str>,
+    now: Instant,
+    key: &SigningKey,
+) -> Result<(String, String), DsigError> {
+    let (id, mut doc) = crate::protocol::new_message("Response", issuer, destination, now)?;
+    let root = doc.root();
+    optional_attr(&mut doc, root, "InResponseTo", in_response_to)?;
+    let status_element = doc.append_element(root, samlp("Status"));
+    let code = doc.append_element(status_element, samlp("StatusCode"));
+    attr(&mut doc, code, "Value", status.0)?;
+    if let Some(second) = status.1 {
+        let inner = doc.append_element(code, samlp("StatusCode"));
+        attr(&mut doc, inner, "Value", second)?;
+    }
+    if let Some(message) = message {
+        doc.append_text_element(status_element, samlp("StatusMessage"), message);
+    }
+    Ok((id, crate::protocol::finish(doc, Some(key))?))
+}
+
 /// Builds and signs a Response at `now`.
 pub fn build_response(spec: &ResponseSpec, now: Instant, key: &SigningKey) -> Result<BuiltResponse, DsigError> {
     let response_id = new_id();

@@ -245,12 +245,13 @@ impl CustomEntry {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("{whose}: {e}"))?;
         let name_id = Template::parse(&self.name_id).map_err(|e| format!("{whose}: NameID: {e}"))?;
-        let (acs_url, audience, requests) = match (&self.metadata_xml, &self.acs_url, &self.audience) {
+        let (acs_url, audience, requests, logout_url) = match (&self.metadata_xml, &self.acs_url, &self.audience) {
             (Some(xml), None, None) => self.read_sp_metadata(xml, whose)?,
             (None, Some(acs_url), Some(audience)) => (
                 acs_url.clone(),
                 audience.clone(),
                 RequestSigning { certificates: Vec::new(), required: self.require_signed_requests },
+                None,
             ),
             (Some(_), _, _) => {
                 return Err(format!("{whose}: give acs_url and audience, or the SP's metadata, not both"));
@@ -274,11 +275,16 @@ impl CustomEntry {
             signing: Signing::Assertion,
             assertion_lifetime_seconds: 300,
             requests,
+            logout_url,
         })
     }
 
-    /// ACS URL, audience and request signing from the SP's metadata.
-    fn read_sp_metadata(&self, xml: &str, whose: &str) -> Result<(String, String, RequestSigning), String> {
+    /// ACS URL, audience, request signing and the logout endpoint from the SP's metadata.
+    fn read_sp_metadata(
+        &self,
+        xml: &str,
+        whose: &str,
+    ) -> Result<(String, String, RequestSigning, Option<String>), String> {
         let sp =
             crossfed_saml::EntityDescriptor::parse(xml.as_bytes()).map_err(|e| format!("{whose} metadata: {e}"))?;
         let descriptor = sp.require_sp().map_err(|e| format!("{whose} metadata: {e}"))?;
@@ -288,6 +294,9 @@ impl CustomEntry {
         if descriptor.authn_requests_signed && descriptor.signing_certificates.is_empty() {
             return Err(format!("{whose} metadata: AuthnRequestsSigned is set but no signing certificate is given"));
         }
+        let logout_url = descriptor
+            .slo_service(crossfed_saml::ns::BINDING_HTTP_REDIRECT)
+            .map(|e| e.response_location.clone().unwrap_or_else(|| e.location.clone()));
         Ok((
             acs.location.clone(),
             sp.entity_id.clone(),
@@ -295,6 +304,7 @@ impl CustomEntry {
                 certificates: descriptor.signing_certificates.clone(),
                 required: self.require_signed_requests || descriptor.authn_requests_signed,
             },
+            logout_url,
         ))
     }
 }
