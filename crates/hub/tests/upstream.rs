@@ -215,3 +215,160 @@ async fn identity_source_metadata_is_refreshed_and_bad_copies_are_refused() {
     let later = Instant::from_unix(now.unix() + 61).unwrap();
     assert!(matches!(short.idp_certificates(later), Err(SourceError::MetadataExpired(_))));
 }
+
+/// pysaml2 as the upstream IdP of a hub on a free port: pysaml2 accepts the hub's signed
+/// Redirect-binding AuthnRequest (checked against the hub's published SP metadata), its Response
+/// signs alice in just in time, and the hub refuses, with the reason, the same Response again, a
+/// Response to no request, and an assertion that has expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pysaml2_idp_signs_people_into_the_hub() {
+    use std::sync::Arc;
+
+    const IDP: &str = "https://pysaml2.example.com/idp";
+    let data = crossfed_testkit::temp_dir().keep();
+    let idp_dir = data.join("idp");
+    std::fs::create_dir_all(&idp_dir).unwrap();
+    std::fs::create_dir_all(data.join("hub")).unwrap();
+    let idp_key = crossfed_hub::keys::load_or_create(&idp_dir, "pysaml2 idp").unwrap();
+    let idp_metadata = data.join("idp.xml");
+    std::fs::write(
+        &idp_metadata,
+        EntityDescriptor::idp(
+            IDP,
+            vec![idp_key.certificate().clone()],
+            vec![Endpoint::redirect("https://pysaml2.example.com/sso")],
+        )
+        .to_xml(),
+    )
+    .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let config: crossfed_hub::config::HubConfig = toml::from_str(&format!(
+        "[identity_source]\nmetadata_file = {}\nprovisioning = \"just-in-time\"\n",
+        toml::Value::String(idp_metadata.display().to_string())
+    ))
+    .unwrap();
+    let store = crossfed_testkit::test_store("pysaml2-upstream").await;
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data.join("hub"), &hub_url, 1).await.unwrap();
+    let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+        let _ = rx.await;
+    }));
+    let sp_metadata = data.join("hub-sp.xml");
+    let published = reqwest::get(format!("{hub_url}/saml/sp/metadata")).await.unwrap().text().await.unwrap();
+    std::fs::write(&sp_metadata, &published).unwrap();
+
+    let browser =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let to_idp = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
+    let to_idp =
+        browser.get(format!("{hub_url}{}", to_idp.headers()["location"].to_str().unwrap())).send().await.unwrap();
+    let location = to_idp.headers()["location"].to_str().unwrap().to_string();
+    let query = location.strip_prefix("https://pysaml2.example.com/sso?").unwrap().to_string();
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .map(|v| percent_encoding::percent_decode_str(v).decode_utf8().unwrap().into_owned())
+    };
+    let idp = |input: serde_json::Value| {
+        let mut base = serde_json::json!({
+            "entity_id": IDP, "sso_url": "https://pysaml2.example.com/sso",
+            "key_file": idp_dir.join("signing.key"), "cert_file": idp_dir.join("signing.crt"),
+            "sp_metadata_file": sp_metadata,
+        });
+        for (k, v) in input.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        crossfed_testkit::run_peer_json("pysaml2_idp.py", &base)
+    };
+    let parsed = idp(serde_json::json!({
+        "action": "parse_request", "binding": "redirect", "saml_request": param("SAMLRequest"),
+        "relay_state": param("RelayState"), "sig_alg": param("SigAlg"), "signature": param("Signature"),
+        "want_authn_requests_signed": true,
+    }));
+    assert_eq!(parsed["accepted"], true, "pysaml2 refused the hub's request: {parsed}");
+    assert_eq!(parsed["acs_url"], format!("{hub_url}/saml/acs"));
+    let request_id = parsed["id"].as_str().unwrap().to_string();
+
+    let respond = |in_response_to: Option<&str>| {
+        let answer = idp(serde_json::json!({
+            "action": "respond", "sp_entity_id": format!("{hub_url}/saml/sp"), "acs_url": format!("{hub_url}/saml/acs"),
+            "in_response_to": in_response_to,
+            "name_id": {"value": "py-alice", "format": ns::NAMEID_PERSISTENT},
+            "identity": {
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": ["alice@example.com"],
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname": ["Alice"],
+            },
+            "sign_assertion": true, "sign_response": false,
+        }));
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(answer["response_xml"].as_str().unwrap())
+    };
+    let post = |value: String| {
+        let (browser, hub_url) = (browser.clone(), hub_url.clone());
+        async move {
+            let response =
+                browser.post(format!("{hub_url}/saml/acs")).form(&[("SAMLResponse", value)]).send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.headers().get("location").map(|l| l.to_str().unwrap().to_string()),
+                response.text().await.unwrap(),
+            )
+        }
+    };
+    let response = respond(Some(&request_id));
+    let (status, location, page) = post(response.clone()).await;
+    assert_eq!((status, location.as_deref()), (303, Some("/portal")), "{page}");
+    let alice = store.find_user_by_name("alice@example.com").await.unwrap().unwrap();
+    assert_eq!((alice.external_id.as_deref(), alice.given_name.as_deref()), (Some("py-alice"), Some("Alice")));
+    let portal = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
+    assert_eq!(portal.status(), 200);
+
+    // The same Response again: its request was answered already.
+    let (status, _, page) = post(response).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("did not start, or one that expired or was already completed"), "{page}");
+    // Unsolicited, while this hub does not allow IdP-initiated sign-in.
+    let (status, _, page) = post(respond(None)).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Sign-in refused"), "{page}");
+    // An assertion past its NotOnOrAfter (and the clock skew), signed by the right key, answering
+    // a request the hub did send.
+    let again = browser.get(format!("{hub_url}/login")).send().await.unwrap();
+    let again = again.headers()["location"].to_str().unwrap().to_string();
+    let again = decode_redirect(again.strip_prefix("https://pysaml2.example.com/sso?").unwrap()).unwrap();
+    let pending_id = parse_authn_request(&again.xml, None).unwrap().id;
+    let old = Instant::from_unix(Instant::now().unix() - 3600).unwrap();
+    let expired = build_response(
+        &ResponseSpec {
+            issuer: IDP.into(),
+            destination: format!("{hub_url}/saml/acs"),
+            audiences: vec![format!("{hub_url}/saml/sp")],
+            in_response_to: Some(pending_id),
+            name_id: NameId {
+                value: "py-alice".into(),
+                format: Some(ns::NAMEID_PERSISTENT.into()),
+                ..NameId::default()
+            },
+            session_index: "_old".into(),
+            authn_instant: old,
+            authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
+            attributes: Vec::new(),
+            lifetime_seconds: 300,
+            not_before_skew_seconds: 0,
+            session_not_on_or_after: None,
+            signed_parts: SignedParts::Assertion,
+        },
+        old,
+        &idp_key,
+    )
+    .unwrap();
+    use base64::Engine;
+    let (status, _, page) = post(base64::engine::general_purpose::STANDARD.encode(expired.xml)).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("expired at"), "{page}");
+}
