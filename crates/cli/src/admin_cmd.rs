@@ -56,6 +56,20 @@ pub enum ProvisioningCommand {
 }
 
 impl HubTarget {
+    /// A hub at `url` with an admin token already known.
+    pub(crate) fn new(url: &str, token: &str, json: bool) -> Self {
+        HubTarget {
+            hub: url.to_string(),
+            token: Some(token.to_string()),
+            token_file: PathBuf::from("admin-token"),
+            json,
+        }
+    }
+
+    pub(crate) fn json_output(&self) -> bool {
+        self.json
+    }
+
     fn token(&self) -> Result<String> {
         if let Some(token) = &self.token {
             return Ok(token.clone());

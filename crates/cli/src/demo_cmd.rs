@@ -307,6 +307,22 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         say(&format!("  provisioning failed: {failure}"));
     }
 
+    // What `crossfed check --demo-data-dir` needs to find the parties again.
+    crossfed_hub::tokens::ensure_admin_token(&hub_store, &args.data_dir.join("hub"), now)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("the hub's admin token")?;
+    let description = serde_json::json!({
+        "corp_url": corp_url, "hub_url": hub_url, "cloud_url": cloud_url,
+        "account_id": ACCOUNT, "region": "us-east-1", "instance_id": instance,
+        "access_key_id": ADMIN_ACCESS_KEY, "secret_access_key": password,
+        "hub_admin_token_file": "hub/admin-token", "hub_data_dir": "hub", "corp_application": "hub",
+    });
+    // It holds the target account's admin secret: private, like the password file.
+    let _ = std::fs::remove_file(args.data_dir.join("demo.json"));
+    crossfed_hub::keys::write_private(&args.data_dir.join("demo.json"), &serde_json::to_vec_pretty(&description)?)
+        .context("writing demo.json")?;
+
     say("crossfed demo: the reference chain is running");
     say(&format!("  corp (plays Entra ID)           {corp_url}"));
     say(&format!("  hub  (plays IAM Identity Center) {hub_url}/portal   <- start here"));

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod bench_cmd;
+mod check_cmd;
 mod cloud_cmd;
 mod demo_cmd;
 mod directory_cmd;
@@ -35,6 +36,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Run the reference chain on this machine: corp, the hub, and the target account.
     Demo(demo_cmd::DemoArgs),
+    /// Check every link of the federation chain (hub, target account, IdP) and print the fixes.
+    Check(check_cmd::CheckArgs),
     /// Load against real servers on loopback, reported against the RSA bound measured in the same run.
     Bench(bench_cmd::BenchArgs),
     /// SCIM tokens of a running hub, for provisioning clients such as Entra ID.
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
         Command::Bench(args) => run_async(bench_cmd::run(args)),
+        Command::Check(args) => run_async(check_cmd::run(args)),
         Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
         Command::Apps { target, command } => run_async(directory_cmd::apps(target, command)),
         Command::Assign { app, principal, target } => run_async(directory_cmd::assign(target, app, principal, false)),

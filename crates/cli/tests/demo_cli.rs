@@ -185,3 +185,115 @@ fn the_demo_provisions_connect_users_on_request() {
     });
     interrupt(demo);
 }
+
+/// The links `crossfed check --demo-data-dir` reports broken, as (link, subject).
+fn broken_links(data: &std::path::Path) -> Vec<(String, String)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["check", "--json", "--demo-data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    });
+    assert_eq!(output.status.success(), report["ok"] == true, "exit status follows the findings");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ok"] == false)
+        .map(|f| (f["link"].as_str().unwrap().to_string(), f["subject"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn link(name: &str, subject: &str) -> Vec<(String, String)> {
+    vec![(name.to_string(), subject.to_string())]
+}
+
+/// `crossfed check` against the running demo: the deliberate gap (bob has no Connect user) is
+/// exactly the link reported; once bob's user exists everything passes; then each link of the
+/// target account is broken in turn, through the AWS APIs, and named alone, and `--simulate`
+/// walks alice to the agent workspace.
+#[test]
+fn check_names_exactly_the_broken_link_of_the_demo_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo-data");
+    let base = free_base_port();
+    let (demo, _) = start(&data, base);
+    assert_eq!(broken_links(&data), link("connect-user", "bob@example.com"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let cloud = format!("http://127.0.0.1:{}", base + 2);
+    let description: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
+    let instance = description["instance_id"].as_str().unwrap().to_string();
+    let iam = crossfed_hub::aws_query::QueryClient::new(&cloud, "us-east-1", "AKIADEMOADMIN0000001", "demo-password-1")
+        .unwrap();
+    let connect = crossfed_hub::connect_client::ConnectClient::new(crossfed_hub::connect_client::ConnectEndpoint {
+        base_url: cloud.clone(),
+        region: "us-east-1".into(),
+        access_key_id: "AKIADEMOADMIN0000001".into(),
+        secret_access_key: "demo-password-1".into(),
+    })
+    .unwrap();
+    runtime.block_on(async {
+        let profiles = connect.security_profile_ids(&instance, &["Agent".to_string()]).await.unwrap();
+        let routing = connect.routing_profile_id(&instance, "Basic Routing Profile").await.unwrap();
+        let bob = crossfed_hub::connect_client::NewConnectUser {
+            username: "bob@example.com",
+            first_name: Some("Bob"),
+            last_name: Some("Example"),
+            email: None,
+            security_profile_ids: &profiles,
+            routing_profile_id: &routing,
+        };
+        connect.create_user(&instance, &bob).await.unwrap();
+    });
+    assert_eq!(broken_links(&data), vec![], "every link holds once bob has his Connect user");
+
+    let provider = "arn:aws:iam::123456789012:saml-provider/CrossfedHub";
+    let call = |action: &str, params: &[(&str, &str)]| runtime.block_on(iam.call("iam", action, params)).unwrap();
+    let hub_metadata = runtime.block_on(iam.saml_provider_metadata(provider)).unwrap();
+
+    // The provider trusts another certificate (the hub's key was replaced, say).
+    let stranger = crossfed_xmldsig::SigningKey::generate_rsa("stranger", 30).unwrap();
+    let entity = crossfed_saml::EntityDescriptor::parse(hub_metadata.as_bytes()).unwrap();
+    let forged = crossfed_saml::EntityDescriptor::idp(
+        &entity.entity_id,
+        vec![stranger.certificate().clone()],
+        vec![crossfed_saml::Endpoint::redirect("https://example.com/sso")],
+    )
+    .to_xml();
+    call("UpdateSAMLProvider", &[("SAMLProviderArn", provider), ("SAMLMetadataDocument", &forged)]);
+    assert_eq!(broken_links(&data), link("provider-certificate", "connect"));
+    call("UpdateSAMLProvider", &[("SAMLProviderArn", provider), ("SAMLMetadataDocument", &hub_metadata)]);
+
+    // The role trusts the provider for another sign-in URL (SAML:aud).
+    let role = runtime.block_on(iam.role("ConnectAgent")).unwrap();
+    let other_aud = role.trust_policy.replace(&format!("{cloud}/saml"), "https://signin.aws.amazon.com/saml");
+    assert_ne!(other_aud, role.trust_policy);
+    call("UpdateAssumeRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyDocument", &other_aud)]);
+    assert_eq!(broken_links(&data), link("role-trust", "connect"));
+    call("UpdateAssumeRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyDocument", &role.trust_policy)]);
+
+    // The role loses the policy allowing GetFederationToken.
+    let policies = runtime.block_on(iam.inline_policies("ConnectAgent")).unwrap();
+    for (name, _) in &policies {
+        call("DeleteRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyName", name)]);
+    }
+    assert_eq!(broken_links(&data), link("federation-policy", "connect"));
+    for (name, document) in &policies {
+        call("PutRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyName", name), ("PolicyDocument", document)]);
+    }
+    assert_eq!(broken_links(&data), vec![]);
+
+    let walked = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["check", "--simulate", "alice@example.com", "--demo-data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&walked.stdout);
+    assert!(walked.status.success(), "{text}");
+    assert!(text.contains("federated into Connect, landed on") && text.contains("/agent-app-v2"), "{text}");
+    interrupt(demo);
+}

@@ -179,7 +179,7 @@ struct DescribedUser {
 }
 
 /// `YYYYMMDDTHHMMSSZ` in UTC, as X-Amz-Date wants it.
-fn amz_date(now: OffsetDateTime) -> String {
+pub(crate) fn amz_date(now: OffsetDateTime) -> String {
     let t = now.to_offset(UtcOffset::UTC);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -193,7 +193,7 @@ fn amz_date(now: OffsetDateTime) -> String {
 }
 
 /// The Host header value reqwest would derive: the port only when it is not the scheme's default.
-fn host_header(url: &Url) -> Option<String> {
+pub(crate) fn host_header(url: &Url) -> Option<String> {
     let host = url.host_str()?;
     Some(match url.port() {
         Some(port) => format!("{host}:{port}"),

@@ -53,6 +53,7 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/api/v1/provisioning", get(provisioning_status))
         .route("/api/v1/provisioning/sync", post(provisioning_sync))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/identity-source", get(identity_source))
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -371,4 +372,30 @@ async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Qu
     let items = hub.store.query(&query).await?;
     let total = items.len() as i64;
     json(StatusCode::OK, &Listing { items, total })
+}
+
+/// The upstream IdP the hub trusts, as it trusts it now (the last good metadata copy): what
+/// `crossfed check` compares with the IdP's own metadata.
+async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
+    authorize(&hub, &headers).await?;
+    let Some(source) = hub.identity_source.as_ref() else {
+        return Err(ApiError::not_found(
+            "this hub signs people in with its built-in directory; it has no identity source",
+        ));
+    };
+    let idp = source.idp();
+    let certificates: Vec<CertificateView> =
+        idp.idp.as_ref().map(|d| d.signing_certificates.iter().map(CertificateView::of).collect()).unwrap_or_default();
+    json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "idp_entity_id": idp.entity_id,
+            "valid_until": idp.valid_until.map(|t| t.unix()),
+            "certificates": certificates,
+            "sp_entity_id": source.sp_entity_id,
+            "acs_url": source.acs_url,
+            "provisioning": source.provisioning,
+            "allow_idp_initiated": source.allow_idp_initiated,
+        }),
+    )
 }

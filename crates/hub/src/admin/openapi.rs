@@ -50,6 +50,7 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("delete", "/api/v1/scim-tokens/{id}", "Revoke a SCIM token", None, 200),
     ("get", "/api/v1/provisioning", "Provisioning status per connector and user (connector)", None, 200),
     ("post", "/api/v1/provisioning/sync", "Run every provisioning connector once, now", None, 200),
+    ("get", "/api/v1/identity-source", "The upstream IdP as the hub trusts it: entity ID, certificates", None, 200),
     ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
 ];
 

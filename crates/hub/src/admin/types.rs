@@ -174,3 +174,21 @@ impl CreateUser {
         self.email.iter().map(|e| Email::work(e)).collect()
     }
 }
+
+/// A certificate as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct CertificateView {
+    pub subject: String,
+    pub sha256: String,
+    pub not_after: i64,
+}
+
+impl CertificateView {
+    pub fn of(certificate: &crossfed_xmldsig::Certificate) -> Self {
+        CertificateView {
+            subject: certificate.subject().to_string(),
+            sha256: certificate.fingerprint_hex(),
+            not_after: certificate.not_after(),
+        }
+    }
+}
