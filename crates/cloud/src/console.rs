@@ -16,7 +16,7 @@ use crate::federation::{ConnectSession, FederationError, federate};
 use crate::ids;
 use crate::model::{ConsoleSession, Credentials, kind};
 use crate::pages::{error_page, escape, page};
-use crate::server::{App, now};
+use crate::server::App;
 use crate::sts::{self, ValidatedAssertion};
 
 const CONSOLE_COOKIE: &str = "crossfed_console";
@@ -105,7 +105,7 @@ pub fn relay_target(base_url: &str, relay_state: Option<&str>) -> Result<String,
 
 /// `POST /saml`: the sign-in endpoint.
 pub async fn sign_in(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) -> Response {
-    let now = now();
+    let now = app.now();
     let Some(saml) = form.saml_response.filter(|s| !s.is_empty()) else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -170,7 +170,7 @@ pub struct RoleForm {
 
 /// `POST /saml/role`: the role picker's answer.
 pub async fn choose_role(State(app): State<Arc<App>>, Form(form): Form<RoleForm>) -> Response {
-    let now = now();
+    let now = app.now();
     let pending = match app.resources.get::<PendingChoice>(kind::SIGNIN_CHOICE, &form.choice).await {
         Ok(Some(p)) => p.value,
         Ok(None) => {
@@ -273,7 +273,7 @@ async fn console_credentials(app: &App, headers: &HeaderMap, now: i64) -> Result
 
 /// `GET /console`: who is signed in.
 pub async fn console_home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let now = now();
+    let now = app.now();
     match console_credentials(&app, &headers, now).await {
         Ok(c) => {
             let body = format!(
@@ -330,7 +330,7 @@ pub async fn federate_url(
     Query(query): Query<FederateQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let now = now();
+    let now = app.now();
     let credentials = match console_credentials(&app, &headers, now).await {
         Ok(c) => c,
         Err(page) => return page,
@@ -365,7 +365,7 @@ pub async fn connect_sign_in(
     Path(instance_id): Path<String>,
     Query(query): Query<SignInUrlQuery>,
 ) -> Response {
-    let now = now();
+    let now = app.now();
     match crate::federation::redeem_sign_in_link(&app.resources, &instance_id, &query.token, now).await {
         Ok(Some(session)) => {
             let path = format!("/connect/{instance_id}");
@@ -392,7 +392,7 @@ pub async fn agent_workspace(
     Path((instance_id, rest)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let now = now();
+    let now = app.now();
     let Some(token) = cookie_value(&headers, CONNECT_COOKIE) else {
         return connect_session_expired();
     };

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod aws_xml;
+pub mod clock;
 pub mod config;
 pub mod connect_api;
 pub mod console;
@@ -17,6 +18,7 @@ pub mod server;
 pub mod state;
 pub mod sts;
 
+pub use clock::Clock;
 pub use config::CloudConfig;
 pub use server::{App, router, serve};
 pub use state::Settings;

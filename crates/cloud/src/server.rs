@@ -26,6 +26,8 @@ pub struct App {
     pub resources: Resources,
     pub settings: Settings,
     pub administrator: Credentials,
+    /// The account's time (the system clock; tests fix or shift it).
+    pub clock: crate::clock::Clock,
 }
 
 impl App {
@@ -37,12 +39,13 @@ impl App {
             expiration: None,
             principal: Principal::Administrator { account: settings.account.clone() },
         };
-        App { resources: Resources { store }, settings, administrator }
+        App { resources: Resources { store }, settings, administrator, clock: crate::clock::Clock::system() }
     }
-}
 
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    /// The current time by the account's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
 }
 
 /// The routes of the account.
@@ -106,7 +109,7 @@ async fn query_endpoint(
         headers: header_pairs(&headers),
         body: &body,
     };
-    let result = crate::query_api::handle(&app, &request, &params, now()).await;
+    let result = crate::query_api::handle(&app, &request, &params, app.now()).await;
     xml_response(result.status, result.body)
 }
 
@@ -139,5 +142,5 @@ async fn connect_endpoint(
         headers: header_pairs(&headers),
         body: &body,
     };
-    json_response(crate::connect_api::handle(&app, &request, now()).await)
+    json_response(crate::connect_api::handle(&app, &request, app.now()).await)
 }

@@ -155,7 +155,7 @@ pub async fn validate(
     now: i64,
 ) -> Result<ValidatedAssertion, AwsError> {
     let xml = crossfed_saml::decode_post(saml_response_b64)
-        .map_err(|e| AwsError::invalid_identity_token(format!("The SAML assertion is not valid base64: {e}")))?;
+        .map_err(|e| AwsError::invalid_identity_token(format!("The SAMLResponse value cannot be decoded: {e}")))?;
 
     // Which provider? The caller's PrincipalArn, or the first Role value's (sign-in endpoint).
     // The assertion is read unverified only to find the provider; it is then fully validated.
@@ -210,10 +210,10 @@ pub async fn validate(
 }
 
 /// Finds the provider ARN of the first Role value of the Response's assertion, only to choose
-/// whose certificates to validate with; nothing else is read before validation.
+/// whose certificates to validate with; nothing else is read before validation. A document the
+/// parser refuses is refused with the error validation would give it.
 fn provider_from_unverified(xml: &[u8]) -> Result<String, AwsError> {
-    let doc = crossfed_xml::parse(xml)
-        .map_err(|e| AwsError::invalid_identity_token(format!("The SAML response is not acceptable XML: {e}")))?;
+    let doc = crossfed_xml::parse(xml).map_err(|e| map_validation(ValidationError::Xml(e)))?;
     let assertion = doc.root_element().child(crossfed_saml::ns::ASSERTION, "Assertion");
     let statements: Vec<_> = assertion
         .iter()

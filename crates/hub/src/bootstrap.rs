@@ -67,6 +67,7 @@ pub async fn build_hub(
         connectors: connectors(config)?,
         provisioning_pass: tokio::sync::Mutex::new(()),
         instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
+        clock: crate::clock::Clock::system(),
         schedule: crate::provision::Schedule {
             interval_seconds: config.provisioning.interval_seconds,
             retry_base_seconds: config.provisioning.retry_base_seconds,

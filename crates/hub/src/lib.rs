@@ -6,6 +6,7 @@ pub mod applications;
 pub mod aws_query;
 pub mod bootstrap;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod connect_client;
 pub mod janitor;

@@ -52,6 +52,8 @@ pub struct Hub {
     pub provisioning_pass: tokio::sync::Mutex<()>,
     /// This process's name among the hub instances sharing the store (provisioning leases).
     pub instance_id: String,
+    /// The time SAML responses are judged at (the system clock; tests fix or shift it).
+    pub clock: crate::clock::Clock,
 }
 
 impl Hub {

@@ -321,7 +321,8 @@ fn in_response_to(xml: &[u8]) -> Option<String> {
     doc.root_element().attr("InResponseTo").map(str::to_string)
 }
 
-/// `POST /saml/acs`: the upstream IdP's answer.
+/// `POST /saml/acs`: the upstream IdP's answer, judged at the hub's clock (the pending login's
+/// own expiry is measured by the system clock that [`login_upstream`] wrote it with).
 pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedResponse>) -> Response {
     let Some(source) = hub.identity_source.as_ref() else {
         return saml_error(
@@ -354,7 +355,8 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
         }
         None => (None, "/portal".to_string()),
     };
-    let certificates = match source.idp_certificates(Instant::now()) {
+    let saml_now = hub.clock.now();
+    let certificates = match source.idp_certificates(saml_now) {
         Ok(c) => c,
         Err(e) => {
             return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured", &e.to_string());
@@ -364,7 +366,7 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
     let mut policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, &idp_entity_id, &certificates);
     policy.allow_unsolicited = source.allow_idp_initiated;
     let replay = DeferredReplayCheck::default();
-    let accepted = match validate_response(&xml, &policy, request_id.as_deref(), Instant::now(), &replay) {
+    let accepted = match validate_response(&xml, &policy, request_id.as_deref(), saml_now, &replay) {
         Ok(a) => a,
         Err(e) => {
             return saml_error(
@@ -375,7 +377,8 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
         }
     };
     if let Some((id, expires)) = replay.take() {
-        match hub.store.record_once(&format!("{}:{id}", accepted.issuer), expires.unix(), now()).await {
+        // The entry's expiry comes from the assertion's times: compared at the same clock.
+        match hub.store.record_once(&format!("{}:{id}", accepted.issuer), expires.unix(), saml_now.unix()).await {
             Ok(true) => {}
             Ok(false) => {
                 return saml_error(

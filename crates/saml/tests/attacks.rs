@@ -120,7 +120,11 @@ fn attack_table() {
 Every case is derived from a valid signed Response and must be refused with exactly the error shown; \
 a control test checks that the untouched Response is accepted. \
 `crates/cli/tests/attack_corpus_cli.rs` runs the same cases through `crossfed saml validate` \
-(all but the replay case, which needs two presentations in one process) and expects the same errors.\n\n",
+(all but the replay case, which needs two presentations in one process) and expects the same errors. \
+Every case is also posted over HTTP to the hub's ACS (`POST /saml/acs`, `crates/hub/tests/attack_corpus.rs`, \
+on SQLite and PostgreSQL) and to the target account's AWS sign-in endpoint (`POST /saml`, \
+`crates/cloud/tests/attack_corpus.rs`), each with its clock fixed at the case's instant; \
+both must refuse it with the expected error on their error page, except where the table after this one says otherwise.\n\n",
     );
     out.push_str(&format!("{} cases.\n\n| # | Case | Source | Expected error |\n|---|---|---|---|\n", cases.len()));
     for (i, case) in cases.iter().enumerate() {
@@ -131,6 +135,31 @@ a control test checks that the untouched Response is accepted. \
             cell(case.source),
             cell(&redact_ids(&case.expected.describe()))
         ));
+    }
+    out.push_str(
+        "\n## Through the hub's ACS and the AWS sign-in endpoint\n\n\
+The hub's ACS shows `The identity provider's response was refused: <error>` with status 403; it finds \
+the pending login by the response's InResponseTo (the tests keep one waiting for `_req1`, the record \
+the hub's own `/login` wrote). The sign-in endpoint shows `<message>: <error> (<code>)` with the code \
+AWS gives it; there the cases are built for its own audience and recipient (its sign-in URL) and carry \
+a Role attribute, since it finds the SAML provider to validate with from that attribute. \
+The cases where either answers otherwise, and how (\"expected error\" where it gives the case's error):\n\n\
+| # | Case | Hub ACS | AWS sign-in endpoint |\n|---|---|---|---|\n",
+    );
+    let answer = |list: &[(&str, &str)], name: &str| {
+        list.iter().find(|(n, _)| *n == name).map_or_else(|| "expected error".to_string(), |(_, a)| cell(a))
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let listed = |list: &[(&str, &str)]| list.iter().any(|(n, _)| *n == case.name);
+        if listed(corpus::HUB_ACS_ANSWERS) || listed(corpus::SIGN_IN_ANSWERS) {
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} |\n",
+                i + 1,
+                case.name,
+                answer(corpus::HUB_ACS_ANSWERS, case.name),
+                answer(corpus::SIGN_IN_ANSWERS, case.name)
+            ));
+        }
     }
     if std::env::var("CROSSFED_WRITE_ATTACK_TABLE").as_deref() == Ok("1") {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/attacks.md");

@@ -1,6 +1,8 @@
 //! The attack corpus: every case is generated from a valid Response built and signed at a fixed
 //! time, then transformed (as text, or as a tree) the way a published attack does. Shared by the
-//! crate's own attack test and, later, by the hub and target-account tests.
+//! crate's own attack test, the CLI's, the hub's ACS test and the target account's sign-in test.
+//! The cases are addressed to the hub's SP ([`SP`], [`ACS`]) unless the fixture is made with
+//! [`Fixture::for_sp`] for another SP.
 
 #![allow(dead_code)]
 
@@ -23,22 +25,122 @@ pub const ADMIN: &str = "admin@example.com";
 /// The skew of `SpPolicy::new`.
 pub const SKEW: i64 = 120;
 
+/// The cases the hub's ACS (`POST /saml/acs`) answers otherwise than with the expected error,
+/// and its answer. Every other case is refused with 403 and the expected error on the page.
+/// `crates/hub/tests/attack_corpus.rs` checks each answer and that this list is complete;
+/// docs/attacks.md shows it.
+pub const HUB_ACS_ANSWERS: &[(&str, &str)] = &[
+    (
+        "signature-exclusion-with-assertion-signature-required",
+        "403 `Unsigned { required: AssertionCovered }`: the hub requires the assertion to be covered by a signature (the Response's or its own), not signed itself",
+    ),
+    (
+        "response-signature-stripped-when-required",
+        "accepted: the hub does not require a Response signature, and this is the untouched response with its signed assertion",
+    ),
+    ("deflate-bomb-redirect-binding", "405 to `GET /saml/acs`: the ACS takes HTTP-POST only, so nothing is inflated"),
+    ("oversized-input", "413 before the form is read: over the hub's 256 KiB request body limit"),
+    ("too-many-nodes", "413 before the form is read: over the hub's 256 KiB request body limit"),
+    ("xsw3-over-redirect-binding", "405 to `GET /saml/acs` (HTTP-POST only); the same XML posted: the expected error"),
+    (
+        "replay",
+        "403 `Assertion … was already used (replay).` from the replay cache in the store, when the hub waits for `_req1` again; without that, 403 *Sign-in expired* (the first presentation used up the pending login)",
+    ),
+    (
+        "wrong-in-response-to",
+        "403 *Sign-in expired* before validation: the hub waits for `_another_request`, and no pending login has the response's InResponseTo",
+    ),
+    (
+        "response-to-no-pending-request",
+        "403 *Sign-in expired* before validation: no pending login has the response's InResponseTo",
+    ),
+];
+
+/// The same for the target account's AWS sign-in endpoint (`POST /saml`), the cases built with
+/// [`Fixture::for_sp`] for its sign-in URL and carrying a Role attribute. Every other case is
+/// refused with the expected error and the code AWS gives it (`InvalidIdentityToken`,
+/// `ExpiredTokenException`, `IDPRejectedClaim`). Checked by `crates/cloud/tests/attack_corpus.rs`.
+pub const SIGN_IN_ANSWERS: &[(&str, &str)] = &[
+    (
+        "signature-exclusion-with-assertion-signature-required",
+        "`Unsigned { required: AssertionCovered }` (InvalidIdentityToken): sign-in requires the assertion to be covered by a signature, not signed itself",
+    ),
+    (
+        "response-signature-stripped-when-required",
+        "accepted: no Response signature is required, and this is the untouched response with its signed assertion",
+    ),
+    (
+        "saml-prefix-redefined-on-assertion",
+        "InvalidIdentityToken before validation: no saml:Assertion carries a Role attribute naming a SAML provider, so there is none to validate with",
+    ),
+    ("deflate-bomb-redirect-binding", "405 to `GET /saml`: sign-in takes HTTP-POST only, so nothing is inflated"),
+    ("oversized-input", "413 before the form is read: over the account's 1 MiB request body limit"),
+    (
+        "too-many-nodes",
+        "InvalidIdentityToken before validation: the SAMLResponse value is over the POST binding's 256 KiB bound",
+    ),
+    (
+        "encrypted-assertion-instead-of-assertion",
+        "InvalidIdentityToken before validation: no saml:Assertion carries a Role attribute naming a SAML provider, so there is none to validate with",
+    ),
+    ("xsw3-over-redirect-binding", "405 to `GET /saml` (HTTP-POST only); the same XML posted: the expected error"),
+    (
+        "signed-failure-response-is-a-failure",
+        "InvalidIdentityToken before validation: the failure Response has no assertion, hence no Role attribute naming a SAML provider",
+    ),
+    (
+        "assertion-in-saml1-namespace",
+        "InvalidIdentityToken before validation: no saml:Assertion carries a Role attribute naming a SAML provider, so there is none to validate with",
+    ),
+    (
+        "replay",
+        "InvalidIdentityToken `The SAML assertion … was already used` from the replay cache in the account's store",
+    ),
+    ("wrong-in-response-to", "accepted: AWS sign-in sends no AuthnRequests, so it does not check InResponseTo"),
+    (
+        "response-to-no-pending-request",
+        "accepted: AWS sign-in sends no AuthnRequests, so it does not check InResponseTo",
+    ),
+    ("unsolicited-when-disallowed", "accepted: IdP-initiated responses are how AWS sign-in is always used"),
+    (
+        "unsigned-in-response-to-edited",
+        "accepted: AWS sign-in sends no AuthnRequests, so it does not check InResponseTo",
+    ),
+];
+
 const XSLT_NS: &str = "http://www.w3.org/TR/1999/REC-xslt-19991116";
 const XPATH_NS: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 const C14N_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
 const HMAC_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#hmac-sha1";
 
-/// The keys and the instant every case is built at.
+/// The keys and the instant every case is built at, and the SP the cases are addressed to.
 pub struct Fixture {
     pub idp_key: SigningKey,
     pub attacker_key: SigningKey,
+    /// The SP entity ID: the audience of the valid response, and the one errors expect.
+    pub sp: String,
+    /// The ACS URL: Destination and Recipient of the valid response, and the one errors expect.
+    pub acs: String,
+    /// Attributes every generated assertion carries after `email` and `groups` (an SP such as
+    /// AWS sign-in reads its Role attribute before validating).
+    pub extra_attributes: Vec<Attribute>,
 }
 
 impl Fixture {
+    /// The cases addressed to the hub's SP side ([`SP`], [`ACS`]).
     pub fn new() -> Self {
+        Self::for_sp(SP, ACS, Vec::new())
+    }
+
+    /// The same cases addressed to another SP: `sp` as audience, `acs` as Destination and
+    /// Recipient, with `extra_attributes` in every assertion.
+    pub fn for_sp(sp: &str, acs: &str, extra_attributes: Vec<Attribute>) -> Self {
         Fixture {
             idp_key: SigningKey::generate_rsa("corp idp", 30).expect("idp key"),
             attacker_key: SigningKey::generate_rsa("attacker", 30).expect("attacker key"),
+            sp: sp.to_string(),
+            acs: acs.to_string(),
+            extra_attributes,
         }
     }
 
@@ -55,22 +157,28 @@ impl Fixture {
     pub fn spec(&self) -> ResponseSpec {
         ResponseSpec {
             issuer: IDP.to_string(),
-            destination: ACS.to_string(),
-            audiences: vec![SP.to_string()],
+            destination: self.acs.clone(),
+            audiences: vec![self.sp.clone()],
             in_response_to: Some(REQUEST_ID.to_string()),
             name_id: NameId { value: VICTIM.into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() },
             session_index: "_s1".into(),
             authn_instant: Self::t0(),
             authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
-            attributes: vec![
+            attributes: self.with_extra_attributes(vec![
                 Attribute::uri("email", vec![VICTIM.into()]),
                 Attribute::uri("groups", vec!["agents".into(), "supervisors".into()]),
-            ],
+            ]),
             lifetime_seconds: 300,
             not_before_skew_seconds: 0,
             session_not_on_or_after: None,
             signed_parts: SignedParts::Assertion,
         }
+    }
+
+    /// `attributes` followed by the fixture's extra attributes.
+    pub fn with_extra_attributes(&self, mut attributes: Vec<Attribute>) -> Vec<Attribute> {
+        attributes.extend(self.extra_attributes.iter().cloned());
+        attributes
     }
 
     /// A valid response signed by the IdP, built at `t0`.
@@ -278,6 +386,19 @@ fn set_algorithm(xml: &str, element: &str, new: &str) -> String {
     replace_once(xml, &frag, &changed)
 }
 
+/// `url` with an empty comment before its path (`https://host<!---->/path`), where a parser
+/// that drops comments from text would read the host alone.
+fn comment_before_path(url: &str) -> String {
+    let host_start = url.find("://").map_or(0, |i| i + 3);
+    match url.get(host_start..).and_then(|rest| rest.find('/')) {
+        Some(i) => {
+            let (host, path) = url.split_at(host_start + i);
+            format!("{host}<!---->{path}")
+        }
+        None => format!("{url}<!---->"),
+    }
+}
+
 fn drop_declaration(xml: &str) -> &str {
     xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").unwrap_or(xml)
 }
@@ -303,6 +424,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     };
     let ctx = Context::default;
     let exact = Expected::Exact;
+    let (sp, acs) = (fx.sp.as_str(), fx.acs.as_str());
 
     let valid = fx.valid();
     let aid = assertion_id(&valid);
@@ -570,7 +692,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
                 format: Some(ns::NAMEID_EMAIL.into()),
                 ..NameId::default()
             },
-            attributes: vec![Attribute::uri("email", vec![attacker_account.into()])],
+            attributes: fx.with_extra_attributes(vec![Attribute::uri("email", vec![attacker_account.into()])]),
             ..fx.spec()
         };
         let theirs = fx.build(&spec);
@@ -613,8 +735,8 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         "CVE-2017-11430 OmniAuth-SAML (comment truncation, Duo Labs 2018)",
         post(replace_once(
             &valid,
-            &format!("<saml:Audience>{SP}</saml:Audience>"),
-            "<saml:Audience>https://hub.example.com<!---->/saml/sp</saml:Audience>",
+            &format!("<saml:Audience>{sp}</saml:Audience>"),
+            &format!("<saml:Audience>{}</saml:Audience>", comment_before_path(sp)),
         )),
         ctx(),
         exact(ValidationError::Xml(XmlError::CommentInValue { element: "saml:Audience".into() })),
@@ -1017,7 +1139,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         "Assertion for another SP replayed here (audience confusion), SAML core §2.5.1.4",
         post(fx.build(&ResponseSpec { audiences: vec!["https://other-sp.example.com".into()], ..fx.spec() })),
         ctx(),
-        exact(ValidationError::Audience { expected: SP.into(), found: vec!["https://other-sp.example.com".into()] }),
+        exact(ValidationError::Audience { expected: sp.into(), found: vec!["https://other-sp.example.com".into()] }),
     );
     {
         let other_acs = "https://other-sp.example.com/acs";
@@ -1027,14 +1149,14 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
             "Response forwarded to another SP, SAML bindings §3.5.5.2 (Destination)",
             post(theirs.clone()),
             ctx(),
-            exact(ValidationError::Destination { expected: ACS.into(), found: Some(other_acs.into()) }),
+            exact(ValidationError::Destination { expected: acs.into(), found: Some(other_acs.into()) }),
         );
         add(
             "wrong-recipient-with-destination-edited",
             "Response forwarded to another SP, SAML profiles §4.1.4.2 (Recipient)",
-            post(replace_once(&theirs, &format!("Destination=\"{other_acs}\""), &format!("Destination=\"{ACS}\""))),
+            post(replace_once(&theirs, &format!("Destination=\"{other_acs}\""), &format!("Destination=\"{acs}\""))),
             ctx(),
-            exact(ValidationError::Recipient { expected: ACS.into(), found: Some(other_acs.into()) }),
+            exact(ValidationError::Recipient { expected: acs.into(), found: Some(other_acs.into()) }),
         );
     }
     {
@@ -1250,22 +1372,22 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         exact(ValidationError::EncryptedAssertion),
     );
     {
-        let lookalike = "https://hub.example.com/saml/sp.evil.com";
+        let lookalike = format!("{sp}.evil.com");
         add(
             "audience-prefix-lookalike",
             "Audience prefix matching (starts_with), SAML core §2.5.1.4 requires URI equality",
-            post(fx.build(&ResponseSpec { audiences: vec![lookalike.into()], ..fx.spec() })),
+            post(fx.build(&ResponseSpec { audiences: vec![lookalike.clone()], ..fx.spec() })),
             ctx(),
-            exact(ValidationError::Audience { expected: SP.into(), found: vec![lookalike.into()] }),
+            exact(ValidationError::Audience { expected: sp.into(), found: vec![lookalike] }),
         );
-        let acs_lookalike = "https://hub.example.com/saml/acs/../../evil";
-        let theirs = fx.build(&ResponseSpec { destination: acs_lookalike.into(), ..fx.spec() });
+        let acs_lookalike = format!("{acs}/../../evil");
+        let theirs = fx.build(&ResponseSpec { destination: acs_lookalike.clone(), ..fx.spec() });
         add(
             "recipient-path-lookalike",
             "Recipient prefix / path matching, SAML profiles §4.1.4.2 requires the ACS URL",
-            post(replace_once(&theirs, &format!("Destination=\"{acs_lookalike}\""), &format!("Destination=\"{ACS}\""))),
+            post(replace_once(&theirs, &format!("Destination=\"{acs_lookalike}\""), &format!("Destination=\"{acs}\""))),
             ctx(),
-            exact(ValidationError::Recipient { expected: ACS.into(), found: Some(acs_lookalike.into()) }),
+            exact(ValidationError::Recipient { expected: acs.into(), found: Some(acs_lookalike) }),
         );
     }
     {
