@@ -1,8 +1,15 @@
 //! `crossfed bench`: load against real servers on loopback, reported against the RSA bound
-//! measured in the same run. Scenario `launch`: signed-in users open an application from the
-//! portal again and again; each launch costs one RSA-2048 signature (the assertion), so the bound
-//! is the raw signing rate per core times the cores. The load generator runs in the same process
-//! and shares the machine's cores with the hub, as a client on the same host would.
+//! measured in the same run (raw RSA-2048 signatures and verifications per core, times the
+//! cores). The load generator runs in the same process and shares the machine's cores with the
+//! servers, as a client on the same host would.
+//! - `launch`: signed-in users open an application from the portal again and again; one
+//!   signature per launch (the assertion).
+//! - `acs`: users already signed in at corp sign in to the hub again and again: the hub signs its
+//!   AuthnRequest, corp signs its Response, the hub's ACS verifies it and opens a session (two
+//!   signatures, one verification).
+//! - `chain`: the whole reference chain per login: `acs`, then the Connect launch (signed), the
+//!   target account's sign-in endpoint (verified, AssumeRoleWithSAML), the federate URL
+//!   (GetFederationToken) and the agent workspace (three signatures, two verifications).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,6 +27,29 @@ use crate::say;
 pub enum Scenario {
     /// Signed-in users launching an application from the portal (one signature each).
     Launch,
+    /// Users signed in at corp signing in to the hub through its ACS.
+    Acs,
+    /// corp → hub ACS → Connect launch → sign-in endpoint → AssumeRoleWithSAML → GetFederationToken.
+    Chain,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Launch => "launch",
+            Scenario::Acs => "acs",
+            Scenario::Chain => "chain",
+        }
+    }
+
+    /// RSA-2048 signatures and verifications one login costs, across every party.
+    fn rsa_ops(self) -> (f64, f64) {
+        match self {
+            Scenario::Launch => (1.0, 0.0),
+            Scenario::Acs => (2.0, 1.0),
+            Scenario::Chain => (3.0, 2.0),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -55,17 +85,27 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value * unit))
 }
 
-/// Raw RSA-2048 signatures per second on one core, measured now.
-fn raw_sign_rate() -> Result<f64> {
+/// Raw RSA-2048 signatures and verifications per second on one core, measured now.
+fn raw_rsa_rates() -> Result<(f64, f64)> {
     let key = crossfed_xmldsig::SigningKey::generate_rsa("bench", 1).context("a reference key")?;
     let message = [7u8; 32];
     let started = Instant::now();
     let mut count = 0u64;
+    let mut signature = Vec::new();
     while started.elapsed() < Duration::from_millis(1500) {
-        key.sign(&message).context("raw signing")?;
+        signature = key.sign(&message).context("raw signing")?;
         count += 1;
     }
-    Ok(count as f64 / started.elapsed().as_secs_f64())
+    let signs = count as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < Duration::from_millis(500) {
+        if !key.certificate().verify(key.algorithm(), &message, &signature) {
+            bail!("the reference signature does not verify");
+        }
+        count += 1;
+    }
+    Ok((signs, count as f64 / started.elapsed().as_secs_f64()))
 }
 
 /// CPU seconds this process has used (user + system), from /proc; `None` elsewhere.
@@ -95,7 +135,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(index.min(sorted.len() - 1)).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-const PASSWORD: &str = "bench-password-1";
+pub(crate) const PASSWORD: &str = "bench-password-1";
 
 fn field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -129,9 +169,119 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.concurrency == 0 || args.concurrency > 1000 {
         bail!("--concurrency: give 1 to 1000 virtual users");
     }
-    let rsa_per_core = tokio::task::spawn_blocking(raw_sign_rate).await??;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rates = tokio::task::spawn_blocking(raw_rsa_rates).await??;
+    match args.scenario {
+        Scenario::Launch => launch(&args, rates).await,
+        Scenario::Acs | Scenario::Chain => chain(&args, rates).await,
+    }
+}
 
+/// What one run measured.
+struct Measured {
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: f64,
+    cpu: Option<f64>,
+}
+
+/// Runs every virtual user's loop until `duration` is over; `one` does one login and says
+/// whether it succeeded.
+async fn drive<U, F, Fut>(users: Vec<U>, duration: Duration, one: F) -> Result<Measured>
+where
+    U: Send + Sync + 'static,
+    F: Fn(Arc<U>) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for user in users {
+        let user = Arc::new(user);
+        let one = one.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                if one(user.clone()).await {
+                    latencies.push(sent.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
+    latencies.sort();
+    Ok(Measured { latencies, errors, elapsed, cpu })
+}
+
+/// Prints the figures; exit status 1 when any login failed.
+fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64, f64)) -> ExitCode {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Measured { latencies, errors, elapsed, cpu } = measured;
+    let (signs, verifies) = args.scenario.rsa_ops();
+    let logins = latencies.len() as f64;
+    let per_second = logins / elapsed;
+    // The RSA work of one login on one core, in seconds; the bound is the cores divided by it.
+    let rsa_seconds = signs / sign_rate + verifies / verify_rate;
+    let bound = cores as f64 / rsa_seconds;
+    let scenario = args.scenario.name();
+    let (p50, p95, p99) = (percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99));
+    let figures = json!({
+        "scenario": scenario,
+        "duration_s": elapsed,
+        "concurrency": args.concurrency,
+        "logins": latencies.len(),
+        "logins_per_s": per_second,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
+        "errors": errors,
+        "cpu_seconds_per_login": cpu.map(|c| if logins > 0.0 { c / logins } else { 0.0 }),
+        "peak_rss_mb": peak_rss_mb(),
+        "rsa_ops_per_login": signs + verifies,
+        "rsa_signs_per_login": signs,
+        "rsa_verifies_per_login": verifies,
+        "rsa_sign_per_core_per_s": sign_rate,
+        "rsa_verify_per_core_per_s": verify_rate,
+        "cores": cores,
+        "ratio_to_rsa_bound": per_second / bound,
+    });
+    if args.json {
+        say(&figures.to_string());
+    } else {
+        say(&format!("scenario {scenario}: {} virtual users for {elapsed:.1} s on {cores} cores", args.concurrency));
+        say(&format!("  logins/s          {per_second:>9.0}   (errors: {errors})"));
+        say(&format!("  latency ms        p50 {p50:.2}  p95 {p95:.2}  p99 {p99:.2}"));
+        if let Some(cpu) = cpu.filter(|_| logins > 0.0) {
+            say(&format!(
+                "  CPU per login     {:>9.3} ms (servers and load generator together)",
+                cpu / logins * 1000.0
+            ));
+        }
+        if let Some(rss) = peak_rss_mb() {
+            say(&format!("  peak RSS          {rss:>9.1} MiB"));
+        }
+        say(&format!(
+            "  raw RSA-2048      {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s per core; {signs} signs + {verifies} verifies per login; bound {bound:.0}/s on {cores} cores"
+        ));
+        say(&format!("  ratio to the RSA bound {:.2}", per_second / bound));
+    }
+    if *errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     // The hub, with one application and one user per virtual user.
     let dir = tempfile::tempdir().context("a temporary data dir")?;
     let url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("hub.db").display()));
@@ -165,92 +315,125 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     }
 
     // Load: every virtual user launches, waits for the answer, and launches again.
-    let cpu_before = cpu_seconds();
-    let started = Instant::now();
-    let deadline = started + args.duration;
-    let mut tasks = Vec::new();
-    for (client, csrf) in users {
-        let launch = format!("{hub_url}/apps/bench/launch");
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                let answer = client
-                    .post(&launch)
-                    .header("Sec-Fetch-Site", "same-origin")
-                    .form(&[("csrf", csrf.as_str())])
-                    .send()
-                    .await;
-                let ok = match answer {
-                    Ok(response) if response.status().is_success() => {
-                        response.text().await.is_ok_and(|page| page.contains("SAMLResponse"))
-                    }
-                    _ => false,
-                };
-                if ok {
-                    latencies.push(sent.elapsed());
-                } else {
-                    errors += 1;
+    let launch_url = Arc::new(format!("{hub_url}/apps/bench/launch"));
+    let measured = drive(users, args.duration, move |user: Arc<(reqwest::Client, String)>| {
+        let launch_url = launch_url.clone();
+        async move {
+            let (client, csrf) = &*user;
+            let answer = client
+                .post(launch_url.as_str())
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await;
+            match answer {
+                Ok(response) if response.status().is_success() => {
+                    response.text().await.is_ok_and(|page| page.contains("SAMLResponse"))
                 }
+                _ => false,
             }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (l, e) = task.await?;
-        latencies.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
+        }
+    })
+    .await?;
     let _ = stop.send(());
     let _ = server.await;
     store.close().await;
+    Ok(report(args, &measured, rates))
+}
 
-    latencies.sort();
-    let launches = latencies.len() as f64;
-    let per_second = launches / elapsed;
-    let rsa_ops_per_login = 1.0;
-    let bound = rsa_per_core * cores as f64 / rsa_ops_per_login;
-    let report = json!({
-        "scenario": "launch",
-        "duration_s": elapsed,
-        "concurrency": args.concurrency,
-        "logins": latencies.len(),
-        "logins_per_s": per_second,
-        "p50_ms": percentile(&latencies, 0.50),
-        "p95_ms": percentile(&latencies, 0.95),
-        "p99_ms": percentile(&latencies, 0.99),
-        "errors": errors,
-        "cpu_seconds_per_login": cpu.map(|c| if launches > 0.0 { c / launches } else { 0.0 }),
-        "peak_rss_mb": peak_rss_mb(),
-        "rsa_ops_per_login": rsa_ops_per_login,
-        "rsa_sign_per_core_per_s": rsa_per_core,
-        "cores": cores,
-        "ratio_to_rsa_bound": per_second / bound,
-    });
-    if args.json {
-        say(&report.to_string());
-    } else {
-        say(&format!("scenario launch: {} virtual users for {elapsed:.1} s on {cores} cores", args.concurrency));
-        say(&format!("  launches/s        {per_second:>9.0}   (errors: {errors})"));
-        say(&format!(
-            "  latency ms        p50 {:.2}  p95 {:.2}  p99 {:.2}",
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.95),
-            percentile(&latencies, 0.99)
-        ));
-        if let Some(cpu) = cpu.filter(|_| launches > 0.0) {
-            say(&format!("  CPU per launch    {:>9.3} ms (hub and load generator together)", cpu / launches * 1000.0));
-        }
-        if let Some(rss) = peak_rss_mb() {
-            say(&format!("  peak RSS          {rss:>9.1} MiB"));
-        }
-        say(&format!("  raw RSA-2048 sign {rsa_per_core:>9.0}/s per core; bound {bound:.0}/s on {cores} cores"));
-        say(&format!("  ratio to the RSA bound {:.2}", per_second / bound));
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// Posts the auto-submitting SAML form of `page` as the browser's script would.
+async fn submit_saml_form(client: &reqwest::Client, page: &str) -> Option<reqwest::Response> {
+    let action = unescape(page.split("action=\"").nth(1)?.split('"').next()?);
+    let mut form = vec![("SAMLResponse".to_string(), field(page, "SAMLResponse")?)];
+    if let Some(relay) = field(page, "RelayState") {
+        form.push(("RelayState".to_string(), unescape(&relay)));
     }
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    client.post(action).form(&form).send().await.ok()
+}
+
+/// One login through the chain for a person signed in at corp: the hub's sign-in through corp
+/// and its ACS, and for `chain` the Connect launch through to the agent workspace.
+async fn chain_login(client: &reqwest::Client, hub: &str, whole_chain: bool) -> Option<()> {
+    // hub /login → corp's SSO with the hub's signed AuthnRequest → corp's signed Response form.
+    let answer = client.get(format!("{hub}/login")).send().await.ok()?.text().await.ok()?;
+    let portal = submit_saml_form(client, &answer).await?;
+    if !portal.status().is_success() {
+        return None;
+    }
+    let portal = portal.text().await.ok()?;
+    if !portal.contains("id=\"app-connect\"") {
+        return None;
+    }
+    if !whole_chain {
+        return Some(());
+    }
+    let csrf = field(&portal, "csrf")?;
+    let launch = client
+        .post(format!("{hub}/apps/connect/launch"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let landed = submit_saml_form(client, &launch).await?;
+    let ok = landed.status().is_success() && landed.text().await.ok()?.contains("Agent workspace");
+    ok.then_some(())
+}
+
+/// The `acs` and `chain` scenarios, on the demo's three parties started in this process.
+async fn chain(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
+    if args.database_url.is_some() {
+        bail!("--database-url applies to --scenario launch; acs and chain run the demo's parties on SQLite");
+    }
+    let dir = tempfile::tempdir().context("a temporary data dir")?;
+    let listeners = [
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    ];
+    let token = format!("cfscim_{}", crossfed_random::hex::<32>());
+    // With Connect provisioning, alice and bob both reach the agent workspace.
+    let chain = crate::demo_cmd::start_chain(dir.path(), listeners, PASSWORD, &token, true).await?;
+    let hub_url = chain.hub_url.clone();
+
+    // Each virtual user signs in at corp once (a password, so argon2), as alice or bob.
+    let mut users = Vec::with_capacity(args.concurrency);
+    for i in 0..args.concurrency {
+        let client = reqwest::Client::builder().cookie_store(true).build()?;
+        let person = if i % 2 == 0 { "alice" } else { "bob" };
+        let form = client.get(format!("{}/login", chain.corp_url)).send().await?.text().await?;
+        let nonce = field(&form, "nonce").context("corp's sign-in form has no nonce")?;
+        let signed_in = client
+            .post(format!("{}/login", chain.corp_url))
+            .header("Sec-Fetch-Site", "same-origin")
+            .form(&[
+                ("nonce", nonce.as_str()),
+                ("next", "/portal"),
+                ("user_name", person),
+                ("password", PASSWORD),
+                ("totp", ""),
+            ])
+            .send()
+            .await?;
+        if !signed_in.status().is_success() {
+            bail!("{person} could not sign in at corp: {}", signed_in.status());
+        }
+        users.push(client);
+    }
+    let whole_chain = matches!(args.scenario, Scenario::Chain);
+    let hub = Arc::new(hub_url);
+    let measured = drive(users, args.duration, move |client: Arc<reqwest::Client>| {
+        let hub = hub.clone();
+        async move { chain_login(&client, &hub, whole_chain).await.is_some() }
+    })
+    .await?;
+    chain.stop().await;
+    Ok(report(args, &measured, rates))
 }

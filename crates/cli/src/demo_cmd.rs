@@ -202,28 +202,60 @@ fn cloud_instances() -> CloudConfig {
     }
 }
 
-pub async fn run(args: DemoArgs) -> Result<ExitCode> {
-    let Some(last_port) = args.base_port.checked_add(2) else {
-        bail!("--base-port {} leaves no room for three ports", args.base_port);
-    };
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let password = demo_password(&args)?;
-    let scim_token = scim_token(&args)?;
-    let corp_listener = bind(args.base_port, "corp").await?;
-    let hub_listener = bind(args.base_port + 1, "the hub").await?;
-    let cloud_listener = bind(last_port, "the target account").await?;
-    let url = |port: u16| format!("http://127.0.0.1:{port}");
-    let (corp_url, hub_url, cloud_url) = (url(args.base_port), url(args.base_port + 1), url(last_port));
+/// The three parties of the reference chain, running.
+pub(crate) struct Chain {
+    pub corp_url: String,
+    pub hub_url: String,
+    pub cloud_url: String,
+    pub instance: String,
+    pub corp: Arc<crossfed_hub::server::Hub>,
+    pub hub: Arc<crossfed_hub::server::Hub>,
+    pub corp_store: Store,
+    pub hub_store: Store,
+    pub cloud_store: Store,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Chain {
+    /// Stops the servers, waiting for requests in flight, and closes the stores.
+    pub(crate) async fn stop(self) {
+        for task in self.background {
+            task.abort();
+        }
+        drop((self.corp, self.hub));
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        for store in [self.corp_store, self.hub_store, self.cloud_store] {
+            store.close().await;
+        }
+    }
+}
+
+/// Starts corp, the hub and the target account on `listeners` (in that order), wired through
+/// real metadata exchange, with their data in `data_dir`; one provisioning pass each is done.
+pub(crate) async fn start_chain(
+    data_dir: &Path,
+    listeners: [TcpListener; 3],
+    password: &str,
+    scim_token: &str,
+    provision_connect: bool,
+) -> Result<Chain> {
+    let [corp_listener, hub_listener, cloud_listener] = listeners;
+    let url = |l: &TcpListener| -> Result<String> { Ok(format!("http://{}", l.local_addr()?)) };
+    let (corp_url, hub_url, cloud_url) = (url(&corp_listener)?, url(&hub_listener)?, url(&cloud_listener)?);
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let now = crate::now();
-
     // The target account, first with its Connect instance (the hub needs its ID).
-    let cloud_store = store(&args.data_dir.join("cloud"), "cloud.db").await?;
+    let cloud_store = store(&data_dir.join("cloud"), "cloud.db").await?;
     let settings = crossfed_cloud::Settings::new(ACCOUNT, "us-east-1", &cloud_url);
-    let cloud = Arc::new(crossfed_cloud::App::new(cloud_store.clone(), settings, ADMIN_ACCESS_KEY, &password));
+    let cloud = Arc::new(crossfed_cloud::App::new(cloud_store.clone(), settings, ADMIN_ACCESS_KEY, password));
     let instances = cloud_instances();
     apply(&cloud, &instances, now).await.context("setting up the target account")?;
     let instance = cloud
@@ -234,12 +266,12 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         .context("the demo's Connect instance is missing")?;
 
     // corp, playing the corporate IdP, importing the hub's SP metadata.
-    let hub_sp_metadata = export_hub_sp_metadata(&args.data_dir, &hub_url)?;
-    let corp_store = store(&args.data_dir.join("corp"), "corp.db").await?;
+    let hub_sp_metadata = export_hub_sp_metadata(data_dir, &hub_url)?;
+    let corp_store = store(&data_dir.join("corp"), "corp.db").await?;
     let (corp, _) = crossfed_hub::bootstrap::build_hub(
-        &corp_config(&hub_sp_metadata, &password, &hub_url, &scim_token)?,
+        &corp_config(&hub_sp_metadata, password, &hub_url, scim_token)?,
         corp_store.clone(),
-        &args.data_dir.join("corp"),
+        &data_dir.join("corp"),
         &corp_url,
         now,
     )
@@ -250,18 +282,18 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, corp.clone(), stopped(stop_rx.clone())));
 
     // The hub, importing corp's metadata for it.
-    let hub_store = store(&args.data_dir.join("hub"), "hub.db").await?;
+    let hub_store = store(&data_dir.join("hub"), "hub.db").await?;
     let (hub, _) = crossfed_hub::bootstrap::build_hub(
-        &hub_config(&corp_url, &cloud_url, &instance, args.provision_connect.then_some(password.as_str()))?,
+        &hub_config(&corp_url, &cloud_url, &instance, provision_connect.then_some(password))?,
         hub_store.clone(),
-        &args.data_dir.join("hub"),
+        &data_dir.join("hub"),
         &hub_url,
         now,
     )
     .await
     .map_err(anyhow::Error::msg)
     .context("setting up the hub")?;
-    crossfed_hub::tokens::adopt(&hub_store, crossfed_hub::tokens::SCIM, "corp", &scim_token, now)
+    crossfed_hub::tokens::adopt(&hub_store, crossfed_hub::tokens::SCIM, "corp", scim_token, now)
         .await
         .context("the hub's SCIM token (--scim-token)")?;
     let hub = Arc::new(hub);
@@ -287,7 +319,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     // the hub creates their Connect users. One pass each before "ready", then on every change.
     crossfed_hub::provision::run_once(&corp).await;
     crossfed_hub::provision::run_once(&hub).await;
-    let provisioning: Vec<_> = [
+    let background: Vec<_> = [
         crossfed_hub::provision::spawn(corp.clone()),
         crossfed_hub::provision::spawn(hub.clone()),
         crossfed_hub::metadata_refresh::spawn(&hub),
@@ -295,6 +327,37 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     .into_iter()
     .flatten()
     .collect();
+    Ok(Chain {
+        corp_url,
+        hub_url,
+        cloud_url,
+        instance,
+        corp,
+        hub,
+        corp_store,
+        hub_store,
+        cloud_store,
+        tasks: vec![corp_task, hub_task, cloud_task],
+        background,
+        stop: stop_tx,
+    })
+}
+
+pub async fn run(args: DemoArgs) -> Result<ExitCode> {
+    let Some(last_port) = args.base_port.checked_add(2) else {
+        bail!("--base-port {} leaves no room for three ports", args.base_port);
+    };
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let password = demo_password(&args)?;
+    let scim_token = scim_token(&args)?;
+    let listeners = [
+        bind(args.base_port, "corp").await?,
+        bind(args.base_port + 1, "the hub").await?,
+        bind(last_port, "the target account").await?,
+    ];
+    let chain = start_chain(&args.data_dir, listeners, &password, &scim_token, args.provision_connect).await?;
+    let Chain { corp_url, hub_url, cloud_url, instance, hub_store, corp_store, .. } = &chain;
+    let now = crate::now();
     let failures: Vec<String> = hub_store
         .list_provisioning(None)
         .await?
@@ -308,7 +371,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     }
 
     // What `crossfed check --demo-data-dir` needs to find the parties again.
-    crossfed_hub::tokens::ensure_admin_token(&hub_store, &args.data_dir.join("hub"), now)
+    crossfed_hub::tokens::ensure_admin_token(hub_store, &args.data_dir.join("hub"), now)
         .await
         .map_err(anyhow::Error::msg)
         .context("the hub's admin token")?;
@@ -346,17 +409,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     say("crossfed demo: ready");
 
     crate::shutdown_signal().await;
-    for task in provisioning {
-        task.abort();
-    }
-    drop((corp, hub));
-    let _ = stop_tx.send(true);
-    for task in [corp_task, hub_task, cloud_task] {
-        let _ = task.await;
-    }
-    for store in [corp_store, hub_store, cloud_store] {
-        store.close().await;
-    }
+    chain.stop().await;
     say("crossfed demo: stopped");
     Ok(ExitCode::SUCCESS)
 }

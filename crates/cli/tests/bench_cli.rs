@@ -24,3 +24,23 @@ fn the_launch_scenario_reports_against_the_rsa_bound() {
     let bad = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["bench", "--duration", "ten"]).output().unwrap();
     assert!(String::from_utf8_lossy(&bad.stderr).contains("give a duration such as 10s"));
 }
+
+/// The ACS and whole-chain scenarios start the demo's three parties in process and report the
+/// same fields, with the RSA work of every party counted in the bound.
+#[test]
+fn the_acs_and_chain_scenarios_run_the_reference_chain_without_errors() {
+    for (scenario, signs, verifies) in [("acs", 2.0, 1.0), ("chain", 3.0, 2.0)] {
+        let output = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+            .args(["bench", "--scenario", scenario, "--duration", "1s", "--concurrency", "2", "--json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{scenario}: {}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["scenario"], scenario);
+        assert_eq!(report["errors"], 0, "{report}");
+        assert!(report["logins"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(report["rsa_signs_per_login"], signs);
+        assert_eq!(report["rsa_verifies_per_login"], verifies);
+        assert!(report["ratio_to_rsa_bound"].as_f64().unwrap() > 0.0);
+    }
+}
