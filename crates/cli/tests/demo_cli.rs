@@ -297,3 +297,32 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
     assert!(text.contains("federated into Connect, landed on") && text.contains("/agent-app-v2"), "{text}");
     interrupt(demo);
 }
+
+/// The admin console in headless Chromium against the running demo, signed in with the token the
+/// demo wrote: every page, a preview, an assignment, and the error states; screenshots kept.
+#[test]
+fn the_admin_console_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo-data");
+    let base = free_base_port();
+    let (demo, _) = start(&data, base);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap();
+    let out = Command::new("node")
+        .arg(crossfed_testkit::peer_script("console_browser.mjs"))
+        .arg(format!("http://127.0.0.1:{}", base + 1))
+        .arg(token.trim())
+        .arg(&shots)
+        .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
+        .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "console checks failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
+    for shot in ["console-0-wrong-token.png", "console-1-overview.png", "console-3-preview.png", "console-8-keys.png"] {
+        assert!(shots.join(shot).exists(), "missing screenshot {shot}");
+    }
+    interrupt(demo);
+}

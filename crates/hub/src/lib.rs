@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod connect_client;
+pub mod console;
 pub mod janitor;
 pub mod keys;
 pub mod launch;

@@ -151,6 +151,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/saml/acs", post(crate::sso::acs))
         .route("/saml/sp/metadata", get(crate::sso::sp_metadata))
         .merge(crate::admin::router())
+        .merge(crate::console::router())
         .merge(crate::scim::router())
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(hub)

@@ -198,6 +198,62 @@ async fn principal_name(hub: &Hub, kind: PrincipalKind, key: &str) -> Result<Str
     })
 }
 
+/// Assigns (`add`) or unassigns a user or group to application `id` for `actor`, audited; the
+/// API and the console both come here. Returns whether anything changed.
+pub(crate) async fn change_assignment(
+    hub: &Hub,
+    actor: &str,
+    id: &str,
+    kind: PrincipalKind,
+    principal: &str,
+    add: bool,
+) -> Result<bool, ApiError> {
+    let (_, entry) = load_entry(hub, id).await?;
+    let changed_anything = if add {
+        let name = principal_name(hub, kind, principal).await?;
+        let assignment = Assignment {
+            application_id: id.to_string(),
+            kind,
+            name: name.clone(),
+            managed_by: ManagedBy::Api,
+            created_at: now(),
+        };
+        let added = hub.store.assign(&assignment).await?;
+        if added {
+            let detail = format!("{} {name}", kind.as_str());
+            audit(hub, actor, "application.assign", Some(id), Outcome::Success, detail).await;
+        }
+        added
+    } else {
+        // The principal may be gone from the directory already; match the assignment by name.
+        let Some(existing) =
+            entry.assignments.iter().find(|a| a.kind == kind && a.name.eq_ignore_ascii_case(principal))
+        else {
+            return Err(ApiError::not_found(format!(
+                "{} {principal:?} is not assigned to application {id}",
+                kind.as_str()
+            )));
+        };
+        if existing.managed_by == ManagedBy::Config {
+            return Err(ApiError {
+                status: StatusCode::CONFLICT,
+                code: "managed_by_config",
+                message: format!(
+                    "the assignment of {} {} to {id} is declared in the hub's configuration file; remove it there",
+                    kind.as_str(),
+                    existing.name
+                ),
+            });
+        }
+        hub.store.unassign(id, kind, &existing.name).await?;
+        let detail = format!("{} {}", kind.as_str(), existing.name);
+        audit(hub, actor, "application.unassign", Some(id), Outcome::Success, detail).await;
+        true
+    };
+    changed(hub).await?;
+    Ok(changed_anything)
+}
+
 pub(super) async fn assign(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
@@ -205,23 +261,9 @@ pub(super) async fn assign(
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let kind = principal_kind(&kind)?;
-    load_entry(&hub, &id).await?;
-    let name = principal_name(&hub, kind, &principal).await?;
-    let assignment = Assignment {
-        application_id: id.clone(),
-        kind,
-        name: name.clone(),
-        managed_by: ManagedBy::Api,
-        created_at: now(),
-    };
-    let added = hub.store.assign(&assignment).await?;
-    if added {
-        let detail = format!("{} {name}", kind.as_str());
-        audit(&hub, &actor(&token), "application.assign", Some(&id), Outcome::Success, detail).await;
-    }
-    let catalog = changed(&hub).await?;
-    let entry = catalog.get(&id).ok_or_else(|| ApiError::not_found(format!("no application {id:?}")))?;
-    json(if added { StatusCode::CREATED } else { StatusCode::OK }, &view(&hub, &id, entry))
+    let added = change_assignment(&hub, &actor(&token), &id, kind, &principal, true).await?;
+    let (_, entry) = load_entry(&hub, &id).await?;
+    json(if added { StatusCode::CREATED } else { StatusCode::OK }, &view(&hub, &id, &entry))
 }
 
 pub(super) async fn unassign(
@@ -231,36 +273,45 @@ pub(super) async fn unassign(
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let kind = principal_kind(&kind)?;
+    change_assignment(&hub, &actor(&token), &id, kind, &principal, false).await?;
     let (_, entry) = load_entry(&hub, &id).await?;
-    // The principal may be gone from the directory already; match the assignment by name.
-    let Some(existing) = entry.assignments.iter().find(|a| a.kind == kind && a.name.eq_ignore_ascii_case(&principal))
-    else {
-        return Err(ApiError::not_found(format!(
-            "{} {principal:?} is not assigned to application {id}",
-            kind.as_str()
-        )));
-    };
-    if existing.managed_by == ManagedBy::Config {
-        return Err(ApiError {
-            status: StatusCode::CONFLICT,
-            code: "managed_by_config",
-            message: format!(
-                "the assignment of {} {} to {id} is declared in the hub's configuration file; remove it there",
-                kind.as_str(),
-                existing.name
-            ),
-        });
-    }
-    hub.store.unassign(&id, kind, &existing.name).await?;
-    let detail = format!("{} {}", kind.as_str(), existing.name);
-    audit(&hub, &actor(&token), "application.unassign", Some(&id), Outcome::Success, detail).await;
-    let catalog = changed(&hub).await?;
-    let entry = catalog.get(&id).ok_or_else(|| ApiError::not_found(format!("no application {id:?}")))?;
-    json(StatusCode::OK, &view(&hub, &id, entry))
+    json(StatusCode::OK, &view(&hub, &id, &entry))
 }
 
-/// What the application would receive for a user: NameID and attributes, or the mapping error
-/// the launch would show. Nothing is signed or sent.
+/// What application `id` would receive for the user named (or with the ID) `user_key`: NameID
+/// and attributes, or the mapping error a launch would show. Nothing is signed or sent.
+pub(crate) async fn preview_for(hub: &Hub, id: &str, user_key: &str) -> Result<Preview, ApiError> {
+    let (_, entry) = load_entry(hub, id).await?;
+    let user = find_user(hub, user_key).await?;
+    let values = crate::server::user_values(hub, &user).await.map_err(|e| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "unavailable",
+        message: e,
+    })?;
+    let assigned = entry.assignees.includes(&user.user_name, &values.groups);
+    let (name_id, name_id_format, attributes, error) = match entry.app.assertion_contents(&values) {
+        Ok((name_id, attributes)) => (
+            Some(name_id.value),
+            name_id.format,
+            attributes.into_iter().map(|a| PreviewAttribute { name: a.name, values: a.values }).collect(),
+            None,
+        ),
+        Err(e) => (None, None, Vec::new(), Some(e.to_string())),
+    };
+    Ok(Preview {
+        user: user.user_name.clone(),
+        assigned,
+        active: user.active,
+        acs_url: entry.app.acs_url.clone(),
+        audience: entry.app.audience.clone(),
+        relay_state: entry.app.relay_state.clone(),
+        name_id,
+        name_id_format,
+        attributes,
+        error,
+    })
+}
+
 pub(super) async fn preview(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
@@ -269,39 +320,5 @@ pub(super) async fn preview(
 ) -> ApiResult {
     authorize(&hub, &headers).await?;
     let request: PreviewRequest = parse(&body)?;
-    let (_, entry) = load_entry(&hub, &id).await?;
-    let user = find_user(&hub, &request.user).await?;
-    let values = crate::server::user_values(&hub, &user).await.map_err(|e| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "unavailable",
-        message: e,
-    })?;
-    let assigned = entry.assignees.includes(&user.user_name, &values.groups);
-    let preview = match entry.app.assertion_contents(&values) {
-        Ok((name_id, attributes)) => Preview {
-            user: user.user_name.clone(),
-            assigned,
-            active: user.active,
-            acs_url: entry.app.acs_url.clone(),
-            audience: entry.app.audience.clone(),
-            relay_state: entry.app.relay_state.clone(),
-            name_id: Some(name_id.value),
-            name_id_format: name_id.format,
-            attributes: attributes.into_iter().map(|a| PreviewAttribute { name: a.name, values: a.values }).collect(),
-            error: None,
-        },
-        Err(e) => Preview {
-            user: user.user_name.clone(),
-            assigned,
-            active: user.active,
-            acs_url: entry.app.acs_url.clone(),
-            audience: entry.app.audience.clone(),
-            relay_state: entry.app.relay_state.clone(),
-            name_id: None,
-            name_id_format: None,
-            attributes: Vec::new(),
-            error: Some(e.to_string()),
-        },
-    };
-    json(StatusCode::OK, &preview)
+    json(StatusCode::OK, &preview_for(&hub, &id, &request.user).await?)
 }

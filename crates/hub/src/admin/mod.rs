@@ -2,7 +2,7 @@
 //! authorizes first, explicitly; every change is written to the audit log with the token's name
 //! as the actor. The OpenAPI document is served at `/api/v1/openapi.json`.
 
-mod applications;
+pub(crate) mod applications;
 mod error;
 mod openapi;
 pub mod types;

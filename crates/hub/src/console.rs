@@ -1,0 +1,683 @@
+//! The admin console at `/admin`: server-rendered pages over the same operations as the admin
+//! API (they share its functions), working without JavaScript. Signing in takes an admin token —
+//! the file `crossfed serve` writes at first start, or one made with the API — and opens a
+//! console session in the store that ends when the token is revoked or expires. Every form
+//! carries the session's CSRF token and must come from the hub's own pages.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use crossfed_store::{
+    AuditLog, AuditQuery, GroupStore, NewUser, ObjectKey, ObjectStore, Outcome, Page, PrincipalKind, ProvisioningStore,
+    SyncState, TokenStore, UserStore,
+};
+use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
+use serde::{Deserialize, Serialize};
+
+use crate::admin::ApiError;
+use crate::server::{Hub, audit, insert_json, now, same_site_request, token};
+
+const CONSOLE_KIND: &str = "console-session";
+const CONSOLE_SCOPE: &str = "hub";
+/// Console sessions last a working day at most.
+const CONSOLE_SECONDS: i64 = 8 * 3600;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ConsoleSession {
+    id: String,
+    /// The admin token's digest: the session lives only while the token does.
+    token_digest: String,
+    /// The token's name, the actor in the audit log (`console:NAME`).
+    token_name: String,
+    created: i64,
+    csrf: String,
+}
+
+impl ConsoleSession {
+    fn actor(&self) -> String {
+        format!("console:{}", self.token_name)
+    }
+}
+
+pub fn router() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/admin", get(overview))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/applications", get(applications))
+        .route("/admin/applications/{id}", get(application))
+        .route("/admin/applications/{id}/preview", post(preview))
+        .route("/admin/applications/{id}/assignments", post(change_assignment))
+        .route("/admin/users", get(users).post(create_user))
+        .route("/admin/provisioning", get(provisioning))
+        .route("/admin/provisioning/sync", post(sync))
+        .route("/admin/audit", get(audit_log))
+        .route("/admin/keys", get(keys))
+}
+
+fn cookie_name(hub: &Hub) -> String {
+    format!("{}-admin", hub.cookie_name())
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6fb;color:#1b1f2a}\
+header{background:#14213d;color:#fff;padding:10px 24px;display:flex;gap:18px;align-items:center}\
+header a{color:#e5e5e5;text-decoration:none}header a.here{color:#fff;font-weight:600}header form{margin-left:auto}\
+main{max-width:1000px;margin:24px auto;background:#fff;padding:20px 28px;border-radius:8px;box-shadow:0 1px 3px #0002}\
+table{border-collapse:collapse;width:100%;margin:8px 0 16px}td,th{border-bottom:1px solid #e3e6ee;padding:6px 8px;text-align:left;vertical-align:top}\
+th{background:#f0f2f8}.error{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}code{background:#f0f2f8;padding:1px 4px;border-radius:3px;word-break:break-all}\
+input,select{font-size:14px;padding:4px}button{background:#14213d;color:#fff;border:0;padding:6px 12px;border-radius:4px}\
+.cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;padding:10px 14px;min-width:150px}";
+
+const SECTIONS: [(&str, &str); 6] = [
+    ("/admin", "Overview"),
+    ("/admin/applications", "Applications"),
+    ("/admin/users", "Users"),
+    ("/admin/provisioning", "Provisioning"),
+    ("/admin/audit", "Audit log"),
+    ("/admin/keys", "Keys"),
+];
+
+/// A console page: the navigation, then `body`.
+fn page(status: StatusCode, here: &str, title: &str, session: Option<&ConsoleSession>, body: &str) -> Response {
+    let nav: String = match session {
+        Some(s) => {
+            let links: String = SECTIONS
+                .iter()
+                .map(|(path, name)| {
+                    let class = if *path == here { " class=\"here\"" } else { "" };
+                    format!("<a href=\"{path}\"{class}>{name}</a>")
+                })
+                .collect();
+            format!(
+                "{links}<form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<span>{}</span> <button type=\"submit\">Sign out</button></form>",
+                escape(&s.csrf),
+                escape(&s.token_name)
+            )
+        }
+        None => String::new(),
+    };
+    let document = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - crossfed admin</title><style>{STYLE}</style></head>\
+<body><header><strong>crossfed admin</strong>{nav}</header><main><h1>{}</h1>{body}</main></body></html>\n",
+        escape(title),
+        escape(title)
+    );
+    html(status, document, None, FormTargets::SameOrigin)
+}
+
+fn message(class: &str, text: &str) -> String {
+    format!("<p class=\"{class}\" id=\"message\">{}</p>", escape(text))
+}
+
+/// The console session of the request, if its admin token is still live.
+async fn session(hub: &Hub, headers: &HeaderMap) -> Option<ConsoleSession> {
+    let id = crossfed_web::cookie(headers, &cookie_name(hub))?;
+    let stored = hub.store.get_object(CONSOLE_KIND, id).await.ok()??;
+    let session: ConsoleSession = serde_json::from_str(&stored.body).ok()?;
+    let now = now();
+    let token_live = hub.store.find_token(&session.token_digest).await.ok()?.is_some_and(|t| t.is_live(now));
+    if !token_live || now - session.created > CONSOLE_SECONDS {
+        let _ = hub.store.delete_object(CONSOLE_KIND, id).await;
+        return None;
+    }
+    Some(session)
+}
+
+/// The session of a page request, or the redirect to the console's sign-in.
+async fn require(hub: &Hub, headers: &HeaderMap) -> Result<ConsoleSession, Response> {
+    session(hub, headers).await.ok_or_else(|| see_other("/admin/login", None))
+}
+
+/// The session of a form post: signed in, the session's CSRF token, from the hub's own pages.
+async fn require_form(hub: &Hub, headers: &HeaderMap, csrf: &str) -> Result<ConsoleSession, Response> {
+    let session = require(hub, headers).await?;
+    if session.csrf != csrf || !same_site_request(headers, hub) {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            "",
+            "Request refused",
+            Some(&session),
+            &message("error", "This form did not come from the console; reload the page and try again."),
+        ));
+    }
+    Ok(session)
+}
+
+fn api_error_page(session: &ConsoleSession, here: &str, title: &str, e: &ApiError) -> Response {
+    page(e.status, here, title, Some(session), &message("error", &e.message))
+}
+
+fn login_page(status: StatusCode, error: Option<&str>) -> Response {
+    let error = error.map(|e| message("error", e)).unwrap_or_default();
+    page(
+        status,
+        "",
+        "Sign in to the admin console",
+        None,
+        &format!(
+            "{error}<form method=\"post\" action=\"/admin/login\"><label>Admin token <input type=\"password\" name=\"token\" \
+autocomplete=\"off\" size=\"60\" autofocus></label> <button type=\"submit\">Sign in</button></form>\
+<p>The hub wrote its first admin token to <code>DATA_DIR/admin-token</code> at first start; \
+<code>POST /api/v1/admin-tokens</code> makes more.</p>"
+        ),
+    )
+}
+
+async fn login_form() -> Response {
+    login_page(StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    if !same_site_request(&headers, &hub) {
+        return login_page(StatusCode::FORBIDDEN, Some("This sign-in did not come from the console's own page."));
+    }
+    let mut bearer = HeaderMap::new();
+    let Ok(value) = format!("Bearer {}", form.token.trim()).parse() else {
+        return login_page(StatusCode::UNAUTHORIZED, Some("That is not an admin token."));
+    };
+    bearer.insert(axum::http::header::AUTHORIZATION, value);
+    let now = now();
+    let admin = match crate::tokens::authenticate(&hub.store, &bearer, crate::tokens::ADMIN, now).await {
+        Ok(t) => t,
+        Err(e) => {
+            audit(&hub, "console", "console.login", None, Outcome::Failure, e.to_string()).await;
+            return login_page(StatusCode::UNAUTHORIZED, Some(&e.to_string()));
+        }
+    };
+    let session = ConsoleSession {
+        id: token(),
+        token_digest: crate::tokens::digest(form.token.trim()),
+        token_name: admin.name.clone(),
+        created: now,
+        csrf: token(),
+    };
+    let key = ObjectKey { kind: CONSOLE_KIND, scope: CONSOLE_SCOPE, name_key: &session.id, id: &session.id };
+    if let Err(e) = insert_json(&hub.store, key, &session, now).await {
+        return login_page(StatusCode::SERVICE_UNAVAILABLE, Some(&e));
+    }
+    audit(&hub, &session.actor(), "console.login", None, Outcome::Success, String::new()).await;
+    let cookie = set_cookie(&cookie_name(&hub), &session.id, "/admin", CONSOLE_SECONDS, hub.secure());
+    see_other("/admin", cookie)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let _ = hub.store.delete_object(CONSOLE_KIND, &session.id).await;
+    see_other("/admin/login", set_cookie(&cookie_name(&hub), "", "/admin", 0, hub.secure()))
+}
+
+fn date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()))
+        .unwrap_or_else(|_| unix.to_string())
+}
+
+/// A certificate's expiry, with a warning within 30 days.
+fn expiry(not_after: i64) -> String {
+    let left = not_after - now();
+    let class = if left < 0 {
+        "error"
+    } else if left < 30 * 86_400 {
+        "warn"
+    } else {
+        "ok"
+    };
+    let note = if left < 0 { " (expired)".to_string() } else { format!(" ({} days)", left / 86_400) };
+    format!("<span class=\"{class}\">{}{note}</span>", escape(&date(not_after)))
+}
+
+async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let catalog = hub.catalog().await;
+    let users = hub.store.list_users(Page { offset: 0, limit: 1 }).await.map(|(_, n)| n).unwrap_or(0);
+    let groups = hub.store.list_groups(Page { offset: 0, limit: 1 }).await.map(|(_, n)| n).unwrap_or(0);
+    let records = hub.store.list_provisioning(None).await.unwrap_or_default();
+    let failed = records.iter().filter(|r| r.state == SyncState::Failed).count();
+    let card = |label: &str, value: String, link: &str| {
+        format!("<a class=\"card\" href=\"{link}\"><div>{label}</div><strong>{value}</strong></a>")
+    };
+    let mut body = format!(
+        "<div class=\"cards\">{}{}{}{}</div>",
+        card("Applications", catalog.entries.len().to_string(), "/admin/applications"),
+        card("Users", users.to_string(), "/admin/users"),
+        card("Groups", groups.to_string(), "/admin/users"),
+        card("Provisioning failures", failed.to_string(), "/admin/provisioning"),
+    );
+    for (id, reason) in &catalog.broken {
+        body.push_str(&message("error", &format!("Application {id} cannot be launched: {reason}")));
+    }
+    body.push_str("<h2>Identity source</h2>");
+    match &hub.identity_source {
+        Some(source) => {
+            let idp = source.idp();
+            let certificates: String = idp
+                .idp
+                .as_ref()
+                .map(|d| {
+                    d.signing_certificates
+                        .iter()
+                        .map(|c| format!("<li>{} — {}</li>", escape(c.subject()), expiry(c.not_after())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            body.push_str(&format!(
+                "<p>People sign in at <code>{}</code>. Give it the hub's SP metadata: <a href=\"/saml/sp/metadata\">download</a> \
+(entity ID <code>{}</code>, ACS <code>{}</code>).</p><p>Trusted signing certificates:</p><ul>{certificates}</ul>",
+                escape(&idp.entity_id),
+                escape(&source.sp_entity_id),
+                escape(&source.acs_url)
+            ));
+        }
+        None => body.push_str("<p>People sign in with the hub's built-in directory (passwords and TOTP).</p>"),
+    }
+    body.push_str(&format!(
+        "<h2>Signing key</h2><p>{} — {}</p>",
+        escape(hub.key.certificate().subject()),
+        expiry(hub.key.certificate().not_after())
+    ));
+    page(StatusCode::OK, "/admin", "Overview", Some(&session), &body)
+}
+
+async fn applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let catalog = hub.catalog().await;
+    let mut rows = String::new();
+    for (id, entry) in &catalog.entries {
+        let assigned: Vec<String> =
+            entry.assignments.iter().map(|a| format!("{} {}", a.kind.as_str(), a.name)).collect();
+        rows.push_str(&format!(
+            "<tr id=\"app-{id}\"><td><a href=\"/admin/applications/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&entry.app.name),
+            escape(&entry.stored.template),
+            if entry.stored.managed_by == crossfed_store::ManagedBy::Config { "configuration file" } else { "admin API / console" },
+            escape(&assigned.join(", ")),
+            id = escape(id)
+        ));
+    }
+    let body = format!(
+        "<table><tr><th>ID</th><th>Name</th><th>Template</th><th>Managed by</th><th>Assigned</th></tr>{rows}</table>\
+<p>Add applications from the catalog with <code>crossfed apps add --template amazon-connect|aws-account|custom</code> \
+or <code>POST /api/v1/applications</code>.</p>"
+    );
+    page(StatusCode::OK, "/admin/applications", "Applications", Some(&session), &body)
+}
+
+/// The application page, with the outcome of a preview or a change above it.
+async fn application_page(
+    hub: &Hub,
+    session: &ConsoleSession,
+    id: &str,
+    status: StatusCode,
+    notice: &str,
+    preview: &str,
+) -> Response {
+    let catalog = hub.catalog().await;
+    let Some(entry) = catalog.get(id) else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "/admin/applications",
+            "No such application",
+            Some(session),
+            &message("error", &format!("There is no application {id:?}.")),
+        );
+    };
+    let app = &entry.app;
+    let mut mappings = format!(
+        "<tr><td>NameID ({})</td><td><code>{}</code></td></tr>",
+        escape(&app.name_id_format),
+        escape(app.name_id.source())
+    );
+    for attribute in &app.attributes {
+        mappings.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&attribute.name),
+            escape(attribute.template.source())
+        ));
+    }
+    let csrf = escape(&session.csrf);
+    let mut assignments = String::new();
+    for a in &entry.assignments {
+        let remove = if a.managed_by == crossfed_store::ManagedBy::Config {
+            "<em>configuration file</em>".to_string()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/admin/applications/{id}/assignments\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"kind\" value=\"{}\"><input type=\"hidden\" name=\"name\" value=\"{}\">\
+<input type=\"hidden\" name=\"change\" value=\"remove\"><button type=\"submit\">Remove</button></form>",
+                a.kind.as_str(),
+                escape(&a.name),
+                id = escape(id)
+            )
+        };
+        assignments.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{remove}</td></tr>",
+            a.kind.as_str(),
+            escape(&a.name)
+        ));
+    }
+    let body = format!(
+        "{notice}<table><tr><th>Template</th><td>{}</td></tr><tr><th>Assertions go to</th><td><code>{}</code></td></tr>\
+<tr><th>Audience</th><td><code>{}</code></td></tr><tr><th>Relay state</th><td><code>{}</code></td></tr>\
+<tr><th>Hub entity ID</th><td><code>{}</code> — <a href=\"/saml/apps/{id}/metadata\">IdP metadata</a></td></tr></table>\
+<h2>Attribute mappings</h2><table><tr><th>Sent as</th><th>Template</th></tr>{mappings}</table>\
+<h2>Preview</h2><form method=\"post\" action=\"/admin/applications/{id}/preview\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<label>User <input name=\"user\" required></label> <button type=\"submit\">Show what the application receives</button></form>{preview}\
+<h2>Assignments</h2><table><tr><th>Kind</th><th>Name</th><th></th></tr>{assignments}</table>\
+<form method=\"post\" action=\"/admin/applications/{id}/assignments\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"change\" value=\"add\"><select name=\"kind\"><option value=\"user\">user</option><option value=\"group\">group</option></select> \
+<input name=\"name\" required placeholder=\"name\"> <button type=\"submit\">Assign</button></form>",
+        escape(&entry.stored.template),
+        escape(&app.acs_url),
+        escape(&app.audience),
+        escape(app.relay_state.as_deref().unwrap_or("(none)")),
+        escape(&hub.app_entity_id(id)),
+        id = escape(id)
+    );
+    page(status, "/admin/applications", &format!("{} ({id})", app.name), Some(session), &body)
+}
+
+async fn application(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    match require(&hub, &headers).await {
+        Ok(session) => application_page(&hub, &session, &id, StatusCode::OK, "", "").await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct PreviewForm {
+    csrf: String,
+    user: String,
+}
+
+async fn preview(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<PreviewForm>,
+) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match crate::admin::applications::preview_for(&hub, &id, form.user.trim()).await {
+        Ok(p) => {
+            let mut rows = format!(
+                "<tr><td>NameID</td><td><code>{}</code></td></tr>",
+                escape(p.name_id.as_deref().unwrap_or("(none)"))
+            );
+            for a in &p.attributes {
+                rows.push_str(&format!(
+                    "<tr><td>{}</td><td><code>{}</code></td></tr>",
+                    escape(&a.name),
+                    escape(&a.values.join(" | "))
+                ));
+            }
+            let mut notes = String::new();
+            if !p.assigned {
+                notes.push_str(&message("warn", &format!("{} is not assigned: a launch would be refused.", p.user)));
+            }
+            if !p.active {
+                notes.push_str(&message("warn", &format!("{} is disabled.", p.user)));
+            }
+            if let Some(e) = &p.error {
+                notes.push_str(&message("error", e));
+            }
+            let preview =
+                format!("<div id=\"preview\"><p>For {}:</p>{notes}<table>{rows}</table></div>", escape(&p.user));
+            application_page(&hub, &session, &id, StatusCode::OK, "", &preview).await
+        }
+        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "").await,
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignmentForm {
+    csrf: String,
+    kind: String,
+    name: String,
+    change: String,
+}
+
+async fn change_assignment(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<AssignmentForm>,
+) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let kind = if form.kind == "group" { PrincipalKind::Group } else { PrincipalKind::User };
+    let add = form.change != "remove";
+    let name = form.name.trim();
+    match crate::admin::applications::change_assignment(&hub, &session.actor(), &id, kind, name, add).await {
+        Ok(_) => {
+            let done = if add { "assigned" } else { "no longer assigned" };
+            let notice = message("ok", &format!("{} {name} is {done}.", kind.as_str()));
+            application_page(&hub, &session, &id, StatusCode::OK, &notice, "").await
+        }
+        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "").await,
+    }
+}
+
+async fn users_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
+    let (users, total) = match hub.store.list_users(Page { offset: 0, limit: 500 }).await {
+        Ok(u) => u,
+        Err(e) => return api_error_page(session, "/admin/users", "Users", &e.into()),
+    };
+    let mut rows = String::new();
+    for user in users {
+        let groups: Vec<String> =
+            hub.store.groups_of(&user.id).await.unwrap_or_default().into_iter().map(|g| g.display_name).collect();
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&user.user_name),
+            escape(user.email().unwrap_or("")),
+            if user.active { "active" } else { "<span class=\"warn\">disabled</span>" },
+            escape(&groups.join(", "))
+        ));
+    }
+    let body = format!(
+        "{notice}<p>{total} users.</p><table><tr><th>User name</th><th>E-mail</th><th>State</th><th>Groups</th></tr>{rows}</table>\
+<h2>Add a user</h2><form method=\"post\" action=\"/admin/users\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<input name=\"user_name\" required placeholder=\"user name\"> <input name=\"email\" type=\"email\" placeholder=\"e-mail\"> \
+<input name=\"password\" type=\"password\" placeholder=\"password (optional)\" autocomplete=\"new-password\"> <button type=\"submit\">Add</button></form>",
+        escape(&session.csrf)
+    );
+    page(status, "/admin/users", "Users", Some(session), &body)
+}
+
+async fn users(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    match require(&hub, &headers).await {
+        Ok(session) => users_page(&hub, &session, StatusCode::OK, "").await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    csrf: String,
+    user_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<UserForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
+    let hash = match password {
+        Some(p) => match crate::password::hash_off_runtime(p).await {
+            Ok(h) => Some(h),
+            Err(e) => {
+                return users_page(
+                    &hub,
+                    &session,
+                    StatusCode::BAD_REQUEST,
+                    &message("error", &format!("password: {e}")),
+                )
+                .await;
+            }
+        },
+        None => None,
+    };
+    let email = form.email.trim();
+    let new = NewUser {
+        user_name: form.user_name.trim().to_string(),
+        emails: if email.is_empty() { Vec::new() } else { vec![crossfed_store::Email::work(email)] },
+        active: true,
+        ..NewUser::default()
+    };
+    match hub.store.create_user_with_password(&new, hash.as_deref(), now()).await {
+        Ok(user) => {
+            audit(&hub, &session.actor(), "user.create", Some(&user.user_name), Outcome::Success, String::new()).await;
+            hub.directory_changed.notify_waiters();
+            users_page(&hub, &session, StatusCode::OK, &message("ok", &format!("Added {}.", user.user_name))).await
+        }
+        Err(e) => {
+            let e: ApiError = e.into();
+            users_page(&hub, &session, e.status, &message("error", &e.message)).await
+        }
+    }
+}
+
+async fn provisioning_page(hub: &Hub, session: &ConsoleSession, notice: &str) -> Response {
+    let records = hub.store.list_provisioning(None).await.unwrap_or_default();
+    let mut rows = String::new();
+    for r in &records {
+        let class = match r.state {
+            SyncState::Failed => "error",
+            SyncState::InSync => "ok",
+            _ => "",
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.connector),
+            escape(&r.subject_name),
+            r.state.as_str(),
+            escape(&r.detail),
+            escape(&date(r.updated_at))
+        ));
+    }
+    let connectors = crate::provision::connector_names(hub).await;
+    let body = format!(
+        "{notice}<p>Connectors: {}.</p><form method=\"post\" action=\"/admin/provisioning/sync\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<button type=\"submit\">Run a pass now</button></form>\
+<table><tr><th>Connector</th><th>Subject</th><th>State</th><th>Detail</th><th>Updated</th></tr>{rows}</table>",
+        if connectors.is_empty() { "none".to_string() } else { escape(&connectors.join(", ")) },
+        escape(&session.csrf)
+    );
+    page(StatusCode::OK, "/admin/provisioning", "Provisioning", Some(session), &body)
+}
+
+async fn provisioning(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    match require(&hub, &headers).await {
+        Ok(session) => provisioning_page(&hub, &session, "").await,
+        Err(r) => r,
+    }
+}
+
+async fn sync(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    audit(&hub, &session.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
+    crate::provision::run_once(&hub).await;
+    provisioning_page(&hub, &session, &message("ok", "A provisioning pass ran.")).await
+}
+
+#[derive(Deserialize)]
+struct AuditFilter {
+    actor: Option<String>,
+    action: Option<String>,
+}
+
+async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(filter): Query<AuditFilter>) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let actor = filter.actor.filter(|a| !a.is_empty());
+    let action = filter.action.filter(|a| !a.is_empty());
+    let query = AuditQuery { actor: actor.clone(), action: action.clone(), since: None, until: None, limit: Some(200) };
+    let events = match hub.store.query(&query).await {
+        Ok(e) => e,
+        Err(e) => return api_error_page(&session, "/admin/audit", "Audit log", &e.into()),
+    };
+    let mut rows = String::new();
+    for e in &events {
+        let class = if e.outcome == Outcome::Success { "ok" } else { "error" };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
+            escape(&date(e.at)),
+            escape(&e.actor),
+            escape(&e.action),
+            escape(e.target.as_deref().unwrap_or("")),
+            if e.outcome == Outcome::Success { "success" } else { "failure" },
+            escape(&e.detail)
+        ));
+    }
+    let body = format!(
+        "<form method=\"get\" action=\"/admin/audit\"><input name=\"actor\" placeholder=\"actor\" value=\"{}\"> \
+<input name=\"action\" placeholder=\"action, such as launch\" value=\"{}\"> <button type=\"submit\">Filter</button></form>\
+<p>{} events, newest first.</p><table><tr><th>When (UTC)</th><th>Who</th><th>What</th><th>Target</th><th>Outcome</th><th>Detail</th></tr>{rows}</table>",
+        escape(actor.as_deref().unwrap_or("")),
+        escape(action.as_deref().unwrap_or("")),
+        events.len()
+    );
+    page(StatusCode::OK, "/admin/audit", "Audit log", Some(&session), &body)
+}
+
+async fn keys(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut rows = String::new();
+    for (i, c) in hub.published_certificates.iter().enumerate() {
+        let role = if i == 0 { "signing now" } else { "staged next (published, not signing yet)" };
+        rows.push_str(&format!(
+            "<tr><td>{role}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(c.subject()),
+            escape(&c.fingerprint_hex()),
+            expiry(c.not_after())
+        ));
+    }
+    let body = format!(
+        "<table><tr><th>Role</th><th>Subject</th><th>SHA-256</th><th>Valid until</th></tr>{rows}</table>\
+<p>Rotation with overlap: <code>crossfed keys rotate --data-dir DATA_DIR</code> stages the next key, published in every \
+metadata document from the next start; once every service provider has imported it, \
+<code>crossfed keys rotate --activate</code> makes it the signing key. Restart the hub after each step.</p>"
+    );
+    page(StatusCode::OK, "/admin/keys", "Keys and certificates", Some(&session), &body)
+}

@@ -1,0 +1,82 @@
+// Drives the hub's admin console in headless Chromium: a wrong token refused, then every page
+// with the admin token, the assertion preview for a user, an assignment made and one refused,
+// each page saved as a screenshot.
+// Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN SCREENSHOT_DIR
+// Prints one JSON object with what each step saw; exits 1 if any expectation fails.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(join(process.env.CROSSFED_NODE_PEERS || '.', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const [hub, token, shots] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+const page = await context.newPage();
+const seen = {};
+const checks = [];
+const expect = (name, condition) => checks.push({ name, ok: Boolean(condition) });
+const text = async () => (await page.textContent('main')) || '';
+const shot = (name) => page.screenshot({ path: join(shots, name), fullPage: true });
+
+try {
+  await page.goto(`${hub}/admin`);
+  await page.fill('input[name=token]', 'cfadm_wrong-token');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  seen.wrong = await text();
+  expect('a wrong token is refused', seen.wrong.includes('Sign in to the admin console') && (await page.locator('#message').count()) === 1);
+  await shot('console-0-wrong-token.png');
+
+  await page.fill('input[name=token]', token);
+  await Promise.all([page.waitForURL(/\/admin$/), page.click('button[type=submit]')]);
+  seen.overview = await text();
+  expect('the overview shows the identity source', seen.overview.includes('People sign in at'));
+  await shot('console-1-overview.png');
+
+  await page.click('header a[href="/admin/applications"]');
+  await page.waitForURL(/\/admin\/applications$/);
+  expect('applications are listed', (await page.locator('#app-connect').count()) === 1);
+  await shot('console-2-applications.png');
+
+  await page.click('#app-connect a');
+  await page.waitForURL(/\/admin\/applications\/connect$/);
+  await page.fill('input[name=user]', 'bob@example.com');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Show what the application receives')]);
+  seen.preview = await page.textContent('#preview');
+  expect('the preview shows the RoleSessionName', seen.preview.includes('RoleSessionName') && seen.preview.includes('bob@example.com'));
+  await shot('console-3-preview.png');
+
+  await page.fill('input[name=user]', 'nobody@example.com');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Show what the application receives')]);
+  seen.unknown = await page.textContent('#message');
+  expect('an unknown user is named', seen.unknown.includes('nobody@example.com'));
+
+  await page.selectOption('select[name=kind]', 'user');
+  await page.fill('input[name=name][placeholder=name]', 'carol@example.com');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Assign")')]);
+  seen.assigned = await page.textContent('#message');
+  expect('carol is assigned', seen.assigned.includes('carol@example.com is assigned'));
+  await shot('console-4-assigned.png');
+
+  for (const [path, name, words] of [
+    ['/admin/users', 'console-5-users.png', 'carol@example.com'],
+    ['/admin/provisioning', 'console-6-provisioning.png', 'Run a pass now'],
+    ['/admin/audit?action=application.assign', 'console-7-audit.png', 'console:bootstrap'],
+    ['/admin/keys', 'console-8-keys.png', 'signing now'],
+  ]) {
+    await page.goto(`${hub}${path}`);
+    const body = await text();
+    expect(`${path} shows ${words}`, body.includes(words));
+    await shot(name);
+  }
+} catch (error) {
+  checks.push({ name: 'no exception', ok: false, error: String(error) });
+}
+await browser.close();
+const ok = checks.every((c) => c.ok);
+console.log(JSON.stringify({ ok, checks }));
+process.exit(ok ? 0 : 1);
