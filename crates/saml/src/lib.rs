@@ -3,6 +3,7 @@
 
 pub mod authn_request;
 pub mod bindings;
+pub mod clock;
 pub mod id;
 pub mod instant;
 pub mod logout;
@@ -16,6 +17,7 @@ pub use authn_request::{AuthnRequest, AuthnRequestSpec, build_authn_request, par
 pub use bindings::{
     BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query,
 };
+pub use clock::Clock;
 pub use instant::Instant;
 pub use logout::{
     LogoutRequest, LogoutResponse, build_logout_request, build_logout_response, parse_logout_request,

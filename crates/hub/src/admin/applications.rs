@@ -259,11 +259,7 @@ pub(super) async fn assign(
     headers: HeaderMap,
     Path((id, kind, principal)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let token = authorize(&hub, &headers).await?;
-    let kind = principal_kind(&kind)?;
-    let added = change_assignment(&hub, &actor(&token), &id, kind, &principal, true).await?;
-    let (_, entry) = load_entry(&hub, &id).await?;
-    json(if added { StatusCode::CREATED } else { StatusCode::OK }, &view(&hub, &id, &entry))
+    assignment_answer(&hub, &headers, &id, &kind, &principal, true).await
 }
 
 pub(super) async fn unassign(
@@ -271,11 +267,25 @@ pub(super) async fn unassign(
     headers: HeaderMap,
     Path((id, kind, principal)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let token = authorize(&hub, &headers).await?;
-    let kind = principal_kind(&kind)?;
-    change_assignment(&hub, &actor(&token), &id, kind, &principal, false).await?;
-    let (_, entry) = load_entry(&hub, &id).await?;
-    json(StatusCode::OK, &view(&hub, &id, &entry))
+    assignment_answer(&hub, &headers, &id, &kind, &principal, false).await
+}
+
+/// The API's side of an assignment change: 201 when one was added, 200 otherwise, with the
+/// application as it is now.
+async fn assignment_answer(
+    hub: &Hub,
+    headers: &HeaderMap,
+    id: &str,
+    kind: &str,
+    principal: &str,
+    add: bool,
+) -> ApiResult {
+    let token = authorize(hub, headers).await?;
+    let kind = principal_kind(kind)?;
+    let changed_anything = change_assignment(hub, &actor(&token), id, kind, principal, add).await?;
+    let (_, entry) = load_entry(hub, id).await?;
+    let status = if add && changed_anything { StatusCode::CREATED } else { StatusCode::OK };
+    json(status, &view(hub, id, &entry))
 }
 
 /// What application `id` would receive for the user named (or with the ID) `user_key`: NameID
