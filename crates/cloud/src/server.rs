@@ -60,6 +60,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
         .fallback(connect_endpoint)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crossfed_web::limit_headers))
         .with_state(app)
 }
 

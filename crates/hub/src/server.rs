@@ -154,6 +154,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .merge(crate::console::router())
         .merge(crate::scim::router())
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn(crossfed_web::limit_headers))
         .with_state(hub)
 }
 

@@ -78,6 +78,26 @@ pub fn see_other(location: &str, cookies: impl IntoIterator<Item = HeaderValue>)
     response
 }
 
+/// The most request headers the web listeners accept, and their total size (names and values):
+/// generous for browsers' cookies, small enough that no handler ever sees a flood.
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Middleware refusing a request with too many or too large headers (431) before any handler
+/// runs.
+pub async fn limit_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let headers = request.headers();
+    let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if headers.len() > MAX_HEADERS || size > MAX_HEADER_BYTES {
+        let message = format!(
+            "The request's headers are too large ({} headers, {size} bytes; at most {MAX_HEADERS} and {MAX_HEADER_BYTES} bytes). Clear this site's cookies and try again.",
+            headers.len()
+        );
+        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response();
+    }
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
