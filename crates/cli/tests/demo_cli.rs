@@ -314,6 +314,7 @@ fn the_admin_console_in_a_real_browser() {
         .arg(format!("http://127.0.0.1:{}", base + 1))
         .arg(token.trim())
         .arg(&shots)
+        .arg("demo-password-1")
         .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
         .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
         .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
@@ -321,7 +322,13 @@ fn the_admin_console_in_a_real_browser() {
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "console checks failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
-    for shot in ["console-0-wrong-token.png", "console-1-overview.png", "console-3-preview.png", "console-8-keys.png"] {
+    for shot in [
+        "console-0-wrong-token.png",
+        "console-1-overview.png",
+        "console-3-preview.png",
+        "console-8-keys.png",
+        "console-10-test-sign-in.png",
+    ] {
         assert!(shots.join(shot).exists(), "missing screenshot {shot}");
     }
     interrupt(demo);

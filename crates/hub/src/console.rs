@@ -57,6 +57,9 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/admin/provisioning/sync", post(sync))
         .route("/admin/audit", get(audit_log))
         .route("/admin/keys", get(keys))
+        .route("/admin/identity-source", get(identity_source))
+        .route("/admin/identity-source/test", post(start_test_login))
+        .route("/admin/identity-source/test/{id}", get(test_login_result))
 }
 
 fn cookie_name(hub: &Hub) -> String {
@@ -72,8 +75,9 @@ th{background:#f0f2f8}.error{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e
 input,select{font-size:14px;padding:4px}button{background:#14213d;color:#fff;border:0;padding:6px 12px;border-radius:4px}\
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;padding:10px 14px;min-width:150px}";
 
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("/admin", "Overview"),
+    ("/admin/identity-source", "Identity source"),
     ("/admin/applications", "Applications"),
     ("/admin/users", "Users"),
     ("/admin/provisioning", "Provisioning"),
@@ -81,8 +85,21 @@ const SECTIONS: [(&str, &str); 6] = [
     ("/admin/keys", "Keys"),
 ];
 
-/// A console page: the navigation, then `body`.
+/// A console page: the navigation, then `body`; its forms post to the hub only.
 fn page(status: StatusCode, here: &str, title: &str, session: Option<&ConsoleSession>, body: &str) -> Response {
+    page_with_forms(status, here, title, session, body, FormTargets::SameOrigin)
+}
+
+/// A console page whose forms may end at another site (the test sign-in is redirected to the
+/// IdP, and browsers apply `form-action` to where a form's redirects lead).
+fn page_with_forms(
+    status: StatusCode,
+    here: &str,
+    title: &str,
+    session: Option<&ConsoleSession>,
+    body: &str,
+    forms: FormTargets,
+) -> Response {
     let nav: String = match session {
         Some(s) => {
             let links: String = SECTIONS
@@ -107,7 +124,7 @@ fn page(status: StatusCode, here: &str, title: &str, session: Option<&ConsoleSes
         escape(title),
         escape(title)
     );
-    html(status, document, None, FormTargets::SameOrigin)
+    html(status, document, None, forms)
 }
 
 fn message(class: &str, text: &str) -> String {
@@ -680,4 +697,169 @@ metadata document from the next start; once every service provider has imported 
 <code>crossfed keys rotate --activate</code> makes it the signing key. Restart the hub after each step.</p>"
     );
     page(StatusCode::OK, "/admin/keys", "Keys and certificates", Some(&session), &body)
+}
+
+const TEST_KIND: &str = "idp-test-login";
+
+/// What a console test login received from the upstream IdP, as shown afterwards.
+#[derive(Debug, Serialize, Deserialize)]
+struct TestLogin {
+    id: String,
+    at: i64,
+    issuer: String,
+    name_id: String,
+    name_id_format: Option<String>,
+    session_index: Option<String>,
+    not_on_or_after: String,
+    response_signed: bool,
+    assertion_signed: bool,
+    certificate_sha256: String,
+    attributes: Vec<(String, Vec<String>)>,
+    /// The hub user name these claims map to, and whether that user exists now.
+    user_name: String,
+    user_exists: bool,
+}
+
+async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(source) = &hub.identity_source else {
+        let body = message(
+            "",
+            "People sign in with the hub's built-in directory. To trust a corporate IdP instead, add [identity_source] with its metadata_url or metadata_file to the configuration and restart.",
+        );
+        return page(StatusCode::OK, "/admin/identity-source", "Identity source", Some(&session), &body);
+    };
+    let idp = source.idp();
+    let certificates: String = idp
+        .idp
+        .as_ref()
+        .map(|d| {
+            d.signing_certificates
+                .iter()
+                .map(|c| {
+                    format!(
+                        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                        escape(c.subject()),
+                        escape(&c.fingerprint_hex()),
+                        expiry(c.not_after())
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let valid_until = idp.valid_until.map(|t| expiry(t.unix())).unwrap_or_else(|| "not limited".to_string());
+    let body = format!(
+        "<h2>1. Give the IdP the hub's SP metadata</h2><p><a href=\"/saml/sp/metadata\">Download the SP metadata</a>: entity ID <code>{}</code>, assertion consumer service <code>{}</code>, single logout <code>{}</code>.</p><h2>2. The IdP's metadata the hub trusts</h2><p>Entity ID <code>{}</code>; metadata valid until {valid_until}; provisioning: {}; IdP-initiated sign-in {}.</p><table><tr><th>Signing certificate</th><th>SHA-256</th><th>Valid until</th></tr>{certificates}</table><h2>3. Test a sign-in</h2><p>Signs in at the IdP and shows what it sends, without signing anyone in to the hub.</p><form method=\"post\" action=\"/admin/identity-source/test\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Run a test sign-in</button></form>",
+        escape(&source.sp_entity_id),
+        escape(&source.acs_url),
+        escape(&crate::upstream::slo_url_beside(&source.acs_url)),
+        escape(&idp.entity_id),
+        match source.provisioning {
+            crate::upstream::Provisioning::JustInTime => "users are created at first sign-in",
+            crate::upstream::Provisioning::Required => "users must be provisioned first (SCIM or the admin API)",
+        },
+        if source.allow_idp_initiated { "allowed" } else { "refused" },
+        escape(&session.csrf)
+    );
+    page_with_forms(
+        StatusCode::OK,
+        "/admin/identity-source",
+        "Identity source",
+        Some(&session),
+        &body,
+        FormTargets::Anywhere,
+    )
+}
+
+async fn start_test_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match crate::sso::start_upstream_login(&hub, "/admin/identity-source".to_string(), true, Some(session.actor()))
+        .await
+    {
+        Ok(url) => see_other(&url, None),
+        Err(page) => page,
+    }
+}
+
+/// The ACS's answer to a console test login: the validated assertion is kept for the console to
+/// show, and the browser goes back there. Nobody is signed in.
+pub(crate) async fn test_login_answer(hub: &Hub, actor: &str, accepted: &crossfed_saml::Accepted) -> Response {
+    let user_name = crate::upstream::user_name_of(accepted);
+    let user_exists = matches!(hub.store.find_user_by_name(&user_name).await, Ok(Some(_)));
+    let test = TestLogin {
+        id: token(),
+        at: now(),
+        issuer: accepted.issuer.clone(),
+        name_id: accepted.name_id.value.clone(),
+        name_id_format: accepted.name_id.format.clone(),
+        session_index: accepted.session_index.clone(),
+        not_on_or_after: accepted.not_on_or_after.clone(),
+        response_signed: accepted.response_signed,
+        assertion_signed: accepted.assertion_signed,
+        certificate_sha256: accepted.certificate_sha256.clone(),
+        attributes: accepted.attributes.iter().map(|a| (a.name.clone(), a.values.clone())).collect(),
+        user_name,
+        user_exists,
+    };
+    let key = ObjectKey { kind: TEST_KIND, scope: CONSOLE_SCOPE, name_key: &test.id, id: &test.id };
+    if let Err(e) = insert_json(&hub.store, key, &test, test.at).await {
+        return page(StatusCode::SERVICE_UNAVAILABLE, "", "Test sign-in", None, &message("error", &e));
+    }
+    audit(hub, actor, "identity-source.test", Some(&test.issuer), Outcome::Success, format!("NameID {}", test.name_id))
+        .await;
+    see_other(&format!("/admin/identity-source/test/{}", test.id), None)
+}
+
+async fn test_login_result(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let session = match require(&hub, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let stored = hub.store.get_object(TEST_KIND, &id).await.ok().flatten();
+    let Some(test) = stored.and_then(|o| serde_json::from_str::<TestLogin>(&o.body).ok()) else {
+        let body = message("error", "No such test sign-in; run one from the identity source page.");
+        return page(StatusCode::NOT_FOUND, "/admin/identity-source", "Test sign-in", Some(&session), &body);
+    };
+    let signed = match (test.response_signed, test.assertion_signed) {
+        (true, true) => "the Response and the assertion",
+        (true, false) => "the Response (covering the assertion)",
+        (false, true) => "the assertion",
+        (false, false) => "nothing",
+    };
+    let mut attributes = String::new();
+    for (name, values) in &test.attributes {
+        attributes.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            escape(name),
+            escape(&values.join(" | "))
+        ));
+    }
+    let mapping = if test.user_exists {
+        message("ok", &format!("These claims sign in the hub user {}.", test.user_name))
+    } else {
+        message(
+            "warn",
+            &format!(
+                "No hub user {} exists yet: with just-in-time provisioning the first sign-in creates it; otherwise provision it first.",
+                test.user_name
+            ),
+        )
+    };
+    let body = format!(
+        "{}<table id=\"assertion\"><tr><th>Issuer</th><td><code>{}</code></td></tr><tr><th>NameID</th><td><code>{}</code> ({})</td></tr><tr><th>Session index</th><td><code>{}</code></td></tr><tr><th>Valid until</th><td>{}</td></tr><tr><th>Signed</th><td>{signed}, by the certificate with SHA-256 <code>{}</code></td></tr></table>{mapping}<h2>Attributes</h2><table><tr><th>Name</th><th>Values</th></tr>{attributes}</table>",
+        message("ok", "The identity provider's answer was valid. Nobody was signed in to the hub."),
+        escape(&test.issuer),
+        escape(&test.name_id),
+        escape(test.name_id_format.as_deref().unwrap_or("no format")),
+        escape(test.session_index.as_deref().unwrap_or("-")),
+        escape(&test.not_on_or_after),
+        escape(&test.certificate_sha256),
+    );
+    page(StatusCode::OK, "/admin/identity-source", "Test sign-in", Some(&session), &body)
 }

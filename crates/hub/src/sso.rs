@@ -49,6 +49,9 @@ struct PendingLogin {
     request_id: String,
     next: String,
     expires: i64,
+    /// A test login from the admin console (by this actor): the answer is shown, not signed in.
+    #[serde(default)]
+    test_by: Option<String>,
 }
 
 fn saml_error(status: StatusCode, title: &str, message: &str) -> Response {
@@ -284,21 +287,39 @@ pub struct NextQuery {
 
 /// With an upstream IdP, `/login` sends the browser there with a signed AuthnRequest.
 pub async fn login_upstream(hub: &Hub, query: &NextQuery) -> Option<Response> {
-    let source = hub.identity_source.as_ref()?;
+    hub.identity_source.as_ref()?;
     let next = local_path(query.next.as_deref()).to_string();
     let force = query.force.as_deref() == Some("1");
-    let (request_id, url) = match source.start_login_with(&hub.key, None, force, Instant::now()) {
-        Ok(started) => started,
-        Err(e) => {
-            return Some(saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()));
-        }
+    Some(match start_upstream_login(hub, next, force, None).await {
+        Ok(url) => see_other(&url, None),
+        Err(page) => page,
+    })
+}
+
+/// A signed AuthnRequest to the upstream IdP, kept server-side by its ID with where to go after
+/// (`next`) and, for a console test, who asked; returns the URL to send the browser to.
+pub(crate) async fn start_upstream_login(
+    hub: &Hub,
+    next: String,
+    force: bool,
+    test_by: Option<String>,
+) -> Result<String, Response> {
+    let Some(source) = hub.identity_source.as_ref() else {
+        return Err(saml_error(
+            StatusCode::NOT_FOUND,
+            "No identity source",
+            "This hub has no upstream identity provider.",
+        ));
     };
-    let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS };
+    let (request_id, url) = source
+        .start_login_with(&hub.key, None, force, Instant::now())
+        .map_err(|e| saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()))?;
+    let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS, test_by };
     let key = ObjectKey { kind: PENDING_LOGIN, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
-    if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
-        return Some(saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e));
-    }
-    Some(see_other(&url, None))
+    insert_json(&hub.store, key, &pending, now())
+        .await
+        .map_err(|e| saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e))?;
+    Ok(url)
 }
 
 pub async fn login_get(State(hub): State<Arc<Hub>>, Query(query): Query<NextQuery>) -> Response {
@@ -335,7 +356,7 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
         Ok(xml) => xml,
         Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML response", &e.to_string()),
     };
-    let (request_id, next) = match in_response_to(&xml) {
+    let (request_id, next, test_by) = match in_response_to(&xml) {
         Some(id) => {
             let pending = match hub.store.get_object(PENDING_LOGIN, &id).await {
                 Ok(Some(o)) => serde_json::from_str::<PendingLogin>(&o.body).ok(),
@@ -343,7 +364,7 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
             };
             let taken = hub.store.delete_object(PENDING_LOGIN, &id).await.is_ok();
             match pending {
-                Some(p) if taken && p.expires > now() => (Some(p.request_id), p.next),
+                Some(p) if taken && p.expires > now() => (Some(p.request_id), p.next, p.test_by),
                 _ => {
                     return saml_error(
                         StatusCode::FORBIDDEN,
@@ -353,7 +374,7 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
                 }
             }
         }
-        None => (None, "/portal".to_string()),
+        None => (None, "/portal".to_string(), None),
     };
     let saml_now = hub.clock.now();
     let certificates = match source.idp_certificates(saml_now) {
@@ -389,6 +410,10 @@ pub async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Fo
             }
             Err(e) => return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string()),
         }
+    }
+    if let Some(actor) = test_by {
+        // A test from the console: show what arrived, sign nobody in.
+        return crate::console::test_login_answer(&hub, &actor, &accepted).await;
     }
     let user = match user_for_assertion(&hub.store, source, &accepted, now()).await {
         Ok(u) => u,

@@ -93,7 +93,8 @@ name_id = "${user:email}"
     ))
     .unwrap();
     let hub_store = crossfed_testkit::test_store("hub").await;
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&hub_config, hub_store, &hub_dir, &hub_url, 1).await.unwrap();
+    let (hub, _) =
+        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, 1).await.unwrap();
     stops.push(spawn_hub(hub_listener, hub));
 
     let (browser, stepper) = browsers();
@@ -104,6 +105,44 @@ name_id = "${user:email}"
     assert_eq!(portal.status(), 200);
     let portal = portal.text().await.unwrap();
     let csrf = field(&portal, "csrf").to_string();
+
+    // The console's test sign-in: corp is asked to authenticate afresh, and what it sends is
+    // shown to the administrator without signing anyone in.
+    let token_file =
+        crossfed_hub::tokens::ensure_admin_token(&hub_store, &hub_dir, Instant::now().unix()).await.unwrap().unwrap();
+    let token = std::fs::read_to_string(token_file).unwrap();
+    let console = browser
+        .post(format!("{hub_url}/admin/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("token", token.trim())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let console_csrf = field(&console, "csrf").to_string();
+    let source_page =
+        browser.get(format!("{hub_url}/admin/identity-source")).send().await.unwrap().text().await.unwrap();
+    assert!(source_page.contains(&format!("{hub_url}/saml/slo")), "{source_page}");
+    let at_corp = browser
+        .post(format!("{hub_url}/admin/identity-source/test"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", console_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        at_corp.url().as_str().starts_with(&format!("{corp_url}/login")),
+        "ForceAuthn asks again: {}",
+        at_corp.url()
+    );
+    let answer = submit_sign_in(&browser, at_corp, "alice", "alice-password-1").await.text().await.unwrap();
+    let shown = auto_submit(&browser, &answer, "SAMLResponse").await;
+    assert!(shown.url().path().starts_with("/admin/identity-source/test/"), "{}", shown.url());
+    let shown = shown.text().await.unwrap();
+    assert!(shown.contains("Nobody was signed in") && shown.contains("alice@example.com"), "{shown}");
+    assert!(shown.contains("the assertion"), "{shown}");
 
     // A cross-site form cannot sign alice out: it lacks the CSRF token, and her cookie stays.
     let forged = stepper.post(format!("{hub_url}/logout")).form(&[("csrf", "guess")]).send().await.unwrap();

@@ -1,7 +1,7 @@
 // Drives the hub's admin console in headless Chromium: a wrong token refused, then every page
 // with the admin token, the assertion preview for a user, an assignment made and one refused,
 // each page saved as a screenshot.
-// Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN SCREENSHOT_DIR
+// Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN SCREENSHOT_DIR PASSWORD (alice's, at the IdP)
 // Prints one JSON object with what each step saw; exits 1 if any expectation fails.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const require = createRequire(join(process.env.CROSSFED_NODE_PEERS || '.', 'package.json'));
 const { chromium } = require('playwright-core');
 
-const [hub, token, shots] = process.argv.slice(2);
+const [hub, token, shots, password] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -73,6 +73,18 @@ try {
     expect(`${path} shows ${words}`, body.includes(words));
     await shot(name);
   }
+
+  // The identity source, and a test sign-in at the IdP that signs nobody in.
+  await page.goto(`${hub}/admin/identity-source`);
+  expect('the identity source page offers the SP metadata', (await text()).includes('Download the SP metadata'));
+  await shot('console-9-identity-source.png');
+  await Promise.all([page.waitForSelector('input[name=user_name]'), page.click('text=Run a test sign-in')]);
+  await page.fill('input[name=user_name]', 'alice');
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForURL(/\/admin\/identity-source\/test\//), page.click('button[type=submit]')]);
+  seen.test = await text();
+  expect('the test sign-in shows the assertion', seen.test.includes('Nobody was signed in') && seen.test.includes('alice@example.com'));
+  await shot('console-10-test-sign-in.png');
 } catch (error) {
   checks.push({ name: 'no exception', ok: false, error: String(error) });
 }
