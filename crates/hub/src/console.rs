@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::admin::ApiError;
 use crate::server::{Hub, audit, insert_json, now, same_site_request, token};
 
-const CONSOLE_KIND: &str = "console-session";
+pub(crate) const CONSOLE_KIND: &str = "console-session";
 const CONSOLE_SCOPE: &str = "hub";
 /// Console sessions last a working day at most.
-const CONSOLE_SECONDS: i64 = 8 * 3600;
+pub(crate) const CONSOLE_SECONDS: i64 = 8 * 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ConsoleSession {
@@ -699,7 +699,9 @@ metadata document from the next start; once every service provider has imported 
     page(StatusCode::OK, "/admin/keys", "Keys and certificates", Some(&session), &body)
 }
 
-const TEST_KIND: &str = "idp-test-login";
+pub(crate) const TEST_KIND: &str = "idp-test-login";
+/// How long a test sign-in's result can be looked at.
+pub(crate) const TEST_SECONDS: i64 = 3600;
 
 /// What a console test login received from the upstream IdP, as shown afterwards.
 #[derive(Debug, Serialize, Deserialize)]

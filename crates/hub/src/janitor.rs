@@ -1,5 +1,5 @@
-//! Removes what has expired from the store: sessions past their idle or absolute limit, and
-//! logins started but never finished. Reading already ignores them; this keeps the tables small.
+//! Removes what has expired from the store: sessions past their idle or absolute limit, logins
+//! and logouts started but never finished, console sessions and test sign-in results. Reading already ignores them; this keeps the tables small.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +17,14 @@ pub async fn sweep_once(hub: &Hub, now: i64) -> Result<u64, StoreError> {
     // A live session is touched at least once a minute while used, hence the extra minute.
     let mut removed =
         hub.store.delete_stale_objects(SESSION_KIND, now - hub.idle_seconds - 60, now - hub.max_seconds).await?;
-    for kind in [PENDING_SSO, PENDING_LOGIN] {
-        removed += hub.store.delete_stale_objects(kind, now - PENDING_SECONDS, now - PENDING_SECONDS).await?;
+    for (kind, seconds) in [
+        (PENDING_SSO, PENDING_SECONDS),
+        (PENDING_LOGIN, PENDING_SECONDS),
+        (crate::logout::PENDING_LOGOUT, crate::logout::PENDING_LOGOUT_SECONDS),
+        (crate::console::CONSOLE_KIND, crate::console::CONSOLE_SECONDS),
+        (crate::console::TEST_KIND, crate::console::TEST_SECONDS),
+    ] {
+        removed += hub.store.delete_stale_objects(kind, now - seconds, now - seconds).await?;
     }
     Ok(removed)
 }

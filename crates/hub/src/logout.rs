@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::{Hub, SESSION_KIND, Session, audit, current_session, error_page, insert_json, now, page};
 
-const PENDING_LOGOUT: &str = "hub-pending-logout";
+pub(crate) const PENDING_LOGOUT: &str = "hub-pending-logout";
 const PENDING_SCOPE: &str = "hub";
 /// How long the IdP may take to answer a logout.
-const PENDING_SECONDS: i64 = 600;
+pub(crate) const PENDING_LOGOUT_SECONDS: i64 = 600;
 
 /// What the hub keeps of an upstream login, to end it at the IdP later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ pub(crate) async fn upstream_logout_url(hub: &Hub, upstream: &UpstreamLogin) -> 
             return None;
         }
     };
-    let pending = PendingLogout { request_id: request_id.clone(), expires: now() + PENDING_SECONDS };
+    let pending = PendingLogout { request_id: request_id.clone(), expires: now() + PENDING_LOGOUT_SECONDS };
     let key = ObjectKey { kind: PENDING_LOGOUT, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
     if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
         tracing::warn!("keeping the pending logout: {e}");
