@@ -288,22 +288,12 @@ async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     match &hub.identity_source {
         Some(source) => {
             let idp = source.idp();
-            let certificates: String = idp
-                .idp
-                .as_ref()
-                .map(|d| {
-                    d.signing_certificates
-                        .iter()
-                        .map(|c| format!("<li>{} — {}</li>", escape(c.subject()), expiry(c.not_after())))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let soonest = idp.idp.as_ref().and_then(|d| d.signing_certificates.iter().map(|c| c.not_after()).min());
             body.push_str(&format!(
-                "<p>People sign in at <code>{}</code>. Give it the hub's SP metadata: <a href=\"/saml/sp/metadata\">download</a> \
-(entity ID <code>{}</code>, ACS <code>{}</code>).</p><p>Trusted signing certificates:</p><ul>{certificates}</ul>",
+                "<p>People sign in at <code>{}</code> (its signing certificate: {}); details and a test sign-in on the \
+<a href=\"/admin/identity-source\">identity source</a> page.</p>",
                 escape(&idp.entity_id),
-                escape(&source.sp_entity_id),
-                escape(&source.acs_url)
+                soonest.map(expiry).unwrap_or_else(|| "none".to_string())
             ));
         }
         None => body.push_str("<p>People sign in with the hub's built-in directory (passwords and TOTP).</p>"),
