@@ -129,23 +129,8 @@ fn the_demo_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let base = free_base_port();
     let (demo, _) = start(&dir.path().join("demo-data"), base);
-    // Screenshots are test output, kept under the build folder for people to look at.
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = crossfed_testkit::peer_script("demo_browser.mjs");
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{}", base + 1))
-        .arg("demo-password-1")
-        .arg(&shots)
-        .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
-        // A fresh profile: Chromium's (and Playwright's) per-user folders go to a temporary home.
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
-        .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "browser journeys failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
+    let base_url = format!("http://127.0.0.1:{}", base + 1);
+    let shots = run_browser_script(dir.path(), "demo_browser.mjs", "demo-screenshots", &[&base_url, "demo-password-1"]);
     for shot in [
         "1-corp-sign-in.png",
         "2-hub-portal.png",
@@ -184,6 +169,27 @@ fn the_demo_provisions_connect_users_on_request() {
         ));
     });
     interrupt(demo);
+}
+
+/// Runs a Playwright script of the test peers in headless Chromium with `args` and then the
+/// screenshot folder; the script must succeed. Returns the folder with the screenshots, kept
+/// under the build folder for people to look at.
+fn run_browser_script(home: &std::path::Path, script: &str, shots_name: &str, args: &[&str]) -> std::path::PathBuf {
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(shots_name);
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(crossfed_testkit::peer_script(script))
+        .args(args)
+        .arg(&shots)
+        .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
+        // A fresh profile: Chromium's (and Playwright's) per-user folders go to a temporary home.
+        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
+        .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script} failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
+    shots
 }
 
 /// The links `crossfed check --demo-data-dir` reports broken, as (link, subject).
@@ -306,22 +312,14 @@ fn the_admin_console_in_a_real_browser() {
     let data = dir.path().join("demo-data");
     let base = free_base_port();
     let (demo, _) = start(&data, base);
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
     let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap();
-    let out = Command::new("node")
-        .arg(crossfed_testkit::peer_script("console_browser.mjs"))
-        .arg(format!("http://127.0.0.1:{}", base + 1))
-        .arg(token.trim())
-        .arg(&shots)
-        .arg("demo-password-1")
-        .env("CROSSFED_NODE_PEERS", crossfed_testkit::node_peers_dir())
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
-        .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "console checks failed: {report}\n{}", String::from_utf8_lossy(&out.stderr));
+    let base_url = format!("http://127.0.0.1:{}", base + 1);
+    let shots = run_browser_script(
+        dir.path(),
+        "console_browser.mjs",
+        "console-screenshots",
+        &[&base_url, token.trim(), "demo-password-1"],
+    );
     for shot in [
         "console-0-wrong-token.png",
         "console-1-overview.png",

@@ -1,7 +1,7 @@
 // Drives the hub's admin console in headless Chromium: a wrong token refused, then every page
 // with the admin token, the assertion preview for a user, an assignment made and one refused,
 // each page saved as a screenshot.
-// Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN SCREENSHOT_DIR PASSWORD (alice's, at the IdP)
+// Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN PASSWORD SCREENSHOT_DIR (PASSWORD: alice's, at the IdP)
 // Prints one JSON object with what each step saw; exits 1 if any expectation fails.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const require = createRequire(join(process.env.CROSSFED_NODE_PEERS || '.', 'package.json'));
 const { chromium } = require('playwright-core');
 
-const [hub, token, shots, password] = process.argv.slice(2);
+const [hub, token, password, shots] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
