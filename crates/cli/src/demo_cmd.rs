@@ -142,19 +142,25 @@ fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     Ok(file)
 }
 
-fn hub_config(corp_url: &str, cloud_url: &str, instance: &str, connect_secret: Option<&str>) -> Result<HubConfig> {
+fn hub_config(corp_url: &str, cloud_url: &str, instance: &str, secret: &str, provision: bool) -> Result<HubConfig> {
     // With --provision-connect the hub creates the Connect users of its assigned users.
-    let provisioning = match connect_secret {
-        Some(secret) => format!(
+    let provisioning = match provision {
+        true => format!(
             "[applications.amazon_connect.provisioning]\napi_url = \"{cloud_url}\"\naccess_key_id = \"{ADMIN_ACCESS_KEY}\"\nsecret_access_key = \"{secret}\"\n"
         ),
-        None => String::new(),
+        false => String::new(),
     };
+    // The console's chain checks read the account with the demo's one key.
     toml::from_str(&format!(
         r#"
 [identity_source]
 metadata_url = "{corp_url}/saml/apps/hub/metadata"
 provisioning = "required"
+
+[target_account]
+endpoint = "{cloud_url}"
+access_key_id = "{ADMIN_ACCESS_KEY}"
+secret_access_key = "{secret}"
 
 [[applications]]
 id = "connect"
@@ -284,7 +290,7 @@ pub(crate) async fn start_chain(
     // The hub, importing corp's metadata for it.
     let hub_store = store(&data_dir.join("hub"), "hub.db").await?;
     let (hub, _) = crossfed_hub::bootstrap::build_hub(
-        &hub_config(&corp_url, &cloud_url, &instance, provision_connect.then_some(password))?,
+        &hub_config(&corp_url, &cloud_url, &instance, password, provision_connect)?,
         hub_store.clone(),
         &data_dir.join("hub"),
         &hub_url,

@@ -16,9 +16,7 @@ pub async fn build_hub(
     now: i64,
 ) -> Result<(Hub, Vec<String>), String> {
     let mut changes = Vec::new();
-    let key = crate::keys::load_or_create(data_dir, "crossfed hub")?;
-    let mut published_certificates = vec![key.certificate().clone()];
-    published_certificates.extend(crate::keys::next_certificate(data_dir)?);
+    let keys = crate::keys::KeyRing::load(data_dir, "crossfed hub")?;
     for entry in &config.users {
         let user = match store.find_user_by_name(&entry.user_name).await.map_err(|e| e.to_string())? {
             Some(u) => u,
@@ -56,8 +54,7 @@ pub async fn build_hub(
     let hub = Hub {
         store,
         base_url: base_url.trim_end_matches('/').to_string(),
-        key,
-        published_certificates,
+        keys,
         applications: crate::applications::CatalogCache::new(catalog),
         throttle: ThrottlePolicy::default(),
         idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
@@ -65,6 +62,7 @@ pub async fn build_hub(
         identity_source,
         directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
         connectors: connectors(config)?,
+        check_parties: check_parties(config)?,
         provisioning_pass: tokio::sync::Mutex::new(()),
         instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
         clock: crate::clock::Clock::system(),
@@ -73,6 +71,11 @@ pub async fn build_hub(
             retry_base_seconds: config.provisioning.retry_base_seconds,
         },
     };
+    match crate::metadata_refresh::adopt_upload(&hub).await {
+        Ok(true) => changes.push("trusting the identity source's uploaded metadata".to_string()),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("the uploaded identity source metadata is not used: {e}"),
+    }
     Ok((hub, changes))
 }
 
@@ -125,6 +128,38 @@ async fn load_identity_source(
     Ok(source)
 }
 
+/// A secret given inline or in a file (exactly one of the two).
+fn secret(value: Option<&str>, file: Option<&Path>, whose: &str, what: &str) -> Result<String, String> {
+    match (value, file) {
+        (Some(value), None) => Ok(value.to_string()),
+        (None, Some(file)) => Ok(std::fs::read_to_string(file)
+            .map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?
+            .trim()
+            .to_string()),
+        _ => Err(format!("{whose}: give exactly one of {what} or {what}_file")),
+    }
+}
+
+/// Where the console's chain checks find the target account and the upstream IdP's metadata.
+fn check_parties(config: &HubConfig) -> Result<Option<crate::doctor::Parties>, String> {
+    let Some(entry) = &config.target_account else { return Ok(None) };
+    let secret_access_key = secret(
+        entry.secret_access_key.as_deref(),
+        entry.secret_access_key_file.as_deref(),
+        "target_account",
+        "secret_access_key",
+    )?;
+    Ok(Some(crate::doctor::Parties {
+        target: crate::doctor::TargetAccess {
+            endpoint: entry.endpoint.clone(),
+            access_key_id: entry.access_key_id.clone(),
+            secret_access_key,
+            signin_url: entry.signin_url.clone(),
+        },
+        idp_metadata_url: config.identity_source.as_ref().and_then(|s| s.metadata_url.clone()),
+    }))
+}
+
 /// The provisioning connectors the configuration asks for.
 fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, String> {
     use crate::provision::Connector;
@@ -140,14 +175,7 @@ fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, St
         if config.provisioning.scim.iter().take(i).any(|t| t.name == target.name) {
             return Err(format!("{whose}: the name is used twice; each target needs its own"));
         }
-        let token = match (&target.token, &target.token_file) {
-            (Some(token), None) => token.clone(),
-            (None, Some(file)) => std::fs::read_to_string(file)
-                .map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?
-                .trim()
-                .to_string(),
-            _ => return Err(format!("{whose}: give exactly one of token or token_file")),
-        };
+        let token = secret(target.token.as_deref(), target.token_file.as_deref(), &whose, "token")?;
         let template = |text: &str, what: &str| {
             crate::mapping::Template::parse(text).map_err(|e| format!("{whose}: {what} {text:?}: {e}"))
         };

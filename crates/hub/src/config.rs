@@ -23,6 +23,23 @@ pub struct HubConfig {
     pub identity_source: Option<IdentitySourceEntry>,
     #[serde(default)]
     pub provisioning: ProvisioningSection,
+    /// Read access to the AWS account the applications sign people into, for the console's
+    /// chain checks.
+    pub target_account: Option<TargetAccountEntry>,
+}
+
+/// The account the console's checks read (IAM, STS, Amazon Connect), with read-only keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetAccountEntry {
+    /// The account's API endpoint; leave it out for AWS's own endpoints.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    /// The secret key, or a file holding it.
+    pub secret_access_key: Option<String>,
+    pub secret_access_key_file: Option<std::path::PathBuf>,
+    /// Where the account's sign-in accepts assertions (default: ENDPOINT/saml, or AWS's).
+    pub signin_url: Option<String>,
 }
 
 /// Outbound provisioning: SCIM targets, and how often connectors reconcile.

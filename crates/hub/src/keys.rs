@@ -116,3 +116,136 @@ pub fn activate_next(dir: &Path) -> Result<Certificate, String> {
     rename(&next_cert, &cert)?;
     Ok(certificate)
 }
+
+/// The previous certificate, kept after an activation (shown, no longer published).
+pub fn previous_certificate(dir: &Path) -> Result<Option<Certificate>, String> {
+    let (_, cert_path) = paths(dir, "signing-previous");
+    match std::fs::read(&cert_path) {
+        Ok(pem) => Certificate::from_pem(&pem)
+            .map(Some)
+            .map_err(|e| format!("reading the previous certificate {}: {e}", cert_path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("reading {}: {e}", cert_path.display())),
+    }
+}
+
+/// The keys as they stand at one moment.
+#[derive(Debug)]
+pub struct KeySet {
+    /// Signs every message.
+    pub current: std::sync::Arc<SigningKey>,
+    /// Staged: published beside the current one, signs nothing yet.
+    pub next: Option<Certificate>,
+    /// Replaced by the last activation.
+    pub previous: Option<Certificate>,
+}
+
+impl KeySet {
+    /// The certificates metadata lists: the current one, then a staged next one.
+    pub fn published(&self) -> Vec<Certificate> {
+        let mut list = vec![self.current.certificate().clone()];
+        list.extend(self.next.iter().cloned());
+        list
+    }
+}
+
+/// The hub's keys, swapped whole when a rotation step happens, here or (through the shared key
+/// files) at another instance: the janitor re-reads the files every minute.
+#[derive(Debug)]
+pub struct KeyRing {
+    /// Where the key files live; `None` for a key held in memory only (tests).
+    dir: Option<std::path::PathBuf>,
+    common_name: String,
+    state: std::sync::RwLock<std::sync::Arc<KeySet>>,
+}
+
+impl KeyRing {
+    /// Loads the keys from `dir`, creating the current one on first start.
+    pub fn load(dir: &Path, common_name: &str) -> Result<KeyRing, String> {
+        let state = read_set(dir, common_name, true)?;
+        Ok(KeyRing {
+            dir: Some(dir.to_path_buf()),
+            common_name: common_name.to_string(),
+            state: std::sync::RwLock::new(std::sync::Arc::new(state)),
+        })
+    }
+
+    /// One key in memory, never rotated.
+    pub fn fixed(key: SigningKey) -> KeyRing {
+        KeyRing {
+            dir: None,
+            common_name: String::new(),
+            state: std::sync::RwLock::new(std::sync::Arc::new(KeySet {
+                current: std::sync::Arc::new(key),
+                next: None,
+                previous: None,
+            })),
+        }
+    }
+
+    pub fn current(&self) -> std::sync::Arc<KeySet> {
+        match self.state.read() {
+            Ok(state) => state.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The key that signs now.
+    pub fn signing_key(&self) -> std::sync::Arc<SigningKey> {
+        self.current().current.clone()
+    }
+
+    fn replace(&self, set: KeySet) {
+        let set = std::sync::Arc::new(set);
+        match self.state.write() {
+            Ok(mut state) => *state = set,
+            Err(poisoned) => *poisoned.into_inner() = set,
+        }
+    }
+
+    fn dir(&self) -> Result<&Path, String> {
+        self.dir.as_deref().ok_or_else(|| "this hub's key is held in memory only; it cannot rotate".to_string())
+    }
+
+    /// Re-reads the key files; true when they changed (another instance rotated).
+    pub fn reload(&self) -> Result<bool, String> {
+        let Some(dir) = self.dir.as_deref() else { return Ok(false) };
+        let fresh = read_set(dir, &self.common_name, false)?;
+        let old = self.current();
+        let fingerprints = |s: &KeySet| (s.current.certificate().fingerprint_hex(), s.next.as_ref().map(Certificate::fingerprint_hex));
+        let changed = fingerprints(&fresh) != fingerprints(&old);
+        if changed {
+            self.replace(fresh);
+        }
+        Ok(changed)
+    }
+
+    /// Stages a next key: published from now on, signing once activated.
+    pub fn stage_next(&self) -> Result<Certificate, String> {
+        let dir = self.dir()?;
+        let certificate = stage_next(dir, &self.common_name)?;
+        self.replace(read_set(dir, &self.common_name, false)?);
+        Ok(certificate)
+    }
+
+    /// Makes the staged key the signing key.
+    pub fn activate_next(&self) -> Result<Certificate, String> {
+        let dir = self.dir()?;
+        let certificate = activate_next(dir)?;
+        self.replace(read_set(dir, &self.common_name, false)?);
+        Ok(certificate)
+    }
+}
+
+/// The key set in `dir`. Only the first start creates a key: a re-read that finds no current key
+/// (another instance is between the renames of an activation) fails and is tried again later.
+fn read_set(dir: &Path, common_name: &str, create: bool) -> Result<KeySet, String> {
+    if !create && !dir.join("signing.key").exists() {
+        return Err(format!("{} holds no current key just now", dir.display()));
+    }
+    Ok(KeySet {
+        current: std::sync::Arc::new(load_or_create(dir, common_name)?),
+        next: next_certificate(dir)?,
+        previous: previous_certificate(dir)?,
+    })
+}

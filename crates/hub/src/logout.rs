@@ -79,7 +79,7 @@ pub(crate) async fn upstream_logout_url(hub: &Hub, upstream: &UpstreamLogin) -> 
             return None;
         }
     };
-    let query = match redirect_query(MessageKind::Request, &xml, None, Some(&hub.key)) {
+    let query = match redirect_query(MessageKind::Request, &xml, None, Some(&*hub.keys.signing_key())) {
         Ok(q) => q,
         Err(e) => {
             tracing::warn!("signing the LogoutRequest for the IdP: {e}");
@@ -306,7 +306,7 @@ async fn logout_request(hub: &Hub, message: &RedirectMessage, headers: &HeaderMa
         None,
     );
     let query = built.map_err(|e| e.to_string()).and_then(|(_, xml)| {
-        redirect_query(MessageKind::Response, &xml, message.relay_state.as_deref(), Some(&hub.key))
+        redirect_query(MessageKind::Response, &xml, message.relay_state.as_deref(), Some(&*hub.keys.signing_key()))
             .map_err(|e| e.to_string())
     });
     match query {

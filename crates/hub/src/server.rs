@@ -15,7 +15,6 @@ use crossfed_store::{
     AuditEvent, AuditLog, GroupStore, ObjectKey, ObjectStore, Outcome, Store, ThrottlePolicy, User, UserStore,
 };
 use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
-use crossfed_xmldsig::SigningKey;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -32,9 +31,9 @@ const SESSION_SCOPE: &str = "hub";
 pub struct Hub {
     pub store: Store,
     pub base_url: String,
-    pub key: SigningKey,
-    /// Certificates published in metadata: the current key's, then a staged next one's.
-    pub published_certificates: Vec<crossfed_xmldsig::Certificate>,
+    /// The signing key, and the certificates published in metadata (the current key's, then a
+    /// staged next one's).
+    pub keys: crate::keys::KeyRing,
     /// Applications and who is assigned to each, as last read from the store.
     pub applications: crate::applications::CatalogCache,
     pub throttle: ThrottlePolicy,
@@ -48,6 +47,8 @@ pub struct Hub {
     /// Outbound provisioning connectors, and how often they run.
     pub connectors: Vec<crate::provision::Connector>,
     pub schedule: crate::provision::Schedule,
+    /// The target account and IdP metadata the console's chain checks read, when configured.
+    pub check_parties: Option<crate::doctor::Parties>,
     /// Held while a provisioning pass runs, so passes in this process never overlap.
     pub provisioning_pass: tokio::sync::Mutex<()>,
     /// This process's name among the hub instances sharing the store (provisioning leases).
@@ -409,7 +410,7 @@ pub(crate) async fn respond_to_application(
     let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
     let launch =
         Launch { issuer: &issuer, in_response_to, authn_instant: instant, session_index: &session.session_index };
-    let built = match build_launch_response(app, &launch, &values, &hub.key, Instant::now()) {
+    let built = match build_launch_response(app, &launch, &values, &hub.keys.signing_key(), Instant::now()) {
         Ok(b) => b,
         Err(e) => {
             audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;
@@ -542,17 +543,22 @@ async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Re
     if hub.catalog().await.get(&id).is_none() {
         return (StatusCode::NOT_FOUND, format!("no application {id:?}")).into_response();
     }
+    let mut response = app_metadata_xml(&hub, &id).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    response
+}
+
+/// The IdP metadata the hub publishes toward application `id`.
+pub(crate) fn app_metadata_xml(hub: &Hub, id: &str) -> String {
     let sso = format!("{}/saml/sso", hub.base_url);
     let mut entity = EntityDescriptor::idp(
-        hub.app_entity_id(&id),
-        hub.published_certificates.clone(),
+        hub.app_entity_id(id),
+        hub.keys.current().published(),
         vec![crossfed_saml::Endpoint::post(&sso), crossfed_saml::Endpoint::redirect(&sso)],
     );
     if let Some(idp) = entity.idp.as_mut() {
         idp.name_id_formats = vec![ns::NAMEID_EMAIL.to_string(), ns::NAMEID_PERSISTENT.to_string()];
         idp.single_logout_services = vec![crossfed_saml::Endpoint::redirect(format!("{}/saml/slo", hub.base_url))];
     }
-    let mut response = entity.to_xml().into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
-    response
+    entity.to_xml()
 }

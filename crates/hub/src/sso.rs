@@ -226,7 +226,7 @@ async fn passive_refusal(
         (crossfed_saml::ns::STATUS_RESPONDER, Some(crossfed_saml::ns::STATUS_NO_PASSIVE)),
         Some("Nobody is signed in at the hub, and the request asked not to show a sign-in page."),
         Instant::now(),
-        &hub.key,
+        &hub.keys.signing_key(),
     );
     let xml = match built {
         Ok((_, xml)) => xml,
@@ -312,7 +312,7 @@ pub(crate) async fn start_upstream_login(
         ));
     };
     let (request_id, url) = source
-        .start_login_with(&hub.key, None, force, Instant::now())
+        .start_login_with(&hub.keys.signing_key(), None, force, Instant::now())
         .map_err(|e| saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()))?;
     let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS, test_by };
     let key = ObjectKey { kind: PENDING_LOGIN, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
@@ -434,7 +434,7 @@ pub async fn sp_metadata(State(hub): State<Arc<Hub>>) -> Response {
     let Some(source) = hub.identity_source.as_ref() else {
         return (StatusCode::NOT_FOUND, "this hub has no identity source").into_response();
     };
-    let mut response = source.sp_metadata(&hub.published_certificates).into_response();
+    let mut response = source.sp_metadata(&hub.keys.current().published()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     response
 }

@@ -146,6 +146,11 @@ impl IdentitySource {
                 fresh.entity_id, current.entity_id
             ));
         }
+        self.adopt_idp(fresh, now)
+    }
+
+    /// Trusts a copy an administrator chose (an upload): it may describe another IdP.
+    pub fn adopt_idp(&self, fresh: EntityDescriptor, now: Instant) -> Result<(), String> {
         fresh.require_idp().map_err(|e| e.to_string())?;
         fresh.check_valid_at(now).map_err(|e| e.to_string())?;
         match self.idp.write() {

@@ -39,15 +39,18 @@ struct Console {
 async fn start() -> Console {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("console").await;
+    start_with(CONFIG, &data, store).await
+}
+
+async fn start_with(config: &str, data: &std::path::Path, store: crossfed_store::Store) -> Console {
+    let data = data.to_path_buf();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let config: HubConfig = toml::from_str(config).unwrap();
     let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data, &url, 1).await.unwrap();
-    let path = crossfed_hub::tokens::ensure_admin_token(&store, &data, crossfed_saml::Instant::now().unix())
-        .await
-        .unwrap()
-        .unwrap();
-    let token = std::fs::read_to_string(path).unwrap().trim().to_string();
+    // A restart finds the token written at first start.
+    crossfed_hub::tokens::ensure_admin_token(&store, &data, crossfed_saml::Instant::now().unix()).await.unwrap();
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_string();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
@@ -170,4 +173,215 @@ async fn the_console_manages_the_hub_through_forms() {
     console.store.revoke_token("admin", &token.id, crossfed_saml::Instant::now().unix()).await.unwrap();
     let page = client.get(format!("{}/admin", console.url)).send().await.unwrap();
     assert_eq!(page.url().path(), "/admin/login");
+}
+
+async fn signed_in(console: &Console) -> (reqwest::Client, String) {
+    let client = browser();
+    let overview = sign_in(console, &client, &console.token).await.text().await.unwrap();
+    let csrf = field(&overview, "csrf").to_string();
+    (client, csrf)
+}
+
+/// The SHA-256 fingerprints of the signing certificates a metadata document lists.
+async fn published(url: &str) -> Vec<String> {
+    let xml = reqwest::get(url).await.unwrap().text().await.unwrap();
+    let entity = crossfed_saml::EntityDescriptor::parse(xml.as_bytes()).unwrap();
+    entity.idp.unwrap().signing_certificates.iter().map(|c| c.fingerprint_hex()).collect()
+}
+
+#[tokio::test]
+async fn keys_rotate_from_the_console_with_an_overlap() {
+    let console = start().await;
+    let (client, csrf) = signed_in(&console).await;
+    let metadata = format!("{}/saml/apps/wiki/metadata", console.url);
+    let original = published(&metadata).await;
+    assert_eq!(original.len(), 1);
+
+    // Nothing staged: activation is refused and nothing changes.
+    let (status, page) =
+        post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("no next key is staged"), "{page}");
+
+    // Staged: published at once beside the current key, which still signs.
+    let (status, page) = post(&console, &client, "/admin/keys/stage", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("staged next") && page.contains("Activate the next key"), "{page}");
+    let during = published(&metadata).await;
+    assert_eq!(during.len(), 2);
+    assert_eq!(during[0], original[0]);
+    let (status, page) = post(&console, &client, "/admin/keys/stage", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("already staged"), "{page}");
+
+    // Activation needs the confirmation, then the next key signs and the old one is kept aside.
+    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 400, "{page}");
+    let (status, page) =
+        post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("previous (no longer published)"), "{page}");
+    assert_eq!(published(&metadata).await, vec![during[1].clone()]);
+
+    // Forms from elsewhere change nothing.
+    let forged = client
+        .post(format!("{}/admin/keys/stage", console.url))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(published(&metadata).await.len(), 1);
+    let audit = client.get(format!("{}/admin/audit", console.url)).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("keys.stage") && audit.contains("keys.activate"), "{audit}");
+}
+
+#[tokio::test]
+async fn mappings_are_edited_with_a_draft_preview_in_the_console() {
+    let console = start().await;
+    let (client, csrf) = signed_in(&console).await;
+    let api = reqwest::Client::new();
+    let created = api
+        .post(format!("{}/api/v1/applications", console.url))
+        .bearer_auth(&console.token)
+        .json(&serde_json::json!({
+            "id": "crm", "name": "CRM",
+            "custom": {"acs_url": "https://crm.example.com/acs", "audience": "https://crm.example.com",
+                       "attributes": [{"name": "team", "value": "support"}]}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let page = client.get(format!("{}/admin/applications/crm", console.url)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("name=\"name_0\" value=\"team\"") && page.contains("Save the mappings"), "{page}");
+
+    // A draft is previewed for alice without being saved.
+    let draft = [
+        ("csrf", csrf.as_str()),
+        ("name_id_format", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+        ("name_id", "${user:email}"),
+        ("name_0", "team"),
+        ("value_0", "support"),
+        ("name_1", "mail"),
+        ("value_1", "${user:email}"),
+        ("name_2", ""),
+        ("value_2", ""),
+        ("preview_user", "alice"),
+        ("action", "preview"),
+    ];
+    let (status, page) = post(&console, &client, "/admin/applications/crm/mappings", &draft).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Draft, not saved") && page.contains("<td>mail</td><td><code>alice@example.com</code>"), "{page}");
+    assert!(page.contains("name=\"name_1\" value=\"mail\""), "the draft stays in the form: {page}");
+    let stored = |body: serde_json::Value| body["definition"]["custom"]["attributes"].as_array().unwrap().len();
+    let get = || async {
+        let r = api.get(format!("{}/api/v1/applications/crm", console.url)).bearer_auth(&console.token).send();
+        r.await.unwrap().json::<serde_json::Value>().await.unwrap()
+    };
+    assert_eq!(stored(get().await), 1);
+
+    // A mistyped variable is refused with the suggestion, and nothing is saved.
+    let mut typo = draft.to_vec();
+    typo[6] = ("value_1", "${user:emial}");
+    typo[10] = ("action", "save");
+    let (status, page) = post(&console, &client, "/admin/applications/crm/mappings", &typo).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Not saved") && page.contains("user:email"), "{page}");
+    assert_eq!(stored(get().await), 1);
+
+    let mut save = draft.to_vec();
+    save[10] = ("action", "save");
+    let (status, page) = post(&console, &client, "/admin/applications/crm/mappings", &save).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("The mappings are saved"), "{page}");
+    let saved = get().await;
+    assert_eq!(stored(saved.clone()), 2);
+    assert_eq!(saved["definition"]["custom"]["name_id"], "${user:email}");
+
+    // The configuration file's application is edited there, not here.
+    let page = client.get(format!("{}/admin/applications/wiki", console.url)).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("belongs to the configuration file"));
+    let mut wiki = save.clone();
+    wiki[3] = ("name_0", "department");
+    let (status, page) = post(&console, &client, "/admin/applications/wiki/mappings", &wiki).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("configuration file"), "{page}");
+}
+
+fn idp_metadata(entity_id: &str) -> String {
+    let key = crossfed_xmldsig::SigningKey::generate_rsa("test idp", 30).unwrap();
+    let sso = crossfed_saml::Endpoint::redirect(format!("{entity_id}/sso"));
+    crossfed_saml::EntityDescriptor::idp(entity_id, vec![key.certificate().clone()], vec![sso]).to_xml()
+}
+
+#[tokio::test]
+async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
+    let data = crossfed_testkit::temp_dir().keep();
+    let file = data.join("idp-metadata.xml");
+    std::fs::write(&file, idp_metadata("https://idp-one.example.com")).unwrap();
+    let config = format!(
+        "[identity_source]\nmetadata_file = {:?}\nprovisioning = \"just-in-time\"\n",
+        file.display().to_string()
+    );
+    let store = crossfed_testkit::test_store("console-idp").await;
+    let console = start_with(&config, &data, store.clone()).await;
+    let (client, csrf) = signed_in(&console).await;
+    let page = client.get(format!("{}/admin/identity-source", console.url)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("https://idp-one.example.com") && page.contains("Trust this metadata"), "{page}");
+
+    // Not metadata, and an IdP-less document, are refused; the trusted copy stays.
+    for (bad, words) in [
+        ("<html>hello</html>", "does not read"),
+        ("<!DOCTYPE x [<!ENTITY e \"e\">]><x/>", "does not read"),
+    ] {
+        let (status, page) =
+            post(&console, &client, "/admin/identity-source/metadata", &[("csrf", &csrf), ("metadata", bad)]).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains(words), "{page}");
+    }
+    let view = |console: &Console| {
+        let request = reqwest::Client::new()
+            .get(format!("{}/api/v1/identity-source", console.url))
+            .bearer_auth(console.token.clone());
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    assert_eq!(view(&console).await["idp_entity_id"], "https://idp-one.example.com");
+
+    let second = idp_metadata("https://idp-two.example.com");
+    let (status, page) =
+        post(&console, &client, "/admin/identity-source/metadata", &[("csrf", &csrf), ("metadata", &second)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("The hub trusts https://idp-two.example.com from now on"), "{page}");
+    assert_eq!(view(&console).await["idp_entity_id"], "https://idp-two.example.com");
+
+    // The upload outlives a restart, and outranks the configured file.
+    drop(console);
+    let restarted = start_with(&config, &data, store.clone()).await;
+    assert_eq!(view(&restarted).await["idp_entity_id"], "https://idp-two.example.com");
+
+    // The API takes the same upload.
+    let third = idp_metadata("https://idp-three.example.com");
+    let put = reqwest::Client::new()
+        .put(format!("{}/api/v1/identity-source/metadata", restarted.url))
+        .bearer_auth(&restarted.token)
+        .body(third)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    assert_eq!(put.json::<serde_json::Value>().await.unwrap()["idp_entity_id"], "https://idp-three.example.com");
+    let audit = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit?action=identity-source.metadata", restarted.url))
+        .bearer_auth(&restarted.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("idp-two.example.com → https://idp-three.example.com"), "{audit}");
 }

@@ -226,7 +226,7 @@ audience = "https://wiki.example.com"
     let dir = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("passive").await;
     let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store, &dir, &hub_url, 1).await.unwrap();
-    let certificate = hub.key.certificate().clone();
+    let certificate = hub.keys.signing_key().certificate().clone();
     let _stop = spawn_hub(listener, hub);
     let (browser, stepper) = browsers();
 

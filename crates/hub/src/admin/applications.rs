@@ -110,10 +110,15 @@ async fn changed(hub: &Hub) -> Result<Arc<Catalog>, ApiError> {
     Ok(catalog)
 }
 
+/// Every application as the API shows it, read fresh from the store.
+pub(crate) async fn views(hub: &Hub) -> Result<Vec<ApplicationView>, ApiError> {
+    let catalog = hub.applications.reload(&hub.store).await?;
+    Ok(catalog.entries.iter().map(|(id, e)| view(hub, id, e)).collect())
+}
+
 pub(super) async fn list(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
     authorize(&hub, &headers).await?;
-    let catalog = hub.applications.reload(&hub.store).await?;
-    let items: Vec<ApplicationView> = catalog.entries.iter().map(|(id, e)| view(&hub, id, e)).collect();
+    let items = views(&hub).await?;
     let total = items.len() as i64;
     json(StatusCode::OK, &Listing { items, total })
 }
@@ -144,28 +149,39 @@ pub(super) async fn replace(
     body: Bytes,
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
-    let (_, mut spec) = read_spec(&body, Some(&id))?;
+    let (_, spec) = read_spec(&body, Some(&id))?;
+    json(StatusCode::OK, &replace_spec(&hub, &actor(&token), &id, spec).await?)
+}
+
+/// Replaces application `id`'s definition (checked first; secrets left empty keep their stored
+/// value). The configuration file's applications are refused.
+pub(crate) async fn replace_spec(
+    hub: &Hub,
+    actor: &str,
+    id: &str,
+    mut spec: ApplicationSpec,
+) -> Result<ApplicationView, ApiError> {
     let catalog = hub.applications.reload(&hub.store).await?;
     // A broken application may be replaced: that is how it is repaired.
-    let current = match hub.store.get_application(&id).await? {
+    let current = match hub.store.get_application(id).await? {
         Some(current) => current,
         None => return Err(ApiError::not_found(format!("no application {id:?}; create it with POST"))),
     };
     if current.managed_by == ManagedBy::Config {
-        return Err(owned_by_config(&id));
+        return Err(owned_by_config(id));
     }
-    if let Some(previous) = catalog.get(&id) {
+    if let Some(previous) = catalog.get(id) {
         spec.keep_secrets_of(&previous.spec);
     }
-    check(&catalog, &id, &spec)?;
-    let record = stored_application(&id, &spec, ManagedBy::Api).map_err(ApiError::internal)?;
+    check(&catalog, id, &spec)?;
+    let record = stored_application(id, &spec, ManagedBy::Api).map_err(ApiError::internal)?;
     let record =
         crossfed_store::StoredApplication { version: current.version, created_at: current.created_at, ..record };
     hub.store.update_application(&record, now()).await?;
-    audit(&hub, &actor(&token), "application.update", Some(&id), Outcome::Success, record.template.clone()).await;
-    let catalog = changed(&hub).await?;
-    let entry = catalog.get(&id).ok_or_else(|| ApiError::internal(format!("application {id} vanished")))?;
-    json(StatusCode::OK, &view(&hub, &id, entry))
+    audit(hub, actor, "application.update", Some(id), Outcome::Success, record.template.clone()).await;
+    let catalog = changed(hub).await?;
+    let entry = catalog.get(id).ok_or_else(|| ApiError::internal(format!("application {id} vanished")))?;
+    Ok(view(hub, id, entry))
 }
 
 pub(super) async fn delete(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
@@ -292,14 +308,24 @@ async fn assignment_answer(
 /// and attributes, or the mapping error a launch would show. Nothing is signed or sent.
 pub(crate) async fn preview_for(hub: &Hub, id: &str, user_key: &str) -> Result<Preview, ApiError> {
     let (_, entry) = load_entry(hub, id).await?;
+    preview_of(hub, &entry.app, &entry.assignees, user_key).await
+}
+
+/// What `app` (stored or a draft) would send the user named (or with the ID) `user_key`.
+pub(crate) async fn preview_of(
+    hub: &Hub,
+    app: &crate::catalog::Application,
+    assignees: &crate::server::Assignees,
+    user_key: &str,
+) -> Result<Preview, ApiError> {
     let user = find_user(hub, user_key).await?;
     let values = crate::server::user_values(hub, &user).await.map_err(|e| ApiError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "unavailable",
         message: e,
     })?;
-    let assigned = entry.assignees.includes(&user.user_name, &values.groups);
-    let (name_id, name_id_format, attributes, error) = match entry.app.assertion_contents(&values) {
+    let assigned = assignees.includes(&user.user_name, &values.groups);
+    let (name_id, name_id_format, attributes, error) = match app.assertion_contents(&values) {
         Ok((name_id, attributes)) => (
             Some(name_id.value),
             name_id.format,
@@ -312,9 +338,9 @@ pub(crate) async fn preview_for(hub: &Hub, id: &str, user_key: &str) -> Result<P
         user: user.user_name.clone(),
         assigned,
         active: user.active,
-        acs_url: entry.app.acs_url.clone(),
-        audience: entry.app.audience.clone(),
-        relay_state: entry.app.relay_state.clone(),
+        acs_url: app.acs_url.clone(),
+        audience: app.audience.clone(),
+        relay_state: app.relay_state.clone(),
         name_id,
         name_id_format,
         attributes,

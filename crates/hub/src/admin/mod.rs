@@ -54,6 +54,7 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/api/v1/provisioning/sync", post(provisioning_sync))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/identity-source", get(identity_source))
+        .route("/api/v1/identity-source/metadata", put(upload_identity_source_metadata))
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -87,13 +88,13 @@ struct Paging {
     limit: Option<i64>,
 }
 
-async fn user_view(hub: &Hub, user: User) -> Result<UserView, ApiError> {
+pub(crate) async fn user_view(hub: &Hub, user: User) -> Result<UserView, ApiError> {
     let groups = hub.store.groups_of(&user.id).await?.into_iter().map(|g| g.display_name).collect();
     Ok(UserView { user, groups })
 }
 
 /// A user by ID or, failing that, by user name.
-async fn find_user(hub: &Hub, key: &str) -> Result<User, ApiError> {
+pub(crate) async fn find_user(hub: &Hub, key: &str) -> Result<User, ApiError> {
     if let Some(user) = hub.store.get_user(key).await? {
         return Ok(user);
     }
@@ -378,24 +379,42 @@ async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): Qu
 /// `crossfed check` compares with the IdP's own metadata.
 async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> ApiResult {
     authorize(&hub, &headers).await?;
-    let Some(source) = hub.identity_source.as_ref() else {
-        return Err(ApiError::not_found(
+    match identity_source_view(&hub) {
+        Some(view) => json(StatusCode::OK, &view),
+        None => Err(ApiError::not_found(
             "this hub signs people in with its built-in directory; it has no identity source",
+        )),
+    }
+}
+
+/// Trusts the IdP metadata in the body from now on (kept in the store for every instance).
+async fn upload_identity_source_metadata(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let token = authorize(&hub, &headers).await?;
+    if hub.identity_source.is_none() {
+        return Err(ApiError::not_found(
+            "this hub signs people in with its built-in directory; add [identity_source] to its configuration first",
         ));
-    };
+    }
+    crate::metadata_refresh::upload(&hub, &body, &actor(&token)).await.map_err(ApiError::bad_request)?;
+    match identity_source_view(&hub) {
+        Some(view) => json(StatusCode::OK, &view),
+        None => Err(ApiError::internal("the identity source vanished")),
+    }
+}
+
+/// The identity source's view; `None` with the built-in directory.
+pub(crate) fn identity_source_view(hub: &Hub) -> Option<serde_json::Value> {
+    let source = hub.identity_source.as_ref()?;
     let idp = source.idp();
     let certificates: Vec<CertificateView> =
         idp.idp.as_ref().map(|d| d.signing_certificates.iter().map(CertificateView::of).collect()).unwrap_or_default();
-    json(
-        StatusCode::OK,
-        &serde_json::json!({
-            "idp_entity_id": idp.entity_id,
-            "valid_until": idp.valid_until.map(|t| t.unix()),
-            "certificates": certificates,
-            "sp_entity_id": source.sp_entity_id,
-            "acs_url": source.acs_url,
-            "provisioning": source.provisioning,
-            "allow_idp_initiated": source.allow_idp_initiated,
-        }),
-    )
+    Some(serde_json::json!({
+        "idp_entity_id": idp.entity_id,
+        "valid_until": idp.valid_until.map(|t| t.unix()),
+        "certificates": certificates,
+        "sp_entity_id": source.sp_entity_id,
+        "acs_url": source.acs_url,
+        "provisioning": source.provisioning,
+        "allow_idp_initiated": source.allow_idp_initiated,
+    }))
 }

@@ -18,6 +18,10 @@ use crossfed_store::{
 use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
 use serde::{Deserialize, Serialize};
 
+mod checks;
+mod keys;
+mod mappings;
+
 use crate::admin::ApiError;
 use crate::server::{Hub, audit, insert_json, now, same_site_request, token};
 
@@ -51,13 +55,19 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/admin/applications", get(applications))
         .route("/admin/applications/{id}", get(application))
         .route("/admin/applications/{id}/preview", post(preview))
+        .route("/admin/applications/{id}/mappings", post(mappings::post))
         .route("/admin/applications/{id}/assignments", post(change_assignment))
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/provisioning", get(provisioning))
         .route("/admin/provisioning/sync", post(sync))
         .route("/admin/audit", get(audit_log))
-        .route("/admin/keys", get(keys))
+        .route("/admin/checks", get(checks::page))
+        .route("/admin/checks/simulate", post(checks::simulate))
+        .route("/admin/keys", get(keys::page))
+        .route("/admin/keys/stage", post(keys::stage))
+        .route("/admin/keys/activate", post(keys::activate))
         .route("/admin/identity-source", get(identity_source))
+        .route("/admin/identity-source/metadata", post(upload_metadata))
         .route("/admin/identity-source/test", post(start_test_login))
         .route("/admin/identity-source/test/{id}", get(test_login_result))
 }
@@ -75,7 +85,7 @@ th{background:#f0f2f8}.error{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e
 input,select{font-size:14px;padding:4px}button{background:#14213d;color:#fff;border:0;padding:6px 12px;border-radius:4px}\
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;padding:10px 14px;min-width:150px}";
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("/admin", "Overview"),
     ("/admin/identity-source", "Identity source"),
     ("/admin/applications", "Applications"),
@@ -83,6 +93,7 @@ const SECTIONS: [(&str, &str); 7] = [
     ("/admin/provisioning", "Provisioning"),
     ("/admin/audit", "Audit log"),
     ("/admin/keys", "Keys"),
+    ("/admin/checks", "Checks"),
 ];
 
 /// A console page: the navigation, then `body`; its forms post to the hub only.
@@ -300,8 +311,8 @@ async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     }
     body.push_str(&format!(
         "<h2>Signing key</h2><p>{} — {}</p>",
-        escape(hub.key.certificate().subject()),
-        expiry(hub.key.certificate().not_after())
+        escape(hub.keys.signing_key().certificate().subject()),
+        expiry(hub.keys.signing_key().certificate().not_after())
     ));
     page(StatusCode::OK, "/admin", "Overview", Some(&session), &body)
 }
@@ -341,6 +352,7 @@ async fn application_page(
     status: StatusCode,
     notice: &str,
     preview: &str,
+    draft: Option<&mappings::Draft>,
 ) -> Response {
     let catalog = hub.catalog().await;
     let Some(entry) = catalog.get(id) else {
@@ -390,7 +402,7 @@ async fn application_page(
         "{notice}<table><tr><th>Template</th><td>{}</td></tr><tr><th>Assertions go to</th><td><code>{}</code></td></tr>\
 <tr><th>Audience</th><td><code>{}</code></td></tr><tr><th>Relay state</th><td><code>{}</code></td></tr>\
 <tr><th>Hub entity ID</th><td><code>{}</code> — <a href=\"/saml/apps/{id}/metadata\">IdP metadata</a></td></tr></table>\
-<h2>Attribute mappings</h2><table><tr><th>Sent as</th><th>Template</th></tr>{mappings}</table>\
+<h2>Attribute mappings</h2><table><tr><th>Sent as</th><th>Template</th></tr>{mappings}</table>{editor}\
 <h2>Preview</h2><form method=\"post\" action=\"/admin/applications/{id}/preview\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <label>User <input name=\"user\" required></label> <button type=\"submit\">Show what the application receives</button></form>{preview}\
 <h2>Assignments</h2><table><tr><th>Kind</th><th>Name</th><th></th></tr>{assignments}</table>\
@@ -402,14 +414,15 @@ async fn application_page(
         escape(&app.audience),
         escape(app.relay_state.as_deref().unwrap_or("(none)")),
         escape(&hub.app_entity_id(id)),
-        id = escape(id)
+        id = escape(id),
+        editor = mappings::editor(id, entry, &session.csrf, draft),
     );
     page(status, "/admin/applications", &format!("{} ({id})", app.name), Some(session), &body)
 }
 
 async fn application(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match require(&hub, &headers).await {
-        Ok(session) => application_page(&hub, &session, &id, StatusCode::OK, "", "").await,
+        Ok(session) => application_page(&hub, &session, &id, StatusCode::OK, "", "", None).await,
         Err(r) => r,
     }
 }
@@ -418,6 +431,33 @@ async fn application(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): 
 struct PreviewForm {
     csrf: String,
     user: String,
+}
+
+/// What a user would receive, as a table; `label` says whose mappings when it is a draft.
+fn preview_table(p: &crate::admin::types::Preview, label: &str) -> String {
+    let mut rows = format!(
+        "<tr><td>NameID</td><td><code>{}</code></td></tr>",
+        escape(p.name_id.as_deref().unwrap_or("(none)"))
+    );
+    for a in &p.attributes {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&a.name),
+            escape(&a.values.join(" | "))
+        ));
+    }
+    let mut notes = String::new();
+    if !p.assigned {
+        notes.push_str(&message("warn", &format!("{} is not assigned: a launch would be refused.", p.user)));
+    }
+    if !p.active {
+        notes.push_str(&message("warn", &format!("{} is disabled.", p.user)));
+    }
+    if let Some(e) = &p.error {
+        notes.push_str(&message("error", e));
+    }
+    let label = if label.is_empty() { String::new() } else { format!("{label} — ") };
+    format!("<div id=\"preview\"><p>{}For {}:</p>{notes}<table>{rows}</table></div>", escape(&label), escape(&p.user))
 }
 
 async fn preview(
@@ -432,32 +472,10 @@ async fn preview(
     };
     match crate::admin::applications::preview_for(&hub, &id, form.user.trim()).await {
         Ok(p) => {
-            let mut rows = format!(
-                "<tr><td>NameID</td><td><code>{}</code></td></tr>",
-                escape(p.name_id.as_deref().unwrap_or("(none)"))
-            );
-            for a in &p.attributes {
-                rows.push_str(&format!(
-                    "<tr><td>{}</td><td><code>{}</code></td></tr>",
-                    escape(&a.name),
-                    escape(&a.values.join(" | "))
-                ));
-            }
-            let mut notes = String::new();
-            if !p.assigned {
-                notes.push_str(&message("warn", &format!("{} is not assigned: a launch would be refused.", p.user)));
-            }
-            if !p.active {
-                notes.push_str(&message("warn", &format!("{} is disabled.", p.user)));
-            }
-            if let Some(e) = &p.error {
-                notes.push_str(&message("error", e));
-            }
-            let preview =
-                format!("<div id=\"preview\"><p>For {}:</p>{notes}<table>{rows}</table></div>", escape(&p.user));
-            application_page(&hub, &session, &id, StatusCode::OK, "", &preview).await
+            let preview = preview_table(&p, "");
+            application_page(&hub, &session, &id, StatusCode::OK, "", &preview, None).await
         }
-        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "").await,
+        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await,
     }
 }
 
@@ -486,9 +504,9 @@ async fn change_assignment(
         Ok(_) => {
             let done = if add { "assigned" } else { "no longer assigned" };
             let notice = message("ok", &format!("{} {name} is {done}.", kind.as_str()));
-            application_page(&hub, &session, &id, StatusCode::OK, &notice, "").await
+            application_page(&hub, &session, &id, StatusCode::OK, &notice, "", None).await
         }
-        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "").await,
+        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await,
     }
 }
 
@@ -665,30 +683,6 @@ async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(filter
     page(StatusCode::OK, "/admin/audit", "Audit log", Some(&session), &body)
 }
 
-async fn keys(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    let session = match require(&hub, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut rows = String::new();
-    for (i, c) in hub.published_certificates.iter().enumerate() {
-        let role = if i == 0 { "signing now" } else { "staged next (published, not signing yet)" };
-        rows.push_str(&format!(
-            "<tr><td>{role}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            escape(c.subject()),
-            escape(&c.fingerprint_hex()),
-            expiry(c.not_after())
-        ));
-    }
-    let body = format!(
-        "<table><tr><th>Role</th><th>Subject</th><th>SHA-256</th><th>Valid until</th></tr>{rows}</table>\
-<p>Rotation with overlap: <code>crossfed keys rotate --data-dir DATA_DIR</code> stages the next key, published in every \
-metadata document from the next start; once every service provider has imported it, \
-<code>crossfed keys rotate --activate</code> makes it the signing key. Restart the hub after each step.</p>"
-    );
-    page(StatusCode::OK, "/admin/keys", "Keys and certificates", Some(&session), &body)
-}
-
 pub(crate) const TEST_KIND: &str = "idp-test-login";
 /// How long a test sign-in's result can be looked at.
 pub(crate) const TEST_SECONDS: i64 = 3600;
@@ -713,18 +707,50 @@ struct TestLogin {
 }
 
 async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    let session = match require(&hub, &headers).await {
+    match require(&hub, &headers).await {
+        Ok(session) => identity_source_page(&hub, &session, StatusCode::OK, ""),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct MetadataForm {
+    csrf: String,
+    metadata: String,
+}
+
+/// Step 2 of the wizard: the IdP's metadata, pasted.
+async fn upload_metadata(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<MetadataForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    match crate::metadata_refresh::upload(&hub, form.metadata.trim().as_bytes(), &session.actor()).await {
+        Ok(entity_id) => {
+            let notice = message("ok", &format!("The hub trusts {entity_id} from now on. Run a test sign-in to see it work."));
+            identity_source_page(&hub, &session, StatusCode::OK, &notice)
+        }
+        Err(e) => identity_source_page(&hub, &session, StatusCode::BAD_REQUEST, &message("error", &e)),
+    }
+}
+
+fn identity_source_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
     let Some(source) = &hub.identity_source else {
         let body = message(
             "",
             "People sign in with the hub's built-in directory. To trust a corporate IdP instead, add [identity_source] with its metadata_url or metadata_file to the configuration and restart.",
         );
-        return page(StatusCode::OK, "/admin/identity-source", "Identity source", Some(&session), &body);
+        return page(StatusCode::OK, "/admin/identity-source", "Identity source", Some(session), &body);
     };
     let idp = source.idp();
+    let refreshed_from_url = source.refresh.as_ref().and_then(|r| r.url.as_deref());
+    let upload_note = match refreshed_from_url {
+        Some(url) => format!(
+            "<p class=\"warn\">The configuration refreshes this metadata from <code>{}</code>: an upload is replaced at the next refresh.</p>",
+            escape(url)
+        ),
+        None => String::new(),
+    };
     let certificates: String = idp
         .idp
         .as_ref()
@@ -744,7 +770,10 @@ async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Res
         .unwrap_or_default();
     let valid_until = idp.valid_until.map(|t| expiry(t.unix())).unwrap_or_else(|| "not limited".to_string());
     let body = format!(
-        "<h2>1. Give the IdP the hub's SP metadata</h2><p><a href=\"/saml/sp/metadata\">Download the SP metadata</a>: entity ID <code>{}</code>, assertion consumer service <code>{}</code>, single logout <code>{}</code>.</p><h2>2. The IdP's metadata the hub trusts</h2><p>Entity ID <code>{}</code>; metadata valid until {valid_until}; provisioning: {}; IdP-initiated sign-in {}.</p><table><tr><th>Signing certificate</th><th>SHA-256</th><th>Valid until</th></tr>{certificates}</table><h2>3. Test a sign-in</h2><p>Signs in at the IdP and shows what it sends, without signing anyone in to the hub.</p><form method=\"post\" action=\"/admin/identity-source/test\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Run a test sign-in</button></form>",
+        "<h2>1. Give the IdP the hub's SP metadata</h2><p><a href=\"/saml/sp/metadata\">Download the SP metadata</a>: entity ID <code>{}</code>, assertion consumer service <code>{}</code>, single logout <code>{}</code>.</p><h2>2. The IdP's metadata the hub trusts</h2><p>Entity ID <code>{}</code>; metadata valid until {valid_until}; provisioning: {}; IdP-initiated sign-in {}.</p><table><tr><th>Signing certificate</th><th>SHA-256</th><th>Valid until</th></tr>{certificates}</table>\
+<h3>Upload the IdP's metadata</h3>{upload_note}<form method=\"post\" action=\"/admin/identity-source/metadata\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<textarea name=\"metadata\" rows=\"6\" cols=\"100\" required placeholder=\"&lt;EntityDescriptor …&gt; from the IdP (Entra ID: Federation Metadata XML)\"></textarea><br>\
+<button type=\"submit\">Trust this metadata</button></form><h2>3. Test a sign-in</h2><p>Signs in at the IdP and shows what it sends, without signing anyone in to the hub.</p><form method=\"post\" action=\"/admin/identity-source/test\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Run a test sign-in</button></form>",
         escape(&source.sp_entity_id),
         escape(&source.acs_url),
         escape(&crate::upstream::slo_url_beside(&source.acs_url)),
@@ -754,14 +783,14 @@ async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Res
             crate::upstream::Provisioning::Required => "users must be provisioned first (SCIM or the admin API)",
         },
         if source.allow_idp_initiated { "allowed" } else { "refused" },
-        escape(&session.csrf)
+        csrf = escape(&session.csrf)
     );
     page_with_forms(
-        StatusCode::OK,
+        status,
         "/admin/identity-source",
         "Identity source",
-        Some(&session),
-        &body,
+        Some(session),
+        &format!("{notice}{body}"),
         FormTargets::Anywhere,
     )
 }
