@@ -212,6 +212,40 @@ fn broken_links(data: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A console session at the demo's hub (signed in with the admin token the demo wrote).
+async fn console_session(hub: &str, data: &std::path::Path) -> reqwest::Client {
+    let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap();
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let signed_in = client
+        .post(format!("{hub}/admin/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("token", token.trim())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.url().path(), "/admin");
+    client
+}
+
+/// The (link, subject) rows a console page's findings table marks broken.
+fn broken_rows(page: &str) -> Vec<(String, String)> {
+    page.split("<tr class=\"finding\"")
+        .skip(1)
+        .filter(|row| row.contains("data-ok=\"false\""))
+        .map(|row| {
+            let cells: Vec<&str> = row.split("<td>").skip(1).map(|c| c.split('<').next().unwrap_or("")).collect();
+            (cells[0].to_string(), cells[1].to_string())
+        })
+        .collect()
+}
+
+/// The links the console's Checks page reports broken.
+async fn console_broken(client: &reqwest::Client, hub: &str) -> Vec<(String, String)> {
+    let page = client.get(format!("{hub}/admin/checks")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"summary\""), "{page}");
+    broken_rows(&page)
+}
+
 fn link(name: &str, subject: &str) -> Vec<(String, String)> {
     vec![(name.to_string(), subject.to_string())]
 }
@@ -227,8 +261,12 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
     let base = free_base_port();
     let (demo, _) = start(&data, base);
     assert_eq!(broken_links(&data), link("connect-user", "bob@example.com"));
-
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // The console's Checks page runs the same checks from inside the hub.
+    let hub = format!("http://127.0.0.1:{}", base + 1);
+    let console = runtime.block_on(console_session(&hub, &data));
+    assert_eq!(runtime.block_on(console_broken(&console, &hub)), link("connect-user", "bob@example.com"));
+
     let cloud = format!("http://127.0.0.1:{}", base + 2);
     let description: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
@@ -292,6 +330,65 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
         call("PutRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyName", name), ("PolicyDocument", document)]);
     }
     assert_eq!(broken_links(&data), vec![]);
+    assert_eq!(runtime.block_on(console_broken(&console, &hub)), vec![]);
+
+    // The hub's side: an application sending assertions to another sign-in URL, and one whose
+    // relay state names an instance the account does not have. They are added through the admin
+    // API beside the demo's own, which belongs to its configuration file; each application is its
+    // own issuer, so each gets its own SAML provider, trusted by the role like the demo's.
+    let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap().trim().to_string();
+    let api = reqwest::Client::new();
+    let definition: serde_json::Value = runtime.block_on(async {
+        let r = api.get(format!("{hub}/api/v1/applications/connect")).bearer_auth(&token).send().await.unwrap();
+        r.json::<serde_json::Value>().await.unwrap()["definition"]["amazon_connect"].clone()
+    });
+    for (id, field, value, broken) in [
+        ("connect-signin", "signin_url", format!("{cloud}/saml-elsewhere"), "signin-url"),
+        ("connect-relay", "instance_id", "00000000-0000-4000-8000-000000000000".to_string(), "relay-state"),
+    ] {
+        let provider_name = format!("Crossfed-{id}");
+        let mut connect = definition.clone();
+        connect[field] = serde_json::Value::String(value);
+        connect["provider_name"] = serde_json::Value::String(provider_name.clone());
+        let metadata = runtime.block_on(async {
+            let app = serde_json::json!({"id": id, "name": id, "amazon_connect": connect});
+            let created = api.post(format!("{hub}/api/v1/applications")).bearer_auth(&token).json(&app).send();
+            assert_eq!(created.await.unwrap().status(), 201);
+            let path = format!("{hub}/api/v1/applications/{id}/assignments/users/alice@example.com");
+            assert!(api.put(path).bearer_auth(&token).send().await.unwrap().status().is_success());
+            api.get(format!("{hub}/saml/apps/{id}/metadata")).send().await.unwrap().text().await.unwrap()
+        });
+        call("CreateSAMLProvider", &[("Name", &provider_name), ("SAMLMetadataDocument", &metadata)]);
+        let arn = format!("arn:aws:iam::123456789012:saml-provider/{provider_name}");
+        let mut trust: serde_json::Value = serde_json::from_str(&role.trust_policy).unwrap();
+        let federated = trust["Statement"][0]["Principal"]["Federated"].clone();
+        trust["Statement"][0]["Principal"]["Federated"] = serde_json::json!([federated, arn]);
+        call("UpdateAssumeRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyDocument", &trust.to_string())]);
+
+        assert_eq!(broken_links(&data), link(broken, id));
+        assert_eq!(runtime.block_on(console_broken(&console, &hub)), link(broken, id));
+
+        runtime.block_on(async {
+            let deleted = api.delete(format!("{hub}/api/v1/applications/{id}")).bearer_auth(&token).send();
+            assert!(deleted.await.unwrap().status().is_success());
+        });
+        call("UpdateAssumeRolePolicy", &[("RoleName", "ConnectAgent"), ("PolicyDocument", &role.trust_policy)]);
+        call("DeleteSAMLProvider", &[("SAMLProviderArn", &arn)]);
+    }
+    assert_eq!(broken_links(&data), vec![]);
+
+    // The console walks alice through the chain too.
+    let page = runtime.block_on(async {
+        let checks = console.get(format!("{hub}/admin/checks")).send().await.unwrap().text().await.unwrap();
+        let csrf = crossfed_testkit::browser::field(&checks, "csrf").to_string();
+        let walked = console
+            .post(format!("{hub}/admin/checks/simulate"))
+            .header("Sec-Fetch-Site", "same-origin")
+            .form(&[("csrf", csrf.as_str()), ("user", "alice@example.com")])
+            .send();
+        walked.await.unwrap().text().await.unwrap()
+    });
+    assert!(page.contains("Simulated sign-in of alice@example.com") && page.contains("federated into Connect"), "{page}");
 
     let walked = Command::new(env!("CARGO_BIN_EXE_crossfed"))
         .args(["check", "--simulate", "alice@example.com", "--demo-data-dir"])

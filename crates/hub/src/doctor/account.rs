@@ -220,7 +220,10 @@ pub(super) async fn check_application<H: HubView>(
             }
         }
         if let Some(instance) = &app.instance_id {
-            check_federation_policy(&target, app, instance, role_name, &role, &sessions, report).await;
+            // A policy for an instance that does not exist is moot: the relay state's link says so.
+            if instance_exists(&target, instance).await {
+                check_federation_policy(&target, app, instance, role_name, &role, &sessions, report).await;
+            }
         }
     }
     if let Some(instance) = &app.instance_id {
@@ -279,6 +282,12 @@ async fn check_federation_policy(
             ),
         );
     }
+}
+
+async fn instance_exists(target: &Target, instance: &str) -> bool {
+    let Some(connect) = &target.connect else { return false };
+    let now = time::OffsetDateTime::now_utc();
+    connect.send("DescribeInstance", reqwest::Method::GET, &["instance", instance], &[], None, now).await.is_ok()
 }
 
 async fn check_connect(
