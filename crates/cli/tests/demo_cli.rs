@@ -411,6 +411,18 @@ fn the_admin_console_in_a_real_browser() {
     let (demo, _) = start(&data, base);
     let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap();
     let base_url = format!("http://127.0.0.1:{}", base + 1);
+    // A custom application for the mapping editor (the demo's own is an Amazon Connect one).
+    let wiki = serde_json::json!({
+        "id": "wiki", "name": "Team wiki",
+        "custom": {"acs_url": "https://wiki.example.com/saml/acs", "audience": "https://wiki.example.com",
+                   "attributes": [{"name": "team", "value": "support"}]}
+    });
+    let created = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let api = reqwest::Client::new();
+        let request = api.post(format!("{base_url}/api/v1/applications")).bearer_auth(token.trim()).json(&wiki);
+        request.send().await.unwrap().status()
+    });
+    assert_eq!(created, 201);
     let shots = run_browser_script(
         dir.path(),
         "console_browser.mjs",
@@ -423,6 +435,9 @@ fn the_admin_console_in_a_real_browser() {
         "console-3-preview.png",
         "console-8-keys.png",
         "console-10-test-sign-in.png",
+        "console-12-checks.png",
+        "console-14-mapping-draft.png",
+        "console-16-checks-after-rotation.png",
     ] {
         assert!(shots.join(shot).exists(), "missing screenshot {shot}");
     }

@@ -1,6 +1,8 @@
 // Drives the hub's admin console in headless Chromium: a wrong token refused, then every page
-// with the admin token, the assertion preview for a user, an assignment made and one refused,
-// each page saved as a screenshot.
+// with the admin token, the assertion preview for a user, an assignment made and one refused, a
+// test sign-in at the IdP, a refused metadata upload, the chain checks and a simulated sign-in,
+// the mapping editor of the custom application "wiki" (created beforehand through the API), and
+// a key rotation the chain checks then report; each page saved as a screenshot.
 // Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN PASSWORD SCREENSHOT_DIR (PASSWORD: alice's, at the IdP)
 // Prints one JSON object with what each step saw; exits 1 if any expectation fails.
 import { createRequire } from 'node:module';
@@ -85,10 +87,64 @@ try {
   seen.test = await text();
   expect('the test sign-in shows the assertion', seen.test.includes('Nobody was signed in') && seen.test.includes('alice@example.com'));
   await shot('console-10-test-sign-in.png');
+
+  // Pasting something that is not metadata is refused with the reason.
+  await page.goto(`${hub}/admin/identity-source`);
+  await page.fill('textarea[name=metadata]', '<EntityDescriptor>not really</EntityDescriptor>');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Trust this metadata')]);
+  seen.upload = await page.textContent('#message');
+  expect('a broken metadata upload is refused', seen.upload.includes('does not read'));
+  expect('the upload page warns about the URL refresh', (await text()).includes('an upload is replaced at the next refresh'));
+  await shot('console-11-metadata-refused.png');
+
+  // The chain checks: the demo's deliberate gap is the one broken link.
+  await page.click('header a[href="/admin/checks"]');
+  await page.waitForURL(/\/admin\/checks$/);
+  const broken = await page.locator('tr.finding[data-ok=false]').allTextContents();
+  seen.broken = broken;
+  expect('the checks name bob\'s missing Connect user alone', broken.length === 1 && broken[0].includes('connect-user') && broken[0].includes('bob@example.com'));
+  await shot('console-12-checks.png');
+  await page.fill('input[name=user]', 'bob@example.com');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Simulate")')]);
+  seen.simulated = await text();
+  expect('the simulation stops where Connect refuses bob', seen.simulated.includes('Simulated sign-in of bob@example.com') && seen.simulated.includes('No Amazon Connect user'));
+  await shot('console-13-simulate.png');
+
+  // The mapping editor: a draft previewed, a typo refused, then saved.
+  await page.goto(`${hub}/admin/applications/wiki`);
+  await page.fill('input[name=name_1]', 'mail');
+  await page.fill('input[name=value_1]', '${user:emial}');
+  await page.fill('input[name=preview_user]', 'alice@example.com');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Save the mappings')]);
+  seen.typo = await page.textContent('#message');
+  expect('a mistyped variable is refused with a suggestion', seen.typo.includes('Not saved') && seen.typo.includes('user:email'));
+  await page.fill('input[name=value_1]', '${user:email}');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Preview the draft')]);
+  seen.draft = await page.textContent('#preview');
+  expect('the draft is previewed for alice', seen.draft.includes('Draft, not saved') && seen.draft.includes('alice@example.com'));
+  await shot('console-14-mapping-draft.png');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Save the mappings')]);
+  expect('the mappings are saved', (await page.textContent('#message')).includes('The mappings are saved'));
+
+  // Key rotation: staged (published beside the current key), then activated; the chain checks
+  // then name the SAML provider that still trusts the old certificate.
+  await page.goto(`${hub}/admin/keys`);
+  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Stage a next key")')]);
+  seen.staged = await text();
+  expect('a next key is staged', seen.staged.includes('staged next'));
+  await shot('console-15-key-staged.png');
+  await page.check('input[name=confirm]');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Activate the next key")')]);
+  expect('the next key signs', (await page.textContent('#message')).includes('The next key signs from now on'));
+  await page.goto(`${hub}/admin/checks`);
+  const afterRotation = await page.locator('tr.finding[data-ok=false]').allTextContents();
+  seen.afterRotation = afterRotation;
+  expect('the checks name the provider still trusting the old key', afterRotation.some((row) => row.includes('provider-certificate')));
+  await shot('console-16-checks-after-rotation.png');
 } catch (error) {
   checks.push({ name: 'no exception', ok: false, error: String(error) });
 }
 await browser.close();
 const ok = checks.every((c) => c.ok);
-console.log(JSON.stringify({ ok, checks }));
+console.log(JSON.stringify(ok ? { ok, checks } : { ok, checks, seen }));
 process.exit(ok ? 0 : 1);

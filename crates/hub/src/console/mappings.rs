@@ -24,6 +24,8 @@ pub(super) struct Draft {
     name_id_format: String,
     name_id: String,
     attributes: Vec<AttributeEntry>,
+    /// Whom the draft was last previewed for, kept in the form.
+    preview_user: String,
 }
 
 impl Draft {
@@ -32,6 +34,7 @@ impl Draft {
             name_id_format: custom.name_id_format.clone(),
             name_id: custom.name_id.clone(),
             attributes: custom.attributes.clone(),
+            preview_user: String::new(),
         }
     }
 
@@ -55,6 +58,7 @@ impl Draft {
             name_id_format: field("name_id_format").unwrap_or_default(),
             name_id: field("name_id").unwrap_or_default(),
             attributes,
+            preview_user: field("preview_user").unwrap_or_default(),
         }
     }
 }
@@ -92,11 +96,12 @@ what each user receives.</p>"
 <code>${{user:givenName}}</code>, <code>${{user:familyName}}</code>, <code>${{user:displayName}}</code>, \
 <code>${{user:groups}}</code>, <code>${{user:externalId}}</code>, <code>${{user:attr.NAME}}</code> and literal text. \
 An empty name removes a row.</p>\
-<label>Preview for <input name=\"preview_user\" placeholder=\"user name\"></label> \
+<label>Preview for <input name=\"preview_user\" value=\"{}\" placeholder=\"user name\"></label> \
 <button type=\"submit\" name=\"action\" value=\"preview\">Preview the draft</button> \
 <button type=\"submit\" name=\"action\" value=\"save\">Save the mappings</button></form>",
         escape(&draft.name_id_format),
         escape(&draft.name_id),
+        escape(&draft.preview_user),
         id = escape(id),
         csrf = escape(csrf),
     )
