@@ -385,3 +385,37 @@ async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
         .unwrap();
     assert!(audit.contains("idp-two.example.com → https://idp-three.example.com"), "{audit}");
 }
+
+#[tokio::test]
+async fn groups_and_their_members_are_managed_in_the_console() {
+    let console = start().await;
+    let (client, csrf) = signed_in(&console).await;
+    let (status, page) =
+        post(&console, &client, "/admin/groups", &[("csrf", &csrf), ("display_name", "Wiki Editors")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Added the group Wiki Editors"), "{page}");
+    let (status, page) =
+        post(&console, &client, "/admin/groups", &[("csrf", &csrf), ("display_name", "wiki editors")]).await;
+    assert_eq!(status, 409, "a name differing only in case is taken: {page}");
+
+    let member = async |user: &str, change: &str| {
+        let form = [("csrf", csrf.as_str()), ("group", "Wiki Editors"), ("user", user), ("change", change)];
+        post(&console, &client, "/admin/groups/members", &form).await
+    };
+    let (status, page) = member("alice", "add").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("alice is now a member of Wiki Editors") && page.contains("<td>alice</td>"), "{page}");
+    // The group's assignment now reaches alice.
+    let (_, preview) =
+        post(&console, &client, "/admin/applications/wiki/preview", &[("csrf", &csrf), ("user", "alice")]).await;
+    assert!(!preview.contains("alice is not assigned"), "{preview}");
+
+    let (status, page) = member("zed", "add").await;
+    assert_eq!(status, 404, "{page}");
+    assert!(page.contains("no user &quot;zed&quot;"), "{page}");
+    let (status, page) = member("alice", "remove").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("alice is no longer a member of Wiki Editors"), "{page}");
+    let audit = client.get(format!("{}/admin/audit", console.url)).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("group.create") && audit.contains("removed alice"), "{audit}");
+}

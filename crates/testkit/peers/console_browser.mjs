@@ -66,6 +66,7 @@ try {
 
   for (const [path, name, words] of [
     ['/admin/users', 'console-5-users.png', 'carol@example.com'],
+    ['/admin/groups', 'console-5-groups.png', 'Add a group'],
     ['/admin/provisioning', 'console-6-provisioning.png', 'Run a pass now'],
     ['/admin/audit?action=application.assign', 'console-7-audit.png', 'console:bootstrap'],
     ['/admin/keys', 'console-8-keys.png', 'signing now'],

@@ -202,7 +202,7 @@ async fn delete_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): 
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn group_view(hub: &Hub, group: Group) -> Result<GroupView, ApiError> {
+pub(crate) async fn group_view(hub: &Hub, group: Group) -> Result<GroupView, ApiError> {
     let mut members = Vec::new();
     for id in hub.store.members(&group.id).await? {
         if let Some(user) = hub.store.get_user(&id).await? {
@@ -226,18 +226,23 @@ async fn list_groups(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(q): 
 async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let request: CreateGroup = parse(&body)?;
+    json(StatusCode::CREATED, &create_group_as(&hub, &actor(&token), &request).await?)
+}
+
+/// Creates a group with its members (an unknown member refuses it), audited as `actor`.
+pub(crate) async fn create_group_as(hub: &Hub, actor: &str, request: &CreateGroup) -> Result<GroupView, ApiError> {
     // Members are resolved first: an unknown one refuses the request before the group exists.
     let mut member_ids = Vec::with_capacity(request.members.len());
     for member in &request.members {
-        member_ids.push(find_user(&hub, member).await?.id);
+        member_ids.push(find_user(hub, member).await?.id);
     }
     let group = hub
         .store
         .create_group_with_members(&request.display_name, request.external_id.as_deref(), &member_ids, now())
         .await?;
-    audit(&hub, &actor(&token), "group.create", Some(&group.display_name), Outcome::Success, String::new()).await;
+    audit(hub, actor, "group.create", Some(&group.display_name), Outcome::Success, String::new()).await;
     hub.directory_changed.notify_waiters();
-    json(StatusCode::CREATED, &group_view(&hub, group).await?)
+    group_view(hub, group).await
 }
 
 async fn get_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
@@ -261,13 +266,7 @@ async fn add_member(
     Path((group, user)): Path<(String, String)>,
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
-    let group = find_group(&hub, &group).await?;
-    let user = find_user(&hub, &user).await?;
-    hub.store.add_member(&group.id, &user.id).await?;
-    let detail = format!("added {}", user.user_name);
-    audit(&hub, &actor(&token), "group.members", Some(&group.display_name), Outcome::Success, detail).await;
-    hub.directory_changed.notify_waiters();
-    json(StatusCode::OK, &group_view(&hub, group).await?)
+    json(StatusCode::OK, &change_membership(&hub, &actor(&token), &group, &user, true).await?)
 }
 
 async fn remove_member(
@@ -276,13 +275,29 @@ async fn remove_member(
     Path((group, user)): Path<(String, String)>,
 ) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
-    let group = find_group(&hub, &group).await?;
-    let user = find_user(&hub, &user).await?;
-    hub.store.remove_member(&group.id, &user.id).await?;
-    let detail = format!("removed {}", user.user_name);
-    audit(&hub, &actor(&token), "group.members", Some(&group.display_name), Outcome::Success, detail).await;
+    json(StatusCode::OK, &change_membership(&hub, &actor(&token), &group, &user, false).await?)
+}
+
+/// Adds a user to a group or removes them (each named by ID or name), audited as `actor`.
+pub(crate) async fn change_membership(
+    hub: &Hub,
+    actor: &str,
+    group_key: &str,
+    user_key: &str,
+    add: bool,
+) -> Result<GroupView, ApiError> {
+    let group = find_group(hub, group_key).await?;
+    let user = find_user(hub, user_key).await?;
+    let detail = if add {
+        hub.store.add_member(&group.id, &user.id).await?;
+        format!("added {}", user.user_name)
+    } else {
+        hub.store.remove_member(&group.id, &user.id).await?;
+        format!("removed {}", user.user_name)
+    };
+    audit(hub, actor, "group.members", Some(&group.display_name), Outcome::Success, detail).await;
     hub.directory_changed.notify_waiters();
-    json(StatusCode::OK, &group_view(&hub, group).await?)
+    group_view(hub, group).await
 }
 
 async fn list_tokens(hub: &Hub, headers: &HeaderMap, purpose: &'static str) -> ApiResult {

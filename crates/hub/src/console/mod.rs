@@ -19,6 +19,7 @@ use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
 use serde::{Deserialize, Serialize};
 
 mod checks;
+mod groups;
 mod keys;
 mod mappings;
 
@@ -58,6 +59,8 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/admin/applications/{id}/mappings", post(mappings::post))
         .route("/admin/applications/{id}/assignments", post(change_assignment))
         .route("/admin/users", get(users).post(create_user))
+        .route("/admin/groups", get(groups::page).post(groups::create))
+        .route("/admin/groups/members", post(groups::members))
         .route("/admin/provisioning", get(provisioning))
         .route("/admin/provisioning/sync", post(sync))
         .route("/admin/audit", get(audit_log))
@@ -85,11 +88,12 @@ th{background:#f0f2f8}.error{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e
 input,select{font-size:14px;padding:4px}button{background:#14213d;color:#fff;border:0;padding:6px 12px;border-radius:4px}\
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #dde;border-radius:6px;padding:10px 14px;min-width:150px}";
 
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("/admin", "Overview"),
     ("/admin/identity-source", "Identity source"),
     ("/admin/applications", "Applications"),
     ("/admin/users", "Users"),
+    ("/admin/groups", "Groups"),
     ("/admin/provisioning", "Provisioning"),
     ("/admin/audit", "Audit log"),
     ("/admin/keys", "Keys"),

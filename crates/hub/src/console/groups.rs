@@ -1,0 +1,101 @@
+//! The Groups page: every group with its members, a group created, members added and removed —
+//! the same operations as the admin API's, audited as the console session's token.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use crossfed_store::{GroupStore, Page};
+use crossfed_web::escape;
+use serde::Deserialize;
+
+use super::{ConsoleSession, api_error_page, message, require, require_form};
+use crate::admin::types::CreateGroup;
+use crate::server::Hub;
+
+async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
+    let (groups, total) = match hub.store.list_groups(Page { offset: 0, limit: 500 }).await {
+        Ok(g) => g,
+        Err(e) => return api_error_page(session, "/admin/groups", "Groups", &e.into()),
+    };
+    let mut rows = String::new();
+    for group in groups {
+        let name = group.display_name.clone();
+        let members = match crate::admin::group_view(hub, group).await {
+            Ok(view) => view.members.iter().map(|m| escape(m)).collect::<Vec<_>>().join(", "),
+            Err(e) => return api_error_page(session, "/admin/groups", "Groups", &e),
+        };
+        rows.push_str(&format!("<tr><td>{}</td><td>{members}</td></tr>", escape(&name)));
+    }
+    let csrf = escape(&session.csrf);
+    let body = format!(
+        "{notice}<p>{total} groups. Applications are assigned to groups on their own pages.</p>\
+<table><tr><th>Group</th><th>Members</th></tr>{rows}</table>\
+<h2>Add a group</h2><form method=\"post\" action=\"/admin/groups\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input name=\"display_name\" required placeholder=\"group name\"> <button type=\"submit\">Add the group</button></form>\
+<h2>Members</h2><form method=\"post\" action=\"/admin/groups/members\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input name=\"group\" required placeholder=\"group\"> <input name=\"user\" required placeholder=\"user name\"> \
+<select name=\"change\"><option value=\"add\">add</option><option value=\"remove\">remove</option></select> \
+<button type=\"submit\">Change membership</button></form>"
+    );
+    super::page(status, "/admin/groups", "Groups", Some(session), &body)
+}
+
+pub(super) async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
+    match require(&hub, &headers).await {
+        Ok(session) => render(&hub, &session, StatusCode::OK, "").await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct GroupForm {
+    csrf: String,
+    display_name: String,
+}
+
+pub(super) async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<GroupForm>) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let request =
+        CreateGroup { display_name: form.display_name.trim().to_string(), external_id: None, members: Vec::new() };
+    match crate::admin::create_group_as(&hub, &session.actor(), &request).await {
+        Ok(view) => {
+            let notice = message("ok", &format!("Added the group {}.", view.group.display_name));
+            render(&hub, &session, StatusCode::OK, &notice).await
+        }
+        Err(e) => render(&hub, &session, e.status, &message("error", &e.message)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MembershipForm {
+    csrf: String,
+    group: String,
+    user: String,
+    change: String,
+}
+
+pub(super) async fn members(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Form(form): Form<MembershipForm>,
+) -> Response {
+    let session = match require_form(&hub, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let add = form.change != "remove";
+    let (group, user) = (form.group.trim(), form.user.trim());
+    match crate::admin::change_membership(&hub, &session.actor(), group, user, add).await {
+        Ok(view) => {
+            let done = if add { "is now a member of" } else { "is no longer a member of" };
+            let notice = message("ok", &format!("{user} {done} {}.", view.group.display_name));
+            render(&hub, &session, StatusCode::OK, &notice).await
+        }
+        Err(e) => render(&hub, &session, e.status, &message("error", &e.message)).await,
+    }
+}
