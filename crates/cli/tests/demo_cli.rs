@@ -388,7 +388,10 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
             .send();
         walked.await.unwrap().text().await.unwrap()
     });
-    assert!(page.contains("Simulated sign-in of alice@example.com") && page.contains("federated into Connect"), "{page}");
+    assert!(
+        page.contains("Simulated sign-in of alice@example.com") && page.contains("federated into Connect"),
+        "{page}"
+    );
 
     let walked = Command::new(env!("CARGO_BIN_EXE_crossfed"))
         .args(["check", "--simulate", "alice@example.com", "--demo-data-dir"])

@@ -212,7 +212,8 @@ impl KeyRing {
         let Some(dir) = self.dir.as_deref() else { return Ok(false) };
         let fresh = read_set(dir, &self.common_name, false)?;
         let old = self.current();
-        let fingerprints = |s: &KeySet| (s.current.certificate().fingerprint_hex(), s.next.as_ref().map(Certificate::fingerprint_hex));
+        let fingerprints =
+            |s: &KeySet| (s.current.certificate().fingerprint_hex(), s.next.as_ref().map(Certificate::fingerprint_hex));
         let changed = fingerprints(&fresh) != fingerprints(&old);
         if changed {
             self.replace(fresh);

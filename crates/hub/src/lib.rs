@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod connect_client;
 pub mod console;
+pub mod cpu_pool;
 pub mod doctor;
 pub mod janitor;
 pub mod keys;

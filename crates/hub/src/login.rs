@@ -32,12 +32,13 @@ async fn password_matches(hash: Option<String>, password: &str) -> bool {
     let password = password.to_string();
     // The hash is slow on purpose; keep it off the async workers. An unknown user is checked
     // against a decoy, so both refusals take as long.
-    tokio::task::spawn_blocking(move || {
-        let stored = hash.as_deref().unwrap_or_else(|| decoy_hash());
-        verify_password(stored, &password) && hash.is_some()
-    })
-    .await
-    .unwrap_or(false)
+    crate::cpu_pool::hashing()
+        .run(move || {
+            let stored = hash.as_deref().unwrap_or_else(|| decoy_hash());
+            verify_password(stored, &password) && hash.is_some()
+        })
+        .await
+        .unwrap_or(false)
 }
 
 /// Checks a sign-in attempt at `now`; `totp_code` is the second factor when the user has one.

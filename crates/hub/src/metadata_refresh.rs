@@ -21,7 +21,10 @@ const UPLOADED_ID: &str = "uploaded";
 /// every instance. Returns the IdP's entity ID.
 pub async fn upload(hub: &Hub, xml: &[u8], actor: &str) -> Result<String, String> {
     let Some(source) = &hub.identity_source else {
-        return Err("this hub signs people in with its built-in directory; add [identity_source] to its configuration first".into());
+        return Err(
+            "this hub signs people in with its built-in directory; add [identity_source] to its configuration first"
+                .into(),
+        );
     };
     let fresh = EntityDescriptor::parse(xml).map_err(|e| format!("the metadata does not read: {e}"))?;
     let entity_id = fresh.entity_id.clone();
@@ -54,7 +57,8 @@ pub async fn adopt_upload(hub: &Hub) -> Result<bool, String> {
     let Some(stored) = hub.store.get_object(UPLOADED_KIND, UPLOADED_ID).await.map_err(|e| e.to_string())? else {
         return Ok(false);
     };
-    let uploaded = EntityDescriptor::parse(stored.body.as_bytes()).map_err(|e| format!("the uploaded metadata: {e}"))?;
+    let uploaded =
+        EntityDescriptor::parse(stored.body.as_bytes()).map_err(|e| format!("the uploaded metadata: {e}"))?;
     if *source.idp() == uploaded {
         return Ok(false);
     }

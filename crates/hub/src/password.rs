@@ -1,5 +1,6 @@
 //! Passwords of the built-in directory: argon2id hashes (PHC strings), and the rules a new
-//! password must follow. Hashing is deliberately slow: callers run it on a blocking thread.
+//! password must follow. Hashing is deliberately slow: callers run it on the hashing threads
+//! ([`crate::cpu_pool::hashing`]).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -47,12 +48,13 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
-/// [`hash_password`] on the blocking pool: hashing takes tens of milliseconds on purpose and
+/// [`hash_password`] on the hashing threads: hashing takes tens of milliseconds on purpose and
 /// must not hold up the async runtime.
 pub async fn hash_off_runtime(password: &str) -> Result<String, PasswordError> {
     check_strength(password)?;
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&password))
+    crate::cpu_pool::hashing()
+        .run(move || hash_password(&password))
         .await
         .map_err(|e| PasswordError::Hashing(e.to_string()))?
 }

@@ -370,6 +370,33 @@ pub(crate) async fn start_session(
 
 /// The signed Response for application `id`, as the auto-submitting form the browser posts;
 /// refused with a page when the user is not assigned or lacks a mapped value.
+/// Builds and signs the Response for application `id` of `catalog` on the signing threads.
+async fn sign_launch(
+    hub: &Hub,
+    catalog: &Arc<crate::applications::Catalog>,
+    id: &str,
+    session: &Session,
+    in_response_to: Option<&str>,
+    values: crate::mapping::UserValues,
+) -> Result<crossfed_saml::BuiltResponse, String> {
+    let (catalog, id, key) = (catalog.clone(), id.to_string(), hub.keys.signing_key());
+    let issuer = hub.app_entity_id(&id);
+    let in_response_to = in_response_to.map(str::to_string);
+    let session_index = session.session_index.clone();
+    let authn_instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
+    let signed = crate::cpu_pool::signing().run(move || {
+        let app = &catalog.get(&id).ok_or_else(|| format!("application {id:?} is gone"))?.app;
+        let launch = Launch {
+            issuer: &issuer,
+            in_response_to: in_response_to.as_deref(),
+            authn_instant,
+            session_index: &session_index,
+        };
+        build_launch_response(app, &launch, &values, &key, Instant::now()).map_err(|e| e.to_string())
+    });
+    signed.await.map_err(|e| e.to_string())?
+}
+
 pub(crate) async fn respond_to_application(
     hub: &Hub,
     id: &str,
@@ -406,11 +433,7 @@ pub(crate) async fn respond_to_application(
         let message = format!("{} is not assigned to you; ask an administrator to assign it.", app.name);
         return error_page(StatusCode::FORBIDDEN, "Not assigned", &message, Some(session));
     }
-    let issuer = hub.app_entity_id(id);
-    let instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
-    let launch =
-        Launch { issuer: &issuer, in_response_to, authn_instant: instant, session_index: &session.session_index };
-    let built = match build_launch_response(app, &launch, &values, &hub.keys.signing_key(), Instant::now()) {
+    let built = match sign_launch(hub, &catalog, id, session, in_response_to, values).await {
         Ok(b) => b,
         Err(e) => {
             audit(hub, &session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;

@@ -311,9 +311,14 @@ pub(crate) async fn start_upstream_login(
             "This hub has no upstream identity provider.",
         ));
     };
-    let (request_id, url) = source
-        .start_login_with(&hub.keys.signing_key(), None, force, Instant::now())
-        .map_err(|e| saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string()))?;
+    let cannot = |e: String| saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e);
+    let request = source.login_request(force, Instant::now()).map_err(|e| cannot(e.to_string()))?;
+    let key = hub.keys.signing_key();
+    let (request_id, url) = crate::cpu_pool::signing()
+        .run(move || request.sign(&key, None))
+        .await
+        .map_err(|e| cannot(e.to_string()))?
+        .map_err(|e| cannot(e.to_string()))?;
     let pending = PendingLogin { request_id: request_id.clone(), next, expires: now() + PENDING_SECONDS, test_by };
     let key = ObjectKey { kind: PENDING_LOGIN, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
     insert_json(&hub.store, key, &pending, now())

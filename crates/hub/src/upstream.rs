@@ -193,6 +193,11 @@ impl IdentitySource {
         force_authn: bool,
         now: Instant,
     ) -> Result<(String, String), SourceError> {
+        self.login_request(force_authn, now)?.sign(key, relay_state)
+    }
+
+    /// The AuthnRequest of an SP-initiated login, not signed yet (signing may run elsewhere).
+    pub fn login_request(&self, force_authn: bool, now: Instant) -> Result<LoginRequest, SourceError> {
         let metadata = self.idp();
         let idp = metadata.require_idp().map_err(|_| SourceError::NotAnIdp)?;
         let sso = idp.sso_location(ns::BINDING_HTTP_REDIRECT).ok_or(SourceError::NoRedirectSso)?;
@@ -204,11 +209,26 @@ impl IdentitySource {
             name_id_format: None,
             force_authn,
         };
-        // The Redirect binding signs the query, not the XML.
         let (id, xml) = build_authn_request(&spec, now, None)?;
-        let query = redirect_query(MessageKind::Request, &xml, relay_state, Some(key))?;
-        let separator = if sso.contains('?') { '&' } else { '?' };
-        Ok((id, format!("{sso}{separator}{query}")))
+        Ok(LoginRequest { id, xml, sso: sso.to_string() })
+    }
+}
+
+/// An AuthnRequest for the IdP, to be signed into the Redirect binding's URL.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub id: String,
+    xml: String,
+    sso: String,
+}
+
+impl LoginRequest {
+    /// The request ID and the signed URL to send the browser to. The Redirect binding signs the
+    /// query, not the XML.
+    pub fn sign(self, key: &SigningKey, relay_state: Option<&str>) -> Result<(String, String), SourceError> {
+        let query = redirect_query(MessageKind::Request, &self.xml, relay_state, Some(key))?;
+        let separator = if self.sso.contains('?') { '&' } else { '?' };
+        Ok((self.id, format!("{}{separator}{query}", self.sso)))
     }
 }
 

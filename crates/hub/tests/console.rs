@@ -198,8 +198,7 @@ async fn keys_rotate_from_the_console_with_an_overlap() {
     assert_eq!(original.len(), 1);
 
     // Nothing staged: activation is refused and nothing changes.
-    let (status, page) =
-        post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("no next key is staged"), "{page}");
 
@@ -217,8 +216,7 @@ async fn keys_rotate_from_the_console_with_an_overlap() {
     // Activation needs the confirmation, then the next key signs and the old one is kept aside.
     let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf)]).await;
     assert_eq!(status, 400, "{page}");
-    let (status, page) =
-        post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("previous (no longer published)"), "{page}");
     assert_eq!(published(&metadata).await, vec![during[1].clone()]);
@@ -274,7 +272,10 @@ async fn mappings_are_edited_with_a_draft_preview_in_the_console() {
     ];
     let (status, page) = post(&console, &client, "/admin/applications/crm/mappings", &draft).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Draft, not saved") && page.contains("<td>mail</td><td><code>alice@example.com</code>"), "{page}");
+    assert!(
+        page.contains("Draft, not saved") && page.contains("<td>mail</td><td><code>alice@example.com</code>"),
+        "{page}"
+    );
     assert!(page.contains("name=\"name_1\" value=\"mail\""), "the draft stays in the form: {page}");
     let stored = |body: serde_json::Value| body["definition"]["custom"]["attributes"].as_array().unwrap().len();
     let get = || async {
@@ -334,10 +335,9 @@ async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
     assert!(page.contains("https://idp-one.example.com") && page.contains("Trust this metadata"), "{page}");
 
     // Not metadata, and an IdP-less document, are refused; the trusted copy stays.
-    for (bad, words) in [
-        ("<html>hello</html>", "does not read"),
-        ("<!DOCTYPE x [<!ENTITY e \"e\">]><x/>", "does not read"),
-    ] {
+    for (bad, words) in
+        [("<html>hello</html>", "does not read"), ("<!DOCTYPE x [<!ENTITY e \"e\">]><x/>", "does not read")]
+    {
         let (status, page) =
             post(&console, &client, "/admin/identity-source/metadata", &[("csrf", &csrf), ("metadata", bad)]).await;
         assert_eq!(status, 400, "{page}");

@@ -45,7 +45,9 @@ async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
         authn_instant: Instant::now(),
         session_index: "_s1",
     };
-    let built = crossfed_hub::launch::build_launch_response(app, &launch, &values, &hub.keys.signing_key(), Instant::now()).unwrap();
+    let built =
+        crossfed_hub::launch::build_launch_response(app, &launch, &values, &hub.keys.signing_key(), Instant::now())
+            .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(crossfed_hub::server::serve(listener, hub.clone(), async move {
         let _ = rx.await;

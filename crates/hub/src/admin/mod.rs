@@ -396,9 +396,9 @@ async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Api
     authorize(&hub, &headers).await?;
     match identity_source_view(&hub) {
         Some(view) => json(StatusCode::OK, &view),
-        None => Err(ApiError::not_found(
-            "this hub signs people in with its built-in directory; it has no identity source",
-        )),
+        None => {
+            Err(ApiError::not_found("this hub signs people in with its built-in directory; it has no identity source"))
+        }
     }
 }
 

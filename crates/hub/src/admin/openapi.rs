@@ -51,7 +51,13 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("get", "/api/v1/provisioning", "Provisioning status per connector and user (connector)", None, 200),
     ("post", "/api/v1/provisioning/sync", "Run every provisioning connector once, now", None, 200),
     ("get", "/api/v1/identity-source", "The upstream IdP as the hub trusts it: entity ID, certificates", None, 200),
-    ("put", "/api/v1/identity-source/metadata", "Trust this IdP metadata (XML body) from now on, at every instance", None, 200),
+    (
+        "put",
+        "/api/v1/identity-source/metadata",
+        "Trust this IdP metadata (XML body) from now on, at every instance",
+        None,
+        200,
+    ),
     ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
 ];
 

@@ -30,8 +30,7 @@ impl HubView for LocalHub<'_> {
     }
 
     async fn users(&self) -> Result<Vec<Value>, String> {
-        let (users, _) =
-            self.0.store.list_users(Page { offset: 0, limit: 1000 }).await.map_err(|e| e.to_string())?;
+        let (users, _) = self.0.store.list_users(Page { offset: 0, limit: 1000 }).await.map_err(|e| e.to_string())?;
         let mut views = Vec::with_capacity(users.len());
         for user in users {
             views.push(json_of(&crate::admin::user_view(self.0, user).await.map_err(|e| e.message)?)?);
@@ -128,7 +127,11 @@ pub(super) struct SimulateForm {
     user: String,
 }
 
-pub(super) async fn simulate(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<SimulateForm>) -> Response {
+pub(super) async fn simulate(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Form(form): Form<SimulateForm>,
+) -> Response {
     let session = match require_form(&hub, &headers, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -12,7 +12,7 @@ use crossfed_store::Outcome;
 use crossfed_web::escape;
 use crossfed_xmldsig::Certificate;
 
-use super::{CsrfForm, ConsoleSession, expiry, message, require, require_form};
+use super::{ConsoleSession, CsrfForm, expiry, message, require, require_form};
 use crate::server::{Hub, audit};
 
 fn row(role: &str, c: &Certificate) -> String {
@@ -105,7 +105,8 @@ pub(super) async fn activate(
         Err(r) => return r,
     };
     if form.confirm.as_deref() != Some("yes") {
-        let note = message("error", "Confirm that the service providers trust the next certificate before activating it.");
+        let note =
+            message("error", "Confirm that the service providers trust the next certificate before activating it.");
         return render(&hub, &session, StatusCode::BAD_REQUEST, &note);
     }
     match hub.keys.activate_next() {

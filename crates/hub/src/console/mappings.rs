@@ -76,7 +76,8 @@ what each user receives.</p>"
     let saved = Draft::of(custom);
     let draft = draft.unwrap_or(&saved);
     let mut rows = String::new();
-    let spare = std::iter::repeat_with(|| AttributeEntry { name: String::new(), value: String::new(), required: false });
+    let spare =
+        std::iter::repeat_with(|| AttributeEntry { name: String::new(), value: String::new(), required: false });
     for (i, a) in draft.attributes.iter().cloned().chain(spare.take(SPARE_ROWS)).enumerate() {
         rows.push_str(&format!(
             "<tr><td><input name=\"name_{i}\" value=\"{}\" size=\"40\" aria-label=\"attribute {i} name\"></td>\
@@ -160,6 +161,8 @@ pub(super) async fn post(
             let preview = super::preview_table(&p, "Draft, not saved");
             application_page(&hub, &session, &id, StatusCode::OK, "", &preview, Some(&draft)).await
         }
-        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", Some(&draft)).await,
+        Err(e) => {
+            application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", Some(&draft)).await
+        }
     }
 }

@@ -439,10 +439,8 @@ struct PreviewForm {
 
 /// What a user would receive, as a table; `label` says whose mappings when it is a draft.
 fn preview_table(p: &crate::admin::types::Preview, label: &str) -> String {
-    let mut rows = format!(
-        "<tr><td>NameID</td><td><code>{}</code></td></tr>",
-        escape(p.name_id.as_deref().unwrap_or("(none)"))
-    );
+    let mut rows =
+        format!("<tr><td>NameID</td><td><code>{}</code></td></tr>", escape(p.name_id.as_deref().unwrap_or("(none)")));
     for a in &p.attributes {
         rows.push_str(&format!(
             "<tr><td>{}</td><td><code>{}</code></td></tr>",
@@ -731,7 +729,8 @@ async fn upload_metadata(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(f
     };
     match crate::metadata_refresh::upload(&hub, form.metadata.trim().as_bytes(), &session.actor()).await {
         Ok(entity_id) => {
-            let notice = message("ok", &format!("The hub trusts {entity_id} from now on. Run a test sign-in to see it work."));
+            let notice =
+                message("ok", &format!("The hub trusts {entity_id} from now on. Run a test sign-in to see it work."));
             identity_source_page(&hub, &session, StatusCode::OK, &notice)
         }
         Err(e) => identity_source_page(&hub, &session, StatusCode::BAD_REQUEST, &message("error", &e)),

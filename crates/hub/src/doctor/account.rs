@@ -303,7 +303,14 @@ async fn check_connect(
         return report.fail("relay-state", id, "no Connect client", "check --target");
     };
     let described = connect
-        .send("DescribeInstance", reqwest::Method::GET, &["instance", instance], &[], None, time::OffsetDateTime::now_utc())
+        .send(
+            "DescribeInstance",
+            reqwest::Method::GET,
+            &["instance", instance],
+            &[],
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
         .await;
     match described {
         Ok(_) if relay.contains(&format!("/connect/federate/{instance}")) => {

@@ -33,8 +33,7 @@ pub trait HubView: Sync {
     /// The identity source as the hub trusts it; `None` with the built-in directory.
     fn identity_source(&self) -> impl Future<Output = Result<Option<Value>, String>> + Send;
     /// An application's IdP metadata, with the hub's clock reading when it was read remotely.
-    fn application_metadata(&self, view: &Value)
-    -> impl Future<Output = Result<(String, Option<i64>), String>> + Send;
+    fn application_metadata(&self, view: &Value) -> impl Future<Output = Result<(String, Option<i64>), String>> + Send;
     /// The key the hub signs with (for `simulate`).
     fn signing_key(&self) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, String>;
 }
@@ -78,7 +77,13 @@ impl Report {
         self.findings.push(Finding { link, subject: subject.to_string(), ok: true, detail: detail.into(), fix: None });
     }
 
-    pub(crate) fn fail(&mut self, link: &'static str, subject: &str, detail: impl Into<String>, fix: impl Into<String>) {
+    pub(crate) fn fail(
+        &mut self,
+        link: &'static str,
+        subject: &str,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
         self.findings.push(Finding {
             link,
             subject: subject.to_string(),
