@@ -63,11 +63,16 @@ fn paths(dir: &Path, stem: &str) -> (std::path::PathBuf, std::path::PathBuf) {
 
 /// The staged next certificate, if a rotation is under way.
 pub fn next_certificate(dir: &Path) -> Result<Option<Certificate>, String> {
-    let (_, cert_path) = paths(dir, "signing-next");
+    optional_certificate(dir, "signing-next", "next")
+}
+
+/// The certificate `DIR/STEM.crt`, if there is one.
+fn optional_certificate(dir: &Path, stem: &str, which: &str) -> Result<Option<Certificate>, String> {
+    let (_, cert_path) = paths(dir, stem);
     match std::fs::read(&cert_path) {
         Ok(pem) => Certificate::from_pem(&pem)
             .map(Some)
-            .map_err(|e| format!("reading the next certificate {}: {e}", cert_path.display())),
+            .map_err(|e| format!("reading the {which} certificate {}: {e}", cert_path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("reading {}: {e}", cert_path.display())),
     }
@@ -119,14 +124,7 @@ pub fn activate_next(dir: &Path) -> Result<Certificate, String> {
 
 /// The previous certificate, kept after an activation (shown, no longer published).
 pub fn previous_certificate(dir: &Path) -> Result<Option<Certificate>, String> {
-    let (_, cert_path) = paths(dir, "signing-previous");
-    match std::fs::read(&cert_path) {
-        Ok(pem) => Certificate::from_pem(&pem)
-            .map(Some)
-            .map_err(|e| format!("reading the previous certificate {}: {e}", cert_path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading {}: {e}", cert_path.display())),
-    }
+    optional_certificate(dir, "signing-previous", "previous")
 }
 
 /// The keys as they stand at one moment.
