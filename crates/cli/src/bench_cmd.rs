@@ -10,7 +10,15 @@
 //! - `chain`: the whole reference chain per login: `acs`, then the Connect launch (signed), the
 //!   target account's sign-in endpoint (verified, AssumeRoleWithSAML), the federate URL
 //!   (GetFederationToken) and the agent workspace (three signatures, two verifications).
+//! - `proxy`: the hub as a SAML proxy beside SATOSA, one after the other in the same run: the
+//!   bench's SP → proxy → corp → proxy → SP, the SP validating every Response (three signatures,
+//!   three verifications across the parties); see [`proxy`].
 
+mod child;
+mod proxy;
+mod satosa;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +39,8 @@ pub enum Scenario {
     Acs,
     /// corp → hub ACS → Connect launch → sign-in endpoint → AssumeRoleWithSAML → GetFederationToken.
     Chain,
+    /// SP → proxy → corp → proxy → SP, through the hub and then through SATOSA, compared.
+    Proxy,
 }
 
 impl Scenario {
@@ -39,6 +49,7 @@ impl Scenario {
             Scenario::Launch => "launch",
             Scenario::Acs => "acs",
             Scenario::Chain => "chain",
+            Scenario::Proxy => "proxy",
         }
     }
 
@@ -48,6 +59,9 @@ impl Scenario {
             Scenario::Launch => (1.0, 0.0),
             Scenario::Acs => (2.0, 1.0),
             Scenario::Chain => (3.0, 2.0),
+            // The proxy signs its AuthnRequest and its assertion, corp its assertion; corp, the
+            // proxy and the SP each verify one signature.
+            Scenario::Proxy => (3.0, 3.0),
         }
     }
 }
@@ -68,6 +82,13 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// `--scenario proxy`: SATOSA's virtualenv, made by scripts/install-satosa (default:
+    /// $CROSSFED_PEERS_DIR/satosa-venv, or ~/.cache/crossfed-peers/satosa-venv).
+    #[arg(long)]
+    satosa_venv: Option<PathBuf>,
+    /// `--scenario proxy`: gunicorn workers serving SATOSA.
+    #[arg(long, default_value_t = 2)]
+    satosa_workers: usize,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -173,6 +194,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     match args.scenario {
         Scenario::Launch => launch(&args, rates).await,
         Scenario::Acs | Scenario::Chain => chain(&args, rates).await,
+        Scenario::Proxy => proxy::run(&args, rates).await,
     }
 }
 
