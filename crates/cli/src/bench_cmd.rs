@@ -25,8 +25,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use crossfed_hub::config::HubConfig;
-use crossfed_store::Store;
 use serde_json::json;
 
 use crate::say;
@@ -204,6 +202,8 @@ struct Measured {
     errors: u64,
     elapsed: f64,
     cpu: Option<f64>,
+    /// The hub's own process, when it runs as one: CPU seconds during the load, peak RSS in MiB.
+    hub: Option<(Option<f64>, Option<f64>)>,
 }
 
 /// Runs every virtual user's loop until `duration` is over; `one` does one login and says
@@ -245,13 +245,13 @@ where
     let elapsed = started.elapsed().as_secs_f64();
     let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
     latencies.sort();
-    Ok(Measured { latencies, errors, elapsed, cpu })
+    Ok(Measured { latencies, errors, elapsed, cpu, hub: None })
 }
 
 /// Prints the figures; exit status 1 when any login failed.
 fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64, f64)) -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let Measured { latencies, errors, elapsed, cpu } = measured;
+    let Measured { latencies, errors, elapsed, cpu, hub } = measured;
     let (signs, verifies) = args.scenario.rsa_ops();
     let logins = latencies.len() as f64;
     let per_second = logins / elapsed;
@@ -280,6 +280,16 @@ fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64,
         "cores": cores,
         "ratio_to_rsa_bound": per_second / bound,
     });
+    // With the hub in its own process: its CPU per login, and the share of it RSA takes (the
+    // ratio the hub would reach on cores of its own, with the load generator elsewhere).
+    let hub_cpu = hub.and_then(|(cpu, _)| cpu).filter(|_| logins > 0.0).map(|c| c / logins);
+    let hub_rss = hub.and_then(|(_, rss)| rss);
+    let mut figures = figures;
+    if let (Some(object), true) = (figures.as_object_mut(), hub.is_some()) {
+        object.insert("hub_cpu_ms_per_login".into(), json!(hub_cpu.map(|c| c * 1000.0)));
+        object.insert("hub_peak_rss_mb".into(), json!(hub_rss));
+        object.insert("rsa_share_of_hub_cpu".into(), json!(hub_cpu.map(|c| rsa_seconds / c)));
+    }
     if args.json {
         say(&figures.to_string());
     } else {
@@ -293,7 +303,18 @@ fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64,
             ));
         }
         if let Some(rss) = peak_rss_mb() {
-            say(&format!("  peak RSS          {rss:>9.1} MiB"));
+            say(&format!("  peak RSS          {rss:>9.1} MiB (this process)"));
+        }
+        if let Some(cpu) = hub_cpu {
+            say(&format!(
+                "  hub process       {:.3} ms CPU per login, of which RSA {:.3} ms: RSA share {:.2}",
+                cpu * 1000.0,
+                rsa_seconds * 1000.0,
+                rsa_seconds / cpu
+            ));
+        }
+        if let Some(rss) = hub_rss {
+            say(&format!("  hub peak RSS      {rss:>9.1} MiB"));
         }
         say(&format!(
             "  raw RSA-2048      {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s per core; {signs} signs + {verifies} verifies per login; bound {bound:.0}/s on {cores} cores"
@@ -304,10 +325,9 @@ fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64,
 }
 
 async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
-    // The hub, with one application and one user per virtual user.
+    // The hub, as `crossfed serve` runs it in its own process (so its CPU and memory are its
+    // own), with one application and one user per virtual user.
     let dir = tempfile::tempdir().context("a temporary data dir")?;
-    let url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("hub.db").display()));
-    let store = Store::connect(&url).await.with_context(|| format!("opening {url}"))?;
     let mut config = String::new();
     for i in 0..args.concurrency {
         config.push_str(&format!(
@@ -320,16 +340,18 @@ async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
          acs_url = \"https://sp.example.com/acs\"\naudience = \"https://sp.example.com\"\n",
         assigned.join(", ")
     ));
-    let config: HubConfig = toml::from_str(&config).context("the bench configuration")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let hub_url = format!("http://{}", listener.local_addr()?);
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), dir.path(), &hub_url, crate::now())
-        .await
-        .map_err(anyhow::Error::msg)?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
-        let _ = stopped.await;
-    }));
+    let config_file = dir.path().join("hub.toml");
+    std::fs::write(&config_file, config).context("writing the hub's configuration")?;
+    let address = format!("127.0.0.1:{}", child::free_port()?);
+    let hub_url = format!("http://{address}");
+    let mut serve = std::process::Command::new(std::env::current_exe().context("locating this binary")?);
+    serve.arg("serve").arg("--config").arg(&config_file).arg("--listen").arg(&address);
+    serve.arg("--data-dir").arg(dir.path().join("hub"));
+    if let Some(url) = &args.database_url {
+        serve.arg("--database-url").arg(url);
+    }
+    let mut hub = child::Server::start("the crossfed hub", serve, &dir.path().join("hub.log"))?;
+    hub.wait_until_serving(&format!("{hub_url}/saml/apps/bench/metadata")).await?;
 
     let mut users = Vec::with_capacity(args.concurrency);
     for i in 0..args.concurrency {
@@ -337,6 +359,7 @@ async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     }
 
     // Load: every virtual user launches, waits for the answer, and launches again.
+    let cpu_before = hub.cpu_seconds();
     let launch_url = Arc::new(format!("{hub_url}/apps/bench/launch"));
     let measured = drive(users, args.duration, move |user: Arc<(reqwest::Client, String)>| {
         let launch_url = launch_url.clone();
@@ -356,10 +379,10 @@ async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
             }
         }
     })
-    .await?;
-    let _ = stop.send(());
-    let _ = server.await;
-    store.close().await;
+    .await;
+    let hub_cpu = hub.cpu_seconds();
+    let mut measured = measured.map_err(|e| anyhow::anyhow!("{e:#}\nthe hub's log:\n{}", hub.log_tail()))?;
+    measured.hub = Some((hub_cpu.zip(cpu_before).map(|(after, before)| after - before), hub.peak_rss_mb()));
     Ok(report(args, &measured, rates))
 }
 

@@ -2,8 +2,10 @@
 //! password must follow. Hashing is deliberately slow: callers run it on the hashing threads
 //! ([`crate::cpu_pool::hashing`]).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -37,15 +39,64 @@ pub fn check_strength(password: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
-/// Checks the rules and hashes a new password.
+thread_local! {
+    /// This thread's argon2 working memory (19 MiB), kept for the thread's lifetime. Allocating
+    /// and freeing it per hash makes glibc raise its mmap threshold and then keep the freed
+    /// blocks resident in every arena: measured, 135 MiB resident instead of 36 MiB after four
+    /// sign-ins.
+    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2 of `password` with the raw `salt` into `out`, in this thread's working memory.
+fn raw_hash(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+    let blocks = argon.params().block_count();
+    WORKING_MEMORY.with(|memory| match memory.try_borrow_mut() {
+        Ok(mut memory) => {
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            let memory = memory.get_mut(..blocks).ok_or(argon2::Error::MemoryTooLittle)?;
+            argon.hash_password_into_with_memory(password, salt, out, memory)
+        }
+        // Only a hash inside a hash would get here; it gets memory of its own.
+        Err(_) => argon.hash_password_into_with_memory(password, salt, out, vec![Block::default(); blocks]),
+    })
+}
+
+fn hashing_error(e: impl std::fmt::Display) -> PasswordError {
+    PasswordError::Hashing(e.to_string())
+}
+
+/// Checks the rules and hashes a new password (a PHC string).
 pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     check_strength(password)?;
-    let salt =
-        SaltString::encode_b64(&crossfed_random::bytes::<16>()).map_err(|e| PasswordError::Hashing(e.to_string()))?;
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
+    let salt_bytes = crossfed_random::bytes::<16>();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(hashing_error)?;
+    let argon = hasher();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    raw_hash(&argon, password.as_bytes(), &salt_bytes, &mut out).map_err(hashing_error)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params()).map_err(hashing_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(hashing_error)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` hashes to `hash`'s output with its algorithm, version, parameters and salt.
+fn matches(hash: &PasswordHash<'_>, password: &str) -> Option<bool> {
+    let expected = hash.hash?;
+    let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+    let version = hash.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+    let params = Params::try_from(hash).ok()?;
+    let mut salt = [0u8; 64];
+    let salt = hash.salt?.decode_b64(&mut salt).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    raw_hash(&Argon2::new(algorithm, version, params), password.as_bytes(), salt, &mut out).ok()?;
+    // Output's equality is constant-time.
+    Some(Output::new(&out).ok()? == expected)
 }
 
 /// [`hash_password`] on the hashing threads: hashing takes tens of milliseconds on purpose and
@@ -66,7 +117,7 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
         return false;
     }
     match PasswordHash::new(stored) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => matches(&parsed, password).unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -90,6 +141,24 @@ mod tests {
         assert!(!verify_password(&hash, "correct horse batterY"));
         assert!(!verify_password("not a hash", "x"));
         assert_ne!(hash, hash_password("correct horse battery").unwrap(), "salted");
+    }
+
+    #[test]
+    fn hashes_read_both_ways_with_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Ours verified by the crate's own verifier…
+        let ours = hash_password("correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(hasher().verify_password(b"correct horse battery", &parsed).is_ok());
+        // …and the crate's (other parameters too) verified by ours.
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let params = Params::new(8 * 1024, 3, 1, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"another password", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password(&theirs, "another password"));
+        assert!(!verify_password(&theirs, "another passworD"));
     }
 
     #[test]
