@@ -391,45 +391,54 @@ fn unescape(text: &str) -> String {
 }
 
 /// Posts the auto-submitting SAML form of `page` as the browser's script would.
-async fn submit_saml_form(client: &reqwest::Client, page: &str) -> Option<reqwest::Response> {
-    let action = unescape(page.split("action=\"").nth(1)?.split('"').next()?);
-    let mut form = vec![("SAMLResponse".to_string(), field(page, "SAMLResponse")?)];
+async fn submit_saml_form(client: &reqwest::Client, page: &str) -> Result<reqwest::Response, String> {
+    let no_form = || format!("expected a SAML form, got: {}", page.chars().take(300).collect::<String>());
+    let action = unescape(page.split("action=\"").nth(1).and_then(|a| a.split('"').next()).ok_or_else(no_form)?);
+    let mut form = vec![("SAMLResponse".to_string(), field(page, "SAMLResponse").ok_or_else(no_form)?)];
     if let Some(relay) = field(page, "RelayState") {
         form.push(("RelayState".to_string(), unescape(&relay)));
     }
-    client.post(action).form(&form).send().await.ok()
+    client.post(&action).form(&form).send().await.map_err(|e| format!("posting to {action}: {e}"))
+}
+
+/// A page's text, or why there is none.
+async fn page_text(response: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<String, String> {
+    let response = response.map_err(|e| format!("{what}: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| format!("{what}: {e}"))?;
+    if !status.is_success() {
+        let message = text.split("id=\"message\">").nth(1).and_then(|m| m.split('<').next()).unwrap_or(&text);
+        return Err(format!("{what}: HTTP {status}: {}", message.chars().take(300).collect::<String>()));
+    }
+    Ok(text)
 }
 
 /// One login through the chain for a person signed in at corp: the hub's sign-in through corp
 /// and its ACS, and for `chain` the Connect launch through to the agent workspace.
-async fn chain_login(client: &reqwest::Client, hub: &str, whole_chain: bool) -> Option<()> {
+async fn chain_login(client: &reqwest::Client, hub: &str, whole_chain: bool) -> Result<(), String> {
     // hub /login → corp's SSO with the hub's signed AuthnRequest → corp's signed Response form.
-    let answer = client.get(format!("{hub}/login")).send().await.ok()?.text().await.ok()?;
-    let portal = submit_saml_form(client, &answer).await?;
-    if !portal.status().is_success() {
-        return None;
-    }
-    let portal = portal.text().await.ok()?;
+    let answer = page_text(client.get(format!("{hub}/login")).send().await, "the hub's /login").await?;
+    let portal = page_text(Ok(submit_saml_form(client, &answer).await?), "the hub's ACS").await?;
     if !portal.contains("id=\"app-connect\"") {
-        return None;
+        return Err("the portal does not list the Connect application".to_string());
     }
     if !whole_chain {
-        return Some(());
+        return Ok(());
     }
-    let csrf = field(&portal, "csrf")?;
+    let csrf = field(&portal, "csrf").ok_or("the portal has no CSRF token")?;
     let launch = client
         .post(format!("{hub}/apps/connect/launch"))
         .header("Sec-Fetch-Site", "same-origin")
         .form(&[("csrf", csrf.as_str())])
         .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    let landed = submit_saml_form(client, &launch).await?;
-    let ok = landed.status().is_success() && landed.text().await.ok()?.contains("Agent workspace");
-    ok.then_some(())
+        .await;
+    let launch = page_text(launch, "the Connect launch").await?;
+    let landed = page_text(Ok(submit_saml_form(client, &launch).await?), "the sign-in endpoint").await?;
+    if landed.contains("Agent workspace") {
+        Ok(())
+    } else {
+        Err(format!("did not reach the agent workspace: {}", landed.chars().take(300).collect::<String>()))
+    }
 }
 
 /// The `acs` and `chain` scenarios, on the demo's three parties started in this process.
@@ -476,7 +485,15 @@ async fn chain(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     let hub = Arc::new(hub_url);
     let measured = drive(users, args.duration, move |client: Arc<reqwest::Client>| {
         let hub = hub.clone();
-        async move { chain_login(&client, &hub, whole_chain).await.is_some() }
+        async move {
+            match chain_login(&client, &hub, whole_chain).await {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("a login failed: {e}");
+                    false
+                }
+            }
+        }
     })
     .await?;
     chain.stop().await;

@@ -21,6 +21,12 @@ fn the_launch_scenario_reports_against_the_rsa_bound() {
     }
     assert!(report["logins"].as_u64().unwrap() > 0);
     assert!(report["p50_ms"].as_f64().unwrap() <= report["p99_ms"].as_f64().unwrap());
+    // The hub runs as its own process: its CPU per launch covers at least the signature, and its
+    // memory stays far below 100 MiB (argon2's working memory is kept per hashing thread).
+    let share = report["rsa_share_of_hub_cpu"].as_f64().unwrap();
+    assert!(share > 0.0 && share <= 1.0, "{report}");
+    let rss = report["hub_peak_rss_mb"].as_f64().unwrap();
+    assert!(rss > 5.0 && rss < 100.0, "{report}");
     let bad = Command::new(env!("CARGO_BIN_EXE_crossfed")).args(["bench", "--duration", "ten"]).output().unwrap();
     assert!(String::from_utf8_lossy(&bad.stderr).contains("give a duration such as 10s"));
 }

@@ -170,6 +170,51 @@ pub struct Grant {
 /// Federation tokens last at most 12 hours, and never past the IAM session.
 const MAX_CONNECT_SESSION: i64 = 12 * 3600;
 
+/// The Connect user whose username is the session name, exactly, bound to `role_arn`: the
+/// first federation binds it, later ones must come through the same role. Two first logins at
+/// once both try to bind; the one that loses reads the user again and finds it bound.
+async fn bound_connect_user(
+    resources: &Resources,
+    instance_id: &str,
+    session_name: &str,
+    role_arn: &str,
+    now: i64,
+) -> Result<crate::state::Versioned<ConnectUser>, FederationError> {
+    let mut attempts = 0;
+    loop {
+        let found: Option<crate::state::Versioned<ConnectUser>> =
+            resources.find(kind::CONNECT_USER, instance_id, &session_name.to_lowercase()).await?;
+        let mut user = match found {
+            Some(u) if u.value.username == session_name => u,
+            other => {
+                return Err(FederationError::NoSuchUser {
+                    username: session_name.to_string(),
+                    instance_id: instance_id.to_string(),
+                    near_miss: other.map(|u| u.value.username),
+                });
+            }
+        };
+        match &user.value.federated_role_arn {
+            Some(bound) if bound != role_arn => {
+                return Err(FederationError::OtherRole {
+                    username: session_name.to_string(),
+                    bound_role: bound.clone(),
+                    caller_role: role_arn.to_string(),
+                });
+            }
+            Some(_) => return Ok(user),
+            None => {
+                user.value.federated_role_arn = Some(role_arn.to_string());
+                match resources.update(kind::CONNECT_USER, &user.value.id, &user.value, user.version, now).await {
+                    Ok(_) => return Ok(user),
+                    Err(e) if e.code == "ConcurrentModification" && attempts < 3 => attempts += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
 pub async fn federate(
     resources: &Resources,
     region: &str,
@@ -214,33 +259,7 @@ pub async fn federate(
         });
     }
 
-    // The Connect user is the one whose username is the session name, exactly.
-    let found: Option<crate::state::Versioned<ConnectUser>> =
-        resources.find(kind::CONNECT_USER, &instance.id, &session_name.to_lowercase()).await?;
-    let mut user = match found {
-        Some(u) if u.value.username == *session_name => u,
-        other => {
-            return Err(FederationError::NoSuchUser {
-                username: session_name.clone(),
-                instance_id: instance.id.clone(),
-                near_miss: other.map(|u| u.value.username),
-            });
-        }
-    };
-    match &user.value.federated_role_arn {
-        Some(bound) if bound != role_arn => {
-            return Err(FederationError::OtherRole {
-                username: session_name.clone(),
-                bound_role: bound.clone(),
-                caller_role: role_arn.clone(),
-            });
-        }
-        Some(_) => {}
-        None => {
-            user.value.federated_role_arn = Some(role_arn.clone());
-            resources.update(kind::CONNECT_USER, &user.value.id, &user.value, user.version, now).await?;
-        }
-    }
+    let user = bound_connect_user(resources, &instance.id, session_name, role_arn, now).await?;
 
     let expiration = caller.expiration.map_or(now + MAX_CONNECT_SESSION, |e| e.min(now + MAX_CONNECT_SESSION));
     let session = ConnectSession {
