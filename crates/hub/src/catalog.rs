@@ -301,6 +301,11 @@ impl AwsAccount {
 }
 
 impl Application {
+    /// Whether any mapping reads the user's groups (else a launch need not load them).
+    pub fn uses_groups(&self) -> bool {
+        self.name_id.uses_groups() || self.attributes.iter().any(|a| a.template.uses_groups())
+    }
+
     /// The NameID and attributes this application receives for `user`. A literal mapping whose
     /// text has several lines gives one value per line (the AWS Role attribute with several roles).
     pub fn assertion_contents(&self, user: &UserValues) -> Result<(NameId, Vec<Attribute>), MappingError> {

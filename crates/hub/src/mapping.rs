@@ -190,6 +190,11 @@ impl Template {
         &self.parts
     }
 
+    /// Whether the template reads the user's groups.
+    pub fn uses_groups(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Variable(v) if v.is_multi_valued()))
+    }
+
     /// The values for `user`: one, or one per group for `${user:groups}` (none if the user is in
     /// no group). `attribute` names the mapping in errors.
     pub fn evaluate(&self, user: &UserValues, attribute: &str) -> Result<Vec<String>, MappingError> {
@@ -198,11 +203,7 @@ impl Template {
             variable: v.to_string(),
             attribute: attribute.to_string(),
         };
-        let list: Option<&[String]> = self
-            .parts
-            .iter()
-            .any(|p| matches!(p, Part::Variable(v) if v.is_multi_valued()))
-            .then_some(user.groups.as_slice());
+        let list: Option<&[String]> = self.uses_groups().then_some(user.groups.as_slice());
         let render = |item: Option<&str>| -> Result<String, MappingError> {
             let mut out = String::new();
             for part in &self.parts {

@@ -424,7 +424,10 @@ pub(crate) async fn respond_to_application(
             );
         }
     };
-    let values = match user_values(hub, &user).await {
+    // The groups are read only when they matter: for an assignment through a group, or a
+    // mapping that sends them.
+    let direct = assigned.users.iter().any(|u| u.eq_ignore_ascii_case(&user.user_name));
+    let values = match user_values_with(hub, &user, !direct || app.uses_groups()).await {
         Ok(v) => v,
         Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, "Directory unavailable", &e, Some(session)),
     };
@@ -528,7 +531,15 @@ async fn portal(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
 
 /// What attribute mappings see of `user`: its fields and group names.
 pub async fn user_values(hub: &Hub, user: &User) -> Result<UserValues, String> {
-    let groups = hub.store.groups_of(&user.id).await.map_err(|e| e.to_string())?;
+    user_values_with(hub, user, true).await
+}
+
+/// [`user_values`], leaving the groups out (empty) unless `with_groups`.
+async fn user_values_with(hub: &Hub, user: &User, with_groups: bool) -> Result<UserValues, String> {
+    let groups = match with_groups {
+        true => hub.store.groups_of(&user.id).await.map_err(|e| e.to_string())?,
+        false => Vec::new(),
+    };
     Ok(UserValues {
         subject: user.id.clone(),
         user_name: user.user_name.clone(),

@@ -462,3 +462,94 @@ metadata_file = {}
     let page = altered.text().await.unwrap();
     assert!(page.contains("does not verify with"), "{page}");
 }
+
+/// Groups matter to a launch in two ways: an assignment through a group, and a mapping that sends
+/// them. A launch reads them when either applies, and only then.
+#[tokio::test]
+async fn group_assignments_and_group_mappings_reach_the_assertion() {
+    use crossfed_store::{GroupStore, UserStore};
+    let data = crossfed_testkit::temp_dir().keep();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let config: HubConfig = toml::from_str(&format!(
+        r#"{USERS}
+[[applications]]
+id = "wiki"
+name = "Wiki"
+assigned_groups = ["Wiki Editors"]
+[applications.custom]
+acs_url = "https://wiki.example.com/acs"
+audience = "https://wiki.example.com"
+[[applications.custom.attributes]]
+name = "memberOf"
+value = "${{user:groups}}"
+
+[[applications]]
+id = "crm"
+name = "CRM"
+assigned_users = ["carol"]
+[applications.custom]
+acs_url = "https://crm.example.com/acs"
+audience = "https://crm.example.com"
+[[applications.custom.attributes]]
+name = "team"
+value = "support"
+"#
+    ))
+    .unwrap();
+    let store = memory_store("hub-groups").await;
+    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data, &hub_url, Instant::now().unix())
+        .await
+        .unwrap();
+    let alice = store.find_user_by_name("alice").await.unwrap().unwrap();
+    let now = Instant::now().unix();
+    store.create_group_with_members("Wiki Editors", None, std::slice::from_ref(&alice.id), now).await.unwrap();
+    store.create_group_with_members("Support", None, std::slice::from_ref(&alice.id), now).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+        let _ = rx.await;
+    }));
+
+    let launch = |client: reqwest::Client, app: &'static str| {
+        let hub_url = hub_url.clone();
+        async move {
+            let portal = client.get(format!("{hub_url}/portal")).send().await.unwrap().text().await.unwrap();
+            let csrf = field(&portal, "csrf").to_string();
+            let response = client
+                .post(format!("{hub_url}/apps/{app}/launch"))
+                .header("Sec-Fetch-Site", "same-origin")
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let decoded = |form: &str| {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(field(form, "SAMLResponse")).unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+
+    let as_alice = browser();
+    sign_in(&as_alice, &hub_url, "alice", "alice-password-1").await;
+    let (status, form) = launch(as_alice.clone(), "wiki").await;
+    assert_eq!(status, 200, "alice is assigned through her group: {form}");
+    let xml = decoded(&form);
+    assert!(
+        xml.contains(">Wiki Editors</saml:AttributeValue>") && xml.contains(">Support</saml:AttributeValue>"),
+        "{xml}"
+    );
+    let (status, _) = launch(as_alice, "crm").await;
+    assert_eq!(status, 403);
+
+    let as_carol = browser();
+    sign_in(&as_carol, &hub_url, "carol", "carol-password-1").await;
+    let (status, form) = launch(as_carol.clone(), "crm").await;
+    assert_eq!(status, 200, "{form}");
+    assert!(decoded(&form).contains(">support</saml:AttributeValue>"));
+    let (status, _) = launch(as_carol, "wiki").await;
+    assert_eq!(status, 403, "carol is in no group");
+    let _ = tx.send(());
+}

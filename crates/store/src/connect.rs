@@ -48,7 +48,9 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
-            options = options.max_connections(4).after_connect(|conn, _| {
+            // A connection to a local file does not go stale: no ping before every statement
+            // (each is a round trip to the connection's thread).
+            options = options.max_connections(4).test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     // WAL lets readers run beside the writer; the busy timeout makes concurrent
                     // writers wait instead of failing; foreign keys are off by default in SQLite.
