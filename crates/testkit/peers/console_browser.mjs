@@ -20,6 +20,10 @@ const browser = await chromium.launch({
 const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
 const page = await context.newPage();
 const seen = {};
+// Anything the pages' scripts complain about, reported on failure.
+seen.console = [];
+page.on('console', (m) => seen.console.push(m.text()));
+page.on('pageerror', (e) => seen.console.push(String(e)));
 const checks = [];
 const expect = (name, condition) => checks.push({ name, ok: Boolean(condition) });
 const text = async () => (await page.textContent('main')) || '';
@@ -126,6 +130,14 @@ try {
   await shot('console-14-mapping-draft.png');
   await Promise.all([page.waitForLoadState('load'), page.click('text=Save the mappings')]);
   expect('the mappings are saved', (await page.textContent('#message')).includes('The mappings are saved'));
+
+  // With JavaScript, the draft is previewed as it is typed, without a button.
+  await page.fill('input[name=preview_user]', 'alice@example.com');
+  await page.fill('input[name=value_0]', 'team-blue');
+  await page.waitForFunction(() => (document.getElementById('live-preview')?.textContent || '').includes('team-blue'), null, { timeout: 10000 });
+  seen.live = await page.textContent('#live-preview');
+  expect('the live preview follows the typing', seen.live.includes('Draft, not saved') && seen.live.includes('team-blue'));
+  await shot('console-14-mapping-live.png');
 
   // Key rotation: staged (published beside the current key), then activated; the chain checks
   // then name the SAML provider that still trusts the old certificate.

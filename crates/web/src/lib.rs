@@ -18,7 +18,8 @@ pub enum FormTargets {
 /// The headers of every HTML page: no framing, no inline script unless `script_nonce` allows
 /// one, no caching (pages carry sessions and SAML messages), no MIME sniffing, no referrer.
 pub fn secure_headers(headers: &mut HeaderMap, script_nonce: Option<&str>, forms: FormTargets) {
-    let script = script_nonce.map(|n| format!(" script-src 'nonce-{n}';")).unwrap_or_default();
+    // A page's own script may read the site (the console's live preview fetches it).
+    let script = script_nonce.map(|n| format!(" script-src 'nonce-{n}'; connect-src 'self';")).unwrap_or_default();
     let form_action = match forms {
         FormTargets::SameOrigin => "'self'",
         FormTargets::Anywhere => "*",

@@ -63,6 +63,32 @@ impl Draft {
     }
 }
 
+/// With JavaScript, the draft is previewed as it is typed: the form is posted as "preview" in
+/// the background and the answer's preview shown under it. Without, the buttons do the same.
+pub(super) const LIVE_PREVIEW: &str = r#"(() => {
+  const form = document.getElementById('mappings');
+  const shown = document.getElementById('live-preview');
+  if (!form || !shown || !window.fetch) return;
+  let timer;
+  const refresh = async () => {
+    if (!form.elements['preview_user'].value.trim()) return;
+    const data = new URLSearchParams(new FormData(form));
+    data.set('action', 'preview');
+    // form.action would be the button named "action": read the attribute.
+    const answer = await fetch(form.getAttribute('action'), { method: 'POST', body: data, credentials: 'same-origin' });
+    const page = new DOMParser().parseFromString(await answer.text(), 'text/html');
+    const fresh = page.getElementById('preview') || page.getElementById('message');
+    shown.replaceChildren(...(fresh ? [document.importNode(fresh, true)] : []));
+    shown.querySelectorAll('[id]').forEach((e) => e.removeAttribute('id'));
+  };
+  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 300); });
+})();"#;
+
+/// Whether the console edits `entry`'s mappings: custom applications not owned by the file.
+pub(super) fn editable(entry: &CatalogEntry) -> bool {
+    entry.spec.custom.is_some() && entry.stored.managed_by != crossfed_store::ManagedBy::Config
+}
+
 /// The editor for `entry`, showing `draft` when one was posted, else the saved mappings.
 pub(super) fn editor(id: &str, entry: &CatalogEntry, csrf: &str, draft: Option<&Draft>) -> String {
     let Some(custom) = &entry.spec.custom else {
@@ -99,7 +125,8 @@ what each user receives.</p>"
 An empty name removes a row.</p>\
 <label>Preview for <input name=\"preview_user\" value=\"{}\" placeholder=\"user name\"></label> \
 <button type=\"submit\" name=\"action\" value=\"preview\">Preview the draft</button> \
-<button type=\"submit\" name=\"action\" value=\"save\">Save the mappings</button></form>",
+<button type=\"submit\" name=\"action\" value=\"save\">Save the mappings</button></form>\
+<div id=\"live-preview\" aria-live=\"polite\"></div>",
         escape(&draft.name_id_format),
         escape(&draft.name_id),
         escape(&draft.preview_user),

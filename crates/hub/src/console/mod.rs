@@ -115,6 +115,30 @@ fn page_with_forms(
     body: &str,
     forms: FormTargets,
 ) -> Response {
+    render(status, here, title, session, body, forms, None)
+}
+
+/// A console page with a script of its own (an enhancement: the page works without it).
+fn page_with_script(
+    status: StatusCode,
+    here: &str,
+    title: &str,
+    session: Option<&ConsoleSession>,
+    body: &str,
+    script: &str,
+) -> Response {
+    render(status, here, title, session, body, FormTargets::SameOrigin, Some(script))
+}
+
+fn render(
+    status: StatusCode,
+    here: &str,
+    title: &str,
+    session: Option<&ConsoleSession>,
+    body: &str,
+    forms: FormTargets,
+    script: Option<&str>,
+) -> Response {
     let nav: String = match session {
         Some(s) => {
             let links: String = SECTIONS
@@ -133,13 +157,18 @@ fn page_with_forms(
         }
         None => String::new(),
     };
+    let nonce = script.map(|_| token());
+    let script = match (script, &nonce) {
+        (Some(code), Some(nonce)) => format!("<script nonce=\"{nonce}\">{code}</script>"),
+        _ => String::new(),
+    };
     let document = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - crossfed admin</title><style>{STYLE}</style></head>\
-<body><header><strong>crossfed admin</strong>{nav}</header><main><h1>{}</h1>{body}</main></body></html>\n",
+<body><header><strong>crossfed admin</strong>{nav}</header><main><h1>{}</h1>{body}</main>{script}</body></html>\n",
         escape(title),
         escape(title)
     );
-    html(status, document, None, forms)
+    html(status, document, nonce.as_deref(), forms)
 }
 
 fn message(class: &str, text: &str) -> String {
@@ -421,7 +450,11 @@ async fn application_page(
         id = escape(id),
         editor = mappings::editor(id, entry, &session.csrf, draft),
     );
-    page(status, "/admin/applications", &format!("{} ({id})", app.name), Some(session), &body)
+    let title = format!("{} ({id})", app.name);
+    if mappings::editable(entry) {
+        return page_with_script(status, "/admin/applications", &title, Some(session), &body, mappings::LIVE_PREVIEW);
+    }
+    page(status, "/admin/applications", &title, Some(session), &body)
 }
 
 async fn application(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
