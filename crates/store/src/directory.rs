@@ -196,6 +196,8 @@ pub trait GroupStore {
     fn members(&self, group_id: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// The groups a user belongs to, by name.
     fn groups_of(&self, user_id: &str) -> impl Future<Output = Result<Vec<Group>, StoreError>> + Send;
+    /// Every membership as (user ID, group name), by group name: a listing's groups in one read.
+    fn group_names_by_user(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
 }
 
 const GROUP_COLUMNS: &str = "id, display_name, external_id, created_at, updated_at, version";
@@ -691,5 +693,22 @@ impl GroupStore for Store {
         .await
         .map_err(StoreError::backend)?;
         rows.iter().map(group_from_row).collect()
+    }
+
+    async fn group_names_by_user(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id \
+             ORDER BY g.display_name_key",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        rows.iter()
+            .map(|row| {
+                let user: String = row.try_get("user_id").map_err(StoreError::backend)?;
+                let group: String = row.try_get("display_name").map_err(StoreError::backend)?;
+                Ok((user, group))
+            })
+            .collect()
     }
 }

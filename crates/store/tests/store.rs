@@ -161,6 +161,8 @@ async fn groups_and_memberships() {
         assert_eq!(store.members(&agents.id).await.unwrap(), std::slice::from_ref(&user.id));
         let names: Vec<String> = store.groups_of(&user.id).await.unwrap().into_iter().map(|g| g.display_name).collect();
         assert_eq!(names, ["Admins", "Agents"]);
+        let all = store.group_names_by_user().await.unwrap();
+        assert_eq!(all, [(user.id.clone(), "Admins".to_string()), (user.id.clone(), "Agents".to_string())]);
         assert!(matches!(
             store.add_member(&agents.id, "nobody").await.unwrap_err(),
             StoreError::NotFound { what: "user", .. }

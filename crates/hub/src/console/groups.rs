@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use crossfed_store::{GroupStore, Page};
+use crossfed_store::{GroupStore, Page, UserStore};
 use crossfed_web::escape;
 use serde::Deserialize;
 
@@ -19,14 +19,19 @@ async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice:
         Ok(g) => g,
         Err(e) => return api_error_page(session, "/admin/groups", "Groups", &e.into()),
     };
+    // Every membership and user name in two reads, not queries per group and member.
+    let memberships = hub.store.group_names_by_user().await.unwrap_or_default();
+    let (users, _) = hub.store.list_users(Page { offset: 0, limit: 5000 }).await.unwrap_or_default();
     let mut rows = String::new();
     for group in groups {
-        let name = group.display_name.clone();
-        let members = match crate::admin::group_view(hub, group).await {
-            Ok(view) => view.members.iter().map(|m| escape(m)).collect::<Vec<_>>().join(", "),
-            Err(e) => return api_error_page(session, "/admin/groups", "Groups", &e),
-        };
-        rows.push_str(&format!("<tr><td>{}</td><td>{members}</td></tr>", escape(&name)));
+        let mut members: Vec<&str> = memberships
+            .iter()
+            .filter(|(_, name)| *name == group.display_name)
+            .filter_map(|(id, _)| users.iter().find(|u| u.id == *id).map(|u| u.user_name.as_str()))
+            .collect();
+        members.sort_by_key(|m| m.to_lowercase());
+        let members: Vec<String> = members.into_iter().map(escape).collect();
+        rows.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", escape(&group.display_name), members.join(", ")));
     }
     let csrf = escape(&session.csrf);
     let body = format!(

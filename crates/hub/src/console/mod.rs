@@ -550,10 +550,12 @@ async fn users_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, not
         Ok(u) => u,
         Err(e) => return api_error_page(session, "/admin/users", "Users", &e.into()),
     };
+    // Every membership in one read, not one query per user.
+    let memberships = hub.store.group_names_by_user().await.unwrap_or_default();
     let mut rows = String::new();
     for user in users {
-        let groups: Vec<String> =
-            hub.store.groups_of(&user.id).await.unwrap_or_default().into_iter().map(|g| g.display_name).collect();
+        let groups: Vec<&str> =
+            memberships.iter().filter(|(id, _)| *id == user.id).map(|(_, group)| group.as_str()).collect();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&user.user_name),
