@@ -51,6 +51,7 @@ pub async fn build_hub(
         Some(source) => Some(load_identity_source(source, base_url).await?),
         None => None,
     };
+    let audit_log = crate::audit_queue::AuditQueue::start(store.clone());
     let hub = Hub {
         store,
         base_url: base_url.trim_end_matches('/').to_string(),
@@ -63,6 +64,7 @@ pub async fn build_hub(
         directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
         connectors: connectors(config)?,
         check_parties: check_parties(config)?,
+        audit_log,
         provisioning_pass: tokio::sync::Mutex::new(()),
         instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
         clock: crate::clock::Clock::system(),

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod applications;
+pub mod audit_queue;
 pub mod aws_query;
 pub mod bootstrap;
 pub mod catalog;

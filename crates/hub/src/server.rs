@@ -11,9 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossfed_saml::{EntityDescriptor, Instant, MessageKind, ns, post_form};
-use crossfed_store::{
-    AuditEvent, AuditLog, GroupStore, ObjectKey, ObjectStore, Outcome, Store, ThrottlePolicy, User, UserStore,
-};
+use crossfed_store::{AuditEvent, GroupStore, ObjectKey, ObjectStore, Outcome, Store, ThrottlePolicy, User, UserStore};
 use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -47,6 +45,8 @@ pub struct Hub {
     /// Outbound provisioning connectors, and how often they run.
     pub connectors: Vec<crate::provision::Connector>,
     pub schedule: crate::provision::Schedule,
+    /// Audit records, written with group commit.
+    pub audit_log: crate::audit_queue::AuditQueue,
     /// The target account and IdP metadata the console's chain checks read, when configured.
     pub check_parties: Option<crate::doctor::Parties>,
     /// Held while a provisioning pass runs, so passes in this process never overlap.
@@ -298,7 +298,7 @@ pub(crate) async fn audit(
     let mut event = AuditEvent::new(now(), actor, action, outcome);
     event.target = target.map(str::to_string);
     event.detail = detail;
-    if let Err(e) = hub.store.append(&event).await {
+    if let Err(e) = hub.audit_log.append(event).await {
         tracing::warn!("audit log write failed: {e}");
     }
 }

@@ -73,26 +73,53 @@ pub struct AuditQuery {
 
 pub trait AuditLog {
     fn append(&self, event: &AuditEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Several events in one statement (one commit): all are stored, or none.
+    fn append_many(&self, events: &[AuditEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn query(&self, query: &AuditQuery) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 }
 
 impl AuditLog for Store {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&event.id)
-        .bind(event.at)
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(&event.target)
-        .bind(&event.source)
-        .bind(event.outcome.as_str())
-        .bind(&event.detail)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
+        self.append_many(std::slice::from_ref(event)).await
+    }
+
+    async fn append_many(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..events.len())
+            .map(|i| {
+                let n = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for event in events {
+            query = query
+                .bind(&event.id)
+                .bind(event.at)
+                .bind(&event.actor)
+                .bind(&event.action)
+                .bind(&event.target)
+                .bind(&event.source)
+                .bind(event.outcome.as_str())
+                .bind(&event.detail);
+        }
+        query.execute(&self.pool).await.map_err(StoreError::backend)?;
         Ok(())
     }
 

@@ -235,6 +235,16 @@ async fn audit_log_filters_newest_first() {
         assert_eq!(logins.len(), 1);
         assert_eq!(logins[0].outcome, Outcome::Failure);
         assert_eq!(logins[0].source.as_deref(), Some("127.0.0.1"));
+
+        // Several events in one statement: all stored, or (one ID taken) none.
+        let batch: Vec<AuditEvent> =
+            (0..3).map(|i| AuditEvent::new(40 + i, "carol", "launch", Outcome::Success)).collect();
+        store.append_many(&batch).await.unwrap();
+        let mut again = vec![AuditEvent::new(50, "carol", "launch", Outcome::Success)];
+        again.push(batch[0].clone());
+        assert!(store.append_many(&again).await.is_err());
+        let carol = store.query(&AuditQuery { actor: Some("carol".into()), ..AuditQuery::default() }).await.unwrap();
+        assert_eq!(carol.iter().map(|e| e.at).collect::<Vec<_>>(), [42, 41, 40]);
     }
     backends.finish().await;
 }

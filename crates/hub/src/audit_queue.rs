@@ -1,0 +1,48 @@
+//! Audit records written with group commit: each caller still waits until its record is stored
+//! (nothing is answered before its audit record is), but records arriving while a write is under
+//! way go together in the next statement, one commit for all of them. A write is the dearest part
+//! of a launch after the signature: measured on 2 cores, 0.09 ms of the hub's 0.44 ms.
+
+use crossfed_store::{AuditEvent, AuditLog, Store};
+use tokio::sync::{mpsc, oneshot};
+
+/// At most this many records in one statement (8 parameters each).
+const MOST_PER_WRITE: usize = 64;
+
+type Pending = (AuditEvent, oneshot::Sender<Result<(), String>>);
+
+#[derive(Debug)]
+pub struct AuditQueue {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl AuditQueue {
+    /// Starts the writer; it ends when the queue is dropped.
+    pub fn start(store: Store) -> AuditQueue {
+        let (queue, mut pending) = mpsc::unbounded_channel::<Pending>();
+        tokio::spawn(async move {
+            while let Some(first) = pending.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MOST_PER_WRITE {
+                    match pending.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
+                let result = store.append_many(&events).await.map_err(|e| e.to_string());
+                for waiter in waiting {
+                    let _ = waiter.send(result.clone());
+                }
+            }
+        });
+        AuditQueue { queue }
+    }
+
+    /// Stores `event`, returning once it is stored.
+    pub async fn append(&self, event: AuditEvent) -> Result<(), String> {
+        let (done, stored) = oneshot::channel();
+        self.queue.send((event, done)).map_err(|_| "the audit writer has stopped".to_string())?;
+        stored.await.map_err(|_| "the audit writer has stopped".to_string())?
+    }
+}
