@@ -405,7 +405,8 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
 }
 
 /// The admin console in headless Chromium against the running demo, signed in with the token the
-/// demo wrote: every page, a preview, an assignment, and the error states; screenshots kept.
+/// demo wrote: every page, a preview, an assignment, a custom application added from the catalog
+/// and its mappings edited, rotation, the checks, and the error states; screenshots kept.
 #[test]
 fn the_admin_console_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
@@ -414,18 +415,6 @@ fn the_admin_console_in_a_real_browser() {
     let (demo, _) = start(&data, base);
     let token = std::fs::read_to_string(data.join("hub/admin-token")).unwrap();
     let base_url = format!("http://127.0.0.1:{}", base + 1);
-    // A custom application for the mapping editor (the demo's own is an Amazon Connect one).
-    let wiki = serde_json::json!({
-        "id": "wiki", "name": "Team wiki",
-        "custom": {"acs_url": "https://wiki.example.com/saml/acs", "audience": "https://wiki.example.com",
-                   "attributes": [{"name": "team", "value": "support"}]}
-    });
-    let created = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-        let api = reqwest::Client::new();
-        let request = api.post(format!("{base_url}/api/v1/applications")).bearer_auth(token.trim()).json(&wiki);
-        request.send().await.unwrap().status()
-    });
-    assert_eq!(created, 201);
     let shots = run_browser_script(
         dir.path(),
         "console_browser.mjs",

@@ -419,3 +419,66 @@ async fn groups_and_their_members_are_managed_in_the_console() {
     let audit = client.get(format!("{}/admin/audit", console.url)).send().await.unwrap().text().await.unwrap();
     assert!(audit.contains("group.create") && audit.contains("removed alice"), "{audit}");
 }
+
+#[tokio::test]
+async fn applications_are_added_from_the_catalog_in_the_console() {
+    let console = start().await;
+    let (client, csrf) = signed_in(&console).await;
+    let page = client.get(format!("{}/admin/applications", console.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Add an application") && page.contains("Amazon Connect"), "{page}");
+
+    let add = async |fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        post(&console, &client, "/admin/applications", &form).await
+    };
+    let custom = [
+        ("template", "custom"),
+        ("id", "crm"),
+        ("name", "CRM"),
+        ("acs_url", "https://crm.example.com/acs"),
+        ("audience", "https://crm.example.com"),
+        ("region", ""),
+    ];
+    let (status, page) = add(&custom).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>CRM (crm)</h1>") && page.contains("Save the mappings"), "lands on its page: {page}");
+    let (status, page) = add(&custom).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("Not added"), "{page}");
+
+    let connect = [
+        ("template", "amazon-connect"),
+        ("id", "connect"),
+        ("name", "Amazon Connect"),
+        ("account_id", "123456789012"),
+        ("region", "moon-1"),
+        ("instance_id", "6a8f2f52-4b5c-4c8e-9c7b-0d2f4e6a8b1c"),
+        ("role_name", "ConnectAgent"),
+        ("provider_name", "CrossfedHub"),
+    ];
+    let (status, page) = add(&connect).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("Not added") && page.contains("moon-1"), "the bad region is named: {page}");
+    let mut fixed = connect.to_vec();
+    fixed[4] = ("region", "eu-west-2");
+    let (status, page) = add(&fixed).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("amazon-connect") && page.contains("RoleSessionName"), "{page}");
+
+    let account = [
+        ("template", "aws-account"),
+        ("id", "console"),
+        ("name", "AWS console"),
+        ("account_id", "123456789012"),
+        ("role_name", "ReadOnly"),
+        ("provider_name", "CrossfedHub"),
+    ];
+    let (status, page) = add(&account).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, page) = add(&[("template", "other"), ("id", "x"), ("name", "X")]).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("choose a template"), "{page}");
+    let audit = client.get(format!("{}/admin/audit", console.url)).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("application.create"), "{audit}");
+}

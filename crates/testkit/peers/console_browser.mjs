@@ -115,8 +115,27 @@ try {
   expect('the simulation stops where Connect refuses bob', seen.simulated.includes('Simulated sign-in of bob@example.com') && seen.simulated.includes('No Amazon Connect user'));
   await shot('console-13-simulate.png');
 
+  // A custom application added from the catalog, first without its audience (refused).
+  await page.goto(`${hub}/admin/applications`);
+  await page.selectOption('select[name=template]', 'custom');
+  await page.fill('#add-application input[name=id]', 'wiki');
+  await page.fill('#add-application input[name=name]', 'Team wiki');
+  await page.fill('#add-application input[name=acs_url]', 'https://wiki.example.com/saml/acs');
+  await Promise.all([page.waitForLoadState('load'), page.click('text=Add the application')]);
+  seen.incomplete = await page.textContent('#message');
+  expect('an application without its audience is refused', seen.incomplete.includes('Not added'));
+  await page.selectOption('select[name=template]', 'custom');
+  await page.fill('#add-application input[name=id]', 'wiki');
+  await page.fill('#add-application input[name=name]', 'Team wiki');
+  await page.fill('#add-application input[name=acs_url]', 'https://wiki.example.com/saml/acs');
+  await page.fill('#add-application input[name=audience]', 'https://wiki.example.com');
+  await shot('console-2-add-application.png');
+  await Promise.all([page.waitForURL(/\/admin\/applications\/wiki$/), page.click('text=Add the application')]);
+  expect('the application is added', (await text()).includes('Team wiki (wiki)'));
+
   // The mapping editor: a draft previewed, a typo refused, then saved.
-  await page.goto(`${hub}/admin/applications/wiki`);
+  await page.fill('input[name=name_0]', 'team');
+  await page.fill('input[name=value_0]', 'support');
   await page.fill('input[name=name_1]', 'mail');
   await page.fill('input[name=value_1]', '${user:emial}');
   await page.fill('input[name=preview_user]', 'alice@example.com');

@@ -68,7 +68,11 @@ fn owned_by_config(id: &str) -> ApiError {
 
 /// The body of a create or replace: the application's settings, and its ID for a create.
 fn read_spec(body: &Bytes, path_id: Option<&str>) -> Result<(String, ApplicationSpec), ApiError> {
-    let mut value: Value = parse(body)?;
+    spec_from_json(parse(body)?, path_id)
+}
+
+/// The id and definition in an `[[applications]]` entry given as JSON.
+pub(crate) fn spec_from_json(mut value: Value, path_id: Option<&str>) -> Result<(String, ApplicationSpec), ApiError> {
     let Some(fields) = value.as_object_mut() else {
         return Err(ApiError::bad_request("the request body: give a JSON object"));
     };
@@ -132,14 +136,24 @@ pub(super) async fn get(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id
 pub(super) async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let token = authorize(&hub, &headers).await?;
     let (id, spec) = read_spec(&body, None)?;
+    json(StatusCode::CREATED, &create_spec(&hub, &actor(&token), &id, &spec).await?)
+}
+
+/// Adds application `id` (checked first), audited as `actor`.
+pub(crate) async fn create_spec(
+    hub: &Hub,
+    actor: &str,
+    id: &str,
+    spec: &ApplicationSpec,
+) -> Result<ApplicationView, ApiError> {
     let catalog = hub.applications.reload(&hub.store).await?;
-    check(&catalog, &id, &spec)?;
-    let record = stored_application(&id, &spec, ManagedBy::Api).map_err(ApiError::internal)?;
+    check(&catalog, id, spec)?;
+    let record = stored_application(id, spec, ManagedBy::Api).map_err(ApiError::internal)?;
     hub.store.create_application(&record, now()).await?;
-    audit(&hub, &actor(&token), "application.create", Some(&id), Outcome::Success, record.template.clone()).await;
-    let catalog = changed(&hub).await?;
-    let entry = catalog.get(&id).ok_or_else(|| ApiError::internal(format!("application {id} vanished")))?;
-    json(StatusCode::CREATED, &view(&hub, &id, entry))
+    audit(hub, actor, "application.create", Some(id), Outcome::Success, record.template.clone()).await;
+    let catalog = changed(hub).await?;
+    let entry = catalog.get(id).ok_or_else(|| ApiError::internal(format!("application {id} vanished")))?;
+    Ok(view(hub, id, entry))
 }
 
 pub(super) async fn replace(

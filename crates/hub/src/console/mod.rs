@@ -18,6 +18,7 @@ use crossfed_store::{
 use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
 use serde::{Deserialize, Serialize};
 
+mod add_application;
 mod checks;
 mod groups;
 mod keys;
@@ -53,7 +54,7 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/admin", get(overview))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
-        .route("/admin/applications", get(applications))
+        .route("/admin/applications", get(applications).post(add_application::create))
         .route("/admin/applications/{id}", get(application))
         .route("/admin/applications/{id}/preview", post(preview))
         .route("/admin/applications/{id}/mappings", post(mappings::post))
@@ -351,10 +352,18 @@ async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
 }
 
 async fn applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    let session = match require(&hub, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    match require(&hub, &headers).await {
+        Ok(session) => applications_page(&hub, &session, StatusCode::OK, "").await,
+        Err(r) => r,
+    }
+}
+
+/// A path segment for an ID the store accepted (letters, digits and a few marks).
+pub(crate) fn path_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+async fn applications_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
     let catalog = hub.catalog().await;
     let mut rows = String::new();
     for (id, entry) in &catalog.entries {
@@ -370,11 +379,12 @@ async fn applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Respon
         ));
     }
     let body = format!(
-        "<table><tr><th>ID</th><th>Name</th><th>Template</th><th>Managed by</th><th>Assigned</th></tr>{rows}</table>\
-<p>Add applications from the catalog with <code>crossfed apps add --template amazon-connect|aws-account|custom</code> \
-or <code>POST /api/v1/applications</code>.</p>"
+        "{notice}<table><tr><th>ID</th><th>Name</th><th>Template</th><th>Managed by</th><th>Assigned</th></tr>{rows}</table>{}\
+<p>The same from a shell: <code>crossfed apps add --template amazon-connect|aws-account|custom</code>, or \
+<code>POST /api/v1/applications</code>.</p>",
+        add_application::form(&session.csrf)
     );
-    page(StatusCode::OK, "/admin/applications", "Applications", Some(&session), &body)
+    page(status, "/admin/applications", "Applications", Some(session), &body)
 }
 
 /// The application page, with the outcome of a preview or a change above it.
