@@ -29,9 +29,14 @@ pub async fn upload(hub: &Hub, xml: &[u8], actor: &str) -> Result<String, String
     let fresh = EntityDescriptor::parse(xml).map_err(|e| format!("the metadata does not read: {e}"))?;
     let entity_id = fresh.entity_id.clone();
     let previous = source.idp().entity_id.clone();
-    source.adopt_idp(fresh, hub.clock.now()).map_err(|e| format!("the metadata is not usable: {e}"))?;
+    // Checked before it is stored, and stored before it is trusted: a failure changes nothing.
+    let now = hub.clock.now();
+    let unusable = |e: String| format!("the metadata is not usable: {e}");
+    fresh.require_idp().map_err(|e| unusable(e.to_string()))?;
+    fresh.check_valid_at(now).map_err(|e| unusable(e.to_string()))?;
     let text = String::from_utf8_lossy(xml);
     keep_upload(&hub.store, &text, crate::server::now()).await.map_err(|e| format!("storing the metadata: {e}"))?;
+    source.adopt_idp(fresh, now).map_err(unusable)?;
     let detail = if previous == entity_id { entity_id.clone() } else { format!("{previous} → {entity_id}") };
     audit(hub, actor, "identity-source.metadata", None, Outcome::Success, detail).await;
     Ok(entity_id)

@@ -350,6 +350,16 @@ async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
         async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
     };
     assert_eq!(view(&console).await["idp_entity_id"], "https://idp-one.example.com");
+    // Expired metadata is refused before anything is stored or trusted.
+    let mut expired =
+        crossfed_saml::EntityDescriptor::parse(idp_metadata("https://idp-old.example.com").as_bytes()).unwrap();
+    expired.valid_until = crossfed_saml::Instant::from_unix(1_000_000);
+    let (status, page) =
+        post(&console, &client, "/admin/identity-source/metadata", &[("csrf", &csrf), ("metadata", &expired.to_xml())])
+            .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("not usable"), "{page}");
+    assert_eq!(view(&console).await["idp_entity_id"], "https://idp-one.example.com");
 
     let second = idp_metadata("https://idp-two.example.com");
     let (status, page) =
