@@ -390,17 +390,15 @@ async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     Ok(report(args, &measured, rates))
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-}
-
 /// Posts the auto-submitting SAML form of `page` as the browser's script would.
 async fn submit_saml_form(client: &reqwest::Client, page: &str) -> Result<reqwest::Response, String> {
     let no_form = || format!("expected a SAML form, got: {}", page.chars().take(300).collect::<String>());
-    let action = unescape(page.split("action=\"").nth(1).and_then(|a| a.split('"').next()).ok_or_else(no_form)?);
+    let action = crossfed_saml::html_unescape(
+        page.split("action=\"").nth(1).and_then(|a| a.split('"').next()).ok_or_else(no_form)?,
+    );
     let mut form = vec![("SAMLResponse".to_string(), field(page, "SAMLResponse").ok_or_else(no_form)?)];
     if let Some(relay) = field(page, "RelayState") {
-        form.push(("RelayState".to_string(), unescape(&relay)));
+        form.push(("RelayState".to_string(), crossfed_saml::html_unescape(&relay)));
     }
     client.post(&action).form(&form).send().await.map_err(|e| format!("posting to {action}: {e}"))
 }

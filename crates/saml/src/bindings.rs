@@ -219,6 +219,46 @@ pub fn decode_post(value: &str) -> Result<Vec<u8>, BindingError> {
     decode_base64(value).map_err(|_| BindingError::Base64("the POST message"))
 }
 
+/// The inverse of [`html_escape`], for reading forms out of pages: `&amp;`, `&quot;`, `&#39;`, `&#x27;` and the like back into characters.
+pub fn html_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        let tail = rest.get(at..).unwrap_or("");
+        let entity = tail.find(';').and_then(|end| {
+            let name = tail.get(1..end)?;
+            let c = match name {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                _ => {
+                    let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => name.strip_prefix('#')?.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, end + 1))
+        });
+        match entity {
+            Some((c, length)) => {
+                out.push(c);
+                rest = tail.get(length..).unwrap_or("");
+            }
+            None => {
+                out.push('&');
+                rest = tail.get(1..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Escapes text for an HTML attribute value.
 pub fn html_escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 16);
@@ -257,4 +297,17 @@ pub fn post_form(
         action = html_escape(action),
         param = kind.parameter(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_unescape_reverses_html_escape_and_keeps_what_it_does_not_know() {
+        let text = "state \"x\" & 'y' <z>";
+        assert_eq!(html_unescape(&html_escape(text)), text);
+        assert_eq!(html_unescape("a &unknown; b & c &#65;&#x42;"), "a &unknown; b & c AB");
+        assert_eq!(html_unescape("tail &amp"), "tail &amp");
+    }
 }

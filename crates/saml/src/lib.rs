@@ -15,7 +15,7 @@ pub mod validate;
 
 pub use authn_request::{AuthnRequest, AuthnRequestSpec, build_authn_request, parse_authn_request};
 pub use bindings::{
-    BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, post_form, redirect_query,
+    BindingError, MessageKind, RedirectMessage, decode_post, decode_redirect, html_unescape, post_form, redirect_query,
 };
 pub use clock::Clock;
 pub use instant::Instant;

@@ -21,10 +21,6 @@ pub async fn simulate<H: HubView>(hub: &H, user: &str, report: &mut Report) -> b
     }
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-}
-
 fn user_values(record: &Value) -> crate::mapping::UserValues {
     let strings = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_string);
     crate::mapping::UserValues {
@@ -113,7 +109,7 @@ async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, report: &mut Repor
             .split("id=\"message\">")
             .nth(1)
             .and_then(|rest| rest.split('<').next())
-            .map(unescape)
+            .map(crossfed_saml::html_unescape)
             .unwrap_or_else(|| format!("HTTP {status} at {url}"));
         report.fail("simulate", subject, format!("stopped at {url}: {reason}"), "see the broken links above");
         Ok(false)
