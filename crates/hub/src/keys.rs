@@ -208,15 +208,17 @@ impl KeyRing {
     /// Re-reads the key files; true when they changed (another instance rotated).
     pub fn reload(&self) -> Result<bool, String> {
         let Some(dir) = self.dir.as_deref() else { return Ok(false) };
-        let fresh = read_set(dir, &self.common_name, false)?;
+        // The certificates tell whether anything changed; the private key is read only then.
         let old = self.current();
-        let fingerprints =
-            |s: &KeySet| (s.current.certificate().fingerprint_hex(), s.next.as_ref().map(Certificate::fingerprint_hex));
-        let changed = fingerprints(&fresh) != fingerprints(&old);
-        if changed {
-            self.replace(fresh);
+        let unchanged = optional_certificate(dir, "signing", "current")?
+            .is_some_and(|c| c.fingerprint_hex() == old.current.certificate().fingerprint_hex())
+            && next_certificate(dir)?.map(|c| c.fingerprint_hex())
+                == old.next.as_ref().map(Certificate::fingerprint_hex);
+        if unchanged {
+            return Ok(false);
         }
-        Ok(changed)
+        self.replace(read_set(dir, &self.common_name, false)?);
+        Ok(true)
     }
 
     /// Stages a next key: published from now on, signing once activated.
@@ -247,4 +249,30 @@ fn read_set(dir: &Path, common_name: &str, create: bool) -> Result<KeySet, Strin
         next: next_certificate(dir)?,
         previous: previous_certificate(dir)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instance_sharing_the_key_files_follows_a_rotation_made_by_another() -> Result<(), String> {
+        let dir = std::env::temp_dir().join(format!("crossfed-keys-{}", crossfed_random::hex::<8>()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let here = KeyRing::load(&dir, "hub")?;
+        let there = KeyRing::load(&dir, "hub")?;
+        let first = here.signing_key().certificate().fingerprint_hex();
+        assert!(!here.reload()?, "nothing changed yet");
+        let next = there.stage_next()?;
+        assert!(here.reload()?);
+        assert_eq!(here.current().published().len(), 2);
+        assert_eq!(here.signing_key().certificate().fingerprint_hex(), first, "staged keys do not sign");
+        there.activate_next()?;
+        assert!(here.reload()?);
+        assert_eq!(here.signing_key().certificate().fingerprint_hex(), next.fingerprint_hex());
+        assert_eq!(here.current().previous.as_ref().map(Certificate::fingerprint_hex), Some(first));
+        assert!(!here.reload()?);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 }
