@@ -161,25 +161,20 @@ fn field(html: &str, name: &str) -> Option<String> {
     Some(html.split(&marker).nth(1)?.split('"').next()?.to_string())
 }
 
+/// Signs `user` in with the bench's password at the directory-mode hub at `base`.
+async fn sign_in(client: &reqwest::Client, base: &str, user: &str) -> Result<reqwest::Response> {
+    let form = client.get(format!("{base}/login")).send().await?.text().await?;
+    let nonce = field(&form, "nonce").with_context(|| format!("the sign-in form at {base} has no nonce"))?;
+    let fields =
+        [("nonce", nonce.as_str()), ("next", "/portal"), ("user_name", user), ("password", PASSWORD), ("totp", "")];
+    let request = client.post(format!("{base}/login")).header("Sec-Fetch-Site", "same-origin").form(&fields);
+    Ok(request.send().await?)
+}
+
 /// A virtual user signed in at the hub, with the CSRF token its portal forms carry.
 async fn signed_in(hub: &str, user: &str) -> Result<(reqwest::Client, String)> {
     let client = reqwest::Client::builder().cookie_store(true).build()?;
-    let form = client.get(format!("{hub}/login")).send().await?.text().await?;
-    let nonce = field(&form, "nonce").context("the sign-in form has no nonce")?;
-    let portal = client
-        .post(format!("{hub}/login"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[
-            ("nonce", nonce.as_str()),
-            ("next", "/portal"),
-            ("user_name", user),
-            ("password", PASSWORD),
-            ("totp", ""),
-        ])
-        .send()
-        .await?
-        .text()
-        .await?;
+    let portal = sign_in(&client, hub, user).await?.text().await?;
     let csrf = field(&portal, "csrf").with_context(|| format!("{user} did not reach the portal"))?;
     Ok((client, csrf))
 }

@@ -44,7 +44,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::child::{Server, free_port};
-use super::{BenchArgs, Measured, PASSWORD, drive, field, peak_rss_mb, percentile};
+use super::{BenchArgs, Measured, PASSWORD, drive, peak_rss_mb, percentile};
 use crate::say;
 
 /// The e-mail attribute corp sends and both proxies pass on (urn:oid form, as the hub's
@@ -369,20 +369,7 @@ async fn fetch(url: &str) -> Result<Vec<u8>> {
 async fn sign_in_at_corp(corp_url: &str, (user, email, given_name): (String, String, String)) -> Result<Browser> {
     let jar = Arc::new(Jar::default());
     let client = reqwest::Client::builder().cookie_provider(jar.clone()).timeout(Duration::from_secs(60)).build()?;
-    let form = client.get(format!("{corp_url}/login")).send().await?.text().await?;
-    let nonce = field(&form, "nonce").context("corp's sign-in form has no nonce")?;
-    let signed_in = client
-        .post(format!("{corp_url}/login"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[
-            ("nonce", nonce.as_str()),
-            ("next", "/portal"),
-            ("user_name", user.as_str()),
-            ("password", PASSWORD),
-            ("totp", ""),
-        ])
-        .send()
-        .await?;
+    let signed_in = super::sign_in(&client, corp_url, &user).await?;
     if !signed_in.status().is_success() {
         bail!("{user} could not sign in at corp: {}", signed_in.status());
     }
