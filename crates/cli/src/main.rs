@@ -136,7 +136,12 @@ pub async fn shutdown_signal() {
 }
 
 fn run_async<F: Future<Output = anyhow::Result<ExitCode>>>(future: F) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // Tokio's own variable still decides when it is set.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(crossfed_hub::cpu_pool::async_workers());
+    }
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(future)
 }
 

@@ -86,13 +86,22 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
-/// The process's signing threads: one fewer than the cores (at least one), so a core is always
-/// left to the async workers. Measured on 2 cores with 4 virtual users launching: one signing
-/// thread gave 3700 launches/s and p99 3.0 ms, two gave 2970/s and 4.8 ms, signing inline on the
-/// async workers 3130–3330/s and 3.1 ms.
+/// How many async worker threads a process serving the hub should run: half the cores (at least
+/// one). A launch spends about two thirds of its CPU in the RSA signature, on the signing
+/// threads, so the async side needs the smaller share; and every runnable thread beyond the
+/// cores costs thread switches.
+pub fn async_workers() -> usize {
+    (cores() / 2).max(1)
+}
+
+/// The process's signing threads: one per core, so signatures can use the whole machine when
+/// nothing else needs it. Measured on 2 cores with 16 virtual users launching (signing threads +
+/// async workers): 2 + 1 gave 5540 launches/s and 0.30 ms of hub CPU per launch, 1 + 1 gave
+/// 4080/s and 0.36 ms, 2 + 2 gave 5390/s and 0.31 ms, 1 + 2 (the earlier choice) 4060/s and
+/// 0.37 ms; with 4 virtual users 2 + 1 gave 4560/s and 1 + 1 3850/s.
 pub fn signing() -> &'static CpuPool {
     static POOL: OnceLock<CpuPool> = OnceLock::new();
-    POOL.get_or_init(|| CpuPool::new("sign", cores().saturating_sub(1).max(1)))
+    POOL.get_or_init(|| CpuPool::new("sign", cores()))
 }
 
 /// The process's password-hashing threads: half the cores (at least one), so hashing leaves

@@ -1,7 +1,8 @@
 //! The audit log: who did what, to what, from where, when, and how it ended. Append-only.
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Executor, Row};
 
 use crate::connect::Store;
 use crate::error::StoreError;
@@ -78,49 +79,75 @@ pub trait AuditLog {
     fn query(&self, query: &AuditQuery) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 }
 
+/// Writes audit records on a connection of its own, for one writer appending all the time (the
+/// hub's group commit): the connection's page cache then stays valid between writes, where a
+/// pooled connection would find it emptied by whoever wrote last.
+#[derive(Debug)]
+pub struct AuditWriter {
+    store: Store,
+    connection: Option<PoolConnection<Any>>,
+}
+
+impl AuditWriter {
+    /// Several events in one statement (one commit): all are stored, or none. A connection that
+    /// failed is given up, and the next write takes a new one.
+    pub async fn append_many(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let mut connection = match self.connection.take() {
+            Some(c) => c,
+            None => self.store.pool.acquire().await.map_err(StoreError::backend)?,
+        };
+        insert_events(&mut *connection, events).await?;
+        self.connection = Some(connection);
+        Ok(())
+    }
+}
+
+impl Store {
+    pub fn audit_writer(&self) -> AuditWriter {
+        AuditWriter { store: self.clone(), connection: None }
+    }
+}
+
+async fn insert_events<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let n = i * 8;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for event in events {
+        query = query
+            .bind(&event.id)
+            .bind(event.at)
+            .bind(&event.actor)
+            .bind(&event.action)
+            .bind(&event.target)
+            .bind(&event.source)
+            .bind(event.outcome.as_str())
+            .bind(&event.detail);
+    }
+    query.execute(executor).await.map_err(StoreError::backend)?;
+    Ok(())
+}
+
 impl AuditLog for Store {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
         self.append_many(std::slice::from_ref(event)).await
     }
 
     async fn append_many(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<String> = (0..events.len())
-            .map(|i| {
-                let n = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7,
-                    n + 8
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for event in events {
-            query = query
-                .bind(&event.id)
-                .bind(event.at)
-                .bind(&event.actor)
-                .bind(&event.action)
-                .bind(&event.target)
-                .bind(&event.source)
-                .bind(event.outcome.as_str())
-                .bind(&event.detail);
-        }
-        query.execute(&self.pool).await.map_err(StoreError::backend)?;
-        Ok(())
+        insert_events(&self.pool, events).await
     }
 
     async fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {

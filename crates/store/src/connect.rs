@@ -1,10 +1,14 @@
 //! Opening a store: pick the backend from the URL, connect, apply its migrations.
 
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
+use crate::direct_read::DirectReader;
 use crate::error::StoreError;
 
 /// Which database a store runs on.
@@ -19,6 +23,9 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Point reads of a SQLite file without sqlx's thread hand-off (none for in-memory
+    /// databases, whose connections would each see their own database).
+    pub(crate) direct: Option<Arc<DirectReader>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -68,7 +75,14 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
-        Ok(Store { pool, backend })
+        let direct = match backend {
+            Backend::Sqlite if !url.contains(":memory:") && !url.contains("mode=memory") => {
+                let options = SqliteConnectOptions::from_str(&url).map_err(StoreError::backend)?;
+                Some(Arc::new(DirectReader::new(options.get_filename())))
+            }
+            _ => None,
+        };
+        Ok(Store { pool, backend, direct })
     }
 
     pub fn backend(&self) -> Backend {

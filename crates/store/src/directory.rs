@@ -8,7 +8,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::applications::{PrincipalKind, forget_principal, rename_principal};
+use crate::columns::Columns;
 use crate::connect::Store;
+use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
 use crate::search::{Compiled, Condition, GroupField, Param, UserField, compile};
@@ -205,10 +207,10 @@ const GROUP_COLUMNS: &str = "id, display_name, external_id, created_at, updated_
 const USER_COLUMNS: &str = "id, user_name, external_id, emails, given_name, family_name, display_name, active, \
                             attributes, created_at, updated_at, version";
 
-fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
-    let get_text = |c: &str| row.try_get::<String, _>(c).map_err(StoreError::backend);
-    let get_opt = |c: &str| row.try_get::<Option<String>, _>(c).map_err(StoreError::backend);
-    let get_int = |c: &str| row.try_get::<i64, _>(c).map_err(StoreError::backend);
+fn user_from_row(row: &impl Columns) -> Result<User, StoreError> {
+    let get_text = |c: &str| row.text(c);
+    let get_opt = |c: &str| row.optional_text(c);
+    let get_int = |c: &str| row.int(c);
     let emails: Vec<Email> = serde_json::from_str(&get_text("emails")?)
         .map_err(|e| StoreError::Backend(format!("stored emails are not valid JSON: {e}")))?;
     let attributes: BTreeMap<String, String> = serde_json::from_str(&get_text("attributes")?)
@@ -296,6 +298,11 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
 impl Store {
     async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition} = $1");
+        if let Some(reader) = &self.direct
+            && let Direct::Answered(answer) = reader.query_row(&sql, &[&value], |row| user_from_row(row))
+        {
+            return answer;
+        }
         let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await.map_err(StoreError::backend)?;
         row.as_ref().map(user_from_row).transpose()
     }

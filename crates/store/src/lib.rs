@@ -4,8 +4,10 @@
 
 mod applications;
 mod audit;
+mod columns;
 mod connect;
 mod credentials;
+mod direct_read;
 mod directory;
 mod error;
 mod id;
@@ -17,7 +19,7 @@ mod search;
 mod tokens;
 
 pub use applications::{ApplicationStore, Assignment, ManagedBy, PrincipalKind, PutOutcome, StoredApplication};
-pub use audit::{AuditEvent, AuditLog, AuditQuery, Outcome};
+pub use audit::{AuditEvent, AuditLog, AuditQuery, AuditWriter, Outcome};
 pub use connect::{Backend, Store};
 pub use credentials::{CredentialStore, StoredCredentials, ThrottlePolicy};
 pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};

@@ -2,10 +2,9 @@
 //! emulated target account's resources, whose fields follow the AWS APIs rather than a schema
 //! of ours.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use crate::columns::Columns;
 use crate::connect::Store;
+use crate::direct_read::Direct;
 use crate::error::StoreError;
 
 /// A stored document.
@@ -75,16 +74,16 @@ pub trait ObjectStore {
 
 const COLUMNS: &str = "kind, scope, name_key, id, body, created_at, updated_at, version";
 
-fn from_row(row: &AnyRow) -> Result<StoredObject, StoreError> {
+fn from_row(row: &impl Columns) -> Result<StoredObject, StoreError> {
     Ok(StoredObject {
-        kind: row.try_get("kind").map_err(StoreError::backend)?,
-        scope: row.try_get("scope").map_err(StoreError::backend)?,
-        name_key: row.try_get("name_key").map_err(StoreError::backend)?,
-        id: row.try_get("id").map_err(StoreError::backend)?,
-        body: row.try_get("body").map_err(StoreError::backend)?,
-        created_at: row.try_get("created_at").map_err(StoreError::backend)?,
-        updated_at: row.try_get("updated_at").map_err(StoreError::backend)?,
-        version: row.try_get("version").map_err(StoreError::backend)?,
+        kind: row.text("kind")?,
+        scope: row.text("scope")?,
+        name_key: row.text("name_key")?,
+        id: row.text("id")?,
+        body: row.text("body")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+        version: row.int("version")?,
     })
 }
 
@@ -124,12 +123,14 @@ impl ObjectStore for Store {
     }
 
     async fn get_object(&self, kind: &str, id: &str) -> Result<Option<StoredObject>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM objects WHERE kind = $1 AND id = $2"))
-            .bind(kind)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
+        let sql = format!("SELECT {COLUMNS} FROM objects WHERE kind = $1 AND id = $2");
+        if let Some(reader) = &self.direct
+            && let Direct::Answered(answer) = reader.query_row(&sql, &[&kind, &id], |row| from_row(row))
+        {
+            return answer;
+        }
+        let row =
+            sqlx::query(&sql).bind(kind).bind(id).fetch_optional(&self.pool).await.map_err(StoreError::backend)?;
         row.as_ref().map(from_row).transpose()
     }
 

@@ -1,6 +1,6 @@
-//! The store test suite: every test runs against in-memory SQLite and a fresh PostgreSQL
-//! database (`CROSSFED_TEST_POSTGRES_URL`, default the local server), so both backends keep
-//! behaving the same.
+//! The store test suite: every test runs against a SQLite file (as the hub uses it, so reads take
+//! the direct path) and a fresh PostgreSQL database (`CROSSFED_TEST_POSTGRES_URL`, default the
+//! local server), so both backends keep behaving the same.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -18,12 +18,20 @@ const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 struct Backends {
     stores: Vec<Store>,
     postgres_database: String,
+    sqlite_dir: std::path::PathBuf,
+}
+
+/// A fresh directory for a SQLite file.
+fn sqlite_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("crossfed-store-{}", new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 impl Backends {
     async fn new() -> Self {
-        let sqlite =
-            Store::connect(&format!("sqlite:file:crossfed-test-{}?mode=memory&cache=shared", new_id())).await.unwrap();
+        let sqlite_dir = sqlite_dir();
+        let sqlite = Store::connect(&format!("sqlite://{}", sqlite_dir.join("crossfed.db").display())).await.unwrap();
         let admin_url = std::env::var("CROSSFED_TEST_POSTGRES_URL").unwrap_or_else(|_| ADMIN_URL.to_string());
         let database = format!("crossfed_test_{}", new_id());
         let admin = sqlx_admin(&admin_url).await;
@@ -38,7 +46,7 @@ impl Backends {
         let postgres = Store::connect(&url).await.unwrap();
         assert_eq!(sqlite.backend(), Backend::Sqlite);
         assert_eq!(postgres.backend(), Backend::Postgres);
-        Backends { stores: vec![sqlite, postgres], postgres_database: database }
+        Backends { stores: vec![sqlite, postgres], postgres_database: database, sqlite_dir }
     }
 
     async fn finish(self) {
@@ -51,6 +59,7 @@ impl Backends {
             .execute(&admin)
             .await;
         admin.close().await;
+        let _ = std::fs::remove_dir_all(&self.sqlite_dir);
     }
 }
 
@@ -251,8 +260,7 @@ async fn audit_log_filters_newest_first() {
 
 #[tokio::test]
 async fn data_survives_reopening_a_sqlite_file() {
-    let dir = std::env::temp_dir().join(format!("crossfed-store-{}", new_id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = sqlite_dir();
     let url = format!("sqlite://{}", dir.join("crossfed.db").display());
     let store = Store::connect(&url).await.unwrap();
     let created = store.create_user(&alice(), 1).await.unwrap();
