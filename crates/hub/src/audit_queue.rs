@@ -1,7 +1,8 @@
 //! Audit records written with group commit: each caller still waits until its record is stored
 //! (nothing is answered before its audit record is), but records arriving while a write is under
 //! way go together in the next statement, one commit for all of them. A write is the dearest part
-//! of a launch after the signature: measured on 2 cores, 0.09 ms of the hub's 0.44 ms.
+//! of a launch after the signature: measured on 2 cores at 16 virtual users, 0.02 ms of the hub's
+//! 0.29 ms, with 2.7 records per statement on average.
 
 use crossfed_store::{AuditEvent, Store};
 use tokio::sync::{mpsc, oneshot};
