@@ -1,6 +1,7 @@
 //! crossfed's storage: small async traits (one per concept), implemented once over sqlx's Any
 //! driver so the same SQL runs on SQLite (the default, one file, WAL) and PostgreSQL (several
 //! hub instances). Migrations are kept per backend. Times are Unix seconds passed in by callers.
+//! The hottest point reads of a SQLite file skip sqlx's connection thread (`direct_read`).
 
 mod applications;
 mod audit;
