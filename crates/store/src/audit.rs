@@ -103,6 +103,8 @@ impl AuditWriter {
 }
 
 impl Store {
+    /// The writer holds one of the pool's connections (SQLite's pool has four) from its first
+    /// write for as long as it lives: one per process is the intended use.
     pub fn audit_writer(&self) -> AuditWriter {
         AuditWriter { store: self.clone(), connection: None }
     }
