@@ -16,6 +16,7 @@ use crate::model::{
     ConnectInstance, ConnectUser, Credentials, DEFAULT_ROUTING_PROFILE, DEFAULT_SECURITY_PROFILES, IdentityInfo,
     Principal, Profile, Role, kind,
 };
+use crate::paging::{self, PageRequest};
 use crate::server::App;
 
 /// Status and JSON body (or the error) of one call.
@@ -76,17 +77,17 @@ pub async fn handle(app: &App, request: &SignedRequest<'_>, now: i64) -> JsonRes
     authorize(app, &caller, operation, instance_id).await?;
     match operation {
         "CreateInstance" => create_instance(app, request.body, now).await,
-        "ListInstances" => list_instances(app).await,
+        "ListInstances" => list_instances(app, request.query).await,
         "DescribeInstance" => describe_instance(app, instance_id).await,
         "DeleteInstance" => delete_instance(app, instance_id).await,
         "ListSecurityProfiles" => {
-            list_profiles(app, instance_id, kind::SECURITY_PROFILE, "SecurityProfileSummaryList").await
+            list_profiles(app, instance_id, kind::SECURITY_PROFILE, "SecurityProfileSummaryList", request.query).await
         }
         "ListRoutingProfiles" => {
-            list_profiles(app, instance_id, kind::ROUTING_PROFILE, "RoutingProfileSummaryList").await
+            list_profiles(app, instance_id, kind::ROUTING_PROFILE, "RoutingProfileSummaryList", request.query).await
         }
         "CreateUser" => create_user(app, instance_id, request.body, now).await,
-        "ListUsers" => list_users(app, instance_id).await,
+        "ListUsers" => list_users(app, instance_id, request.query).await,
         "DescribeUser" => describe_user(app, instance_id, user_id).await,
         "DeleteUser" => delete_user(app, instance_id, user_id).await,
         _ => update_user(app, operation, instance_id, user_id, request.body, now).await,
@@ -250,9 +251,19 @@ fn instance_json(i: &ConnectInstance) -> Value {
     })
 }
 
-async fn list_instances(app: &App) -> JsonResult {
-    let instances: Vec<ConnectInstance> = app.resources.list(kind::CONNECT_INSTANCE, &app.settings.account).await?;
-    Ok((200, json!({"InstanceSummaryList": instances.iter().map(instance_json).collect::<Vec<_>>()})))
+async fn list_instances(app: &App, query: &str) -> JsonResult {
+    let request = PageRequest::from_query(query, paging::INSTANCES)?;
+    let all = app.resources.list_keyed::<ConnectInstance>(kind::CONNECT_INSTANCE, &app.settings.account).await?;
+    let (instances, next) = request.page(all);
+    Ok((200, with_next(json!({"InstanceSummaryList": instances.iter().map(instance_json).collect::<Vec<_>>()}), next)))
+}
+
+/// Adds `NextToken` to a List answer when more pages remain.
+fn with_next(mut answer: Value, next: Option<String>) -> Value {
+    if let (Some(token), Some(fields)) = (next, answer.as_object_mut()) {
+        fields.insert("NextToken".to_string(), Value::String(token));
+    }
+    answer
 }
 
 async fn describe_instance(app: &App, instance_id: &str) -> JsonResult {
@@ -272,11 +283,12 @@ async fn delete_instance(app: &App, instance_id: &str) -> JsonResult {
 
 use crossfed_store::ObjectStore;
 
-async fn list_profiles(app: &App, instance_id: &str, kind: &str, list_name: &str) -> JsonResult {
+async fn list_profiles(app: &App, instance_id: &str, kind: &str, list_name: &str, query: &str) -> JsonResult {
+    let request = PageRequest::from_query(query, paging::SUMMARIES)?;
     instance(app, instance_id).await?;
-    let profiles: Vec<Profile> = app.resources.list(kind, instance_id).await?;
+    let (profiles, next) = request.page(app.resources.list_keyed::<Profile>(kind, instance_id).await?);
     let summaries: Vec<Value> = profiles.iter().map(|p| json!({"Id": p.id, "Arn": p.arn, "Name": p.name})).collect();
-    Ok((200, json!({ list_name: summaries })))
+    Ok((200, with_next(json!({ list_name: summaries }), next)))
 }
 
 /// Usernames for SAML instances: up to 64 characters of letters, digits and `_-.@`.
@@ -383,12 +395,13 @@ async fn user(app: &App, instance_id: &str, user_id: &str) -> Result<crate::stat
         .ok_or_else(|| not_found(format!("User {user_id} not found in instance {instance_id}")))
 }
 
-async fn list_users(app: &App, instance_id: &str) -> JsonResult {
+async fn list_users(app: &App, instance_id: &str, query: &str) -> JsonResult {
+    let request = PageRequest::from_query(query, paging::SUMMARIES)?;
     instance(app, instance_id).await?;
-    let users: Vec<ConnectUser> = app.resources.list(kind::CONNECT_USER, instance_id).await?;
+    let (users, next) = request.page(app.resources.list_keyed::<ConnectUser>(kind::CONNECT_USER, instance_id).await?);
     let summaries: Vec<Value> =
         users.iter().map(|u| json!({"Id": u.id, "Arn": u.arn, "Username": u.username})).collect();
-    Ok((200, json!({"UserSummaryList": summaries})))
+    Ok((200, with_next(json!({"UserSummaryList": summaries}), next)))
 }
 
 async fn describe_user(app: &App, instance_id: &str, user_id: &str) -> JsonResult {

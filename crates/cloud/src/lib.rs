@@ -13,6 +13,7 @@ pub mod iam_api;
 pub mod ids;
 pub mod model;
 pub mod pages;
+pub mod paging;
 pub mod query_api;
 pub mod server;
 pub mod state;

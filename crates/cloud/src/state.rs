@@ -82,6 +82,11 @@ impl Resources {
         self.store.list_objects(kind, scope).await?.iter().map(|o| decode(&o.body)).collect()
     }
 
+    /// Resources of a kind within a scope with their sort keys (lower-cased names), for paging.
+    pub async fn list_keyed<T: DeserializeOwned>(&self, kind: &str, scope: &str) -> Result<Vec<(String, T)>, AwsError> {
+        self.store.list_objects(kind, scope).await?.into_iter().map(|o| Ok((o.name_key, decode(&o.body)?))).collect()
+    }
+
     pub async fn insert<T: Serialize>(&self, key: ObjectKey<'_>, value: &T, now: i64) -> Result<(), AwsError> {
         Ok(self.store.insert_object(key, &encode(value)?, now).await?)
     }

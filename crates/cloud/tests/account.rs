@@ -362,6 +362,31 @@ async fn connect_instances_users_and_federation() {
     assert_eq!(users[5]["code"], "InvalidParameterException");
     let alice_id = users[0]["result"]["UserId"].clone();
 
+    // Lists come in pages, as from Connect: boto3's paginator follows NextToken to the end.
+    let paged = boto3(&cloud, json!([
+        {"service": "connect", "operation": "create_user", "params": {
+            "InstanceId": instance, "Username": "dana@example.com", "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+            "SecurityProfileIds": [agent], "RoutingProfileId": routing["Id"]}},
+        {"service": "connect", "operation": "list_users", "page_size": 2, "params": {"InstanceId": instance}},
+        {"service": "connect", "operation": "list_users", "params": {"InstanceId": instance, "MaxResults": 1}},
+        {"service": "connect", "operation": "list_users", "params": {"InstanceId": instance, "NextToken": "not a token"}},
+        {"service": "connect", "operation": "list_security_profiles", "page_size": 3, "params": {"InstanceId": instance}},
+    ])).await;
+    assert_eq!(paged[0]["ok"], true, "{}", paged[0]);
+    let pages = paged[1]["result"]["pages"].as_array().unwrap();
+    let page_names: Vec<Vec<&str>> = pages
+        .iter()
+        .map(|p| p["UserSummaryList"].as_array().unwrap().iter().map(|u| u["Username"].as_str().unwrap()).collect())
+        .collect();
+    assert_eq!(page_names, [vec!["alice@example.com", "carol@example.com"], vec!["dana@example.com"]]);
+    assert!(pages[0]["NextToken"].is_string() && pages[1].get("NextToken").is_none(), "{pages:?}");
+    assert_eq!(paged[2]["result"]["UserSummaryList"].as_array().unwrap().len(), 1);
+    assert!(paged[2]["result"]["NextToken"].is_string());
+    assert_eq!(paged[3]["code"], "InvalidParameterException", "{}", paged[3]);
+    assert!(paged[3]["message"].as_str().unwrap().contains("nextToken"), "{}", paged[3]);
+    let profile_pages = paged[4]["result"]["pages"].as_array().unwrap();
+    assert_eq!(profile_pages.len(), 2, "4 default security profiles in pages of 3: {profile_pages:?}");
+
     let now = Instant::now();
     let agent_role = role_arn("ConnectAgent");
     let as_alice = assertion(&key, &signin, &agent_role, &provider_arn(), "alice@example.com", now);

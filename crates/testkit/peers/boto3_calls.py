@@ -4,6 +4,8 @@ stdin: {"endpoint": URL, "region": R, "admin": {"access_key_id", "secret_access_
         "calls": [{"service", "operation", "params", "credentials"?: {..., "session_token"}}]}
 stdout: one result per call: {"ok": true, "result": ...} or {"ok": false, "code", "message", "status"}.
 A call's "params" may reference an earlier result as {"$result": INDEX, "path": [KEY, ...]}.
+A call with "page_size": N runs the operation's paginator with that page size; its result is
+{"pages": [page, ...]}.
 """
 import json
 import os
@@ -46,7 +48,13 @@ def main():
             config=config,
         )
         try:
-            result = getattr(client, call["operation"])(**resolve(call.get("params", {}), results))
+            params = resolve(call.get("params", {}), results)
+            if "page_size" in call:
+                paginator = client.get_paginator(call["operation"])
+                pages = paginator.paginate(**params, PaginationConfig={"PageSize": call["page_size"]})
+                result = {"pages": [{k: v for k, v in page.items() if k != "ResponseMetadata"} for page in pages]}
+            else:
+                result = getattr(client, call["operation"])(**params)
             result.pop("ResponseMetadata", None)
             results.append({"ok": True, "result": result})
         except botocore.exceptions.ParamValidationError as error:
