@@ -65,6 +65,7 @@ pub async fn build_hub(
         connectors: connectors(config)?,
         check_parties: check_parties(config)?,
         audit_log,
+        connect_confirmations: crate::provision::connect::Confirmations::default(),
         provisioning_pass: tokio::sync::Mutex::new(()),
         instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
         clock: crate::clock::Clock::system(),

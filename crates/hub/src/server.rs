@@ -49,6 +49,8 @@ pub struct Hub {
     pub audit_log: crate::audit_queue::AuditQueue,
     /// The target account and IdP metadata the console's chain checks read, when configured.
     pub check_parties: Option<crate::doctor::Parties>,
+    /// What provisioning passes confirmed the Connect instances hold.
+    pub connect_confirmations: crate::provision::connect::Confirmations,
     /// Held while a provisioning pass runs, so passes in this process never overlap.
     pub provisioning_pass: tokio::sync::Mutex<()>,
     /// This process's name among the hub instances sharing the store (provisioning leases).

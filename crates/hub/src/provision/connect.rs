@@ -5,7 +5,8 @@
 //! their Connect user deleted, and is created again when they come back. Only Connect users
 //! this connector created or adopted are ever deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User, UserStore};
 
@@ -25,10 +26,51 @@ pub struct ConnectSync {
     pub routing_profile: String,
 }
 
+/// What passes confirmed each Connect user holds: its ID and a digest of the identity given to
+/// it (username, names, e-mail), per connector and directory user. A pass that is not full (one
+/// started by a directory change) trusts a confirmation whose identity has not changed and does
+/// not describe that user again: Connect allows 2 calls a second by default, so describing every
+/// user at every change would take N/2 seconds per change. Full passes describe everyone.
+/// Kept in memory: after a restart, or on another instance, the first pass describes everyone.
+#[derive(Debug, Default)]
+pub struct Confirmations {
+    confirmed: Mutex<HashMap<(String, String), (String, String)>>,
+}
+
+impl Confirmations {
+    fn holds(&self, connector: &str, subject: &str, remote_id: &str, identity: &str) -> bool {
+        self.confirmed.lock().is_ok_and(|c| {
+            c.get(&(connector.to_string(), subject.to_string()))
+                .is_some_and(|(id, digest)| id == remote_id && digest == identity)
+        })
+    }
+
+    fn confirm(&self, connector: &str, subject: &str, remote_id: &str, identity: &str) {
+        if let Ok(mut c) = self.confirmed.lock() {
+            c.insert((connector.to_string(), subject.to_string()), (remote_id.to_string(), identity.to_string()));
+        }
+    }
+}
+
 /// A user who should have a Connect user, as the directory says.
 struct Wanted {
     user: User,
     username: String,
+}
+
+impl Wanted {
+    /// What the Connect user should show: given name (or display name), family name, e-mail.
+    fn identity(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
+        let first = self.user.given_name.as_deref().or(self.user.display_name.as_deref());
+        (first, self.user.family_name.as_deref(), self.user.email())
+    }
+
+    /// A digest of the username and identity, to recognise an unchanged user.
+    fn identity_digest(&self) -> String {
+        let (first, last, email) = self.identity();
+        let text = serde_json::json!([self.username, first, last, email]).to_string();
+        crossfed_random::to_hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref())
+    }
 }
 
 fn retryable(e: &ConnectError) -> bool {
@@ -135,8 +177,10 @@ impl ConnectSync {
         Ok((wanted, broken))
     }
 
-    /// One reconcile pass; returns when the next retry is due, if anything failed.
-    pub async fn run(&self, hub: &Hub) -> Option<i64> {
+    /// One reconcile pass; `full` describes every existing Connect user, where other passes
+    /// trust what an earlier pass confirmed. Returns when the next retry is due, if anything
+    /// failed.
+    pub async fn run(&self, hub: &Hub, full: bool) -> Option<i64> {
         let recorder = Recorder { hub, connector: self.connector_name() };
         let mut next_retry: Option<i64> = None;
         let mut note = |at: i64| next_retry = Some(next_retry.map_or(at, |n: i64| n.min(at)));
@@ -193,9 +237,16 @@ impl ConnectSync {
                 note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
                 continue;
             }
-            match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing).await {
+            let trusted = (!full).then_some(&hub.connect_confirmations);
+            match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing, trusted).await {
                 Ok((remote_id, action)) => {
                     kept_remote.insert(remote_id.clone());
+                    hub.connect_confirmations.confirm(
+                        &recorder.connector,
+                        &w.user.id,
+                        &remote_id,
+                        &w.identity_digest(),
+                    );
                     recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
                 }
                 Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
@@ -246,7 +297,9 @@ impl ConnectSync {
         next_retry
     }
 
-    /// Makes the instance hold `w` as wanted. Returns the Connect user's ID and what was done.
+    /// Makes the instance hold `w` as wanted, trusting `confirmations` when given. Returns the
+    /// Connect user's ID and what was done; what it confirmed is recorded in the hub's
+    /// confirmations.
     async fn converge(
         &self,
         w: &Wanted,
@@ -254,6 +307,7 @@ impl ConnectSync {
         by_name: &mut BTreeMap<String, ConnectUserSummary>,
         security: &[String],
         routing: &str,
+        trusted: Option<&Confirmations>,
     ) -> Result<(String, Option<&'static str>), ConnectError> {
         let key = w.username.to_lowercase();
         // A new username (the e-mail changed): Connect cannot rename, so the old user goes.
@@ -268,9 +322,7 @@ impl ConnectSync {
             }
             by_name.remove(&old.subject_name.to_lowercase());
         }
-        let first = w.user.given_name.as_deref().or(w.user.display_name.as_deref());
-        let last = w.user.family_name.as_deref();
-        let email = w.user.email();
+        let (first, last, email) = w.identity();
         let Some(existing) = by_name.get(&key).cloned() else {
             let new = NewConnectUser {
                 username: &w.username,
@@ -295,7 +347,15 @@ impl ConnectSync {
             return Ok((id, Some(action)));
         };
         // It exists: bring names and e-mail in step (profiles are set at creation and then left
-        // to Connect administrators).
+        // to Connect administrators), unless a pass confirmed it as it is now.
+        let adopted = previous.and_then(|r| r.remote_id.as_deref()) != Some(existing.id.as_str());
+        let identity = w.identity_digest();
+        if !adopted
+            && previous.is_some_and(|r| r.state == SyncState::InSync)
+            && trusted.is_some_and(|c| c.holds(&self.connector_name(), &w.user.id, &existing.id, &identity))
+        {
+            return Ok((existing.id, None));
+        }
         let details = with_retries(retryable, || self.client.describe_user(&self.instance_id, &existing.id)).await?;
         let differs = details.first_name.as_deref() != first
             || details.last_name.as_deref() != last
@@ -306,7 +366,6 @@ impl ConnectSync {
             })
             .await?;
         }
-        let adopted = previous.and_then(|r| r.remote_id.as_deref()) != Some(existing.id.as_str());
         let action = match (differs, adopted) {
             (_, true) => Some("adopt"),
             (true, false) => Some("update"),

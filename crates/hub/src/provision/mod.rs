@@ -60,6 +60,13 @@ pub async fn run_once(hub: &Hub) -> Option<i64> {
     run_all(hub, true).await
 }
 
+/// Runs every connector once now as a directory change does: what earlier passes confirmed
+/// unchanged is not looked at again.
+pub async fn run_for_changes(hub: &Hub) -> Option<i64> {
+    let _pass = hub.provisioning_pass.lock().await;
+    run_all(hub, false).await
+}
+
 /// One pass of every connector: the configured SCIM targets, then each Connect application's.
 /// Returns when the next retry is due, if any user failed.
 async fn run_all(hub: &Hub, full: bool) -> Option<i64> {
@@ -71,7 +78,7 @@ async fn run_all(hub: &Hub, full: bool) -> Option<i64> {
     }
     for connector in connect::connectors(hub).await {
         if let Some(_lease) = Lease::take(hub, &connector.connector_name()).await {
-            next = earliest(next, connector.run(hub).await);
+            next = earliest(next, connector.run(hub, full).await);
         }
     }
     next
