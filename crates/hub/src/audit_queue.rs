@@ -7,6 +7,9 @@
 use crossfed_store::{AuditEvent, Store};
 use tokio::sync::{mpsc, oneshot};
 
+/// How long the writer keeps its connection without records to write.
+const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// At most this many records in one statement (8 parameters each).
 const MOST_PER_WRITE: usize = 64;
 
@@ -23,7 +26,20 @@ impl AuditQueue {
         let (queue, mut pending) = mpsc::unbounded_channel::<Pending>();
         let mut writer = store.audit_writer();
         tokio::spawn(async move {
-            while let Some(first) = pending.recv().await {
+            loop {
+                // The writer's connection goes back to the pool after a quiet second, so an
+                // idle hub holds none (and the store can close).
+                let first = match tokio::time::timeout(QUIET, pending.recv()).await {
+                    Ok(Some(first)) => first,
+                    Ok(None) => break,
+                    Err(_) => {
+                        writer.release();
+                        match pending.recv().await {
+                            Some(first) => first,
+                            None => break,
+                        }
+                    }
+                };
                 let mut batch = vec![first];
                 while batch.len() < MOST_PER_WRITE {
                     match pending.try_recv() {

@@ -109,6 +109,11 @@ impl Cloud {
 }
 
 async fn connect_hub(cloud: &Cloud) -> Arc<Hub> {
+    hub_on(cloud, memory_store("hub").await).await
+}
+
+/// A hub instance on `store`, provisioning `cloud`'s instance.
+async fn hub_on(cloud: &Cloud, store: Store) -> Arc<Hub> {
     let config: HubConfig = toml::from_str(&format!(
         r#"
 [provisioning]
@@ -150,7 +155,6 @@ security_profiles = ["Agent"]
     ))
     .unwrap();
     let data = crossfed_testkit::temp_dir().keep();
-    let store = memory_store("hub").await;
     let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store, &data, "http://hub.test", 1).await.unwrap();
     Arc::new(hub)
 }
@@ -246,6 +250,34 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     for action in ["connect.create", "connect.adopt", "connect.update", "connect.rename", "connect.delete"] {
         assert!(actions.contains(&action), "{action} missing from {actions:?}");
     }
+}
+
+/// Two hub instances on one store take turns at the passes: what one confirmed is not trusted
+/// once the other has changed the user.
+#[tokio::test]
+async fn a_change_pass_looks_again_at_what_another_instance_changed() {
+    let cloud = Cloud::new(&[]).await;
+    let a = connect_hub(&cloud).await;
+    let b = hub_on(&cloud, a.store.clone()).await;
+    crossfed_hub::provision::run_once(&a).await;
+    let bob_id = cloud.users().await.into_iter().find(|u| u.0 == "bob@example.com").unwrap().1;
+    let first_name = || async { cloud.client().describe_user(&cloud.instance, &bob_id).await.unwrap().first_name };
+    let rename = |name: &'static str| {
+        let store = a.store.clone();
+        async move {
+            let mut bob = store.find_user_by_name("bob").await.unwrap().unwrap();
+            bob.given_name = Some(name.to_string());
+            store.update_user(&bob, 2).await.unwrap();
+        }
+    };
+    rename("Robert").await;
+    crossfed_hub::provision::run_for_changes(&b).await;
+    assert_eq!(first_name().await.as_deref(), Some("Robert"));
+    // Back to what instance a confirmed: a's pass sees b's record and describes bob again.
+    rename("Bob").await;
+    crossfed_hub::provision::run_for_changes(&a).await;
+    assert_eq!(first_name().await.as_deref(), Some("Bob"));
+    assert_eq!(state(&a, "bob").await.1, "update");
 }
 
 #[tokio::test]

@@ -80,33 +80,62 @@ pub trait AuditLog {
 }
 
 /// Writes audit records on a connection of its own, for one writer appending all the time (the
-/// hub's group commit): the connection's page cache then stays valid between writes, where a
-/// pooled connection would find it emptied by whoever wrote last.
+/// hub's group commit): on SQLite the connection's page cache then stays valid from one write to
+/// the next unless another connection wrote in between, where a pooled connection would mostly
+/// find it emptied. A held connection that fails is replaced once at once; it is also replaced
+/// after [`HELD_AT_MOST`], so the pool's own limits still apply.
 #[derive(Debug)]
 pub struct AuditWriter {
     store: Store,
-    connection: Option<PoolConnection<Any>>,
+    held: Option<(PoolConnection<Any>, std::time::Instant)>,
 }
 
+/// How long the writer keeps one connection.
+const HELD_AT_MOST: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl AuditWriter {
-    /// Several events in one statement (one commit): all are stored, or none. A connection that
-    /// failed is given up, and the next write takes a new one.
+    /// Gives the connection back to the pool (the next write takes one again).
+    pub fn release(&mut self) {
+        self.held = None;
+    }
+
+    /// Several events in one statement (one commit): all are stored, or none.
     pub async fn append_many(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
-        let mut connection = match self.connection.take() {
-            Some(c) => c,
-            None => self.store.pool.acquire().await.map_err(StoreError::backend)?,
+        let held = self.held.take().filter(|(_, since)| since.elapsed() < HELD_AT_MOST);
+        let reused = held.is_some();
+        let (mut connection, since) = match held {
+            Some(h) => h,
+            None => (self.store.pool.acquire().await.map_err(StoreError::backend)?, std::time::Instant::now()),
         };
-        insert_events(&mut *connection, events).await?;
-        self.connection = Some(connection);
-        Ok(())
+        match insert_events(&mut *connection, events).await {
+            Ok(()) => {
+                self.held = Some((connection, since));
+                Ok(())
+            }
+            // A connection kept across writes may have gone stale (a database restart): one more
+            // try on a fresh one. Had the first try been stored after all, its IDs are taken now.
+            Err(_) if reused => {
+                drop(connection);
+                let mut fresh = self.store.pool.acquire().await.map_err(StoreError::backend)?;
+                match insert_events(&mut *fresh, events).await {
+                    Ok(()) | Err(StoreError::Conflict { .. }) => {
+                        self.held = Some((fresh, std::time::Instant::now()));
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
 impl Store {
     /// The writer holds one of the pool's connections (SQLite's pool has four) from its first
-    /// write for as long as it lives: one per process is the intended use.
+    /// write until [`AuditWriter::release`], ten minutes at a time: one writer per process is the
+    /// intended use.
     pub fn audit_writer(&self) -> AuditWriter {
-        AuditWriter { store: self.clone(), connection: None }
+        AuditWriter { store: self.clone(), held: None }
     }
 }
 
@@ -139,7 +168,7 @@ async fn insert_events<'c>(
             .bind(event.outcome.as_str())
             .bind(&event.detail);
     }
-    query.execute(executor).await.map_err(StoreError::backend)?;
+    query.execute(executor).await.map_err(|e| StoreError::from_sqlx(e, "audit record", |_| None))?;
     Ok(())
 }
 

@@ -91,6 +91,9 @@ impl Store {
 
     /// Closes the pool, waiting for queries in flight.
     pub async fn close(&self) {
+        if let Some(direct) = &self.direct {
+            direct.close();
+        }
         self.pool.close().await;
     }
 }

@@ -6,10 +6,12 @@
 //! the calling thread, on read-only connections this module keeps. In WAL mode readers do not
 //! wait for the writer; in the rare case where a read would have to wait for a lock
 //! (`SQLITE_BUSY`), it is handed back to sqlx, so the async runtime never waits on SQLite. So is
-//! a read whose connection cannot be opened: sqlx then answers, or says what is wrong.
+//! a read whose connection cannot be opened or cannot open the database's files: sqlx then
+//! answers, or says what is wrong.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{Connection, OpenFlags, ToSql};
 
@@ -20,6 +22,8 @@ use crate::error::StoreError;
 pub(crate) struct DirectReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Set when the store closes: reads go to sqlx, which then says the store is closed.
+    closed: AtomicBool,
 }
 
 /// Idle connections kept: one per thread that reads at once is enough.
@@ -35,7 +39,17 @@ pub(crate) enum Direct<T> {
 impl DirectReader {
     /// A reader for the database file at `path`.
     pub(crate) fn new(path: &Path) -> DirectReader {
-        DirectReader { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
+        DirectReader { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false) }
+    }
+
+    /// Closes the kept connections and declines every later read. Read-only connections hold a
+    /// shared lock on the file: they must be gone before the last writer closes, for it to fold
+    /// the write-ahead log back into the database file.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -47,24 +61,31 @@ impl DirectReader {
     }
 
     /// The first row of `sql` with `params`, decoded by `decode`, or `None` without a row.
+    /// SQLite numbers `$N` parameters by where they first appear: write them in order.
     pub(crate) fn query_row<T>(
         &self,
         sql: &str,
         params: &[&dyn ToSql],
         decode: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
     ) -> Direct<Option<T>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Direct::Declined;
+        }
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let Ok(connection) = taken.map_or_else(|| self.open(), Ok) else {
             return Direct::Declined;
         };
         let answer = read_one(&connection, sql, params, decode);
+        let broken = matches!(&answer, Err(ReadError::Sqlite(e)) if cannot_open(e));
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < KEPT
+            && !broken
+            && !self.closed.load(Ordering::SeqCst)
         {
             idle.push(connection);
         }
         match answer {
-            Err(ReadError::Sqlite(e)) if would_wait(&e) => Direct::Declined,
+            Err(ReadError::Sqlite(e)) if would_wait(&e) || cannot_open(&e) => Direct::Declined,
             Err(ReadError::Sqlite(e)) => Direct::Answered(Err(StoreError::Backend(e.to_string()))),
             Err(ReadError::Decode(e)) => Direct::Answered(Err(e)),
             Ok(row) => Direct::Answered(Ok(row)),
@@ -89,6 +110,14 @@ fn read_one<T>(
         Some(row) => decode(row).map(Some).map_err(ReadError::Decode),
         None => Ok(None),
     }
+}
+
+/// The database's files could not be opened or read as a database (its `-shm` file, say).
+fn cannot_open(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::ReadOnly)
+    )
 }
 
 fn would_wait(error: &rusqlite::Error) -> bool {

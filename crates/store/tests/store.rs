@@ -264,7 +264,12 @@ async fn data_survives_reopening_a_sqlite_file() {
     let url = format!("sqlite://{}", dir.join("crossfed.db").display());
     let store = Store::connect(&url).await.unwrap();
     let created = store.create_user(&alice(), 1).await.unwrap();
+    assert_eq!(store.get_user(&created.id).await.unwrap().unwrap(), created);
     store.close().await;
+    // Closed means closed, also for reads that skip sqlx; and the write-ahead log is folded
+    // back into the file, which alone then holds everything.
+    assert!(store.get_user(&created.id).await.is_err());
+    assert!(!dir.join("crossfed.db-wal").exists(), "the WAL file outlived the store");
     let reopened = Store::connect(&url).await.unwrap();
     assert_eq!(reopened.get_user(&created.id).await.unwrap().unwrap(), created);
     reopened.close().await;

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User, UserStore};
+use crossfed_store::{GroupStore, ProvisioningRecord, ProvisioningStore, SyncState, User, UserStore};
 
 use super::{Recorder, all_users, with_retries};
 use crate::catalog::ROLE_SESSION_NAME_ATTRIBUTE;
@@ -26,28 +26,30 @@ pub struct ConnectSync {
     pub routing_profile: String,
 }
 
-/// What passes confirmed each Connect user holds: its ID and a digest of the identity given to
-/// it (username, names, e-mail), per connector and directory user. A pass that is not full (one
-/// started by a directory change) trusts a confirmation whose identity has not changed and does
-/// not describe that user again: Connect allows 2 calls a second by default, so describing every
-/// user at every change would take N/2 seconds per change. Full passes describe everyone.
-/// Kept in memory: after a restart, or on another instance, the first pass describes everyone.
+/// What passes of this process confirmed each Connect user holds: the identity given to it
+/// (a digest of username, names, e-mail) and the provisioning record stored with it. A pass that
+/// is not full (one started by a directory change) trusts a confirmation while the user's
+/// identity and the stored record are both unchanged, and does not describe that user again:
+/// Connect allows 2 calls a second by default, so describing every user at every change would
+/// take N/2 seconds per change. The stored record is shared by the hub instances: when another
+/// instance's pass changed the user, its record differs and the user is described again. Full
+/// passes describe everyone. Kept in memory: after a restart the first pass describes everyone.
 #[derive(Debug, Default)]
 pub struct Confirmations {
-    confirmed: Mutex<HashMap<(String, String), (String, String)>>,
+    confirmed: Mutex<HashMap<(String, String), (ProvisioningRecord, String)>>,
 }
 
 impl Confirmations {
-    fn holds(&self, connector: &str, subject: &str, remote_id: &str, identity: &str) -> bool {
+    fn holds(&self, stored: &ProvisioningRecord, identity: &str) -> bool {
         self.confirmed.lock().is_ok_and(|c| {
-            c.get(&(connector.to_string(), subject.to_string()))
-                .is_some_and(|(id, digest)| id == remote_id && digest == identity)
+            c.get(&(stored.connector.clone(), stored.subject_id.clone()))
+                .is_some_and(|(record, digest)| record == stored && digest == identity)
         })
     }
 
-    fn confirm(&self, connector: &str, subject: &str, remote_id: &str, identity: &str) {
+    fn confirm(&self, stored: ProvisioningRecord, identity: String) {
         if let Ok(mut c) = self.confirmed.lock() {
-            c.insert((connector.to_string(), subject.to_string()), (remote_id.to_string(), identity.to_string()));
+            c.insert((stored.connector.clone(), stored.subject_id.clone()), (stored, identity));
         }
     }
 }
@@ -239,15 +241,12 @@ impl ConnectSync {
             }
             let trusted = (!full).then_some(&hub.connect_confirmations);
             match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing, trusted).await {
-                Ok((remote_id, action)) => {
+                Ok(Converged { remote_id, action, identity_checked }) => {
                     kept_remote.insert(remote_id.clone());
-                    hub.connect_confirmations.confirm(
-                        &recorder.connector,
-                        &w.user.id,
-                        &remote_id,
-                        &w.identity_digest(),
-                    );
-                    recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
+                    let stored = recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
+                    if let Some(stored) = stored.filter(|_| identity_checked) {
+                        hub.connect_confirmations.confirm(stored, w.identity_digest());
+                    }
                 }
                 Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
             }
@@ -297,9 +296,7 @@ impl ConnectSync {
         next_retry
     }
 
-    /// Makes the instance hold `w` as wanted, trusting `confirmations` when given. Returns the
-    /// Connect user's ID and what was done; what it confirmed is recorded in the hub's
-    /// confirmations.
+    /// Makes the instance hold `w` as wanted, trusting `trusted` confirmations when given.
     async fn converge(
         &self,
         w: &Wanted,
@@ -308,7 +305,7 @@ impl ConnectSync {
         security: &[String],
         routing: &str,
         trusted: Option<&Confirmations>,
-    ) -> Result<(String, Option<&'static str>), ConnectError> {
+    ) -> Result<Converged, ConnectError> {
         let key = w.username.to_lowercase();
         // A new username (the e-mail changed): Connect cannot rename, so the old user goes.
         let mut renamed = false;
@@ -332,29 +329,32 @@ impl ConnectSync {
                 security_profile_ids: security,
                 routing_profile_id: routing,
             };
-            let (id, action) = match with_retries(retryable, || self.client.create_user(&self.instance_id, &new)).await
-            {
-                Ok(id) => (id, if renamed { "rename" } else { "create" }),
-                // Created meanwhile (by another hub instance): adopt it.
-                Err(e) if e.code() == Some("DuplicateResourceException") => {
-                    let users = with_retries(retryable, || self.client.list_users(&self.instance_id)).await?;
-                    (users.into_iter().find(|u| u.username.to_lowercase() == key).map(|u| u.id).ok_or(e)?, "adopt")
-                }
-                Err(e) => return Err(e),
-            };
+            let (id, action, identity_checked) =
+                match with_retries(retryable, || self.client.create_user(&self.instance_id, &new)).await {
+                    Ok(id) => (id, if renamed { "rename" } else { "create" }, true),
+                    // Created meanwhile (by another hub instance, or by hand): adopt it; its names
+                    // are looked at by the next pass.
+                    Err(e) if e.code() == Some("DuplicateResourceException") => {
+                        let users = with_retries(retryable, || self.client.list_users(&self.instance_id)).await?;
+                        let id = users.into_iter().find(|u| u.username.to_lowercase() == key).map(|u| u.id).ok_or(e)?;
+                        (id, "adopt", false)
+                    }
+                    Err(e) => return Err(e),
+                };
             by_name
                 .insert(key, ConnectUserSummary { id: id.clone(), arn: String::new(), username: w.username.clone() });
-            return Ok((id, Some(action)));
+            return Ok(Converged { remote_id: id, action: Some(action), identity_checked });
         };
         // It exists: bring names and e-mail in step (profiles are set at creation and then left
         // to Connect administrators), unless a pass confirmed it as it is now.
         let adopted = previous.and_then(|r| r.remote_id.as_deref()) != Some(existing.id.as_str());
         let identity = w.identity_digest();
-        if !adopted
-            && previous.is_some_and(|r| r.state == SyncState::InSync)
-            && trusted.is_some_and(|c| c.holds(&self.connector_name(), &w.user.id, &existing.id, &identity))
+        if let (Some(previous), Some(trusted)) = (previous, trusted)
+            && !adopted
+            && previous.state == SyncState::InSync
+            && trusted.holds(previous, &identity)
         {
-            return Ok((existing.id, None));
+            return Ok(Converged { remote_id: existing.id, action: None, identity_checked: true });
         }
         let details = with_retries(retryable, || self.client.describe_user(&self.instance_id, &existing.id)).await?;
         let differs = details.first_name.as_deref() != first
@@ -371,6 +371,17 @@ impl ConnectSync {
             (true, false) => Some("update"),
             (false, false) => None,
         };
-        Ok((existing.id, action))
+        Ok(Converged { remote_id: existing.id, action, identity_checked: true })
     }
+}
+
+/// What [`ConnectSync::converge`] did.
+struct Converged {
+    /// The Connect user's ID.
+    remote_id: String,
+    /// What was done, if anything.
+    action: Option<&'static str>,
+    /// Whether the Connect user is known to hold the wanted identity: created with it, or
+    /// described (and updated) by this pass, or confirmed unchanged.
+    identity_checked: bool,
 }

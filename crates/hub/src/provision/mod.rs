@@ -208,28 +208,40 @@ impl Recorder<'_> {
         previous.is_some_and(|r| r.state == SyncState::Failed && r.next_attempt_at > now)
     }
 
-    async fn save(&self, record: ProvisioningRecord) {
-        if let Err(e) = self.hub.store.save_provisioning(&record).await {
-            tracing::warn!("provisioning {}: saving the state of {}: {e}", self.connector, record.subject_name);
+    /// Stores `record`; returns it when it was stored.
+    async fn save(&self, record: ProvisioningRecord) -> Option<ProvisioningRecord> {
+        match self.hub.store.save_provisioning(&record).await {
+            Ok(()) => Some(record),
+            Err(e) => {
+                tracing::warn!("provisioning {}: saving the state of {}: {e}", self.connector, record.subject_name);
+                None
+            }
         }
     }
 
     /// The subject is in step with the remote record `remote_id`; `action` names what was done
-    /// (None when nothing had to change).
-    pub(crate) async fn in_sync(&self, subject_id: &str, name: &str, remote_id: &str, action: Option<&str>) {
+    /// (None when nothing had to change). Returns the record as stored, if it was.
+    pub(crate) async fn in_sync(
+        &self,
+        subject_id: &str,
+        name: &str,
+        remote_id: &str,
+        action: Option<&str>,
+    ) -> Option<ProvisioningRecord> {
         let now = now();
-        self.save(ProvisioningRecord {
-            connector: self.connector.clone(),
-            subject_id: subject_id.to_string(),
-            subject_name: name.to_string(),
-            remote_id: Some(remote_id.to_string()),
-            state: SyncState::InSync,
-            detail: action.unwrap_or("in sync").to_string(),
-            attempts: 0,
-            next_attempt_at: 0,
-            updated_at: now,
-        })
-        .await;
+        let stored = self
+            .save(ProvisioningRecord {
+                connector: self.connector.clone(),
+                subject_id: subject_id.to_string(),
+                subject_name: name.to_string(),
+                remote_id: Some(remote_id.to_string()),
+                state: SyncState::InSync,
+                detail: action.unwrap_or("in sync").to_string(),
+                attempts: 0,
+                next_attempt_at: 0,
+                updated_at: now,
+            })
+            .await;
         if let Some(action) = action {
             audit(
                 self.hub,
@@ -241,6 +253,7 @@ impl Recorder<'_> {
             )
             .await;
         }
+        stored
     }
 
     /// The remote record was removed (or never existed) because the subject is gone or no
