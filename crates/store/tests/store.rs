@@ -269,7 +269,15 @@ async fn data_survives_reopening_a_sqlite_file() {
     // Closed means closed, also for reads that skip sqlx; and the write-ahead log is folded
     // back into the file, which alone then holds everything.
     assert!(store.get_user(&created.id).await.is_err());
-    assert!(!dir.join("crossfed.db-wal").exists(), "the WAL file outlived the store");
+    // (sqlx closes each connection on its own thread, just after `close` returns.)
+    let wal = dir.join("crossfed.db-wal");
+    for _ in 0..100 {
+        if !wal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!wal.exists(), "the WAL file outlived the store");
     let reopened = Store::connect(&url).await.unwrap();
     assert_eq!(reopened.get_user(&created.id).await.unwrap().unwrap(), created);
     reopened.close().await;
