@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, Executor};
 
+use crate::columns::Columns;
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::id::new_id;
@@ -198,16 +199,15 @@ impl AuditLog for Store {
         .map_err(StoreError::backend)?;
         rows.iter()
             .map(|row| {
-                let outcome: String = row.try_get("outcome").map_err(StoreError::backend)?;
                 Ok(AuditEvent {
-                    id: row.try_get("id").map_err(StoreError::backend)?,
-                    at: row.try_get("at").map_err(StoreError::backend)?,
-                    actor: row.try_get("actor").map_err(StoreError::backend)?,
-                    action: row.try_get("action").map_err(StoreError::backend)?,
-                    target: row.try_get("target").map_err(StoreError::backend)?,
-                    source: row.try_get("source").map_err(StoreError::backend)?,
-                    outcome: if outcome == "success" { Outcome::Success } else { Outcome::Failure },
-                    detail: row.try_get("detail").map_err(StoreError::backend)?,
+                    id: row.text("id")?,
+                    at: row.int("at")?,
+                    actor: row.text("actor")?,
+                    action: row.text("action")?,
+                    target: row.optional_text("target")?,
+                    source: row.optional_text("source")?,
+                    outcome: if row.text("outcome")? == "success" { Outcome::Success } else { Outcome::Failure },
+                    detail: row.text("detail")?,
                 })
             })
             .collect()

@@ -208,37 +208,34 @@ const USER_COLUMNS: &str = "id, user_name, external_id, emails, given_name, fami
                             attributes, created_at, updated_at, version";
 
 fn user_from_row(row: &impl Columns) -> Result<User, StoreError> {
-    let get_text = |c: &str| row.text(c);
-    let get_opt = |c: &str| row.optional_text(c);
-    let get_int = |c: &str| row.int(c);
-    let emails: Vec<Email> = serde_json::from_str(&get_text("emails")?)
+    let emails: Vec<Email> = serde_json::from_str(&row.text("emails")?)
         .map_err(|e| StoreError::Backend(format!("stored emails are not valid JSON: {e}")))?;
-    let attributes: BTreeMap<String, String> = serde_json::from_str(&get_text("attributes")?)
+    let attributes: BTreeMap<String, String> = serde_json::from_str(&row.text("attributes")?)
         .map_err(|e| StoreError::Backend(format!("stored attributes are not valid JSON: {e}")))?;
     Ok(User {
-        id: get_text("id")?,
-        user_name: get_text("user_name")?,
-        external_id: get_opt("external_id")?,
+        id: row.text("id")?,
+        user_name: row.text("user_name")?,
+        external_id: row.optional_text("external_id")?,
         emails,
-        given_name: get_opt("given_name")?,
-        family_name: get_opt("family_name")?,
-        display_name: get_opt("display_name")?,
-        active: get_int("active")? != 0,
+        given_name: row.optional_text("given_name")?,
+        family_name: row.optional_text("family_name")?,
+        display_name: row.optional_text("display_name")?,
+        active: row.int("active")? != 0,
         attributes,
-        created_at: get_int("created_at")?,
-        updated_at: get_int("updated_at")?,
-        version: get_int("version")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+        version: row.int("version")?,
     })
 }
 
 fn group_from_row(row: &AnyRow) -> Result<Group, StoreError> {
     Ok(Group {
-        id: row.try_get("id").map_err(StoreError::backend)?,
-        display_name: row.try_get("display_name").map_err(StoreError::backend)?,
-        external_id: row.try_get("external_id").map_err(StoreError::backend)?,
-        created_at: row.try_get("created_at").map_err(StoreError::backend)?,
-        updated_at: row.try_get("updated_at").map_err(StoreError::backend)?,
-        version: row.try_get("version").map_err(StoreError::backend)?,
+        id: row.text("id")?,
+        display_name: row.text("display_name")?,
+        external_id: row.optional_text("external_id")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+        version: row.int("version")?,
     })
 }
 
@@ -710,12 +707,6 @@ impl GroupStore for Store {
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::backend)?;
-        rows.iter()
-            .map(|row| {
-                let user: String = row.try_get("user_id").map_err(StoreError::backend)?;
-                let group: String = row.try_get("display_name").map_err(StoreError::backend)?;
-                Ok((user, group))
-            })
-            .collect()
+        rows.iter().map(|row| Ok((row.text("user_id")?, row.text("display_name")?))).collect()
     }
 }
