@@ -58,21 +58,22 @@ impl Confirmations {
 struct Wanted {
     user: User,
     username: String,
+    /// A digest of the username and identity, to recognise an unchanged user.
+    identity_digest: String,
 }
 
 impl Wanted {
-    /// What the Connect user should show: given name (or display name), family name, e-mail.
-    fn identity(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
-        let first = self.user.given_name.as_deref().or(self.user.display_name.as_deref());
-        (first, self.user.family_name.as_deref(), self.user.email())
+    fn new(user: User, username: String) -> Wanted {
+        let text = serde_json::json!([username, connect_identity(&user)]).to_string();
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+        Wanted { user, username, identity_digest: crossfed_random::to_hex(digest.as_ref()) }
     }
+}
 
-    /// A digest of the username and identity, to recognise an unchanged user.
-    fn identity_digest(&self) -> String {
-        let (first, last, email) = self.identity();
-        let text = serde_json::json!([self.username, first, last, email]).to_string();
-        crossfed_random::to_hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref())
-    }
+/// What a user's Connect user should show: given name (or display name), family name, e-mail.
+fn connect_identity(user: &User) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let first = user.given_name.as_deref().or(user.display_name.as_deref());
+    (first, user.family_name.as_deref(), user.email())
 }
 
 fn retryable(e: &ConnectError) -> bool {
@@ -172,7 +173,7 @@ impl ConnectSync {
                 continue;
             }
             match self.username(hub, &user).await {
-                Ok(username) => wanted.push(Wanted { user, username }),
+                Ok(username) => wanted.push(Wanted::new(user, username)),
                 Err(e) => broken.push((user, format!("cannot name the Connect user: {e}"))),
             }
         }
@@ -245,7 +246,7 @@ impl ConnectSync {
                     kept_remote.insert(remote_id.clone());
                     let stored = recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
                     if let Some(stored) = stored.filter(|_| identity_checked) {
-                        hub.connect_confirmations.confirm(stored, w.identity_digest());
+                        hub.connect_confirmations.confirm(stored, w.identity_digest.clone());
                     }
                 }
                 Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
@@ -319,7 +320,7 @@ impl ConnectSync {
             }
             by_name.remove(&old.subject_name.to_lowercase());
         }
-        let (first, last, email) = w.identity();
+        let (first, last, email) = connect_identity(&w.user);
         let Some(existing) = by_name.get(&key).cloned() else {
             let new = NewConnectUser {
                 username: &w.username,
@@ -348,11 +349,10 @@ impl ConnectSync {
         // It exists: bring names and e-mail in step (profiles are set at creation and then left
         // to Connect administrators), unless a pass confirmed it as it is now.
         let adopted = previous.and_then(|r| r.remote_id.as_deref()) != Some(existing.id.as_str());
-        let identity = w.identity_digest();
         if let (Some(previous), Some(trusted)) = (previous, trusted)
             && !adopted
             && previous.state == SyncState::InSync
-            && trusted.holds(previous, &identity)
+            && trusted.holds(previous, &w.identity_digest)
         {
             return Ok(Converged { remote_id: existing.id, action: None, identity_checked: true });
         }
