@@ -441,7 +441,25 @@ struct Side<'a> {
     first_error: Option<String>,
 }
 
-impl Side<'_> {
+impl<'a> Side<'a> {
+    /// A side's figures from its run, the proxy's CPU seconds and its peak RSS.
+    fn of(
+        measured: &'a Measured,
+        proxy_cpu: Option<f64>,
+        rss_mb: Option<f64>,
+        signed: &'a str,
+        first_error: Option<String>,
+    ) -> Side<'a> {
+        Side {
+            measured,
+            proxy_cpu: per_login(proxy_cpu, measured),
+            others_cpu: per_login(measured.cpu, measured),
+            rss_mb,
+            signed,
+            first_error,
+        }
+    }
+
     fn per_second(&self) -> f64 {
         self.measured.latencies.len() as f64 / self.measured.elapsed
     }
@@ -677,22 +695,8 @@ pub(super) async fn run(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode>
     corp_store.close().await;
 
     let report = Report {
-        crossfed: Side {
-            measured: &crossfed_run,
-            proxy_cpu: per_login(crossfed_cpu, &crossfed_run),
-            others_cpu: per_login(crossfed_run.cpu, &crossfed_run),
-            rss_mb: rss[0],
-            signed: signed[0],
-            first_error: crossfed.first_error(),
-        },
-        satosa: Side {
-            measured: &satosa_run,
-            proxy_cpu: per_login(satosa_cpu, &satosa_run),
-            others_cpu: per_login(satosa_run.cpu, &satosa_run),
-            rss_mb: rss[1],
-            signed: signed[1],
-            first_error: satosa.first_error(),
-        },
+        crossfed: Side::of(&crossfed_run, crossfed_cpu, rss[0], signed[0], crossfed.first_error()),
+        satosa: Side::of(&satosa_run, satosa_cpu, rss[1], signed[1], satosa.first_error()),
         satosa_logged_errors,
         versions: &versions,
     };
