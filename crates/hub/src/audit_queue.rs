@@ -1,60 +1,51 @@
 //! Audit records written with group commit: each caller still waits until its record is stored
 //! (nothing is answered before its audit record is), but records arriving while a write is under
-//! way go together in the next statement, one commit for all of them. A write is the dearest part
-//! of a launch after the signature: measured on 2 cores at 16 virtual users, 0.02 ms of the hub's
-//! 0.29 ms, with 2.7 records per statement on average.
+//! way go together in the next transaction, one commit for all of them.
+//!
+//! The writer is a thread of its own. On a SQLite file it runs the statements itself (see
+//! [`AuditWriter::append_many_here`]); otherwise it hands each batch to sqlx on the async runtime
+//! and waits. A commit costs more than a record, and each commit also empties the page caches of
+//! the store's direct readers; so while signatures are under way (each is followed by its
+//! record: a launch, an SSO answer) the writer waits up to [`LINGER`] for their records to join
+//! the batch. A hub with nothing being signed writes each record at once.
 
-use crossfed_store::{AuditEvent, Store};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crossfed_store::{AuditEvent, AuditWriter, Store};
+use tokio::sync::oneshot;
 
 /// How long the writer keeps its connection without records to write.
-const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+const QUIET: Duration = Duration::from_secs(1);
 
-/// At most this many records in one statement (8 parameters each).
+/// At most this many records in one transaction.
 const MOST_PER_WRITE: usize = 64;
+
+/// How long a batch waits for the records of signatures under way. Measured on 2 cores at 16
+/// virtual users launching: 4 records per commit instead of 1.6, and 9 % less hub CPU per launch
+/// together with the writer's own connection.
+const LINGER: Duration = Duration::from_millis(1);
 
 type Pending = (AuditEvent, oneshot::Sender<Result<(), String>>);
 
 #[derive(Debug)]
 pub struct AuditQueue {
-    queue: mpsc::UnboundedSender<Pending>,
+    queue: Sender<Pending>,
 }
 
 impl AuditQueue {
-    /// Starts the writer; it ends when the queue is dropped.
-    pub fn start(store: Store) -> AuditQueue {
-        let (queue, mut pending) = mpsc::unbounded_channel::<Pending>();
-        let mut writer = store.audit_writer();
-        tokio::spawn(async move {
-            loop {
-                // The writer's connection goes back to the pool after a quiet second, so an
-                // idle hub holds none (and the store can close).
-                let first = match tokio::time::timeout(QUIET, pending.recv()).await {
-                    Ok(Some(first)) => first,
-                    Ok(None) => break,
-                    Err(_) => {
-                        writer.release();
-                        match pending.recv().await {
-                            Some(first) => first,
-                            None => break,
-                        }
-                    }
-                };
-                let mut batch = vec![first];
-                while batch.len() < MOST_PER_WRITE {
-                    match pending.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
-                let result = writer.append_many(&events).await.map_err(|e| e.to_string());
-                for waiter in waiting {
-                    let _ = waiter.send(result.clone());
-                }
-            }
-        });
-        AuditQueue { queue }
+    /// Starts the writer thread; it ends when the queue is dropped. Called on the async runtime,
+    /// which the writer uses where sqlx writes.
+    pub fn start(store: Store) -> Result<AuditQueue, String> {
+        let (queue, pending) = channel::<Pending>();
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| format!("the audit writer needs the async runtime: {e}"))?;
+        let writer = store.audit_writer();
+        std::thread::Builder::new()
+            .name("crossfed-audit".to_string())
+            .spawn(move || write_until_dropped(writer, &pending, &runtime))
+            .map_err(|e| format!("starting the audit writer thread: {e}"))?;
+        Ok(AuditQueue { queue })
     }
 
     /// Stores `event`, returning once it is stored.
@@ -62,5 +53,47 @@ impl AuditQueue {
         let (done, stored) = oneshot::channel();
         self.queue.send((event, done)).map_err(|_| "the audit writer has stopped".to_string())?;
         stored.await.map_err(|_| "the audit writer has stopped".to_string())?
+    }
+}
+
+fn write_until_dropped(mut writer: AuditWriter, pending: &Receiver<Pending>, runtime: &tokio::runtime::Handle) {
+    while let Some(first) = next_record(&mut writer, pending) {
+        let mut batch = vec![first];
+        let linger_until = Instant::now() + LINGER;
+        while batch.len() < MOST_PER_WRITE {
+            let next = match pending.try_recv() {
+                Ok(record) => Some(record),
+                Err(_) if crate::cpu_pool::signing().unfinished() > 0 => {
+                    pending.recv_timeout(linger_until.saturating_duration_since(Instant::now())).ok()
+                }
+                Err(_) => None,
+            };
+            match next {
+                Some(record) => batch.push(record),
+                None => break,
+            }
+        }
+        let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
+        let result = match writer.append_many_here(&events) {
+            Some(result) => result,
+            None => runtime.block_on(writer.append_many(&events)),
+        }
+        .map_err(|e| e.to_string());
+        for waiter in waiting {
+            let _ = waiter.send(result.clone());
+        }
+    }
+}
+
+/// Waits for the next record; the writer's connection is given back after a quiet second, so an
+/// idle hub holds none (and the store can close). `None` once the queue is dropped.
+fn next_record(writer: &mut AuditWriter, pending: &Receiver<Pending>) -> Option<Pending> {
+    match pending.recv_timeout(QUIET) {
+        Ok(record) => Some(record),
+        Err(RecvTimeoutError::Disconnected) => None,
+        Err(RecvTimeoutError::Timeout) => {
+            writer.release();
+            pending.recv().ok()
+        }
     }
 }

@@ -51,7 +51,7 @@ pub async fn build_hub(
         Some(source) => Some(load_identity_source(source, base_url).await?),
         None => None,
     };
-    let audit_log = crate::audit_queue::AuditQueue::start(store.clone());
+    let audit_log = crate::audit_queue::AuditQueue::start(store.clone())?;
     let hub = Hub {
         store,
         base_url: base_url.trim_end_matches('/').to_string(),

@@ -4,6 +4,7 @@
 //! queue, so a burst of sign-ins cannot start more hashes at once than there are hashing
 //! threads (which also bounds their memory), and a signature never waits behind a hash.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -21,6 +22,8 @@ pub enum PoolError {
 pub struct CpuPool {
     name: &'static str,
     queue: Mutex<Sender<Job>>,
+    /// Jobs handed to the pool and not finished yet.
+    unfinished: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for CpuPool {
@@ -43,7 +46,7 @@ impl CpuPool {
                 tracing::warn!("starting a {name} thread: {e}");
             }
         }
-        CpuPool { name, queue: Mutex::new(sender) }
+        CpuPool { name, queue: Mutex::new(sender), unfinished: Arc::new(AtomicUsize::new(0)) }
     }
 
     /// Runs `job` on one of the pool's threads and waits for its result without blocking.
@@ -53,9 +56,12 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let counted = Unfinished::count(&self.unfinished);
         let job: Job = Box::new(move || {
+            let result = job();
+            drop(counted);
             // The waiting side may have gone (a closed connection): nothing to deliver then.
-            let _ = reply.send(job());
+            let _ = reply.send(result);
         });
         let sent = match self.queue.lock() {
             Ok(queue) => queue.send(job).is_ok(),
@@ -65,6 +71,30 @@ impl CpuPool {
             return Err(PoolError::Gone(self.name));
         }
         answer.await.map_err(|_| PoolError::Gone(self.name))
+    }
+}
+
+impl CpuPool {
+    /// Jobs waiting or running.
+    pub fn unfinished(&self) -> usize {
+        self.unfinished.load(Ordering::SeqCst)
+    }
+}
+
+/// One job counted as unfinished until this is dropped: when the job has run, or when it is
+/// dropped without running.
+struct Unfinished(Arc<AtomicUsize>);
+
+impl Unfinished {
+    fn count(counter: &Arc<AtomicUsize>) -> Unfinished {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Unfinished(counter.clone())
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

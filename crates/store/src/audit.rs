@@ -6,6 +6,7 @@ use sqlx::{Any, Executor};
 
 use crate::columns::Columns;
 use crate::connect::Store;
+use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
 
@@ -85,6 +86,10 @@ pub trait AuditLog {
 /// the next unless another connection wrote in between, where a pooled connection would mostly
 /// find it emptied. A held connection that fails is replaced once at once; it is also replaced
 /// after [`HELD_AT_MOST`], so the pool's own limits still apply.
+///
+/// On a SQLite file, a writer running on a thread of its own (outside the async runtime) calls
+/// [`AuditWriter::append_many_here`] first: the statements then run on that thread, without
+/// sqlx's hand-off to the connection's thread.
 #[derive(Debug)]
 pub struct AuditWriter {
     store: Store,
@@ -94,10 +99,35 @@ pub struct AuditWriter {
 /// How long the writer keeps one connection.
 const HELD_AT_MOST: std::time::Duration = std::time::Duration::from_secs(600);
 
+const INSERT_ONE: &str = "INSERT INTO audit_log (id, at, actor, action, target, source, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 impl AuditWriter {
-    /// Gives the connection back to the pool (the next write takes one again).
+    /// Gives the connections back (the next write takes one again).
     pub fn release(&mut self) {
         self.held = None;
+        if let Some(writer) = &self.store.direct_writer {
+            writer.release();
+        }
+    }
+
+    /// Stores `events` in one transaction on the calling thread, blocking it: `None` when the
+    /// store cannot write this way (not a SQLite file, or the file cannot be opened here), and
+    /// [`AuditWriter::append_many`] is the way. Not for an async worker's thread.
+    pub fn append_many_here(&self, events: &[AuditEvent]) -> Option<Result<(), StoreError>> {
+        let writer = self.store.direct_writer.as_ref()?;
+        let written = writer.write("audit record", |tx| {
+            let mut insert = tx.prepare_cached(INSERT_ONE)?;
+            for e in events {
+                let row: [&dyn rusqlite::ToSql; 8] =
+                    [&e.id, &e.at, &e.actor, &e.action, &e.target, &e.source, &e.outcome.as_str(), &e.detail];
+                insert.execute(&row[..])?;
+            }
+            Ok(())
+        });
+        match written {
+            Direct::Answered(result) => Some(result),
+            Direct::Declined => None,
+        }
     }
 
     /// Several events in one statement (one commit): all are stored, or none.

@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
 use crate::direct_read::DirectReader;
+use crate::direct_write::DirectWriter;
 use crate::error::StoreError;
 
 /// Which database a store runs on.
@@ -26,6 +27,8 @@ pub struct Store {
     /// Point reads of a SQLite file without sqlx's thread hand-off (none for in-memory
     /// databases, whose connections would each see their own database).
     pub(crate) direct: Option<Arc<DirectReader>>,
+    /// The audit writer's statements on a SQLite file without sqlx's thread hand-off.
+    pub(crate) direct_writer: Option<Arc<DirectWriter>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -75,14 +78,16 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
-        let direct = match backend {
+        let file = match backend {
             Backend::Sqlite if !url.contains(":memory:") && !url.contains("mode=memory") => {
                 let options = SqliteConnectOptions::from_str(&url).map_err(StoreError::backend)?;
-                Some(Arc::new(DirectReader::new(options.get_filename())))
+                Some(options.get_filename().to_path_buf())
             }
             _ => None,
         };
-        Ok(Store { pool, backend, direct })
+        let direct = file.as_deref().map(|f| Arc::new(DirectReader::new(f)));
+        let direct_writer = file.as_deref().map(|f| Arc::new(DirectWriter::new(f)));
+        Ok(Store { pool, backend, direct, direct_writer })
     }
 
     pub fn backend(&self) -> Backend {
@@ -93,6 +98,9 @@ impl Store {
     pub async fn close(&self) {
         if let Some(direct) = &self.direct {
             direct.close();
+        }
+        if let Some(writer) = &self.direct_writer {
+            writer.close();
         }
         self.pool.close().await;
     }

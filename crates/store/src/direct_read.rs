@@ -113,7 +113,7 @@ fn read_one<T>(
 }
 
 /// The database's files could not be opened or read as a database (its `-shm` file, say).
-fn cannot_open(error: &rusqlite::Error) -> bool {
+pub(crate) fn cannot_open(error: &rusqlite::Error) -> bool {
     matches!(
         error.sqlite_error_code(),
         Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::ReadOnly)

@@ -1,7 +1,8 @@
 //! crossfed's storage: small async traits (one per concept), implemented once over sqlx's Any
 //! driver so the same SQL runs on SQLite (the default, one file, WAL) and PostgreSQL (several
 //! hub instances). Migrations are kept per backend. Times are Unix seconds passed in by callers.
-//! The hottest point reads of a SQLite file skip sqlx's connection thread (`direct_read`).
+//! The hottest point reads of a SQLite file, and the audit writer's statements, skip sqlx's
+//! connection thread (`direct_read`, `direct_write`).
 
 mod applications;
 mod audit;
@@ -9,6 +10,7 @@ mod columns;
 mod connect;
 mod credentials;
 mod direct_read;
+mod direct_write;
 mod directory;
 mod error;
 mod id;

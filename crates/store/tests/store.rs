@@ -258,6 +258,40 @@ async fn audit_log_filters_newest_first() {
     backends.finish().await;
 }
 
+/// The audit writer stores a batch on the calling thread on a SQLite file (all of it or, one ID
+/// being taken, none), and says "not here" on PostgreSQL, whose batches go through sqlx.
+#[tokio::test]
+async fn the_audit_writer_stores_batches_on_its_own_thread_where_it_can() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let batch: Vec<AuditEvent> =
+            (0..3).map(|i| AuditEvent::new(60 + i, "dave", "launch", Outcome::Success)).collect();
+        let writer_store = store.clone();
+        let events = batch.clone();
+        let here = tokio::task::spawn_blocking(move || {
+            let writer = writer_store.audit_writer();
+            let first = writer.append_many_here(&events);
+            let again = vec![AuditEvent::new(70, "dave", "launch", Outcome::Success), events[1].clone()];
+            (first, writer.append_many_here(&again))
+        })
+        .await
+        .unwrap();
+        match store.backend() {
+            Backend::Sqlite => {
+                assert_eq!(here.0, Some(Ok(())));
+                assert!(matches!(here.1, Some(Err(StoreError::Conflict { .. }))), "{:?}", here.1);
+            }
+            Backend::Postgres => {
+                assert_eq!(here, (None, None));
+                store.audit_writer().append_many(&batch).await.unwrap();
+            }
+        }
+        let dave = store.query(&AuditQuery { actor: Some("dave".into()), ..AuditQuery::default() }).await.unwrap();
+        assert_eq!(dave.iter().map(|e| e.at).collect::<Vec<_>>(), [62, 61, 60]);
+    }
+    backends.finish().await;
+}
+
 #[tokio::test]
 async fn data_survives_reopening_a_sqlite_file() {
     let dir = sqlite_dir();
