@@ -56,7 +56,11 @@ impl AuditQueue {
     }
 }
 
-fn write_until_dropped(mut writer: AuditWriter, pending: &Receiver<Pending>, runtime: &tokio::runtime::Handle) {
+fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime: &tokio::runtime::Handle) {
+    // sqlx hands a pooled connection back by spawning a task, so the thread is inside the
+    // runtime's context whenever it drops one; the writer is dropped before the context ends.
+    let _context = runtime.enter();
+    let mut writer = writer;
     while let Some(first) = next_record(&mut writer, pending) {
         let mut batch = vec![first];
         let linger_until = Instant::now() + LINGER;
