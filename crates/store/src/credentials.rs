@@ -111,7 +111,13 @@ impl CredentialStore for Store {
 
     async fn set_password_hash(&self, user_id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
-        write_password_hash(&mut tx, user_id, hash, now).await?;
+        if let Err(e) = write_password_hash(&mut tx, user_id, hash, now).await {
+            // Rolled back before answering: a dropped transaction rolls back later, and until
+            // then its write lock makes SQLite refuse other connections' read-then-write
+            // transactions at once (no busy wait for those).
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
         tx.commit().await.map_err(StoreError::backend)
     }
 
