@@ -15,7 +15,9 @@
 //!   three verifications across the parties); see [`proxy`].
 
 mod child;
+mod lean_http;
 mod proxy;
+mod reference;
 mod satosa;
 
 use std::path::PathBuf;
@@ -27,6 +29,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use self::reference::RsaReference;
 use crate::say;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -104,29 +107,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value * unit))
 }
 
-/// Raw RSA-2048 signatures and verifications per second on one core, measured now.
-fn raw_rsa_rates() -> Result<(f64, f64)> {
-    let key = crossfed_xmldsig::SigningKey::generate_rsa("bench", 1).context("a reference key")?;
-    let message = [7u8; 32];
-    let started = Instant::now();
-    let mut count = 0u64;
-    let mut signature = Vec::new();
-    while started.elapsed() < Duration::from_millis(1500) {
-        signature = key.sign(&message).context("raw signing")?;
-        count += 1;
-    }
-    let signs = count as f64 / started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let mut count = 0u64;
-    while started.elapsed() < Duration::from_millis(500) {
-        if !key.certificate().verify(key.algorithm(), &message, &signature) {
-            bail!("the reference signature does not verify");
-        }
-        count += 1;
-    }
-    Ok((signs, count as f64 / started.elapsed().as_secs_f64()))
-}
-
 /// CPU seconds this process has used (user + system), from /proc; `None` elsewhere.
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -171,23 +151,31 @@ async fn sign_in(client: &reqwest::Client, base: &str, user: &str) -> Result<req
     Ok(request.send().await?)
 }
 
-/// A virtual user signed in at the hub, with the CSRF token its portal forms carry.
-async fn signed_in(hub: &str, user: &str) -> Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    let portal = sign_in(&client, hub, user).await?.text().await?;
+/// A virtual user signed in at the hub: its launch request, with the session cookie and the
+/// CSRF token its portal forms carry.
+async fn launch_request(hub: &reqwest::Url, user: &str, app: &str) -> Result<lean_http::PreparedRequest> {
+    use reqwest::cookie::CookieStore;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder().cookie_provider(jar.clone()).build()?;
+    let base = hub.as_str().trim_end_matches('/');
+    let portal = sign_in(&client, base, user).await?.text().await?;
     let csrf = field(&portal, "csrf").with_context(|| format!("{user} did not reach the portal"))?;
-    Ok((client, csrf))
+    let cookie = jar.cookies(hub).with_context(|| format!("{user} has no session cookie"))?;
+    let host = hub.host_str().zip(hub.port()).map(|(h, p)| format!("{h}:{p}")).context("the hub's address")?;
+    let body = format!("csrf={}", percent_encoding::utf8_percent_encode(&csrf, percent_encoding::NON_ALPHANUMERIC));
+    let headers = [("Cookie", cookie.to_str()?), ("Sec-Fetch-Site", "same-origin")];
+    Ok(lean_http::PreparedRequest::form_post(&host, &format!("/apps/{app}/launch"), &headers, &body))
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.concurrency == 0 || args.concurrency > 1000 {
         bail!("--concurrency: give 1 to 1000 virtual users");
     }
-    let rates = tokio::task::spawn_blocking(raw_rsa_rates).await??;
+    let reference = tokio::task::spawn_blocking(RsaReference::measure).await??;
     match args.scenario {
-        Scenario::Launch => launch(&args, rates).await,
-        Scenario::Acs | Scenario::Chain => chain(&args, rates).await,
-        Scenario::Proxy => proxy::run(&args, rates).await,
+        Scenario::Launch => launch(&args, reference).await,
+        Scenario::Acs | Scenario::Chain => chain(&args, reference).await,
+        Scenario::Proxy => proxy::run(&args, reference).await,
     }
 }
 
@@ -244,18 +232,18 @@ where
 }
 
 /// Prints the figures; exit status 1 when any login failed.
-fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64, f64)) -> ExitCode {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+fn report(args: &BenchArgs, measured: &Measured, reference: &RsaReference) -> ExitCode {
+    let cores = reference.cores();
     let Measured { latencies, errors, elapsed, cpu, hub } = measured;
     let (signs, verifies) = args.scenario.rsa_ops();
     let logins = latencies.len() as f64;
     let per_second = logins / elapsed;
     // The RSA work of one login on one core, in seconds; the bound is the cores divided by it.
-    let rsa_seconds = signs / sign_rate + verifies / verify_rate;
-    let bound = cores as f64 / rsa_seconds;
+    let rsa_seconds = reference.seconds_for((signs, verifies));
+    let bound = reference.bound((signs, verifies));
     let scenario = args.scenario.name();
     let (p50, p95, p99) = (percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99));
-    let figures = json!({
+    let mut figures = json!({
         "scenario": scenario,
         "duration_s": elapsed,
         "concurrency": args.concurrency,
@@ -270,26 +258,29 @@ fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64,
         "rsa_ops_per_login": signs + verifies,
         "rsa_signs_per_login": signs,
         "rsa_verifies_per_login": verifies,
-        "rsa_sign_per_core_per_s": sign_rate,
-        "rsa_verify_per_core_per_s": verify_rate,
-        "cores": cores,
         "ratio_to_rsa_bound": per_second / bound,
     });
-    // With the hub in its own process: its CPU per login, and the share of it RSA takes (the
-    // ratio the hub would reach on cores of its own, with the load generator elsewhere).
+    // With the hub in its own process: its CPU per login, and its ratio to the bound on the cores
+    // it used (its CPU seconds over the elapsed time), which is the share of its CPU that RSA
+    // takes: the ratio the hub would reach on cores of its own, with the load generator elsewhere.
     let hub_cpu = hub.and_then(|(cpu, _)| cpu).filter(|_| logins > 0.0).map(|c| c / logins);
     let hub_rss = hub.and_then(|(_, rss)| rss);
-    let mut figures = figures;
-    if let (Some(object), true) = (figures.as_object_mut(), hub.is_some()) {
-        object.insert("hub_cpu_ms_per_login".into(), json!(hub_cpu.map(|c| c * 1000.0)));
-        object.insert("hub_peak_rss_mb".into(), json!(hub_rss));
-        object.insert("rsa_share_of_hub_cpu".into(), json!(hub_cpu.map(|c| rsa_seconds / c)));
-        // The memory asked about is the server's: the load generator's is reported beside it.
-        object.insert("peak_rss_mb".into(), json!(hub_rss));
-        object.insert("load_generator_peak_rss_mb".into(), json!(peak_rss_mb()));
-        // CPU per login stays the whole machine's work: the hub's and the load generator's.
-        let client = cpu.filter(|_| logins > 0.0).map(|c| c / logins);
-        object.insert("cpu_seconds_per_login".into(), json!(hub_cpu.zip(client).map(|(h, c)| h + c)));
+    if let Some(object) = figures.as_object_mut() {
+        for (key, value) in reference.json() {
+            object.insert(key.into(), value);
+        }
+        if hub.is_some() {
+            object.insert("hub_cpu_ms_per_login".into(), json!(hub_cpu.map(|c| c * 1000.0)));
+            object.insert("hub_cores_used".into(), json!(hub_cpu.map(|c| c * per_second)));
+            object.insert("hub_ratio_to_rsa_bound".into(), json!(hub_cpu.map(|c| rsa_seconds / c)));
+            object.insert("hub_peak_rss_mb".into(), json!(hub_rss));
+            // The memory asked about is the server's: the load generator's is reported beside it.
+            object.insert("peak_rss_mb".into(), json!(hub_rss));
+            object.insert("load_generator_peak_rss_mb".into(), json!(peak_rss_mb()));
+            // CPU per login stays the whole machine's work: the hub's and the load generator's.
+            let client = cpu.filter(|_| logins > 0.0).map(|c| c / logins);
+            object.insert("cpu_seconds_per_login".into(), json!(hub_cpu.zip(client).map(|(h, c)| h + c)));
+        }
     }
     if args.json {
         say(&figures.to_string());
@@ -306,24 +297,28 @@ fn report(args: &BenchArgs, measured: &Measured, (sign_rate, verify_rate): (f64,
         }
         if let Some(cpu) = hub_cpu {
             say(&format!(
-                "  hub process       {:.3} ms CPU per login, of which RSA {:.3} ms: RSA share {:.2}",
+                "  hub process       {:.3} ms CPU per login on {:.2} cores, of which RSA {:.3} ms",
                 cpu * 1000.0,
+                cpu * per_second,
                 rsa_seconds * 1000.0,
-                rsa_seconds / cpu
             ));
         }
         if let Some(rss) = hub_rss {
             say(&format!("  hub peak RSS      {rss:>9.1} MiB"));
         }
+        say(&format!("  {}", reference.describe()));
         say(&format!(
-            "  raw RSA-2048      {sign_rate:.0} signs/s, {verify_rate:.0} verifies/s per core; {signs} signs + {verifies} verifies per login; bound {bound:.0}/s on {cores} cores"
+            "  {signs} signs + {verifies} verifies per login: bound {bound:.0}/s on {cores} cores; ratio to the RSA bound {:.2}",
+            per_second / bound
         ));
-        say(&format!("  ratio to the RSA bound {:.2}", per_second / bound));
+        if let Some(cpu) = hub_cpu {
+            say(&format!("  the hub's ratio to the RSA bound on the cores it used {:.2}", rsa_seconds / cpu));
+        }
     }
     if *errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
+async fn launch(args: &BenchArgs, reference: RsaReference) -> Result<ExitCode> {
     // The hub, as `crossfed serve` runs it in its own process (so its CPU and memory are its
     // own), with one application and one user per virtual user.
     let dir = tempfile::tempdir().context("a temporary data dir")?;
@@ -352,37 +347,28 @@ async fn launch(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     let mut hub = child::Server::start("the crossfed hub", serve, &dir.path().join("hub.log"))?;
     hub.wait_until_serving(&format!("{hub_url}/saml/apps/bench/metadata")).await?;
 
+    let hub_base = reqwest::Url::parse(&hub_url)?;
     let mut users = Vec::with_capacity(args.concurrency);
     for i in 0..args.concurrency {
-        users.push(signed_in(&hub_url, &format!("bench-{i}")).await?);
+        let request = launch_request(&hub_base, &format!("bench-{i}"), "bench").await?;
+        users.push(tokio::sync::Mutex::new((lean_http::Connection::new(&address), request)));
     }
 
     // Load: every virtual user launches, waits for the answer, and launches again.
     let cpu_before = hub.cpu_seconds();
-    let launch_url = Arc::new(format!("{hub_url}/apps/bench/launch"));
-    let measured = drive(users, args.duration, move |user: Arc<(reqwest::Client, String)>| {
-        let launch_url = launch_url.clone();
-        async move {
-            let (client, csrf) = &*user;
-            let answer = client
-                .post(launch_url.as_str())
-                .header("Sec-Fetch-Site", "same-origin")
-                .form(&[("csrf", csrf.as_str())])
-                .send()
-                .await;
-            match answer {
-                Ok(response) if response.status().is_success() => {
-                    response.text().await.is_ok_and(|page| page.contains("SAMLResponse"))
-                }
-                _ => false,
-            }
+    let measured = drive(users, args.duration, |user: Arc<tokio::sync::Mutex<_>>| async move {
+        let mut user = user.lock().await;
+        let (connection, request) = &mut *user;
+        match connection.exchange(request).await {
+            Ok(answer) => answer.status == 200 && memchr::memmem::find(answer.body, b"SAMLResponse").is_some(),
+            Err(_) => false,
         }
     })
     .await;
     let hub_cpu = hub.cpu_seconds();
     let mut measured = measured.map_err(|e| anyhow::anyhow!("{e:#}\nthe hub's log:\n{}", hub.log_tail()))?;
     measured.hub = Some((hub_cpu.zip(cpu_before).map(|(after, before)| after - before), hub.peak_rss_mb()));
-    Ok(report(args, &measured, rates))
+    Ok(report(args, &measured, &reference.measure_again().await?))
 }
 
 /// Posts the auto-submitting SAML form of `page` as the browser's script would.
@@ -439,7 +425,7 @@ async fn chain_login(client: &reqwest::Client, hub: &str, whole_chain: bool) -> 
 }
 
 /// The `acs` and `chain` scenarios, on the demo's three parties started in this process.
-async fn chain(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
+async fn chain(args: &BenchArgs, reference: RsaReference) -> Result<ExitCode> {
     if args.database_url.is_some() {
         bail!("--database-url applies to --scenario launch; acs and chain run the demo's parties on SQLite");
     }
@@ -494,5 +480,5 @@ async fn chain(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
     })
     .await?;
     chain.stop().await;
-    Ok(report(args, &measured, rates))
+    Ok(report(args, &measured, &reference.measure_again().await?))
 }

@@ -44,6 +44,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::child::{Server, free_port};
+use super::reference::RsaReference;
 use super::{BenchArgs, Measured, PASSWORD, drive, peak_rss_mb, percentile};
 use crate::say;
 
@@ -507,11 +508,11 @@ struct Report<'a> {
     versions: &'a (Vec<(String, String)>, Option<String>),
 }
 
-fn print_report(args: &BenchArgs, report: &Report<'_>, (sign_rate, verify_rate): (f64, f64)) -> ExitCode {
+fn print_report(args: &BenchArgs, report: &Report<'_>, reference: &RsaReference) -> ExitCode {
     let Report { crossfed, satosa, .. } = report;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = reference.cores();
     let (signs, verifies) = args.scenario.rsa_ops();
-    let bound = cores as f64 / (signs / sign_rate + verifies / verify_rate);
+    let bound = reference.bound((signs, verifies));
     let throughput = ratio(crossfed.per_second(), satosa.per_second());
     let p50 = ratio(satosa.percentile(0.50), crossfed.percentile(0.50));
     let p99 = ratio(satosa.percentile(0.99), crossfed.percentile(0.99));
@@ -535,9 +536,6 @@ fn print_report(args: &BenchArgs, report: &Report<'_>, (sign_rate, verify_rate):
                 ("rsa_ops_per_login", json!(signs + verifies)),
                 ("rsa_signs_per_login", json!(signs)),
                 ("rsa_verifies_per_login", json!(verifies)),
-                ("rsa_sign_per_core_per_s", json!(sign_rate)),
-                ("rsa_verify_per_core_per_s", json!(verify_rate)),
-                ("cores", json!(cores)),
                 ("ratio_to_rsa_bound", json!(crossfed.per_second() / bound)),
                 ("satosa", satosa_json),
                 (
@@ -549,7 +547,7 @@ fn print_report(args: &BenchArgs, report: &Report<'_>, (sign_rate, verify_rate):
                     }),
                 ),
             ];
-            for (key, value) in fields {
+            for (key, value) in fields.into_iter().chain(reference.json()) {
                 object.insert(key.to_string(), value);
             }
         }
@@ -575,6 +573,11 @@ fn print_report(args: &BenchArgs, report: &Report<'_>, (sign_rate, verify_rate):
         say(&format!(
             "  crossfed/SATOSA throughput {throughput:.2}×; SATOSA/crossfed latency p50 {p50:.2}×, p99 {p99:.2}×"
         ));
+        say(&format!("  {}", reference.describe()));
+        say(&format!(
+            "  {signs} signs + {verifies} verifies per login: bound {bound:.0}/s on {cores} cores; crossfed's ratio to it {:.2}",
+            crossfed.per_second() / bound
+        ));
         say(&format!(
             "  crossfed serve (this binary) | SATOSA {} (pysaml2 {}, {}) under gunicorn {} with {} sync workers",
             version("SATOSA").unwrap_or_default(),
@@ -596,7 +599,7 @@ fn print_report(args: &BenchArgs, report: &Report<'_>, (sign_rate, verify_rate):
 }
 
 /// The whole scenario; see the module documentation.
-pub(super) async fn run(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode> {
+pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<ExitCode> {
     if args.database_url.is_some() {
         bail!("--database-url applies to --scenario launch; the proxy scenario runs corp and the hub on SQLite");
     }
@@ -700,7 +703,7 @@ pub(super) async fn run(args: &BenchArgs, rates: (f64, f64)) -> Result<ExitCode>
         satosa_logged_errors,
         versions: &versions,
     };
-    Ok(print_report(args, &report, rates))
+    Ok(print_report(args, &report, &reference.measure_again().await?))
 }
 
 #[cfg(test)]
