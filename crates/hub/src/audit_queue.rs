@@ -62,21 +62,11 @@ fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime
     let _context = runtime.enter();
     let mut writer = writer;
     while let Some(first) = next_record(&mut writer, pending) {
+        // The records of the signatures under way join this batch. The writer sleeps until none
+        // is under way or LINGER has passed, rather than waking for each record that arrives.
+        crate::cpu_pool::signing().wait_until_idle(Instant::now() + LINGER);
         let mut batch = vec![first];
-        let linger_until = Instant::now() + LINGER;
-        while batch.len() < MOST_PER_WRITE {
-            let next = match pending.try_recv() {
-                Ok(record) => Some(record),
-                Err(_) if crate::cpu_pool::signing().unfinished() > 0 => {
-                    pending.recv_timeout(linger_until.saturating_duration_since(Instant::now())).ok()
-                }
-                Err(_) => None,
-            };
-            match next {
-                Some(record) => batch.push(record),
-                None => break,
-            }
-        }
+        batch.extend(pending.try_iter().take(MOST_PER_WRITE - 1));
         let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
         let result = match writer.append_many_here(&events) {
             Some(result) => result,

@@ -6,7 +6,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Instant;
 
 use thiserror::Error;
 
@@ -22,8 +23,7 @@ pub enum PoolError {
 pub struct CpuPool {
     name: &'static str,
     queue: Mutex<Sender<Job>>,
-    /// Jobs handed to the pool and not finished yet.
-    unfinished: Arc<AtomicUsize>,
+    unfinished: Arc<Unfinished>,
 }
 
 impl std::fmt::Debug for CpuPool {
@@ -46,7 +46,7 @@ impl CpuPool {
                 tracing::warn!("starting a {name} thread: {e}");
             }
         }
-        CpuPool { name, queue: Mutex::new(sender), unfinished: Arc::new(AtomicUsize::new(0)) }
+        CpuPool { name, queue: Mutex::new(sender), unfinished: Arc::new(Unfinished::default()) }
     }
 
     /// Runs `job` on one of the pool's threads and waits for its result without blocking.
@@ -56,7 +56,7 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let counted = Unfinished::count(&self.unfinished);
+        let counted = Counted::new(&self.unfinished);
         let job: Job = Box::new(move || {
             let result = job();
             drop(counted);
@@ -75,26 +75,69 @@ impl CpuPool {
 }
 
 impl CpuPool {
-    /// Jobs waiting or running.
-    pub fn unfinished(&self) -> usize {
-        self.unfinished.load(Ordering::SeqCst)
+    /// Returns once no job is waiting or running, or at `deadline`. Without jobs it returns at
+    /// once; otherwise it sleeps and is woken once, by the last job finishing or by the deadline.
+    pub fn wait_until_idle(&self, deadline: Instant) {
+        self.unfinished.wait_until_none(deadline);
+    }
+}
+
+/// Jobs handed to a pool and not finished yet, and whoever waits for there to be none.
+#[derive(Default)]
+struct Unfinished {
+    count: AtomicUsize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
+    none_left: Condvar,
+}
+
+impl Unfinished {
+    fn wait_until_none(&self, deadline: Instant) {
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        // Counted as waiting before the count is read again under the lock: a job finishing
+        // after that read sees the waiter and notifies under the same lock, so no wake is lost.
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut guard = match self.lock.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while self.count.load(Ordering::SeqCst) > 0 {
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else { break };
+            guard = match self.none_left.wait_timeout(guard, left) {
+                Ok((g, _)) => g,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        drop(guard);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn finished_one(&self) {
+        // Only the last job wakes a waiter, and only when there is one: a pool under load
+        // finishes jobs without any system call here.
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 && self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock();
+            self.none_left.notify_all();
+        }
     }
 }
 
 /// One job counted as unfinished until this is dropped: when the job has run, or when it is
 /// dropped without running.
-struct Unfinished(Arc<AtomicUsize>);
+struct Counted(Arc<Unfinished>);
 
-impl Unfinished {
-    fn count(counter: &Arc<AtomicUsize>) -> Unfinished {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Unfinished(counter.clone())
+impl Counted {
+    fn new(unfinished: &Arc<Unfinished>) -> Counted {
+        unfinished.count.fetch_add(1, Ordering::SeqCst);
+        Counted(unfinished.clone())
     }
 }
 
-impl Drop for Unfinished {
+impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.finished_one();
     }
 }
 
@@ -170,5 +213,51 @@ mod tests {
             assert!(name.is_some_and(|n| n.starts_with("crossfed-test-")));
         }
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_idle_ends_when_the_last_job_finishes_or_at_the_deadline() {
+        use std::time::Duration;
+        let pool = Arc::new(CpuPool::new("idle-test", 1));
+        let started = Instant::now();
+        pool.wait_until_idle(started + Duration::from_secs(5));
+        assert!(started.elapsed() < Duration::from_millis(50), "an idle pool is not waited for");
+
+        // Two jobs of 100 ms each on one thread: the wait ends when the second one ends.
+        let jobs: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(100))).await })
+            })
+            .collect();
+        while pool.unfinished.count.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = Instant::now();
+        let waiter = {
+            let pool = pool.clone();
+            std::thread::spawn(move || pool.wait_until_idle(waiting + Duration::from_secs(5)))
+        };
+        assert!(waiter.join().is_ok());
+        let waited = waiting.elapsed();
+        assert!(waited >= Duration::from_millis(100) && waited < Duration::from_secs(2), "{waited:?}");
+        assert_eq!(pool.unfinished.count.load(Ordering::SeqCst), 0);
+        for job in jobs {
+            assert!(job.await.is_ok());
+        }
+
+        // A job longer than the deadline: the wait ends at the deadline.
+        let long = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(|| std::thread::sleep(Duration::from_millis(400))).await })
+        };
+        while pool.unfinished.count.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = Instant::now();
+        pool.wait_until_idle(waiting + Duration::from_millis(50));
+        let waited = waiting.elapsed();
+        assert!(waited >= Duration::from_millis(50) && waited < Duration::from_millis(350), "{waited:?}");
+        assert!(long.await.is_ok());
     }
 }
