@@ -94,7 +94,8 @@ impl Store {
         self.backend
     }
 
-    /// Closes the pool, waiting for queries in flight.
+    /// Closes the pool, waiting for queries in flight; a SQLite file is then left without its
+    /// write-ahead log, everything folded into the file.
     pub async fn close(&self) {
         if let Some(direct) = &self.direct {
             direct.close();
@@ -103,5 +104,8 @@ impl Store {
             writer.close();
         }
         self.pool.close().await;
+        if let Some(writer) = self.direct_writer.clone() {
+            let _ = tokio::task::spawn_blocking(move || writer.fold_log()).await;
+        }
     }
 }

@@ -47,6 +47,17 @@ impl DirectWriter {
         self.release();
     }
 
+    /// Folds the write-ahead log back into the database file, once every other connection of
+    /// this process is closed: the last connection to close does that by itself, but sqlx
+    /// closes its connections on their own threads at once, and two closing together may each
+    /// see the other still open, leaving the log behind. A connection opened now is the last.
+    /// If another process still has the file open, the log stays (its records are safe in it).
+    pub(crate) fn fold_log(&self) {
+        if let Ok(connection) = self.open() {
+            let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+    }
+
     fn open(&self) -> rusqlite::Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(&self.path, flags)?;
