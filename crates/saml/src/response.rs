@@ -2,8 +2,8 @@
 //! require: one bearer SubjectConfirmation with Recipient and NotOnOrAfter, an
 //! AudienceRestriction, an AuthnStatement with SessionIndex, multi-valued Attributes.
 
-use crossfed_xml::{Document, NodeId, QualifiedName, XmlError, to_xml};
-use crossfed_xmldsig::{DsigError, SignOptions, SigningKey, sign_enveloped};
+use crossfed_xml::{CanonicalWriter, Document, NodeId, QualifiedName, XML_DECLARATION, XmlError};
+use crossfed_xmldsig::{DsigError, SignOptions, SigningKey, enveloped_signature};
 
 use crate::id::new_id;
 use crate::instant::Instant;
@@ -124,82 +124,128 @@ pub fn build_status_response(
     Ok((id, crate::protocol::finish(doc, Some(key))?))
 }
 
-/// Builds and signs a Response at `now`.
+/// Builds and signs a Response at `now`. It is written directly in canonical form (see
+/// [`CanonicalWriter`]): the assertion's and the Response's bytes are what their digests cover,
+/// so no tree is built and no canonicalization pass runs on the IdP's hot path. A value XML
+/// cannot carry (a control character) is refused with [`XmlError::InvalidCharacter`].
 pub fn build_response(spec: &ResponseSpec, now: Instant, key: &SigningKey) -> Result<BuiltResponse, DsigError> {
     let response_id = new_id();
     let assertion_id = new_id();
     let issue_instant = now.to_xml();
     let not_on_or_after = now.plus_seconds(spec.lifetime_seconds).to_xml();
-
-    let mut doc = Document::new(samlp("Response"));
-    let root = doc.root();
-    doc.declare_namespace(root, "samlp", ns::PROTOCOL)?;
-    doc.declare_namespace(root, "saml", ns::ASSERTION)?;
-    attr(&mut doc, root, "ID", &response_id)?;
-    attr(&mut doc, root, "Version", "2.0")?;
-    attr(&mut doc, root, "IssueInstant", &issue_instant)?;
-    attr(&mut doc, root, "Destination", &spec.destination)?;
-    optional_attr(&mut doc, root, "InResponseTo", spec.in_response_to.as_deref())?;
-    doc.append_text_element(root, saml("Issuer"), &spec.issuer);
-    let status = doc.append_element(root, samlp("Status"));
-    let code = doc.append_element(status, samlp("StatusCode"));
-    attr(&mut doc, code, "Value", ns::STATUS_SUCCESS)?;
-
-    let assertion = doc.append_element(root, saml("Assertion"));
-    attr(&mut doc, assertion, "ID", &assertion_id)?;
-    attr(&mut doc, assertion, "Version", "2.0")?;
-    attr(&mut doc, assertion, "IssueInstant", &issue_instant)?;
-    doc.append_text_element(assertion, saml("Issuer"), &spec.issuer);
-
-    let subject = doc.append_element(assertion, saml("Subject"));
-    let name_id = doc.append_text_element(subject, saml("NameID"), &spec.name_id.value);
-    optional_attr(&mut doc, name_id, "Format", spec.name_id.format.as_deref())?;
-    optional_attr(&mut doc, name_id, "NameQualifier", spec.name_id.name_qualifier.as_deref())?;
-    optional_attr(&mut doc, name_id, "SPNameQualifier", spec.name_id.sp_name_qualifier.as_deref())?;
-    let confirmation = doc.append_element(subject, saml("SubjectConfirmation"));
-    attr(&mut doc, confirmation, "Method", ns::CONFIRMATION_BEARER)?;
-    let data = doc.append_element(confirmation, saml("SubjectConfirmationData"));
-    optional_attr(&mut doc, data, "InResponseTo", spec.in_response_to.as_deref())?;
-    attr(&mut doc, data, "NotOnOrAfter", &not_on_or_after)?;
-    attr(&mut doc, data, "Recipient", &spec.destination)?;
-
-    let conditions = doc.append_element(assertion, saml("Conditions"));
-    attr(&mut doc, conditions, "NotBefore", &now.minus_seconds(spec.not_before_skew_seconds).to_xml())?;
-    attr(&mut doc, conditions, "NotOnOrAfter", &not_on_or_after)?;
-    let restriction = doc.append_element(conditions, saml("AudienceRestriction"));
-    for audience in &spec.audiences {
-        doc.append_text_element(restriction, saml("Audience"), audience);
-    }
-
-    let authn = doc.append_element(assertion, saml("AuthnStatement"));
-    attr(&mut doc, authn, "AuthnInstant", &spec.authn_instant.to_xml())?;
-    attr(&mut doc, authn, "SessionIndex", &spec.session_index)?;
+    let not_before = now.minus_seconds(spec.not_before_skew_seconds).to_xml();
+    let authn_instant = spec.authn_instant.to_xml();
     let session_end = spec.session_not_on_or_after.map(Instant::to_xml);
-    optional_attr(&mut doc, authn, "SessionNotOnOrAfter", session_end.as_deref())?;
-    let context = doc.append_element(authn, saml("AuthnContext"));
-    doc.append_text_element(context, saml("AuthnContextClassRef"), &spec.authn_context_class);
+    let in_response_to = spec.in_response_to.as_deref();
+    let values: usize = spec.attributes.iter().flat_map(|a| a.values.iter().map(|v| v.len() + 64)).sum();
+
+    let mut w = CanonicalWriter::with_capacity(6144 + values);
+    w.raw(XML_DECLARATION.as_bytes());
+    let response_start = w.begin_standalone();
+    w.start(
+        samlp("Response"),
+        &[
+            ("ID", Some(&response_id)),
+            ("Version", Some("2.0")),
+            ("IssueInstant", Some(&issue_instant)),
+            ("Destination", Some(&spec.destination)),
+            ("InResponseTo", in_response_to),
+        ],
+    )?;
+    w.text_element(saml("Issuer"), &[], &spec.issuer)?;
+    let response_signature_at = w.position();
+    w.start(samlp("Status"), &[])?;
+    w.start(samlp("StatusCode"), &[("Value", Some(ns::STATUS_SUCCESS))])?;
+    w.end();
+    w.end();
+
+    let assertion_start = w.begin_standalone();
+    w.start(
+        saml("Assertion"),
+        &[("ID", Some(&assertion_id)), ("Version", Some("2.0")), ("IssueInstant", Some(&issue_instant))],
+    )?;
+    w.text_element(saml("Issuer"), &[], &spec.issuer)?;
+    let assertion_signature_at = w.position();
+
+    w.start(saml("Subject"), &[])?;
+    let name_id = &spec.name_id;
+    w.text_element(
+        saml("NameID"),
+        &[
+            ("Format", name_id.format.as_deref()),
+            ("NameQualifier", name_id.name_qualifier.as_deref()),
+            ("SPNameQualifier", name_id.sp_name_qualifier.as_deref()),
+        ],
+        &name_id.value,
+    )?;
+    w.start(saml("SubjectConfirmation"), &[("Method", Some(ns::CONFIRMATION_BEARER))])?;
+    w.start(
+        saml("SubjectConfirmationData"),
+        &[
+            ("InResponseTo", in_response_to),
+            ("NotOnOrAfter", Some(&not_on_or_after)),
+            ("Recipient", Some(&spec.destination)),
+        ],
+    )?;
+    w.end();
+    w.end();
+    w.end();
+
+    w.start(saml("Conditions"), &[("NotBefore", Some(&not_before)), ("NotOnOrAfter", Some(&not_on_or_after))])?;
+    w.start(saml("AudienceRestriction"), &[])?;
+    for audience in &spec.audiences {
+        w.text_element(saml("Audience"), &[], audience)?;
+    }
+    w.end();
+    w.end();
+
+    w.start(
+        saml("AuthnStatement"),
+        &[
+            ("AuthnInstant", Some(&authn_instant)),
+            ("SessionIndex", Some(&spec.session_index)),
+            ("SessionNotOnOrAfter", session_end.as_deref()),
+        ],
+    )?;
+    w.start(saml("AuthnContext"), &[])?;
+    w.text_element(saml("AuthnContextClassRef"), &[], &spec.authn_context_class)?;
+    w.end();
+    w.end();
 
     if !spec.attributes.is_empty() {
-        let statement = doc.append_element(assertion, saml("AttributeStatement"));
+        w.start(saml("AttributeStatement"), &[])?;
         for a in &spec.attributes {
-            let element = doc.append_element(statement, saml("Attribute"));
-            attr(&mut doc, element, "Name", &a.name)?;
-            optional_attr(&mut doc, element, "NameFormat", a.name_format.as_deref())?;
-            optional_attr(&mut doc, element, "FriendlyName", a.friendly_name.as_deref())?;
+            w.start(
+                saml("Attribute"),
+                &[
+                    ("Name", Some(&a.name)),
+                    ("NameFormat", a.name_format.as_deref()),
+                    ("FriendlyName", a.friendly_name.as_deref()),
+                ],
+            )?;
             for value in &a.values {
                 // No xsi:type: a type QName inside an attribute value is invisible to exclusive
                 // c14n, and plain string values are what AWS and Entra ID exchange anyway.
-                doc.append_text_element(element, saml("AttributeValue"), value);
+                w.text_element(saml("AttributeValue"), &[], value)?;
             }
+            w.end();
         }
+        w.end();
     }
+    w.end();
+    let assertion_end = w.position();
+    w.end();
 
+    // The assertion is signed first, so a signed Response covers the assertion's signature.
     let options = SignOptions::default();
     if matches!(spec.signed_parts, SignedParts::Assertion | SignedParts::Both) {
-        sign_enveloped(&mut doc, assertion, key, &options)?;
+        let assertion = w.written(assertion_start..assertion_end);
+        let signature = enveloped_signature(assertion, &assertion_id, key, &options)?;
+        w.insert(assertion_signature_at, &signature);
     }
     if matches!(spec.signed_parts, SignedParts::Response | SignedParts::Both) {
-        sign_enveloped(&mut doc, root, key, &options)?;
+        let signature = enveloped_signature(w.written(response_start..w.position()), &response_id, key, &options)?;
+        w.insert(response_signature_at, &signature);
     }
-    Ok(BuiltResponse { xml: to_xml(&doc), response_id, assertion_id })
+    Ok(BuiltResponse { xml: w.into_string(), response_id, assertion_id })
 }

@@ -104,8 +104,9 @@ fn unsigned_response_is_refused() {
     let xml = built(&spec());
     let doc = crossfed_xml::parse(xml.as_bytes()).unwrap();
     let sig = doc.descendants().find(|e| e.local_name() == "Signature").unwrap();
-    let sig_xml = crossfed_xml::element_to_xml(&doc, sig.id());
-    let unsigned = xml.replace(&sig_xml, "");
+    // The IdP writes canonical XML, so the signature's canonical form is its text.
+    let sig_xml = crossfed_xml::canonicalize_to_vec(&doc, sig.id(), &crossfed_xml::C14nOptions::default());
+    let unsigned = xml.replace(std::str::from_utf8(&sig_xml).unwrap(), "");
     assert!(!unsigned.contains("Signature"));
     assert_eq!(
         validate(&unsigned, Some(REQUEST_ID), t0()).unwrap_err(),

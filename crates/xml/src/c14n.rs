@@ -253,7 +253,7 @@ impl<'d> Canonicalizer<'d, '_, '_> {
     }
 }
 
-fn write_qname(prefix: &str, local: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_qname(prefix: &str, local: &str, out: &mut Vec<u8>) {
     if !prefix.is_empty() {
         out.extend_from_slice(prefix.as_bytes());
         out.push(b':');

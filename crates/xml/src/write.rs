@@ -1,13 +1,16 @@
 //! Serialization. [`to_xml`] writes a tree so that parsing it back gives the same tree (and so
 //! the same canonical form): what signers emit. [`to_pretty_xml`] re-indents for people.
 
-use crate::c14n::{escape_attr, escape_text};
+use crate::c14n::{escape_attr, escape_text, write_qname};
 use crate::tree::{Child, Document, Element, NodeId};
+
+/// The declaration every document crossfed writes starts with.
+pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 /// The whole document with an XML declaration.
 pub fn to_xml(doc: &Document) -> String {
     let mut out = Vec::with_capacity(2048);
-    out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    out.extend_from_slice(XML_DECLARATION.as_bytes());
     write_node(doc.root_element(), &mut out);
     bytes_to_string(out)
 }
@@ -29,7 +32,7 @@ fn bytes_to_string(out: Vec<u8>) -> String {
 
 fn write_start(e: Element<'_>, out: &mut Vec<u8>) {
     out.push(b'<');
-    out.extend_from_slice(e.qualified_name().as_bytes());
+    write_qname(e.prefix(), e.local_name(), out);
     for (prefix, uri) in e.namespace_declarations() {
         if prefix.is_empty() {
             out.extend_from_slice(b" xmlns=\"");
@@ -56,7 +59,7 @@ fn write_start(e: Element<'_>, out: &mut Vec<u8>) {
 
 fn write_end(e: Element<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"</");
-    out.extend_from_slice(e.qualified_name().as_bytes());
+    write_qname(e.prefix(), e.local_name(), out);
     out.push(b'>');
 }
 
@@ -86,7 +89,8 @@ fn write_node(e: Element<'_>, out: &mut Vec<u8>) {
 /// so signatures over the result no longer verify: this is for display only.
 pub fn to_pretty_xml(doc: &Document) -> String {
     let mut out = Vec::with_capacity(4096);
-    out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.extend_from_slice(XML_DECLARATION.as_bytes());
+    out.push(b'\n');
     write_pretty(doc.root_element(), 0, &mut out);
     bytes_to_string(out)
 }

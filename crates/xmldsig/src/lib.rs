@@ -14,5 +14,5 @@ pub use algorithm::{
 };
 pub use error::DsigError;
 pub use keys::{Certificate, KeyKind, SigningKey, decode_base64};
-pub use sign::{SignOptions, sign_enveloped};
+pub use sign::{SignOptions, enveloped_signature, sign_enveloped};
 pub use verify::{SignedView, VerifiedElement, VerifyOptions, check_unique_ids, verify_enveloped};

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crossfed_xml::{C14nOptions, Document, EXC_C14N, NodeId, QualifiedName, canonicalize};
+use crossfed_xml::{C14nOptions, CanonicalWriter, Document, EXC_C14N, NodeId, QualifiedName, canonicalize};
 
 use crate::algorithm::{DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE};
 use crate::error::DsigError;
@@ -49,43 +49,84 @@ pub fn sign_enveloped(
         .to_string();
     let issuer = target.child_elements().next().filter(|c| c.is(SAML_ASSERTION_NS, "Issuer")).map(|c| c.id());
 
-    let mut buffer = Vec::with_capacity(4096);
-    canonicalize(doc, element, &C14nOptions::default(), &mut buffer);
-    let digest = STANDARD.encode(options.digest.digest(&buffer));
-
-    let signature = doc.create_element(ds("Signature"));
-    doc.declare_namespace(signature, "ds", DSIG_NS)?;
-    let signed_info = doc.append_element(signature, ds("SignedInfo"));
-    let c14n_method = doc.append_element(signed_info, ds("CanonicalizationMethod"));
-    doc.set_attribute(c14n_method, QualifiedName::plain("Algorithm"), EXC_C14N)?;
-    let sig_method = doc.append_element(signed_info, ds("SignatureMethod"));
-    doc.set_attribute(sig_method, QualifiedName::plain("Algorithm"), key.algorithm().uri())?;
-    let reference = doc.append_element(signed_info, ds("Reference"));
-    doc.set_attribute(reference, QualifiedName::plain("URI"), &format!("#{id}"))?;
-    let transforms = doc.append_element(reference, ds("Transforms"));
-    for algorithm in [ENVELOPED_SIGNATURE, EXC_C14N] {
-        let t = doc.append_element(transforms, ds("Transform"));
-        doc.set_attribute(t, QualifiedName::plain("Algorithm"), algorithm)?;
-    }
-    let digest_method = doc.append_element(reference, ds("DigestMethod"));
-    doc.set_attribute(digest_method, QualifiedName::plain("Algorithm"), options.digest.uri())?;
-    doc.append_text_element(reference, ds("DigestValue"), &digest);
-    let value = doc.append_element(signature, ds("SignatureValue"));
-    if options.include_certificate {
-        let key_info = doc.append_element(signature, ds("KeyInfo"));
-        let x509 = doc.append_element(key_info, ds("X509Data"));
-        doc.append_text_element(x509, ds("X509Certificate"), &key.certificate().to_base64());
-    }
-
+    let mut canonical = Vec::with_capacity(4096);
+    canonicalize(doc, element, &C14nOptions::default(), &mut canonical);
+    // The signature is written once, by enveloped_signature, and read back into this tree.
+    let written = enveloped_signature(&canonical, &id, key, options)?;
+    let fragment = crossfed_xml::parse(&written)?;
+    let signature = doc.import(&fragment, fragment.root())?;
     match issuer {
         Some(issuer) => doc.insert_after(issuer, signature),
         None => doc.prepend_child(element, signature),
     }
-
-    // SignedInfo is canonicalized where it now stands, as a verifier will see it.
-    buffer.clear();
-    canonicalize(doc, signed_info, &C14nOptions::default(), &mut buffer);
-    let signature_value = key.sign(&buffer)?;
-    doc.append_text(value, &STANDARD.encode(signature_value));
     Ok(signature)
+}
+
+/// The enveloped `ds:Signature` element, as bytes to put inside the signed element, for an
+/// element whose ID is `id` and whose canonical form without the signature is `canonical`:
+/// what [`sign_enveloped`] adds to a tree, for a document written directly in canonical form
+/// with a [`CanonicalWriter`] (the signature's bytes are canonical there too).
+pub fn enveloped_signature(
+    canonical: &[u8],
+    id: &str,
+    key: &SigningKey,
+    options: &SignOptions<'_>,
+) -> Result<Vec<u8>, DsigError> {
+    let digest = STANDARD.encode(options.digest.digest(canonical));
+    let reference = format!("#{id}");
+    // What is signed is SignedInfo's canonical form on its own, which declares ds; in place,
+    // ds:Signature declares it instead.
+    let signed_info = SignedInfo {
+        signature_method: key.algorithm().uri(),
+        reference: &reference,
+        digest_method: options.digest.uri(),
+        digest: &digest,
+    };
+    let mut alone = CanonicalWriter::with_capacity(1024);
+    signed_info.write(&mut alone)?;
+    let value = STANDARD.encode(key.sign(&alone.into_bytes())?);
+    let mut w = CanonicalWriter::with_capacity(3072);
+    w.start(ds("Signature"), &[])?;
+    signed_info.write(&mut w)?;
+    w.text_element(ds("SignatureValue"), &[], &value)?;
+    if options.include_certificate {
+        w.start(ds("KeyInfo"), &[])?;
+        w.start(ds("X509Data"), &[])?;
+        w.text_element(ds("X509Certificate"), &[], &key.certificate().to_base64())?;
+        w.end();
+        w.end();
+    }
+    w.end();
+    Ok(w.into_bytes())
+}
+
+/// What a signature's SignedInfo says.
+struct SignedInfo<'a> {
+    signature_method: &'a str,
+    reference: &'a str,
+    digest_method: &'a str,
+    digest: &'a str,
+}
+
+impl<'a> SignedInfo<'a> {
+    fn write(&self, w: &mut CanonicalWriter<'a>) -> Result<(), crossfed_xml::XmlError> {
+        w.start(ds("SignedInfo"), &[])?;
+        w.start(ds("CanonicalizationMethod"), &[("Algorithm", Some(EXC_C14N))])?;
+        w.end();
+        w.start(ds("SignatureMethod"), &[("Algorithm", Some(self.signature_method))])?;
+        w.end();
+        w.start(ds("Reference"), &[("URI", Some(self.reference))])?;
+        w.start(ds("Transforms"), &[])?;
+        for algorithm in [ENVELOPED_SIGNATURE, EXC_C14N] {
+            w.start(ds("Transform"), &[("Algorithm", Some(algorithm))])?;
+            w.end();
+        }
+        w.end();
+        w.start(ds("DigestMethod"), &[("Algorithm", Some(self.digest_method))])?;
+        w.end();
+        w.text_element(ds("DigestValue"), &[], self.digest)?;
+        w.end();
+        w.end();
+        Ok(())
+    }
 }

@@ -186,8 +186,11 @@ impl Fixture {
         self.build_at(spec, Self::t0())
     }
 
+    /// The IdP writes its Responses in canonical form (empty elements as start and end tags);
+    /// the corpus's edits are written against a tree's serialization of them (empty elements
+    /// closed with `/>`), which parses to the same tree, so the signatures hold either way.
     pub fn build_at(&self, spec: &ResponseSpec, at: Instant) -> String {
-        build_response(spec, at, &self.idp_key).expect("build response").xml
+        to_xml(&parse(&build_response(spec, at, &self.idp_key).expect("build response").xml))
     }
 
     /// The untouched valid response (assertion signed) that every XML attack starts from.
@@ -370,10 +373,35 @@ fn with_id(fragment: &str, old: &str, new: &str) -> String {
     replace_once(fragment, &format!("ID=\"{old}\""), &format!("ID=\"{new}\""))
 }
 
-/// Inserts `text` right after the Response's own Issuer.
+/// `xml` with the start tag of the element whose ID is `id` passed through `edit`, whatever the
+/// order of its attributes and declarations.
+fn edit_start_tag(xml: &str, id: &str, edit: impl FnOnce(&str) -> String) -> String {
+    let marker = format!(" ID=\"{id}\"");
+    assert_eq!(xml.matches(&marker).count(), 1, "expected exactly one element with ID {id}");
+    let at = xml.find(&marker).expect("the ID");
+    let start = xml[..at].rfind('<').expect("the start tag");
+    let end = at + xml[at..].find('>').expect("the end of the start tag") + 1;
+    format!("{}{}{}", &xml[..start], edit(&xml[start..end]), &xml[end..])
+}
+
+/// A start tag with `prefix` bound to `uri` on it, in place of any binding it had.
+fn rebind(tag: &str, prefix: &str, uri: &str) -> String {
+    let name_end = tag.find(' ').unwrap_or(tag.len() - 1);
+    let mut rest = tag[name_end..].to_string();
+    let declaration = format!(" xmlns:{prefix}=\"");
+    if let Some(from) = rest.find(&declaration) {
+        let to = from + declaration.len() + rest[from + declaration.len()..].find('"').expect("the end of the URI") + 1;
+        rest.replace_range(from..to, "");
+    }
+    format!("{}{declaration}{uri}\"{rest}", &tag[..name_end])
+}
+
+/// Inserts `text` right after the Response's own Issuer (its first child, so the first Issuer
+/// to end).
 fn after_response_issuer(xml: &str, text: &str) -> String {
-    let issuer = format!("<saml:Issuer>{IDP}</saml:Issuer>");
-    let at = xml.find(&issuer).expect("response issuer") + issuer.len();
+    let issuer_end = format!(">{IDP}</saml:Issuer>");
+    let at = xml.find("</saml:Issuer>").expect("response issuer") + "</saml:Issuer>".len();
+    assert!(xml[..at].ends_with(&issuer_end), "the first Issuer is not the IdP's");
     format!("{}{}{}", &xml[..at], text, &xml[at..])
 }
 
@@ -724,8 +752,8 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         "CVE-2017-11429 Clever saml2-js (comment truncation, Duo Labs 2018)",
         post(replace_once(
             &valid,
-            &format!("<saml:Issuer>{IDP}</saml:Issuer><ds:Signature"),
-            "<saml:Issuer>https://corp.example.com<!---->/saml/idp</saml:Issuer><ds:Signature",
+            &format!(">{IDP}</saml:Issuer><ds:Signature"),
+            ">https://corp.example.com<!---->/saml/idp</saml:Issuer><ds:Signature",
         )),
         ctx(),
         exact(ValidationError::Xml(XmlError::CommentInValue { element: "saml:Issuer".into() })),
@@ -1039,11 +1067,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     add(
         "saml-prefix-redefined-on-assertion",
         "Namespace confusion: saml prefix rebound on the assertion (CVE-2025-25291/25292 class)",
-        post(replace_once(
-            &valid,
-            &format!("<saml:Assertion ID=\"{aid}\""),
-            &format!("<saml:Assertion xmlns:saml=\"urn:example:evil\" ID=\"{aid}\""),
-        )),
+        post(edit_start_tag(&valid, &aid, |tag| rebind(tag, "saml", "urn:example:evil"))),
         ctx(),
         exact(ValidationError::AssertionCount { found: 0 }),
     );
@@ -1057,11 +1081,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     add(
         "assertion-in-saml1-namespace",
         "Namespace confusion: a SAML 1.1 assertion in a SAML 2.0 response",
-        post(replace_once(
-            &valid,
-            &format!("<saml:Assertion ID=\"{aid}\""),
-            &format!("<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:1.0:assertion\" ID=\"{aid}\""),
-        )),
+        post(edit_start_tag(&valid, &aid, |tag| rebind(tag, "saml", "urn:oasis:names:tc:SAML:1.0:assertion"))),
         ctx(),
         exact(ValidationError::AssertionCount { found: 0 }),
     );
@@ -1086,7 +1106,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     add(
         "whitespace-in-assertion-id",
         "ID / URI whitespace normalization differential between ID lookup and comparison",
-        post(replace_once(&valid, &format!("<saml:Assertion ID=\"{aid}\""), &format!("<saml:Assertion ID=\" {aid}\""))),
+        post(edit_start_tag(&valid, &aid, |tag| tag.replace(&format!("ID=\"{aid}\""), &format!("ID=\" {aid}\"")))),
         ctx(),
         exact(ValidationError::AssertionSignature(DsigError::ReferenceMismatch {
             expected: format!(" {aid}"),
@@ -1174,8 +1194,8 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
             "Issuer confusion between IdPs sharing a key, SAML profiles §4.1.4.2",
             post(replace_once(
                 &theirs,
-                &format!("<saml:Issuer>{other_idp}</saml:Issuer><samlp:Status>"),
-                &format!("<saml:Issuer>{IDP}</saml:Issuer><samlp:Status>"),
+                &format!(">{other_idp}</saml:Issuer><samlp:Status>"),
+                &format!(">{IDP}</saml:Issuer><samlp:Status>"),
             )),
             ctx(),
             exact(ValidationError::Issuer {
@@ -1225,7 +1245,8 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
             &valid,
             &signed_assertion,
             &format!(
-                "<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion>{signed_assertion}"
+                "<saml:EncryptedAssertion xmlns:saml=\"{}\"><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion>{signed_assertion}",
+                ns::ASSERTION
             ),
         )),
         ctx(),
@@ -1311,11 +1332,9 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     add(
         "duplicate-id-attribute",
         "Parser differential on attributes (which ID wins); cf. Go encoding/xml round-trip CVE-2020-29509, Mattermost 2020",
-        post(replace_once(
-            &valid,
-            &format!("<saml:Assertion ID=\"{aid}\""),
-            &format!("<saml:Assertion ID=\"_evil\" ID=\"{aid}\""),
-        )),
+        post(edit_start_tag(&valid, &aid, |tag| {
+            tag.replace(&format!("ID=\"{aid}\""), &format!("ID=\"_evil\" ID=\"{aid}\""))
+        })),
         ctx(),
         exact(ValidationError::Xml(XmlError::DuplicateAttribute {
             element: "saml:Assertion".into(),
@@ -1352,11 +1371,7 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
     add(
         "saml-1-1-version",
         "Version downgrade, SAML core §3.2.2 (Version must be 2.0)",
-        post(replace_once(
-            &valid,
-            &format!("ID=\"{}\" Version=\"2.0\"", response_id(&valid)),
-            &format!("ID=\"{}\" Version=\"1.1\"", response_id(&valid)),
-        )),
+        post(edit_start_tag(&valid, &response_id(&valid), |tag| tag.replace("Version=\"2.0\"", "Version=\"1.1\""))),
         ctx(),
         exact(ValidationError::Version { element: "Response", found: "1.1".into() }),
     );
@@ -1366,7 +1381,10 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         post(replace_once(
             &valid,
             &signed_assertion,
-            "<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion>",
+            &format!(
+                "<saml:EncryptedAssertion xmlns:saml=\"{}\"><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion>",
+                ns::ASSERTION
+            ),
         )),
         ctx(),
         exact(ValidationError::EncryptedAssertion),
