@@ -8,13 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant as Clock};
+use std::time::Duration;
 
 use criterion::Criterion;
 use crossfed_saml::{
     Attribute, Instant, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy, build_response, ns,
     validate_response,
 };
+use crossfed_testkit::bench::rate;
 use crossfed_xmldsig::{Certificate, SignatureAlgorithm, SigningKey, VerifyOptions, verify_enveloped};
 
 const SIGNIN: &str = "https://signin.aws.amazon.com/saml";
@@ -69,22 +70,6 @@ fn ten_kb_response(key: &SigningKey, now: Instant) -> String {
     let xml = build_response(&spec, now, key).unwrap().xml;
     assert!((9_000..12_000).contains(&xml.len()), "response is {} bytes", xml.len());
     xml
-}
-
-/// Operations per second of `f`, measured for about `for_how_long`.
-fn rate(for_how_long: Duration, mut f: impl FnMut()) -> f64 {
-    for _ in 0..20 {
-        f();
-    }
-    let start = Clock::now();
-    let mut n = 0u64;
-    while start.elapsed() < for_how_long {
-        for _ in 0..16 {
-            f();
-        }
-        n += 16;
-    }
-    n as f64 / start.elapsed().as_secs_f64()
 }
 
 fn main() {

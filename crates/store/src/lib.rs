@@ -32,5 +32,5 @@ pub use leases::{Lease, LeaseStore};
 pub use objects::{ObjectKey, ObjectStore, StoredObject};
 pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;
-pub use search::{Comparison, Condition, GroupField, UserField, Value};
+pub use search::{Comparison, Compiled, Condition, GroupField, Param, UserField, Value, compile_user_condition};
 pub use tokens::{ApiToken, NewToken, TokenStore};

@@ -104,16 +104,32 @@ impl Field for GroupField {
 
 /// A bound parameter of a compiled condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Param {
+pub enum Param {
     Text(String),
     Int(i64),
 }
 
 /// A WHERE clause and its parameters, numbered from `$1`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Compiled {
+pub struct Compiled {
     pub(crate) sql: String,
     pub(crate) params: Vec<Param>,
+}
+
+impl Compiled {
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+}
+
+/// The WHERE clause a user search runs with `condition` (what the SCIM server's filters
+/// become), without running it.
+pub fn compile_user_condition(condition: &Condition<UserField>) -> Result<Compiled, StoreError> {
+    compile(condition)
 }
 
 /// Deep enough for any real filter; deeper nesting is refused rather than risking the stack.

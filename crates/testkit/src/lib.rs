@@ -2,6 +2,7 @@
 //! run them. Failing loudly is the point here, so this crate may panic.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod bench;
 pub mod browser;
 pub mod proxy;
 

@@ -6,6 +6,8 @@
 
 mod resources;
 
+pub use resources::user_condition;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -22,7 +24,7 @@ use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Outcome, Page, StoreE
 use serde_json::Value;
 
 pub(crate) use resources::{UserFields, user_from_scim, user_to_scim};
-use resources::{etag, group_condition, group_from_scim, group_to_scim, user_condition};
+use resources::{etag, group_condition, group_from_scim, group_to_scim};
 
 use crate::server::{Hub, audit, now};
 use crate::tokens;

@@ -465,7 +465,9 @@ fn condition<F: Fields>(filter: &Filter) -> Option<Condition<F>> {
     })
 }
 
-pub(crate) fn user_condition(filter: &Filter) -> Option<Condition<UserField>> {
+/// The store condition a Users filter becomes, or `None` when some part of it has no column
+/// (the filter is then applied to each user in memory).
+pub fn user_condition(filter: &Filter) -> Option<Condition<UserField>> {
     condition(filter)
 }
 
