@@ -158,8 +158,14 @@ impl<'a> CanonicalWriter<'a> {
     /// Puts `bytes` at `at`, an earlier [`CanonicalWriter::position`] between two elements
     /// (where an enveloped signature goes once the element's digest is known).
     pub fn insert(&mut self, at: usize, bytes: &[u8]) {
-        let at = at.min(self.out.len());
-        self.out.splice(at..at, bytes.iter().copied());
+        let end = self.out.len();
+        let at = at.min(end);
+        // Grow by the inserted length, move the tail up in one copy, then fill the gap.
+        self.out.extend_from_slice(bytes);
+        self.out.copy_within(at..end, at + bytes.len());
+        if let Some(gap) = self.out.get_mut(at..at + bytes.len()) {
+            gap.copy_from_slice(bytes);
+        }
     }
 
     /// Everything written, as text. Elements left open stay open.
@@ -178,12 +184,9 @@ fn qualified(prefix: &str, local: &str) -> String {
 }
 
 /// Text the parser would refuse cannot be written: XML 1.0 has no C0 controls but TAB, LF and
-/// CR, and no U+FFFE or U+FFFF.
+/// CR, and no U+FFFE or U+FFFF. The parser's own check (a scan that vectorizes).
 fn check_characters(text: &str) -> Result<(), XmlError> {
-    match text.chars().find(|&c| !crate::parse::is_xml_char(c)) {
-        Some(c) => Err(XmlError::InvalidCharacter { code: u32::from(c) }),
-        None => Ok(()),
-    }
+    crate::parse::check_characters(text)
 }
 
 #[cfg(test)]

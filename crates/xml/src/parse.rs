@@ -50,7 +50,7 @@ pub fn parse_with_limits(input: &[u8], limits: &Limits) -> Result<Document, XmlE
 /// XML 1.0 allows no C0 controls but tab, LF and CR, and not U+FFFE / U+FFFF (encoded as
 /// EF BF BE / EF BF BF). Written so the control scan vectorizes; 0xEF is rare, so memchr finds
 /// the candidates for the other two.
-fn check_characters(text: &str) -> Result<(), XmlError> {
+pub(crate) fn check_characters(text: &str) -> Result<(), XmlError> {
     let bytes = text.as_bytes();
     let is_bad_control = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
     if bytes.iter().fold(false, |acc, &b| acc | is_bad_control(b)) {

@@ -21,6 +21,8 @@ pub enum KeyKind {
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
+    /// The DER in base64, as every signature's KeyInfo and the metadata carry it.
+    base64: String,
     subject: String,
     not_before: i64,
     not_after: i64,
@@ -56,6 +58,7 @@ impl Certificate {
         let parsed = spki.parsed().map_err(|e| DsigError::Certificate(format!("unreadable public key: {e}")))?;
         let mut c = Certificate {
             der: der.to_vec(),
+            base64: STANDARD.encode(der),
             subject: cert.subject().to_string(),
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
@@ -128,7 +131,12 @@ impl Certificate {
     }
 
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(&self.der)
+        self.base64.clone()
+    }
+
+    /// The DER in base64, without a copy.
+    pub fn base64(&self) -> &str {
+        &self.base64
     }
 
     pub fn to_pem(&self) -> String {

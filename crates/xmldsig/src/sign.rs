@@ -92,7 +92,7 @@ pub fn enveloped_signature(
     if options.include_certificate {
         w.start(ds("KeyInfo"), &[])?;
         w.start(ds("X509Data"), &[])?;
-        w.text_element(ds("X509Certificate"), &[], &key.certificate().to_base64())?;
+        w.text_element(ds("X509Certificate"), &[], key.certificate().base64())?;
         w.end();
         w.end();
     }
