@@ -145,6 +145,12 @@ fn run_async<F: Future<Output = anyhow::Result<ExitCode>>>(future: F) -> anyhow:
     runtime.block_on(future)
 }
 
+/// mimalloc instead of glibc's allocator: per-thread free lists, no arena consolidation. Measured
+/// on 2 cores, 16 virtual users launching: 2 % less hub CPU per launch (0.338 -> 0.331 ms, three
+/// alternating runs each), for about 17 MiB more resident memory (42 -> 59 MiB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
