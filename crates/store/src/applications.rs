@@ -309,7 +309,7 @@ impl ApplicationStore for Store {
 
     async fn create_application(&self, app: &StoredApplication, now: i64) -> Result<StoredApplication, StoreError> {
         let created = StoredApplication { created_at: now, updated_at: now, version: 1, ..app.clone() };
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(&format!("INSERT INTO applications ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
             .bind(&created.id)
             .bind(&created.name)
@@ -329,7 +329,7 @@ impl ApplicationStore for Store {
 
     async fn update_application(&self, app: &StoredApplication, now: i64) -> Result<StoredApplication, StoreError> {
         let updated = StoredApplication { updated_at: now, version: app.version + 1, ..app.clone() };
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE applications SET name = $1, template = $2, definition = $3, managed_by = $4, updated_at = $5, \
              version = $6 WHERE id = $7 AND version = $8",
@@ -385,7 +385,7 @@ impl ApplicationStore for Store {
     }
 
     async fn delete_application(&self, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         // Explicitly, rather than trusting ON DELETE CASCADE on every SQLite connection.
         sqlx::query("DELETE FROM app_assignments WHERE application_id = $1")
             .bind(id)
@@ -418,7 +418,7 @@ impl ApplicationStore for Store {
     }
 
     async fn assign(&self, a: &Assignment) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let added = insert_assignment(&mut tx, a).await? > 0;
         if added {
             bump_generation(&mut tx).await?;
@@ -428,7 +428,7 @@ impl ApplicationStore for Store {
     }
 
     async fn unassign(&self, application_id: &str, kind: PrincipalKind, name: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "DELETE FROM app_assignments WHERE application_id = $1 AND principal_kind = $2 AND principal_key = $3",
         )
@@ -457,7 +457,7 @@ impl ApplicationStore for Store {
             self.list_assignments(Some(application_id)).await?.into_iter().filter(|a| a.managed_by == owner).collect();
         let wanted_keys: Vec<(PrincipalKind, String)> =
             wanted.iter().map(|(kind, name)| (*kind, principal_key(name))).collect();
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let mut removed = 0;
         for a in &current {
             if !wanted_keys.contains(&(a.kind, principal_key(&a.name))) {

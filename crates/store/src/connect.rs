@@ -94,6 +94,19 @@ impl Store {
         self.backend
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for it under the busy timeout: a transaction begun as a reader and
+    /// upgraded at its first write is refused at once ("database is locked") when another
+    /// connection committed in between, which a hub under load (its audit records) does all
+    /// the time. PostgreSQL's transactions need nothing more.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(StoreError::backend)
+    }
+
     /// Closes the pool, waiting for queries in flight; a SQLite file is then left without its
     /// write-ahead log, everything folded into the file.
     pub async fn close(&self) {

@@ -110,11 +110,10 @@ impl CredentialStore for Store {
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         if let Err(e) = write_password_hash(&mut tx, user_id, hash, now).await {
             // Rolled back before answering: a dropped transaction rolls back later, and until
-            // then its write lock makes SQLite refuse other connections' read-then-write
-            // transactions at once (no busy wait for those).
+            // then its write lock keeps every other writer waiting.
             let _ = tx.rollback().await;
             return Err(e);
         }

@@ -384,7 +384,7 @@ impl UserStore for Store {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, user_name, user_name_key, external_id, primary_email, emails, given_name, \
              family_name, display_name, active, attributes, created_at, updated_at, version) \
@@ -458,7 +458,7 @@ impl UserStore for Store {
         let mut updated = user.clone();
         updated.version = user.version + 1;
         updated.updated_at = now;
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let old_key = current_key(&mut tx, "users", "user_name_key", &user.id).await?;
         let result = sqlx::query(
             "UPDATE users SET user_name = $1, user_name_key = $2, external_id = $3, primary_email = $4, emails = $5, \
@@ -498,7 +498,7 @@ impl UserStore for Store {
     }
 
     async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let Some(key) = current_key(&mut tx, "users", "user_name_key", id).await? else {
             return Err(StoreError::NotFound { what: "user", key: id.to_string() });
         };
@@ -530,7 +530,7 @@ impl GroupStore for Store {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO groups (id, display_name, display_name_key, external_id, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -591,7 +591,7 @@ impl GroupStore for Store {
         let mut updated = group.clone();
         updated.version = group.version + 1;
         updated.updated_at = now;
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let old_key = current_key(&mut tx, "groups", "display_name_key", &group.id).await?;
         let result = sqlx::query(
             "UPDATE groups SET display_name = $1, display_name_key = $2, external_id = $3, updated_at = $4, \
@@ -637,7 +637,7 @@ impl GroupStore for Store {
     }
 
     async fn delete_group(&self, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::backend)?;
+        let mut tx = self.begin_write().await?;
         let Some(key) = current_key(&mut tx, "groups", "display_name_key", id).await? else {
             return Err(StoreError::NotFound { what: "group", key: id.to_string() });
         };

@@ -747,3 +747,49 @@ async fn leases_have_one_winner_under_concurrency() {
     }
     backends.finish().await;
 }
+
+/// Transactions that read before they write (renaming a group, replacing its members) wait
+/// their turn beside a writer committing all the time (the hub's audit writer under load), on
+/// both backends: none is refused because another connection wrote meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_then_write_transactions_wait_for_a_busy_writer() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let member = store.create_user(&alice(), 1).await.unwrap();
+        let mut group = store.create_group("Agents", None, 1).await.unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let appended = {
+            let (store, stop) = (store.clone(), stop.clone());
+            let runtime = tokio::runtime::Handle::current();
+            std::thread::spawn(move || {
+                let _context = runtime.enter();
+                let mut writer = store.audit_writer();
+                let mut written = 0u32;
+                while !stop.load(Ordering::SeqCst) {
+                    let event = [AuditEvent::new(1, "load", "launch", Outcome::Success)];
+                    let result = match writer.append_many_here(&event) {
+                        Some(result) => result,
+                        None => runtime.block_on(writer.append_many(&event)),
+                    };
+                    result.unwrap();
+                    written += 1;
+                }
+                writer.release();
+                written
+            })
+        };
+        for i in 0..60 {
+            let renamed = crossfed_store::Group { display_name: format!("Agents {i}"), ..group.clone() };
+            let members = if i % 2 == 0 { vec![member.id.clone()] } else { Vec::new() };
+            group = store
+                .save_group(&renamed, Some(&members), 2 + i)
+                .await
+                .unwrap_or_else(|e| panic!("{:?}: save {i} refused beside the busy writer: {e}", store.backend()));
+        }
+        stop.store(true, Ordering::SeqCst);
+        assert!(appended.join().unwrap() > 0);
+    }
+    backends.finish().await;
+}
