@@ -72,13 +72,24 @@ impl Pattern {
 
     /// Whether the whole of `value` matches (case-sensitive).
     pub fn matches(&self, value: &str) -> bool {
+        // ARNs are ASCII: their bytes are their characters, so nothing is copied.
+        if value.is_ascii() {
+            return glob_match(&self.elems, value.as_bytes(), |expected, b| expected == char::from(*b));
+        }
         let value: Vec<char> = value.chars().collect();
-        glob_match(&self.elems, &value)
+        glob_match(&self.elems, &value, |expected, c| expected == *c)
     }
 
     /// Whether the whole of `value` matches, ignoring case.
     pub fn matches_ignore_case(&self, value: &str) -> bool {
-        // Lower-case both sides the same way; a character whose lower-case
+        // Actions are ASCII on both sides: ASCII case folding, nothing copied.
+        let ascii_pattern = self.elems.iter().all(|e| !matches!(e, Elem::Char(c) if !c.is_ascii()));
+        if ascii_pattern && value.is_ascii() {
+            return glob_match(&self.elems, value.as_bytes(), |expected, b| {
+                expected.eq_ignore_ascii_case(&char::from(*b))
+            });
+        }
+        // Otherwise lower-case both sides the same way; a character whose lower-case
         // form is several characters expands identically on both sides.
         let elems: Vec<Elem> = self
             .elems
@@ -91,7 +102,7 @@ impl Pattern {
             })
             .collect();
         let value: Vec<char> = value.to_lowercase().chars().collect();
-        glob_match(&elems, &value)
+        glob_match(&elems, &value, |expected, c| expected == *c)
     }
 
     /// Whether the pattern matches every string (it is one or more `*`).
@@ -129,7 +140,7 @@ impl fmt::Display for Pattern {
 /// more character. Only the latest `*` ever needs revisiting, so this runs in
 /// O(pattern × value) time with no recursion: hostile patterns such as
 /// `*a*a*a*a*b` cannot blow up.
-fn glob_match(pattern: &[Elem], value: &[char]) -> bool {
+fn glob_match<V>(pattern: &[Elem], value: &[V], same: impl Fn(char, &V) -> bool) -> bool {
     let (mut p, mut v) = (0usize, 0usize);
     // (index of the last `*`, value position it currently resumes from)
     let mut resume: Option<(usize, usize)> = None;
@@ -141,7 +152,7 @@ fn glob_match(pattern: &[Elem], value: &[char]) -> bool {
                 continue;
             }
             (Some(Elem::AnyOne), Some(_)) => true,
-            (Some(Elem::Char(expected)), Some(actual)) => expected == actual,
+            (Some(Elem::Char(expected)), Some(actual)) => same(*expected, actual),
             _ => false,
         };
         if advanced {
@@ -194,6 +205,11 @@ mod tests {
         assert!(!Pattern::glob("S3:get*").matches("s3:GetObject"));
         assert!(Pattern::glob("S3:get*").matches_ignore_case("s3:GetObject"));
         assert!(Pattern::glob("ÄB?").matches_ignore_case("äbc"));
+        // The Kelvin sign lower-cases to an ASCII k: a pattern holding it still folds fully.
+        assert!(Pattern::glob("\u{212A}ey").matches_ignore_case("KEY"));
+        assert!(Pattern::glob("connect:get*").matches_ignore_case("Connect:GetFederationToken"));
+        assert!(!Pattern::glob("connect:get*").matches_ignore_case("connect:ListUsers"));
+        assert!(Pattern::glob("arn:*:é").matches("arn:x:é"));
     }
 
     #[test]
