@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::process::Command;
-
 use crossfed_saml::{Attribute, Instant, NameId, ResponseSpec, SignedParts, build_response, ns};
-use crossfed_testkit::{run, temp_dir, xmlsec1};
+use crossfed_testkit::{temp_dir, xmlsec1_verify};
 use crossfed_xml::{C14nOptions, XmlError, canonicalize_to_vec, parse};
 use crossfed_xmldsig::{DsigError, SigningKey, VerifyOptions, verify_enveloped};
 
@@ -103,14 +101,9 @@ fn xmlsec1_verifies_the_built_responses() {
         let verify = |xml: &str| {
             let file = dir.path().join("response.xml");
             std::fs::write(&file, xml).unwrap();
-            run(Command::new(xmlsec1())
-                .arg("--verify")
-                .args(["--enabled-reference-uris", "same-doc"])
-                .arg("--pubkey-cert-pem")
-                .arg(&cert)
-                .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
-                .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response"])
-                .arg(&file))
+            let id_nodes =
+                ["urn:oasis:names:tc:SAML:2.0:assertion:Assertion", "urn:oasis:names:tc:SAML:2.0:protocol:Response"];
+            xmlsec1_verify(&cert, &id_nodes, &file)
         };
         let out = verify(&built.xml);
         assert!(out.status.success(), "{parts:?}: {}\n{}", String::from_utf8_lossy(&out.stderr), built.xml);

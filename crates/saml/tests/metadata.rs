@@ -8,7 +8,6 @@
 // clippy.toml allows these inside #[test] functions only; the helpers below are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use crossfed_saml::Instant;
@@ -17,7 +16,7 @@ use crossfed_saml::metadata::{
     Organization,
 };
 use crossfed_saml::ns::{BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_TRANSIENT};
-use crossfed_testkit::{run, temp_dir, xmlsec1};
+use crossfed_testkit::temp_dir;
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
 
 const ENTRA: &str = include_str!("fixtures/entra-federation-metadata.xml");
@@ -380,13 +379,7 @@ fn xmlsec1_verify(dir: &std::path::Path, xml: &str, id_node: &str) -> std::proce
     std::fs::write(&cert, key().certificate().to_pem()).unwrap();
     let file = dir.join("metadata.xml");
     std::fs::write(&file, xml).unwrap();
-    run(Command::new(xmlsec1())
-        .arg("--verify")
-        .args(["--enabled-reference-uris", "same-doc"])
-        .arg("--pubkey-cert-pem")
-        .arg(&cert)
-        .args(["--id-attr:ID", id_node])
-        .arg(&file))
+    crossfed_testkit::xmlsec1_verify(&cert, &[id_node], &file)
 }
 
 #[test]

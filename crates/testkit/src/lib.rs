@@ -101,6 +101,18 @@ pub fn xmlsec1() -> PathBuf {
     found.unwrap_or_else(|| panic!("xmlsec1 is not installed: run scripts/install-peers"))
 }
 
+/// `xmlsec1 --verify` of the document in `file` against the certificate in `cert_pem`, with
+/// same-document references only and `ID` as the ID attribute of each element in `id_nodes`
+/// (`namespace:LocalName`).
+pub fn xmlsec1_verify(cert_pem: &Path, id_nodes: &[&str], file: &Path) -> Output {
+    let mut command = Command::new(xmlsec1());
+    command.arg("--verify").args(["--enabled-reference-uris", "same-doc"]).arg("--pubkey-cert-pem").arg(cert_pem);
+    for node in id_nodes {
+        command.args(["--id-attr:ID", node]);
+    }
+    run(command.arg(file))
+}
+
 /// A Python helper script in this crate's `peers` folder.
 pub fn peer_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join(name)

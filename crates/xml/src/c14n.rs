@@ -181,17 +181,7 @@ impl<'d> Canonicalizer<'d, '_, '_> {
                 for i in 0..self.candidates.len() {
                     if let Some(&(p, u)) = self.candidates.get(i) {
                         self.rendered.push((p, u));
-                        if p.is_empty() {
-                            self.out.extend_from_slice(b" xmlns=\"");
-                        } else {
-                            self.out.extend_from_slice(b" xmlns:");
-                            self.out.extend_from_slice(p.as_bytes());
-                            self.out.extend_from_slice(b"=\"");
-                        }
-                        // C14N 1.0 §2.3: namespace nodes are processed like attribute nodes,
-                        // so their values are escaped too (as xmlsec1 does).
-                        escape_attr(u, self.out);
-                        self.out.push(b'"');
+                        write_namespace(p, u, self.out);
                     }
                 }
 
@@ -251,6 +241,20 @@ impl<'d> Canonicalizer<'d, '_, '_> {
             }
         }
     }
+}
+
+/// ` xmlns="URI"` or ` xmlns:prefix="URI"`. C14N 1.0 §2.3: namespace nodes are processed like
+/// attribute nodes, so their values are escaped too (as xmlsec1 does).
+pub(crate) fn write_namespace(prefix: &str, uri: &str, out: &mut Vec<u8>) {
+    if prefix.is_empty() {
+        out.extend_from_slice(b" xmlns=\"");
+    } else {
+        out.extend_from_slice(b" xmlns:");
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(b"=\"");
+    }
+    escape_attr(uri, out);
+    out.push(b'"');
 }
 
 pub(crate) fn write_qname(prefix: &str, local: &str, out: &mut Vec<u8>) {

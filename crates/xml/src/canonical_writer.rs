@@ -9,7 +9,7 @@
 //! canonicalizing any element of it gives back that element's bytes, provided the element is a
 //! [`CanonicalWriter::begin_standalone`] region.
 
-use crate::c14n::{escape_attr, escape_text, write_qname};
+use crate::c14n::{escape_attr, escape_text, write_namespace, write_qname};
 use crate::error::XmlError;
 use crate::tree::QualifiedName;
 
@@ -74,15 +74,7 @@ impl<'a> CanonicalWriter<'a> {
         write_qname(prefix, local, &mut self.out);
         if declare {
             self.rendered.push((prefix, ns));
-            if prefix.is_empty() {
-                self.out.extend_from_slice(b" xmlns=\"");
-            } else {
-                self.out.extend_from_slice(b" xmlns:");
-                self.out.extend_from_slice(prefix.as_bytes());
-                self.out.extend_from_slice(b"=\"");
-            }
-            escape_attr(ns, &mut self.out);
-            self.out.push(b'"');
+            write_namespace(prefix, ns, &mut self.out);
         }
         self.attributes.clear();
         self.attributes.extend(attributes.iter().filter_map(|(n, v)| v.map(|v| (*n, v))));

@@ -56,13 +56,7 @@ fn write(dir: &std::path::Path, name: &str, content: &str) -> std::path::PathBuf
 fn xmlsec1_verify(dir: &std::path::Path, xml: &str, id_node: &str) -> std::process::Output {
     let cert = write(dir, "cert.pem", &key().certificate().to_pem());
     let file = write(dir, "signed.xml", xml);
-    run(Command::new(xmlsec1())
-        .arg("--verify")
-        .args(["--enabled-reference-uris", "same-doc"])
-        .arg("--pubkey-cert-pem")
-        .arg(&cert)
-        .args(["--id-attr:ID", id_node])
-        .arg(&file))
+    crossfed_testkit::xmlsec1_verify(&cert, &[id_node], &file)
 }
 
 #[test]
