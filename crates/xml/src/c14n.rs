@@ -243,8 +243,8 @@ impl<'d> Canonicalizer<'d, '_, '_> {
     }
 }
 
-/// ` xmlns="URI"` or ` xmlns:prefix="URI"`. C14N 1.0 §2.3: namespace nodes are processed like
-/// attribute nodes, so their values are escaped too (as xmlsec1 does).
+/// ` xmlns="URI"` or ` xmlns:prefix="URI"`, for every writer. C14N 1.0 §2.3: namespace nodes are
+/// processed like attribute nodes, so their values are escaped too (as xmlsec1 does).
 pub(crate) fn write_namespace(prefix: &str, uri: &str, out: &mut Vec<u8>) {
     if prefix.is_empty() {
         out.extend_from_slice(b" xmlns=\"");

@@ -1,7 +1,7 @@
 //! Serialization. [`to_xml`] writes a tree so that parsing it back gives the same tree (and so
 //! the same canonical form): what signers emit. [`to_pretty_xml`] re-indents for people.
 
-use crate::c14n::{escape_attr, escape_text, write_qname};
+use crate::c14n::{escape_attr, escape_text, write_namespace, write_qname};
 use crate::tree::{Child, Document, Element, NodeId};
 
 /// The declaration every document crossfed writes starts with.
@@ -34,15 +34,7 @@ fn write_start(e: Element<'_>, out: &mut Vec<u8>) {
     out.push(b'<');
     write_qname(e.prefix(), e.local_name(), out);
     for (prefix, uri) in e.namespace_declarations() {
-        if prefix.is_empty() {
-            out.extend_from_slice(b" xmlns=\"");
-        } else {
-            out.extend_from_slice(b" xmlns:");
-            out.extend_from_slice(prefix.as_bytes());
-            out.extend_from_slice(b"=\"");
-        }
-        escape_attr(uri, out);
-        out.push(b'"');
+        write_namespace(prefix, uri, out);
     }
     for a in e.attributes() {
         out.push(b' ');
