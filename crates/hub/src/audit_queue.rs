@@ -26,9 +26,14 @@ const MOST_PER_WRITE: usize = 64;
 /// together with the writer's own connection.
 const LINGER: Duration = Duration::from_millis(1);
 
-type Pending = (AuditEvent, oneshot::Sender<Result<(), String>>);
+/// What to do once a record is stored (or could not be).
+const STOPPED: &str = "the audit writer has stopped";
 
-#[derive(Debug)]
+type Then = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+type Pending = (AuditEvent, Then);
+
+#[derive(Debug, Clone)]
 pub struct AuditQueue {
     queue: Sender<Pending>,
 }
@@ -51,8 +56,20 @@ impl AuditQueue {
     /// Stores `event`, returning once it is stored.
     pub async fn append(&self, event: AuditEvent) -> Result<(), String> {
         let (done, stored) = oneshot::channel();
-        self.queue.send((event, done)).map_err(|_| "the audit writer has stopped".to_string())?;
-        stored.await.map_err(|_| "the audit writer has stopped".to_string())?
+        self.append_then(event, move |result| {
+            // The waiting side may have gone (a closed connection): nothing to tell then.
+            let _ = done.send(result);
+        });
+        stored.await.map_err(|_| STOPPED.to_string())?
+    }
+
+    /// Queues `event` and calls `then` with the outcome once it is stored, on the writer's
+    /// thread (at once on the caller's if the writer has stopped). For work running on a pool
+    /// thread that wants its caller woken once, when both the work and its record are done.
+    pub fn append_then(&self, event: AuditEvent, then: impl FnOnce(Result<(), String>) + Send + 'static) {
+        if let Err(std::sync::mpsc::SendError((_, then))) = self.queue.send((event, Box::new(then))) {
+            then(Err(STOPPED.to_string()));
+        }
     }
 }
 
@@ -73,8 +90,8 @@ fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime
             None => runtime.block_on(writer.append_many(&events)),
         }
         .map_err(|e| e.to_string());
-        for waiter in waiting {
-            let _ = waiter.send(result.clone());
+        for then in waiting {
+            then(result.clone());
         }
     }
 }

@@ -52,9 +52,11 @@ pub async fn build_hub(
         None => None,
     };
     let audit_log = crate::audit_queue::AuditQueue::start(store.clone())?;
+    let base_url = base_url.trim_end_matches('/').to_string();
     let hub = Hub {
         store,
-        base_url: base_url.trim_end_matches('/').to_string(),
+        session_cookie: crate::server::session_cookie_name(&base_url),
+        base_url,
         keys,
         applications: crate::applications::CatalogCache::new(catalog),
         throttle: ThrottlePolicy::default(),

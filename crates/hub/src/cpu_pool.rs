@@ -55,13 +55,27 @@ impl CpuPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        self.run_answering_later(move |reply| {
+            // The waiting side may have gone (a closed connection): nothing to deliver then.
+            let _ = reply.send(job());
+        })
+        .await
+    }
+
+    /// Runs `job` on one of the pool's threads and waits, without blocking, for the answer `job`
+    /// sends through the sender it is given. `job` may hand that sender on (to the audit writer,
+    /// say), so that its caller is woken once, when everything it waits for is done; the job
+    /// itself counts as finished when it returns.
+    pub async fn run_answering_later<T, F>(&self, job: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(tokio::sync::oneshot::Sender<T>) + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let counted = Counted::new(&self.unfinished);
         let job: Job = Box::new(move || {
-            let result = job();
+            job(reply);
             drop(counted);
-            // The waiting side may have gone (a closed connection): nothing to deliver then.
-            let _ = reply.send(result);
         });
         let sent = match self.queue.lock() {
             Ok(queue) => queue.send(job).is_ok(),
@@ -213,6 +227,26 @@ mod tests {
             assert!(name.is_some_and(|n| n.starts_with("crossfed-test-")));
         }
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_job_may_answer_after_it_returns_and_counts_as_finished_when_it_returns() {
+        use std::time::Duration;
+        let pool = Arc::new(CpuPool::new("later-test", 1));
+        let (handed_on, answer_later) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<&'static str>>();
+        let waiting = {
+            let pool = pool.clone();
+            tokio::spawn(
+                async move { pool.run_answering_later(move |reply| handed_on.send(reply).unwrap_or(())).await },
+            )
+        };
+        // The job has returned once its sender arrives here; the pool is then idle, unanswered.
+        let reply = tokio::task::spawn_blocking(move || answer_later.recv()).await.unwrap().unwrap();
+        pool.wait_until_idle(Instant::now() + Duration::from_secs(5));
+        assert_eq!(pool.unfinished.count.load(Ordering::SeqCst), 0);
+        assert!(!waiting.is_finished());
+        reply.send("answered by whoever held the sender").unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), "answered by whoever held the sender");
     }
 
     #[tokio::test]

@@ -292,7 +292,7 @@ async fn logout_request(hub: &Hub, message: &RedirectMessage, headers: &HeaderMa
         audit(hub, &session.user_name, "logout", None, Outcome::Success, detail).await;
         ended = true;
     }
-    let cleared = if ended { set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()) } else { None };
+    let cleared = if ended { set_cookie(hub.cookie_name(), "", "/", 0, hub.secure()) } else { None };
     let Some(answer_to) = requester.answer_to else {
         return signed_out_page("You are signed out of the hub.");
     };

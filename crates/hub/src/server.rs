@@ -29,6 +29,8 @@ const SESSION_SCOPE: &str = "hub";
 pub struct Hub {
     pub store: Store,
     pub base_url: String,
+    /// The session cookie's name ([`session_cookie_name`]), worked out once.
+    pub session_cookie: String,
     /// The signing key, and the certificates published in metadata (the current key's, then a
     /// staged next one's).
     pub keys: crate::keys::KeyRing,
@@ -64,13 +66,8 @@ impl Hub {
         self.base_url.starts_with("https://")
     }
 
-    /// Browsers do not separate cookies by port, so two hubs on one host (the demo's corp and
-    /// hub) would overwrite each other's: the name carries a digest of this hub's URL. `__Host-`
-    /// cookies need Secure, so plain-http local runs use a plain prefix.
-    pub(crate) fn cookie_name(&self) -> String {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.base_url.as_bytes());
-        let tag: String = digest.as_ref().iter().take(4).map(|b| format!("{b:02x}")).collect();
-        if self.secure() { format!("__Host-crossfed-session-{tag}") } else { format!("crossfed-session-{tag}") }
+    pub(crate) fn cookie_name(&self) -> &str {
+        &self.session_cookie
     }
 
     fn login_nonce_cookie(&self) -> String {
@@ -117,6 +114,19 @@ pub(crate) struct Session {
     /// The upstream IdP's login this session came from, to end it there at logout.
     #[serde(default)]
     pub(crate) upstream: Option<crate::logout::UpstreamLogin>,
+}
+
+/// Browsers do not separate cookies by port, so two hubs on one host (the demo's corp and hub)
+/// would overwrite each other's: the name carries a digest of the hub's URL. `__Host-` cookies
+/// need Secure, so plain-http local runs use a plain prefix.
+pub(crate) fn session_cookie_name(base_url: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, base_url.as_bytes());
+    let tag: String = digest.as_ref().iter().take(4).map(|b| format!("{b:02x}")).collect();
+    if base_url.starts_with("https://") {
+        format!("__Host-crossfed-session-{tag}")
+    } else {
+        format!("crossfed-session-{tag}")
+    }
 }
 
 pub(crate) fn now() -> i64 {
@@ -208,7 +218,7 @@ pub(crate) fn error_page(status: StatusCode, title: &str, message: &str, user: O
 
 /// The session of the request, if it has a live one (idle and absolute limits applied).
 pub(crate) async fn current_session(hub: &Hub, headers: &HeaderMap) -> Option<Session> {
-    let id = crossfed_web::cookie(headers, &hub.cookie_name())?;
+    let id = crossfed_web::cookie(headers, hub.cookie_name())?;
     let stored = hub.store.get_object(SESSION_KIND, id).await.ok()??;
     let mut session: Session = serde_json::from_str(&stored.body).ok()?;
     let now = now();
@@ -363,16 +373,16 @@ pub(crate) async fn start_session(
     if let Err(e) = insert_json(&hub.store, key, &session, now).await {
         return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e, None));
     }
-    if let Some(old) = crossfed_web::cookie(headers, &hub.cookie_name()) {
+    if let Some(old) = crossfed_web::cookie(headers, hub.cookie_name()) {
         let _ = hub.store.delete_object(SESSION_KIND, old).await;
     }
     audit(hub, &user.user_name, "login", None, Outcome::Success, method.to_string()).await;
-    Ok(set_cookie(&hub.cookie_name(), &session.id, "/", hub.max_seconds, hub.secure()))
+    Ok(set_cookie(hub.cookie_name(), &session.id, "/", hub.max_seconds, hub.secure()))
 }
 
-/// The signed Response for application `id`, as the auto-submitting form the browser posts;
-/// refused with a page when the user is not assigned or lacks a mapped value.
-/// Builds and signs the Response for application `id` of `catalog` on the signing threads.
+/// Builds and signs the Response for application `id` of `catalog` on a signing thread, which then
+/// queues the launch's audit record itself: the request is woken once, when the record is
+/// stored. A Response that cannot be built is an error, audited by the caller.
 async fn sign_launch(
     hub: &Hub,
     catalog: &Arc<crate::applications::Catalog>,
@@ -384,21 +394,41 @@ async fn sign_launch(
     let (catalog, id, key) = (catalog.clone(), id.to_string(), hub.keys.signing_key());
     let issuer = hub.app_entity_id(&id);
     let in_response_to = in_response_to.map(str::to_string);
-    let session_index = session.session_index.clone();
+    let (session_index, user_name) = (session.session_index.clone(), session.user_name.clone());
     let authn_instant = Instant::from_unix(session.created).unwrap_or_else(Instant::now);
-    let signed = crate::cpu_pool::signing().run(move || {
-        let app = &catalog.get(&id).ok_or_else(|| format!("application {id:?} is gone"))?.app;
-        let launch = Launch {
-            issuer: &issuer,
-            in_response_to: in_response_to.as_deref(),
-            authn_instant,
-            session_index: &session_index,
-        };
-        build_launch_response(app, &launch, &values, &key, Instant::now()).map_err(|e| e.to_string())
+    let audit_log = hub.audit_log.clone();
+    let signed = crate::cpu_pool::signing().run_answering_later(move |reply| {
+        let built = catalog.get(&id).ok_or_else(|| format!("application {id:?} is gone")).and_then(|entry| {
+            let launch = Launch {
+                issuer: &issuer,
+                in_response_to: in_response_to.as_deref(),
+                authn_instant,
+                session_index: &session_index,
+            };
+            build_launch_response(&entry.app, &launch, &values, &key, Instant::now()).map_err(|e| e.to_string())
+        });
+        match built {
+            Ok(built) => {
+                let mut event = AuditEvent::new(now(), &user_name, "launch", Outcome::Success);
+                event.target = Some(id);
+                event.detail = format!("assertion {}", built.assertion_id);
+                audit_log.append_then(event, move |stored| {
+                    if let Err(e) = stored {
+                        tracing::warn!("audit log write failed: {e}");
+                    }
+                    let _ = reply.send(Ok(built));
+                });
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
     });
     signed.await.map_err(|e| e.to_string())?
 }
 
+/// The signed Response for application `id`, as the auto-submitting form the browser posts;
+/// refused with a page when the user is not assigned or lacks a mapped value.
 pub(crate) async fn respond_to_application(
     hub: &Hub,
     id: &str,
@@ -450,8 +480,6 @@ pub(crate) async fn respond_to_application(
             );
         }
     };
-    audit(hub, &session.user_name, "launch", Some(id), Outcome::Success, format!("assertion {}", built.assertion_id))
-        .await;
     let nonce = token();
     let relay = relay_state.or(app.relay_state.as_deref());
     let document = post_form(&app.acs_url, MessageKind::Response, &built.xml, relay, Some(&nonce));
@@ -465,7 +493,7 @@ struct CsrfForm {
 
 async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
     let Some(session) = current_session(&hub, &headers).await else {
-        return see_other("/login", set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure()));
+        return see_other("/login", set_cookie(hub.cookie_name(), "", "/", 0, hub.secure()));
     };
     // A cross-site form must not be able to sign people out (nor clear their cookie).
     if session.csrf != form.csrf {
@@ -478,7 +506,7 @@ async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): For
     }
     let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
     audit(&hub, &session.user_name, "logout", None, Outcome::Success, String::new()).await;
-    let cleared = set_cookie(&hub.cookie_name(), "", "/", 0, hub.secure());
+    let cleared = set_cookie(hub.cookie_name(), "", "/", 0, hub.secure());
     if let Some(upstream) = &session.upstream
         && let Some(url) = crate::logout::upstream_logout_url(&hub, upstream).await
     {

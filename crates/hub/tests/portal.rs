@@ -188,6 +188,23 @@ async fn alice_opens_amazon_connect_from_the_portal() {
         servers.hub_store.query(&AuditQuery { actor: Some("alice".into()), ..AuditQuery::default() }).await.unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["launch", "login"]);
+    // Recorded by the signing thread, before the answer: it names the assertion the browser got.
+    let assertion_id = {
+        use base64::Engine as _;
+        let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&saml).unwrap()).unwrap();
+        xml.split("<saml:Assertion")
+            .nth(1)
+            .unwrap()
+            .split("ID=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(events[0].target.as_deref(), Some("connect"));
+    assert_eq!(events[0].detail, format!("assertion {assertion_id}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
