@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{Connection, OpenFlags, ToSql};
 
+use crate::columns::DirectRow;
 use crate::error::StoreError;
 
 /// Read-only connections to one SQLite file, taken by one read at a time.
@@ -66,7 +67,7 @@ impl DirectReader {
         &self,
         sql: &str,
         params: &[&dyn ToSql],
-        decode: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+        decode: impl FnOnce(&DirectRow<'_>) -> Result<T, StoreError>,
     ) -> Direct<Option<T>> {
         if self.closed.load(Ordering::SeqCst) {
             return Direct::Declined;
@@ -102,12 +103,15 @@ fn read_one<T>(
     connection: &Connection,
     sql: &str,
     params: &[&dyn ToSql],
-    decode: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    decode: impl FnOnce(&DirectRow<'_>) -> Result<T, StoreError>,
 ) -> Result<Option<T>, ReadError> {
     let mut statement = connection.prepare_cached(sql).map_err(ReadError::Sqlite)?;
     let mut rows = statement.query(params).map_err(ReadError::Sqlite)?;
     match rows.next().map_err(ReadError::Sqlite)? {
-        Some(row) => decode(row).map(Some).map_err(ReadError::Decode),
+        Some(row) => {
+            let names = row.as_ref().column_names();
+            decode(&DirectRow { row, names: &names }).map(Some).map_err(ReadError::Decode)
+        }
         None => Ok(None),
     }
 }
@@ -132,7 +136,7 @@ mod tests {
 
     fn count(reader: &DirectReader) -> Direct<Option<i64>> {
         reader.query_row("SELECT COUNT(*) AS n FROM t WHERE x = $1", &[&"a"], |row| {
-            row.get("n").map_err(|e| StoreError::Backend(e.to_string()))
+            crate::columns::Columns::int(row, "n")
         })
     }
 
