@@ -26,9 +26,9 @@ const MOST_PER_WRITE: usize = 64;
 /// together with the writer's own connection.
 const LINGER: Duration = Duration::from_millis(1);
 
-/// What to do once a record is stored (or could not be).
 const STOPPED: &str = "the audit writer has stopped";
 
+/// What to do once a record is stored (or could not be).
 type Then = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 type Pending = (AuditEvent, Then);

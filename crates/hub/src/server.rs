@@ -307,10 +307,20 @@ pub(crate) async fn audit(
     outcome: Outcome,
     detail: String,
 ) {
+    let stored = hub.audit_log.append(audit_event(actor, action, target, outcome, detail)).await;
+    warn_if_unstored(stored);
+}
+
+fn audit_event(actor: &str, action: &str, target: Option<&str>, outcome: Outcome, detail: String) -> AuditEvent {
     let mut event = AuditEvent::new(now(), actor, action, outcome);
     event.target = target.map(str::to_string);
     event.detail = detail;
-    if let Err(e) = hub.audit_log.append(event).await {
+    event
+}
+
+/// A record that could not be stored does not stop the request it records; it is logged.
+fn warn_if_unstored(stored: Result<(), String>) {
+    if let Err(e) = stored {
         tracing::warn!("audit log write failed: {e}");
     }
 }
@@ -409,13 +419,10 @@ async fn sign_launch(
         });
         match built {
             Ok(built) => {
-                let mut event = AuditEvent::new(now(), &user_name, "launch", Outcome::Success);
-                event.target = Some(id);
-                event.detail = format!("assertion {}", built.assertion_id);
+                let detail = format!("assertion {}", built.assertion_id);
+                let event = audit_event(&user_name, "launch", Some(&id), Outcome::Success, detail);
                 audit_log.append_then(event, move |stored| {
-                    if let Err(e) = stored {
-                        tracing::warn!("audit log write failed: {e}");
-                    }
+                    warn_if_unstored(stored);
                     let _ = reply.send(Ok(built));
                 });
             }
