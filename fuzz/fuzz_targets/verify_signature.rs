@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn trusted() -> &'static [Certificate] {
     static CERTS: OnceLock<Vec<Certificate>> = OnceLock::new();
-    CERTS.get_or_init(|| vec![SigningKey::generate_rsa("fuzz", 30).expect("key").certificate().clone()])
+    CERTS.get_or_init(|| vec![SigningKey::generate_rsa("fuzz", crossfed_clock::Clock::system().now(), 30).expect("key").certificate().clone()])
 }
 
 fuzz_target!(|data: &[u8]| {

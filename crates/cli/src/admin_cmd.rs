@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::say;
+use crate::process::say;
 
 #[derive(Args)]
 pub struct HubTarget {

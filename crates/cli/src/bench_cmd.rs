@@ -30,7 +30,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use self::reference::RsaReference;
-use crate::say;
+use crate::process::say;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Scenario {

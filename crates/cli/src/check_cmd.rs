@@ -10,12 +10,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use crossfed_hub::doctor::{self, HubView, Report, TargetAccess};
+use crossfed_hub::check::{self, HubView, ReadError, Report, TargetAccess};
+use crossfed_hub::views::{ApplicationView, IdentitySourceView, Listing, Preview, UserView};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::admin_cmd::{HubTarget, items};
-use crate::say;
+use crate::admin_cmd::HubTarget;
+use crate::process::say;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -50,7 +52,7 @@ pub struct CheckArgs {
 /// Where everything is, once the arguments (or the demo's description) are read.
 struct Parties {
     hub: RemoteHub,
-    chain: doctor::Parties,
+    chain: check::Parties,
 }
 
 /// A hub read over its admin API and public metadata.
@@ -69,7 +71,7 @@ fn parties(args: CheckArgs) -> Result<Parties> {
         };
         return Ok(Parties {
             hub: RemoteHub { api: args.hub, data_dir: args.hub_data_dir },
-            chain: doctor::Parties {
+            chain: check::Parties {
                 target: TargetAccess {
                     endpoint: args.target,
                     access_key_id,
@@ -101,7 +103,7 @@ fn parties(args: CheckArgs) -> Result<Parties> {
             api: HubTarget::new(&field("hub_url")?, &token, args.hub.json_output()),
             data_dir: Some(dir.join(field("hub_data_dir")?)),
         },
-        chain: doctor::Parties {
+        chain: check::Parties {
             target: TargetAccess {
                 endpoint: Some(field("cloud_url")?),
                 access_key_id: field("access_key_id")?,
@@ -118,46 +120,52 @@ fn segment(value: &str) -> String {
 }
 
 impl RemoteHub {
-    async fn get(&self, path: &str) -> Result<Value, String> {
-        self.api.call(Method::GET, path, None).await.map_err(|e| format!("{e:#}"))
+    /// The answer to `method path` (with `body`), read as `T`.
+    async fn read<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> Result<T, ReadError> {
+        let answer = self.api.call(method, path, body).await.map_err(|e| ReadError(format!("{e:#}")))?;
+        serde_json::from_value(answer).map_err(|e| ReadError(format!("{path} answered something unexpected: {e}")))
     }
 }
 
 impl HubView for RemoteHub {
-    async fn applications(&self) -> Result<Vec<Value>, String> {
-        Ok(items(&self.get("/api/v1/applications").await?).to_vec())
+    async fn applications(&self) -> Result<Vec<ApplicationView>, ReadError> {
+        Ok(self.read::<Listing<ApplicationView>>(Method::GET, "/api/v1/applications", None).await?.items)
     }
 
-    async fn users(&self) -> Result<Vec<Value>, String> {
-        Ok(items(&self.get("/api/v1/users?limit=1000").await?).to_vec())
+    async fn users(&self) -> Result<Vec<UserView>, ReadError> {
+        Ok(self.read::<Listing<UserView>>(Method::GET, "/api/v1/users?limit=1000", None).await?.items)
     }
 
-    async fn user(&self, name: &str) -> Result<Value, String> {
-        self.get(&format!("/api/v1/users/{}", segment(name))).await
+    async fn user(&self, name: &str) -> Result<UserView, ReadError> {
+        self.read(Method::GET, &format!("/api/v1/users/{}", segment(name)), None).await
     }
 
-    async fn preview(&self, app: &str, user: &str) -> Result<Value, String> {
+    async fn preview(&self, app: &str, user: &str) -> Result<Preview, ReadError> {
         let path = format!("/api/v1/applications/{}/preview", segment(app));
-        self.api.call(Method::POST, &path, Some(json!({"user": user}))).await.map_err(|e| format!("{e:#}"))
+        self.read(Method::POST, &path, Some(json!({"user": user}))).await
     }
 
-    async fn identity_source(&self) -> Result<Option<Value>, String> {
+    async fn identity_source(&self) -> Result<Option<IdentitySourceView>, ReadError> {
         // A hub with the built-in directory answers 404: no identity source to check.
-        Ok(self.get("/api/v1/identity-source").await.ok())
+        Ok(self.read(Method::GET, "/api/v1/identity-source", None).await.ok())
     }
 
-    async fn application_metadata(&self, view: &Value) -> Result<(String, Option<i64>), String> {
-        doctor::fetch(doctor::text(view, "metadata_url")).await
+    async fn application_metadata(&self, view: &ApplicationView) -> Result<(String, Option<i64>), ReadError> {
+        check::fetch(&view.metadata_url).await
     }
 
-    fn signing_key(&self) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, String> {
+    fn signing_key(&self) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let Some(dir) = &self.data_dir else {
-            return Err("the hub's signing key is needed: give --hub-data-dir (or --demo-data-dir)".to_string());
+            return Err(ReadError(
+                "the hub's signing key is needed: give --hub-data-dir (or --demo-data-dir)".to_string(),
+            ));
         };
         if !dir.join("signing.key").exists() {
-            return Err(format!("no signing key in {}", dir.display()));
+            return Err(ReadError(format!("no signing key in {}", dir.display())));
         }
-        crossfed_hub::keys::load_or_create(dir, "crossfed hub").map(std::sync::Arc::new)
+        crossfed_hub::keys::load_or_create(dir, "crossfed hub", crate::process::clock().now())
+            .map(std::sync::Arc::new)
+            .map_err(|e| ReadError(e.to_string()))
     }
 }
 
@@ -181,10 +189,11 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
     let parties = parties(args)?;
     // An unreachable hub or wrong token is an error of the command, not a finding.
     parties.hub.api.call(Method::GET, "/api/v1/applications", None).await?;
-    let mut report = doctor::check_chain(&parties.hub, &parties.chain, crate::now()).await;
+    let clock = crate::process::clock();
+    let mut report = check::check_chain(&parties.hub, &parties.chain, &clock).await;
     let mut failed = report.failed();
     if let Some(user) = simulate {
-        failed |= !doctor::simulate(&parties.hub, &user, &mut report).await;
+        failed |= !check::simulate(&parties.hub, &user, &clock, &mut report).await;
     }
     print(&report, parties.hub.api.json_output());
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -10,7 +10,7 @@ use clap::Args;
 use crossfed_cloud::{App, CloudConfig, Settings};
 use crossfed_store::Store;
 
-use crate::say;
+use crate::process::say;
 
 #[derive(Args)]
 pub struct CloudArgs {
@@ -81,8 +81,9 @@ pub async fn run(args: CloudArgs) -> Result<ExitCode> {
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let settings = Settings::new(&config.account.id, &config.account.region, &base_url);
     let app = Arc::new(App::new(store.clone(), settings, &key_id, &secret));
-    let changes =
-        crossfed_cloud::config::apply(&app, &config, crate::now()).await.context("applying the configuration")?;
+    let changes = crossfed_cloud::config::apply(&app, &config, crate::process::now())
+        .await
+        .context("applying the configuration")?;
     for change in &changes {
         say(&format!("config: {change}"));
     }
@@ -94,7 +95,7 @@ pub async fn run(args: CloudArgs) -> Result<ExitCode> {
     ));
     say(&format!("sign-in endpoint: {base_url}/saml"));
     say(&format!("administrator access key id: {key_id}"));
-    crossfed_cloud::serve(listener, app, crate::shutdown_signal()).await.context("serving")?;
+    crossfed_cloud::serve(listener, app, crate::process::shutdown_signal()).await.context("serving")?;
     store.close().await;
     say("crossfed cloud: stopped");
     Ok(ExitCode::SUCCESS)

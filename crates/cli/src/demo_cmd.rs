@@ -14,7 +14,7 @@ use crossfed_store::{ProvisioningStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::say;
+use crate::process::say;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -131,7 +131,7 @@ value = "${user:givenName}"
 fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     let hub_dir = data_dir.join("hub");
     std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
-    let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
+    let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crate::process::clock().now())?;
     let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(hub_url);
     let mut certificates = vec![key.certificate().clone()];
     certificates.extend(crossfed_hub::keys::next_certificate(&hub_dir).map_err(anyhow::Error::msg)?);
@@ -214,8 +214,8 @@ pub(crate) struct Chain {
     pub hub_url: String,
     pub cloud_url: String,
     pub instance: String,
-    pub corp: Arc<crossfed_hub::server::Hub>,
-    pub hub: Arc<crossfed_hub::server::Hub>,
+    pub corp: Arc<crossfed_hub::Hub>,
+    pub hub: Arc<crossfed_hub::Hub>,
     pub corp_store: Store,
     pub hub_store: Store,
     pub cloud_store: Store,
@@ -257,7 +257,8 @@ pub(crate) async fn start_chain(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let now = crate::now();
+    let clock = crate::process::clock();
+    let now = clock.unix();
     // The target account, first with its Connect instance (the hub needs its ID).
     let cloud_store = store(&data_dir.join("cloud"), "cloud.db").await?;
     let settings = crossfed_cloud::Settings::new(ACCOUNT, "us-east-1", &cloud_url);
@@ -274,36 +275,34 @@ pub(crate) async fn start_chain(
     // corp, playing the corporate IdP, importing the hub's SP metadata.
     let hub_sp_metadata = export_hub_sp_metadata(data_dir, &hub_url)?;
     let corp_store = store(&data_dir.join("corp"), "corp.db").await?;
-    let (corp, _) = crossfed_hub::bootstrap::build_hub(
+    let (corp, _) = crossfed_hub::build_hub(
         &corp_config(&hub_sp_metadata, password, &hub_url, scim_token)?,
         corp_store.clone(),
         &data_dir.join("corp"),
         &corp_url,
-        now,
+        clock.clone(),
     )
     .await
-    .map_err(anyhow::Error::msg)
     .context("setting up corp")?;
     let corp = Arc::new(corp);
-    let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, corp.clone(), stopped(stop_rx.clone())));
+    let corp_task = tokio::spawn(crossfed_hub::serve(corp_listener, corp.clone(), stopped(stop_rx.clone())));
 
     // The hub, importing corp's metadata for it.
     let hub_store = store(&data_dir.join("hub"), "hub.db").await?;
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(
+    let (hub, _) = crossfed_hub::build_hub(
         &hub_config(&corp_url, &cloud_url, &instance, password, provision_connect)?,
         hub_store.clone(),
         &data_dir.join("hub"),
         &hub_url,
-        now,
+        clock,
     )
     .await
-    .map_err(anyhow::Error::msg)
     .context("setting up the hub")?;
     crossfed_hub::tokens::adopt(&hub_store, crossfed_hub::tokens::SCIM, "corp", scim_token, now)
         .await
         .context("the hub's SCIM token (--scim-token)")?;
     let hub = Arc::new(hub);
-    let hub_task = tokio::spawn(crossfed_hub::server::serve(hub_listener, hub.clone(), stopped(stop_rx.clone())));
+    let hub_task = tokio::spawn(crossfed_hub::serve(hub_listener, hub.clone(), stopped(stop_rx.clone())));
 
     // The account trusts the hub's Connect application through the metadata the hub publishes.
     let metadata_url = format!("{hub_url}/saml/apps/connect/metadata");
@@ -323,12 +322,12 @@ pub(crate) async fn start_chain(
 
     // Provisioning: corp pushes its people to the hub by SCIM, then (with --provision-connect)
     // the hub creates their Connect users. One pass each before "ready", then on every change.
-    crossfed_hub::provision::run_once(&corp).await;
-    crossfed_hub::provision::run_once(&hub).await;
+    corp.provisioning.run_once().await;
+    hub.provisioning.run_once().await;
     let background: Vec<_> = [
-        crossfed_hub::provision::spawn(corp.clone()),
-        crossfed_hub::provision::spawn(hub.clone()),
-        crossfed_hub::metadata_refresh::spawn(&hub),
+        Some(crossfed_hub::tasks::spawn_provisioning(&corp)),
+        Some(crossfed_hub::tasks::spawn_provisioning(&hub)),
+        crossfed_hub::tasks::spawn_metadata_refresh(&hub),
     ]
     .into_iter()
     .flatten()
@@ -363,7 +362,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     ];
     let chain = start_chain(&args.data_dir, listeners, &password, &scim_token, args.provision_connect).await?;
     let Chain { corp_url, hub_url, cloud_url, instance, hub_store, corp_store, .. } = &chain;
-    let now = crate::now();
+    let now = crate::process::now();
     let failures: Vec<String> = hub_store
         .list_provisioning(None)
         .await?
@@ -414,7 +413,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     say(&format!("  data kept in {}; Ctrl-C stops", args.data_dir.display()));
     say("crossfed demo: ready");
 
-    crate::shutdown_signal().await;
+    crate::process::shutdown_signal().await;
     chain.stop().await;
     say("crossfed demo: stopped");
     Ok(ExitCode::SUCCESS)

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::admin_cmd::{HubTarget, items, text};
-use crate::say;
+use crate::process::say;
 
 /// A path segment with everything but unreserved characters percent-encoded (user names carry
 /// `@`, group names spaces).

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use anyhow::{Context, Result, bail};
-use crossfed_saml::bindings::inflate_bounded;
+use crossfed_saml::inflate_bounded;
 use crossfed_saml::{decode_post, decode_redirect};
 
 /// Reads a file, or stdin for `-`.

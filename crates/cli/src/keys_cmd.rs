@@ -47,8 +47,8 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
     match command {
         KeysCommand::Generate { cn, r#type, days, key_out, cert_out } => {
             let key = match r#type {
-                KeyType::Rsa2048 => SigningKey::generate_rsa(&cn, days),
-                KeyType::EcdsaP256 => SigningKey::generate_ecdsa_p256(&cn, days),
+                KeyType::Rsa2048 => SigningKey::generate_rsa(&cn, crate::process::clock().now(), days),
+                KeyType::EcdsaP256 => SigningKey::generate_ecdsa_p256(&cn, crate::process::clock().now(), days),
             }
             .context("generating the key")?;
             write_private(&key_out, key.private_key_pem().as_bytes())?;
@@ -59,14 +59,14 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Rotate { data_dir, activate: false } => {
-            let next = crossfed_hub::keys::stage_next(&data_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
+            let next = crossfed_hub::keys::stage_next(&data_dir, "crossfed hub", crate::process::clock().now())?;
             println!("staged the next signing key (sha256 {})", next.fingerprint_hex());
             println!("restart the hub: its metadata then lists both certificates; once every service provider");
             println!("and the IdP have imported it, run `crossfed keys rotate --activate` and restart again");
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Rotate { data_dir, activate: true } => {
-            let current = crossfed_hub::keys::activate_next(&data_dir).map_err(anyhow::Error::msg)?;
+            let current = crossfed_hub::keys::activate_next(&data_dir)?;
             println!(
                 "the signing key is now sha256 {} (the old one is kept as signing-previous.*)",
                 current.fingerprint_hex()

@@ -8,6 +8,7 @@ mod demo_cmd;
 mod directory_cmd;
 mod input;
 mod keys_cmd;
+mod process;
 mod saml_cmd;
 mod serve_cmd;
 
@@ -100,39 +101,6 @@ enum Command {
         #[command(subcommand)]
         command: admin_cmd::ProvisioningCommand,
     },
-}
-
-/// Prints a line to standard output; a closed terminal or pipe must not stop a running server.
-pub fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-/// Current Unix time.
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Completes on Ctrl-C or SIGTERM, for graceful shutdown.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }
 
 fn run_async<F: Future<Output = anyhow::Result<ExitCode>>>(future: F) -> anyhow::Result<ExitCode> {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use crossfed_saml::{
-    EntityDescriptor, Instant, MemoryReplayCache, SignatureRequirement, SpPolicy, ns, validate_response_traced,
+    EntityDescriptor, MemoryReplayCache, SignatureRequirement, SpPolicy, Timestamp, ns, validate_response_traced,
 };
 use crossfed_xml::{parse, to_pretty_xml, to_xml};
 use crossfed_xmldsig::{Certificate, SignOptions, SigningKey, VerifyOptions, sign_enveloped, verify_enveloped};
@@ -227,8 +227,8 @@ impl From<SignedBy> for SignatureRequirement {
 fn validate(args: &ValidateArgs) -> Result<ExitCode> {
     let (idp_entity_id, certificates) = load_idp_metadata(&args.idp_metadata)?;
     let now = match &args.now {
-        Some(t) => Instant::parse(t).with_context(|| format!("--now {t:?} is not an RFC 3339 time"))?,
-        None => Instant::now(),
+        Some(t) => Timestamp::parse(t).with_context(|| format!("--now {t:?} is not an RFC 3339 time"))?,
+        None => Timestamp::from(crate::process::clock().now()),
     };
     let decoded = decode_message(&read_source(&args.response)?)?;
     let mut policy = SpPolicy::new(&args.sp_entity_id, &args.acs_url, &idp_entity_id, &certificates);

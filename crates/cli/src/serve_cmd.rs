@@ -10,7 +10,7 @@ use clap::Args;
 use crossfed_hub::config::HubConfig;
 use crossfed_store::Store;
 
-use crate::say;
+use crate::process::{clock, say, shutdown_signal};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -38,17 +38,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
     let base_url = config.hub.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
-    let (hub, changes) =
-        crossfed_hub::bootstrap::build_hub(&config, store.clone(), &args.data_dir, &base_url, crate::now())
-            .await
-            .map_err(anyhow::Error::msg)
-            .context("applying the configuration")?;
+    let (hub, changes) = crossfed_hub::build_hub(&config, store.clone(), &args.data_dir, &base_url, clock())
+        .await
+        .context("applying the configuration")?;
     for change in &changes {
         say(&format!("config: {change}"));
     }
-    if let Some(path) = crossfed_hub::tokens::ensure_admin_token(&store, &args.data_dir, crate::now())
+    if let Some(path) = crossfed_hub::tokens::ensure_admin_token(&store, &args.data_dir, clock().unix())
         .await
-        .map_err(anyhow::Error::msg)
         .context("creating the first admin token")?
     {
         say(&format!("admin API token written to {} (admin API at {base_url}/api/v1)", path.display()));
@@ -56,16 +53,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     for id in hub.applications.snapshot().entries.keys() {
         say(&format!("application {id}: IdP metadata at {base_url}/saml/apps/{id}/metadata"));
     }
-    for connector in crossfed_hub::provision::connector_names(&hub).await {
+    for connector in hub.provisioning.connector_names().await {
         say(&format!("provisioning: {connector}"));
     }
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);
-    let provisioning = crossfed_hub::provision::spawn(hub.clone());
-    let refresh = crossfed_hub::metadata_refresh::spawn(&hub);
-    let janitor = Some(crossfed_hub::janitor::spawn(&hub));
-    crossfed_hub::server::serve(listener, hub, crate::shutdown_signal()).await.context("serving")?;
-    for task in [provisioning, refresh, janitor].into_iter().flatten() {
+    let tasks = crossfed_hub::tasks::spawn_all(&hub);
+    crossfed_hub::serve(listener, hub, shutdown_signal()).await.context("serving")?;
+    for task in tasks {
         task.abort();
     }
     store.close().await;

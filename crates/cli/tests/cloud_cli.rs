@@ -67,7 +67,7 @@ fn stop(mut running: Running) {
 #[test]
 fn configuration_is_applied_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let key = SigningKey::generate_rsa("hub", 30).unwrap();
+    let key = SigningKey::generate_rsa("hub", crossfed_clock::Clock::system().now(), 30).unwrap();
     let metadata = EntityDescriptor::idp(
         "https://hub.example.com/saml/idp/connect",
         vec![key.certificate().clone()],

@@ -271,19 +271,28 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
     let description: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("demo.json")).unwrap()).unwrap();
     let instance = description["instance_id"].as_str().unwrap().to_string();
-    let iam = crossfed_hub::aws_query::QueryClient::new(&cloud, "us-east-1", "AKIADEMOADMIN0000001", "demo-password-1")
-        .unwrap();
-    let connect = crossfed_hub::connect_client::ConnectClient::new(crossfed_hub::connect_client::ConnectEndpoint {
-        base_url: cloud.clone(),
-        region: "us-east-1".into(),
-        access_key_id: "AKIADEMOADMIN0000001".into(),
-        secret_access_key: "demo-password-1".into(),
-    })
+    let iam = crossfed_hub::aws::query::QueryClient::new(
+        &cloud,
+        "us-east-1",
+        "AKIADEMOADMIN0000001",
+        "demo-password-1",
+        crossfed_clock::Clock::system(),
+    )
+    .unwrap();
+    let connect = crossfed_hub::aws::connect::ConnectClient::new(
+        crossfed_hub::aws::connect::ConnectEndpoint {
+            base_url: cloud.clone(),
+            region: "us-east-1".into(),
+            access_key_id: "AKIADEMOADMIN0000001".into(),
+            secret_access_key: "demo-password-1".into(),
+        },
+        crossfed_clock::Clock::system(),
+    )
     .unwrap();
     runtime.block_on(async {
         let profiles = connect.security_profile_ids(&instance, &["Agent".to_string()]).await.unwrap();
         let routing = connect.routing_profile_id(&instance, "Basic Routing Profile").await.unwrap();
-        let bob = crossfed_hub::connect_client::NewConnectUser {
+        let bob = crossfed_hub::aws::connect::NewConnectUser {
             username: "bob@example.com",
             first_name: Some("Bob"),
             last_name: Some("Example"),
@@ -300,7 +309,8 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
     let hub_metadata = runtime.block_on(iam.saml_provider_metadata(provider)).unwrap();
 
     // The provider trusts another certificate (the hub's key was replaced, say).
-    let stranger = crossfed_xmldsig::SigningKey::generate_rsa("stranger", 30).unwrap();
+    let stranger =
+        crossfed_xmldsig::SigningKey::generate_rsa("stranger", crossfed_clock::Clock::system().now(), 30).unwrap();
     let entity = crossfed_saml::EntityDescriptor::parse(hub_metadata.as_bytes()).unwrap();
     let forged = crossfed_saml::EntityDescriptor::idp(
         &entity.entity_id,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::Engine;
-use crossfed_saml::{Attribute, Instant, NameId, ResponseSpec, SignedParts, build_response, ns};
+use crossfed_saml::{Attribute, NameId, ResponseSpec, SignedParts, Timestamp, build_response, ns};
 use crossfed_xmldsig::SigningKey;
 
 fn crossfed(args: &[&str]) -> Output {
@@ -111,10 +111,10 @@ fn idp_metadata(dir: &Path, key: &SigningKey) -> PathBuf {
 
 #[test]
 fn validate_reports_every_check_and_the_failure() {
-    let key = SigningKey::generate_rsa("corp", 30).unwrap();
+    let key = SigningKey::generate_rsa("corp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let metadata = idp_metadata(dir.path(), &key);
-    let t0 = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let t0 = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     let spec = ResponseSpec {
         issuer: "https://corp.example.com/idp".into(),
         destination: "https://hub.example.com/acs".into(),

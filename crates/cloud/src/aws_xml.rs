@@ -26,7 +26,7 @@ impl XmlOut {
     pub fn leaf(&mut self, name: &str, value: &str) -> &mut Self {
         self.open(name);
         // HTML escaping is XML escaping plus quotes, which are harmless in element text.
-        self.0.push_str(&crossfed_saml::bindings::html_escape(value));
+        self.0.push_str(&crossfed_saml::html_escape(value));
         self.close(name)
     }
     pub fn leaf_opt(&mut self, name: &str, value: Option<&str>) -> &mut Self {
@@ -65,5 +65,5 @@ pub fn error(error: &AwsError, namespace: &str, request_id: &str) -> String {
 
 /// ISO 8601 in UTC, as AWS writes dates.
 pub fn iso8601(unix: i64) -> String {
-    crossfed_saml::Instant::from_unix(unix).map(|t| t.to_xml()).unwrap_or_default()
+    crossfed_saml::Timestamp::from_unix(unix).map(|t| t.to_xml()).unwrap_or_default()
 }

@@ -3,4 +3,4 @@
 //! checked against. The system clock unless a test fixes or shifts it, for instance to present
 //! responses generated at a fixed time (the attack corpus).
 
-pub use crossfed_saml::Clock;
+pub use crossfed_clock::Clock;

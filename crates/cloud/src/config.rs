@@ -12,7 +12,7 @@ use crate::aws_xml::XmlOut;
 use crate::error::AwsError;
 use crate::iam_api::{self, Params};
 use crate::model::{ConnectInstance, ConnectUser, Profile, Role, SamlProvider, kind};
-use crate::server::App;
+use crate::state::App;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,7 +17,7 @@ use crate::model::{
     Principal, Profile, Role, kind,
 };
 use crate::paging::{self, PageRequest};
-use crate::server::App;
+use crate::state::App;
 
 /// Status and JSON body (or the error) of one call.
 pub type JsonResult = Result<(u16, Value), AwsError>;

@@ -16,7 +16,7 @@ use crate::federation::{ConnectSession, FederationError, federate};
 use crate::ids;
 use crate::model::{ConsoleSession, Credentials, kind};
 use crate::pages::{error_page, escape, page};
-use crate::server::App;
+use crate::state::App;
 use crate::sts::{self, ValidatedAssertion};
 
 const CONSOLE_COOKIE: &str = "crossfed_console";

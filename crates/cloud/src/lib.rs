@@ -21,5 +21,6 @@ pub mod sts;
 
 pub use clock::Clock;
 pub use config::CloudConfig;
-pub use server::{App, router, serve};
+pub use server::{router, serve};
+pub use state::App;
 pub use state::Settings;

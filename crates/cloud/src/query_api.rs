@@ -7,7 +7,7 @@ use crate::aws_xml::{IAM_NS, STS_NS, XmlOut, error, iso8601, success};
 use crate::error::AwsError;
 use crate::iam_api::{self, Params};
 use crate::model::{Credentials, Principal};
-use crate::server::App;
+use crate::state::App;
 use crate::sts;
 
 /// The XML response status and body of one call.

@@ -1,5 +1,5 @@
 //! The listener of the emulated account: routes, request limits, and the glue between HTTP and
-//! the API modules.
+//! the API modules. Only this file imports the handlers; they import the state ([`crate::state`]).
 
 use std::sync::Arc;
 
@@ -9,44 +9,11 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use crossfed_store::Store;
 use tokio::net::TcpListener;
 
 use crate::auth::SignedRequest;
 use crate::iam_api::Params;
-use crate::model::{Credentials, Principal};
-use crate::state::{Resources, Settings};
-
-/// Largest request body accepted: SAML responses and policy documents are far smaller.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Everything a request handler needs.
-#[derive(Debug)]
-pub struct App {
-    pub resources: Resources,
-    pub settings: Settings,
-    pub administrator: Credentials,
-    /// The account's time (the system clock; tests fix or shift it).
-    pub clock: crate::clock::Clock,
-}
-
-impl App {
-    pub fn new(store: Store, settings: Settings, admin_access_key_id: &str, admin_secret: &str) -> Self {
-        let administrator = Credentials {
-            access_key_id: admin_access_key_id.to_string(),
-            secret_access_key: admin_secret.to_string(),
-            session_token: None,
-            expiration: None,
-            principal: Principal::Administrator { account: settings.account.clone() },
-        };
-        App { resources: Resources { store }, settings, administrator, clock: crate::clock::Clock::system() }
-    }
-
-    /// The current time by the account's clock, in Unix seconds.
-    pub fn now(&self) -> i64 {
-        self.clock.unix()
-    }
-}
+use crate::state::App;
 
 /// The routes of the account.
 pub fn router(app: Arc<App>) -> Router {
@@ -59,7 +26,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connect/{instance}/sign-in", get(crate::console::connect_sign_in))
         .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
         .fallback(connect_endpoint)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(crate::state::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crossfed_web::limit_headers))
         .with_state(app)
 }

@@ -1,11 +1,43 @@
-//! The account's resources in the store, typed.
+//! What every handler of the account reads: the [`App`] with its settings, its administrator's
+//! keys and its clock, and the account's resources in the store, typed.
 
 use crossfed_store::{ObjectKey, ObjectStore, Store};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AwsError;
-use crate::model::{Role, SamlProvider, kind};
+use crate::model::{Credentials, Principal, Role, SamlProvider, kind};
+
+/// Largest request body accepted: SAML responses and policy documents are far smaller.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub struct App {
+    pub resources: Resources,
+    pub settings: Settings,
+    pub administrator: Credentials,
+    /// The account's time (the system clock; tests fix or shift it).
+    pub clock: crate::clock::Clock,
+}
+
+impl App {
+    pub fn new(store: Store, settings: Settings, admin_access_key_id: &str, admin_secret: &str) -> Self {
+        let administrator = Credentials {
+            access_key_id: admin_access_key_id.to_string(),
+            secret_access_key: admin_secret.to_string(),
+            session_token: None,
+            expiration: None,
+            principal: Principal::Administrator { account: settings.account.clone() },
+        };
+        App { resources: Resources { store }, settings, administrator, clock: crate::clock::Clock::system() }
+    }
+
+    /// The current time by the account's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
+}
 
 /// Settings of the emulated account.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crossfed_iam::{Policy, RequestContext, RequestPrincipal, evaluate_trust};
-use crossfed_saml::{Accepted, DeferredReplayCheck, Instant, SpPolicy, ValidationError, validate_response};
+use crossfed_saml::{Accepted, DeferredReplayCheck, SpPolicy, Timestamp, ValidationError, validate_response};
 use crossfed_store::{ObjectKey, ReplayStore};
 use crossfed_xmldsig::Certificate;
 
@@ -186,7 +186,8 @@ pub async fn validate(
     policy.ignore_in_response_to = true;
     policy.allow_unsolicited = true;
     let replay = DeferredReplayCheck::default();
-    let instant = Instant::from_unix(now).ok_or_else(|| AwsError::new("InternalFailure", 500, "clock out of range"))?;
+    let instant =
+        Timestamp::from_unix(now).ok_or_else(|| AwsError::new("InternalFailure", 500, "clock out of range"))?;
     let accepted = validate_response(&xml, &policy, None, instant, &replay).map_err(map_validation)?;
     // Recorded in the store, shared by every listener on it, and only once all else passed.
     if let Some((id, expires)) = replay.take() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossfed_cloud::{App, Settings};
 use crossfed_saml::{
-    Attribute, Endpoint, EntityDescriptor, Instant, NameId, ResponseSpec, SignedParts, build_response, ns,
+    Attribute, Endpoint, EntityDescriptor, NameId, ResponseSpec, SignedParts, Timestamp, build_response, ns,
 };
 use crossfed_store::{Store, new_id};
 use crossfed_testkit::run_peer_json;
@@ -50,7 +50,7 @@ async fn boto3(cloud: &Cloud, calls: Value) -> Vec<Value> {
 }
 
 fn hub_key() -> SigningKey {
-    SigningKey::generate_rsa("hub connect app", 30).unwrap()
+    SigningKey::generate_rsa("hub connect app", crossfed_clock::Clock::system().now(), 30).unwrap()
 }
 
 fn metadata(key: &SigningKey) -> String {
@@ -87,7 +87,7 @@ fn trust_policy(provider: &str, aud: &str) -> String {
     .to_string()
 }
 
-fn assertion(key: &SigningKey, recipient: &str, role: &str, provider: &str, session: &str, now: Instant) -> String {
+fn assertion(key: &SigningKey, recipient: &str, role: &str, provider: &str, session: &str, now: Timestamp) -> String {
     let spec = ResponseSpec {
         issuer: HUB.into(),
         destination: recipient.into(),
@@ -116,7 +116,7 @@ fn assertion(key: &SigningKey, recipient: &str, role: &str, provider: &str, sess
 }
 
 /// An assertion addressed to another audience than AWS.
-fn with_audience(key: &SigningKey, recipient: &str, role: &str, audience: &str, now: Instant) -> String {
+fn with_audience(key: &SigningKey, recipient: &str, role: &str, audience: &str, now: Timestamp) -> String {
     use base64::Engine;
     let spec = ResponseSpec {
         issuer: HUB.into(),
@@ -183,7 +183,7 @@ async fn iam_setup_assume_role_with_saml_and_caller_identity() {
     assert!(setup[7]["message"].as_str().unwrap().contains("StringEqualz"), "{}", setup[7]);
     assert_eq!(setup[8]["code"], "NoSuchEntity");
 
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     let good = assertion(&key, &signin, &role_arn("ConnectAgent"), &provider_arn(), "alice@example.com", now);
     let assume = |saml: &str| {
         json!({"service": "sts", "operation": "assume_role_with_saml", "credentials": {"access_key_id": "unused", "secret_access_key": "unused"},
@@ -229,7 +229,7 @@ async fn assume_role_with_saml_refusals() {
     ])).await;
     assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
 
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     let role = role_arn("ConnectAgent");
     let ok = |session: &str| assertion(&key, &signin, &role, &provider_arn(), session, now);
     let tampered = {
@@ -387,7 +387,7 @@ async fn connect_instances_users_and_federation() {
     let profile_pages = paged[4]["result"]["pages"].as_array().unwrap();
     assert_eq!(profile_pages.len(), 2, "4 default security profiles in pages of 3: {profile_pages:?}");
 
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     let agent_role = role_arn("ConnectAgent");
     let as_alice = assertion(&key, &signin, &agent_role, &provider_arn(), "alice@example.com", now);
     let as_bob = assertion(&key, &signin, &agent_role, &provider_arn(), "bob@example.com", now);
@@ -450,7 +450,7 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 fn assertion_with_roles(key: &SigningKey, recipient: &str, roles: &[String], session: &str) -> String {
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     let spec = ResponseSpec {
         issuer: HUB.into(),
         destination: recipient.into(),
@@ -715,7 +715,7 @@ async fn an_assertion_only_reaches_roles_through_the_provider_that_signed_it() {
     let cloud = start().await;
     let signin = format!("{}/saml", cloud.base);
     let hub_key = hub_key();
-    let partner_key = SigningKey::generate_rsa("partner idp", 30).unwrap();
+    let partner_key = SigningKey::generate_rsa("partner idp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let partner_metadata = EntityDescriptor::idp(
         PARTNER,
         vec![partner_key.certificate().clone()],
@@ -732,7 +732,7 @@ async fn an_assertion_only_reaches_roles_through_the_provider_that_signed_it() {
     assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
 
     let partner_assertion = |roles: Vec<String>| {
-        let now = Instant::now();
+        let now = Timestamp::from(crossfed_clock::Clock::system().now());
         let spec = ResponseSpec {
             issuer: PARTNER.into(),
             destination: signin.clone(),

@@ -39,8 +39,8 @@ const BASE_URL: &str = "https://cloud.example.com";
 const SIGN_IN: &str = "https://cloud.example.com/saml";
 const PROVIDER: &str = "Corp";
 const ROLE: &str = "CorpAgent";
-/// The account's request body limit (`crossfed_cloud::server::MAX_BODY_BYTES`).
-const BODY_LIMIT: usize = crossfed_cloud::server::MAX_BODY_BYTES;
+/// The account's request body limit (`crossfed_cloud::state::MAX_BODY_BYTES`).
+const BODY_LIMIT: usize = crossfed_cloud::state::MAX_BODY_BYTES;
 const NO_PROVIDER: &str = "Your request included an invalid SAML response: it has no https://aws.amazon.com/SAML/Attributes/Role attribute naming a SAML provider (InvalidIdentityToken)";
 
 /// Where the sign-in endpoint does not answer with the case's expected error, and why.
@@ -81,7 +81,7 @@ fn account_deviation(name: &str) -> Option<Deviation> {
         | "signed-failure-response-is-a-failure" => Some(Deviation::NoProvider),
         "oversized-input" => Some(Deviation::BodyTooLarge),
         "too-many-nodes" => Some(Deviation::Undecodable(crossfed_saml::BindingError::TooLarge {
-            limit: crossfed_saml::bindings::MAX_MESSAGE_BYTES,
+            limit: crossfed_saml::MAX_MESSAGE_BYTES,
         })),
         _ => None,
     }

@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use crossfed_hub::scim::user_condition;
+use crossfed_hub::directory::scim::user_condition;
 use crossfed_scim::{Filter, USER, parse_filter};
 use crossfed_store::compile_user_condition;
 use crossfed_testkit::bench::{RawRsa, rate, summary_window};

@@ -1,24 +1,142 @@
 //! Starting a hub from its configuration: the store, the signing key, the bootstrap users and
-//! the applications. Idempotent: existing users keep their passwords.
+//! the applications, then every service of the [`Hub`]. Idempotent: existing users keep their
+//! passwords.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crossfed_store::{CredentialStore, Email, NewUser, Store, ThrottlePolicy, UserStore};
+use crossfed_clock::Clock;
+use crossfed_store::{CredentialStore, Email, NewUser, Store, StoreError, ThrottlePolicy, UserStore};
+use thiserror::Error;
 
-use crate::config::HubConfig;
-use crate::server::Hub;
+use crate::apps::catalog::{ApplyError, Catalog, CatalogCache, apply_config};
+use crate::apps::mapping::{Template, TemplateError};
+use crate::audit::Auditor;
+use crate::audit_queue::AuditQueue;
+use crate::check::{Parties, TargetAccess};
+use crate::config::{HubConfig, IdentitySourceEntry};
+use crate::directory::{Directory, DirectoryError};
+use crate::keys::{KeyError, KeyRing};
+use crate::metadata_source::{FetchError, read_metadata};
+use crate::provision::scim_push::{PushError, ScimPush};
+use crate::provision::{Connector, Provisioning, Schedule};
+use crate::sessions::Sessions;
+use crate::state::Hub;
+use crate::upstream::{IdentitySource, MetadataRefresh};
 
+/// The actor of the changes the configuration file makes.
+const ACTOR: &str = "config";
+
+/// Why a hub could not start from its configuration; each names what to change.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("user {user}: {source}")]
+    User { user: String, source: DirectoryError },
+    #[error("reading the users: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Applications(Box<ApplyError>),
+    #[error("identity source metadata: {0}")]
+    IdentitySource(crossfed_saml::MetadataError),
+    #[error(transparent)]
+    Metadata(#[from] FetchError),
+    #[error("the audit writer: {0}")]
+    Audit(String),
+    #[error("{0}: give {1}")]
+    Setting(&'static str, &'static str),
+    #[error("{whose}: the name is used twice; each target needs its own")]
+    TargetTwice { whose: String },
+    #[error("{whose}: give exactly one of {what} or {what}_file")]
+    SecretNotExactlyOne { whose: String, what: &'static str },
+    #[error("{whose}: reading {path}: {source}")]
+    SecretFile { whose: String, path: String, source: std::io::Error },
+    #[error("{whose}: {what} {text:?}: {source}")]
+    Template { whose: String, what: &'static str, text: String, source: TemplateError },
+    #[error("{whose}: {source}")]
+    Push { whose: String, source: PushError },
+}
+
+impl From<ApplyError> for StartError {
+    fn from(e: ApplyError) -> Self {
+        StartError::Applications(Box::new(e))
+    }
+}
+
+/// Builds the hub `config` describes over `store`, its keys in `data_dir`, served at `base_url`
+/// and judging time by `clock`. Returns the hub and what the start changed, for its log.
 pub async fn build_hub(
     config: &HubConfig,
     store: Store,
     data_dir: &Path,
     base_url: &str,
-    now: i64,
-) -> Result<(Hub, Vec<String>), String> {
+    clock: Clock,
+) -> Result<(Hub, Vec<String>), StartError> {
+    let base_url = base_url.trim_end_matches('/').to_string();
+    let keys = Arc::new(KeyRing::load(data_dir, "crossfed hub", clock.clone())?);
+    let queue = AuditQueue::start(store.clone()).map_err(StartError::Audit)?;
+    let audit = Auditor::new(queue, clock.clone());
+    let directory = Directory::new(store.clone(), audit.clone(), clock.clone());
+    let mut changes = bootstrap_users(config, &store, &directory).await?;
+    changes.extend(apply_config(&store, &config.applications, clock.unix()).await?);
+    let catalog = Catalog::load(&store).await?;
+    let applications = Arc::new(CatalogCache::new(catalog));
+    let identity_source = match &config.identity_source {
+        Some(source) => Some(Arc::new(load_identity_source(source, &base_url).await?)),
+        None => None,
+    };
+    let provisioning = Provisioning::new(
+        store.clone(),
+        applications.clone(),
+        directory.clone(),
+        audit.clone(),
+        clock.clone(),
+        connectors(config)?,
+        Schedule {
+            interval_seconds: config.provisioning.interval_seconds,
+            retry_base_seconds: config.provisioning.retry_base_seconds,
+        },
+    );
+    let sessions = Sessions::new(
+        store.clone(),
+        clock.clone(),
+        audit.clone(),
+        &base_url,
+        config.hub.session_idle_minutes.unwrap_or(60) * 60,
+        config.hub.session_max_hours.unwrap_or(12) * 3600,
+    );
+    let hub = Hub {
+        store,
+        base_url,
+        clock,
+        sessions,
+        keys,
+        applications,
+        directory,
+        audit,
+        throttle: ThrottlePolicy::default(),
+        identity_source,
+        provisioning: Arc::new(provisioning),
+        check_parties: check_parties(config)?,
+    };
+    if let Some(metadata) = hub.idp_metadata() {
+        match metadata.adopt_upload().await {
+            Ok(true) => changes.push("trusting the identity source's uploaded metadata".to_string()),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("the uploaded identity source metadata is not used: {e}"),
+        }
+    }
+    Ok((hub, changes))
+}
+
+/// The configuration file's users: created when missing, given their password when they have
+/// none yet (through the directory service, audited as `config`).
+async fn bootstrap_users(config: &HubConfig, store: &Store, directory: &Directory) -> Result<Vec<String>, StartError> {
     let mut changes = Vec::new();
-    let keys = crate::keys::KeyRing::load(data_dir, "crossfed hub")?;
     for entry in &config.users {
-        let user = match store.find_user_by_name(&entry.user_name).await.map_err(|e| e.to_string())? {
+        let failed = |source| StartError::User { user: entry.user_name.clone(), source };
+        let user = match store.find_user_by_name(&entry.user_name).await? {
             Some(u) => u,
             None => {
                 let new = NewUser {
@@ -31,100 +149,27 @@ pub async fn build_hub(
                     ..NewUser::default()
                 };
                 changes.push(format!("created user {}", entry.user_name));
-                store.create_user(&new, now).await.map_err(|e| format!("user {}: {e}", entry.user_name))?
+                directory.create_user(ACTOR, &new, None).await.map_err(failed)?
             }
         };
         if let Some(password) = &entry.password
-            && store.credentials(&user.id).await.map_err(|e| e.to_string())?.password_hash.is_none()
+            && store.credentials(&user.id).await?.password_hash.is_none()
         {
-            let hash = crate::password::hash_off_runtime(password)
-                .await
-                .map_err(|e| format!("user {}: {e}", entry.user_name))?;
-            store.set_password_hash(&user.id, &hash, now).await.map_err(|e| e.to_string())?;
+            directory.update_user(ACTOR, &user, Some(password)).await.map_err(failed)?;
             changes.push(format!("set the password of {}", entry.user_name));
         }
     }
-    changes.extend(crate::applications::apply_config(&store, &config.applications, now).await?);
-    let catalog =
-        crate::applications::Catalog::load(&store).await.map_err(|e| format!("reading the applications: {e}"))?;
-    let identity_source = match &config.identity_source {
-        Some(source) => Some(load_identity_source(source, base_url).await?),
-        None => None,
-    };
-    let audit_log = crate::audit_queue::AuditQueue::start(store.clone())?;
-    let base_url = base_url.trim_end_matches('/').to_string();
-    let hub = Hub {
-        store,
-        session_cookie: crate::server::session_cookie_name(&base_url),
-        base_url,
-        keys,
-        applications: crate::applications::CatalogCache::new(catalog),
-        throttle: ThrottlePolicy::default(),
-        idle_seconds: config.hub.session_idle_minutes.unwrap_or(60) * 60,
-        max_seconds: config.hub.session_max_hours.unwrap_or(12) * 3600,
-        identity_source,
-        directory_changed: std::sync::Arc::new(tokio::sync::Notify::new()),
-        connectors: connectors(config)?,
-        check_parties: check_parties(config)?,
-        audit_log,
-        connect_confirmations: crate::provision::connect::Confirmations::default(),
-        provisioning_pass: tokio::sync::Mutex::new(()),
-        instance_id: format!("{}-{}", std::process::id(), crossfed_random::hex::<8>()),
-        clock: crate::clock::Clock::system(),
-        schedule: crate::provision::Schedule {
-            interval_seconds: config.provisioning.interval_seconds,
-            retry_base_seconds: config.provisioning.retry_base_seconds,
-        },
-    };
-    match crate::metadata_refresh::adopt_upload(&hub).await {
-        Ok(true) => changes.push("trusting the identity source's uploaded metadata".to_string()),
-        Ok(false) => {}
-        Err(e) => tracing::warn!("the uploaded identity source metadata is not used: {e}"),
-    }
-    Ok((hub, changes))
-}
-
-/// Metadata from a file or a URL, exactly one of which is given; `whose` names it in errors.
-pub(crate) async fn read_metadata(
-    file: Option<&Path>,
-    url: Option<&str>,
-    whose: &str,
-) -> Result<crossfed_saml::EntityDescriptor, String> {
-    let xml = fetch_metadata(file, url, whose).await?;
-    crossfed_saml::EntityDescriptor::parse(&xml).map_err(|e| format!("{whose} metadata: {e}"))
-}
-
-/// The bytes of a metadata document from a file or a URL, exactly one of which is given.
-pub(crate) async fn fetch_metadata(file: Option<&Path>, url: Option<&str>, whose: &str) -> Result<Vec<u8>, String> {
-    match (file, url) {
-        (Some(file), None) => std::fs::read(file).map_err(|e| format!("{whose}: reading {}: {e}", file.display())),
-        (None, Some(url)) => {
-            let client = reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .map_err(|e| format!("HTTP client: {e}"))?;
-            let response = client.get(url).send().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?;
-            if !response.status().is_success() {
-                return Err(format!("{whose}: fetching {url}: HTTP {}", response.status()));
-            }
-            Ok(response.bytes().await.map_err(|e| format!("{whose}: fetching {url}: {e}"))?.to_vec())
-        }
-        _ => Err(format!("{whose}: give exactly one of metadata_file or metadata_url")),
-    }
+    Ok(changes)
 }
 
 /// Reads the upstream IdP's metadata from its file or URL.
-async fn load_identity_source(
-    entry: &crate::config::IdentitySourceEntry,
-    base_url: &str,
-) -> Result<crate::upstream::IdentitySource, String> {
+async fn load_identity_source(entry: &IdentitySourceEntry, base_url: &str) -> Result<IdentitySource, StartError> {
     let idp = read_metadata(entry.metadata_file.as_deref(), entry.metadata_url.as_deref(), "identity source").await?;
-    idp.require_idp().map_err(|e| format!("identity source metadata: {e}"))?;
+    idp.require_idp().map_err(StartError::IdentitySource)?;
     let (sp_entity_id, acs_url) = crate::upstream::sp_endpoints(base_url);
-    let mut source =
-        crate::upstream::IdentitySource::new(sp_entity_id, acs_url, idp, entry.provisioning, entry.allow_idp_initiated);
+    let mut source = IdentitySource::new(sp_entity_id, acs_url, idp, entry.provisioning, entry.allow_idp_initiated);
     if entry.refresh_minutes > 0 {
-        source.refresh = Some(crate::upstream::MetadataRefresh {
+        source.refresh = Some(MetadataRefresh {
             file: entry.metadata_file.clone(),
             url: entry.metadata_url.clone(),
             every_seconds: entry.refresh_minutes.saturating_mul(60),
@@ -134,19 +179,23 @@ async fn load_identity_source(
 }
 
 /// A secret given inline or in a file (exactly one of the two).
-fn secret(value: Option<&str>, file: Option<&Path>, whose: &str, what: &str) -> Result<String, String> {
+fn secret(value: Option<&str>, file: Option<&Path>, whose: &str, what: &'static str) -> Result<String, StartError> {
     match (value, file) {
         (Some(value), None) => Ok(value.to_string()),
         (None, Some(file)) => Ok(std::fs::read_to_string(file)
-            .map_err(|e| format!("{whose}: reading {}: {e}", file.display()))?
+            .map_err(|source| StartError::SecretFile {
+                whose: whose.to_string(),
+                path: file.display().to_string(),
+                source,
+            })?
             .trim()
             .to_string()),
-        _ => Err(format!("{whose}: give exactly one of {what} or {what}_file")),
+        _ => Err(StartError::SecretNotExactlyOne { whose: whose.to_string(), what }),
     }
 }
 
 /// Where the console's chain checks find the target account and the upstream IdP's metadata.
-fn check_parties(config: &HubConfig) -> Result<Option<crate::doctor::Parties>, String> {
+fn check_parties(config: &HubConfig) -> Result<Option<Parties>, StartError> {
     let Some(entry) = &config.target_account else { return Ok(None) };
     let secret_access_key = secret(
         entry.secret_access_key.as_deref(),
@@ -154,8 +203,8 @@ fn check_parties(config: &HubConfig) -> Result<Option<crate::doctor::Parties>, S
         "target_account",
         "secret_access_key",
     )?;
-    Ok(Some(crate::doctor::Parties {
-        target: crate::doctor::TargetAccess {
+    Ok(Some(Parties {
+        target: TargetAccess {
             endpoint: entry.endpoint.clone(),
             access_key_id: entry.access_key_id.clone(),
             secret_access_key,
@@ -166,32 +215,36 @@ fn check_parties(config: &HubConfig) -> Result<Option<crate::doctor::Parties>, S
 }
 
 /// The provisioning connectors the configuration asks for.
-fn connectors(config: &HubConfig) -> Result<Vec<crate::provision::Connector>, String> {
-    use crate::provision::Connector;
+fn connectors(config: &HubConfig) -> Result<Vec<Connector>, StartError> {
     let mut connectors = Vec::new();
     if !(1..=86_400).contains(&config.provisioning.interval_seconds) {
-        return Err("provisioning.interval_seconds: give 1 to 86400 seconds".to_string());
+        return Err(StartError::Setting("provisioning.interval_seconds", "1 to 86400 seconds"));
     }
     if !(1..=3_600).contains(&config.provisioning.retry_base_seconds) {
-        return Err("provisioning.retry_base_seconds: give 1 to 3600 seconds".to_string());
+        return Err(StartError::Setting("provisioning.retry_base_seconds", "1 to 3600 seconds"));
     }
     for (i, target) in config.provisioning.scim.iter().enumerate() {
         let whose = format!("provisioning target {}", target.name);
         if config.provisioning.scim.iter().take(i).any(|t| t.name == target.name) {
-            return Err(format!("{whose}: the name is used twice; each target needs its own"));
+            return Err(StartError::TargetTwice { whose });
         }
         let token = secret(target.token.as_deref(), target.token_file.as_deref(), &whose, "token")?;
-        let template = |text: &str, what: &str| {
-            crate::mapping::Template::parse(text).map_err(|e| format!("{whose}: {what} {text:?}: {e}"))
+        let template = |text: &str, what: &'static str| {
+            Template::parse(text).map_err(|source| StartError::Template {
+                whose: whose.clone(),
+                what,
+                text: text.to_string(),
+                source,
+            })
         };
-        let push = crate::provision::scim_push::ScimPush::new(
+        let push = ScimPush::new(
             &target.name,
             &target.url,
             &token,
             template(&target.user_name, "user_name")?,
             template(&target.external_id, "external_id")?,
         )
-        .map_err(|e| format!("{whose}: {e}"))?;
+        .map_err(|source| StartError::Push { whose: whose.clone(), source })?;
         connectors.push(Connector::Scim(push));
     }
     Ok(connectors)

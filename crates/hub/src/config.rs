@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-pub use crate::applications::spec::{
+pub use crate::apps::spec::{
     ApplicationSpec, AttributeEntry, AwsAccountEntry, ConnectEntry, ConnectProvisioningEntry, CustomEntry,
 };
 

@@ -5,9 +5,49 @@
 //! old one as `signing-previous.*`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crossfed_xmldsig::{Certificate, SigningKey};
+use crossfed_clock::Clock;
+use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Why a key file could not be read, written or rotated; each names the file.
+#[derive(Debug, Error)]
+pub enum KeyError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("moving {from} to {to}: {source}")]
+    Move { from: PathBuf, to: PathBuf, source: std::io::Error },
+    #[error("loading the signing key from {dir}: {source}")]
+    Load { dir: PathBuf, source: DsigError },
+    #[error("reading the {which} certificate {path}: {source}")]
+    Certificate { which: &'static str, path: PathBuf, source: DsigError },
+    #[error("creating a signing key: {0}")]
+    Generate(DsigError),
+    #[error("a next key is already staged ({0}); activate it with `crossfed keys rotate --activate`")]
+    AlreadyStaged(PathBuf),
+    #[error("no next key is staged; stage one with `crossfed keys rotate` first")]
+    NothingStaged,
+    #[error("the next key in {dir} does not load: {source}")]
+    NextUnloadable { dir: PathBuf, source: DsigError },
+    #[error("{0} holds no current key; start the hub once first")]
+    NoCurrentKey(PathBuf),
+    #[error("{0} holds no current key just now")]
+    BetweenRenames(PathBuf),
+    #[error("this hub's key is held in memory only; it cannot rotate")]
+    InMemory,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Read { path: path.to_path_buf(), source })
+}
+
+fn written(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
+    move |source| KeyError::Write { path: path.to_path_buf(), source }
+}
 
 /// Creates a file readable by its owner only, refusing to overwrite an existing one.
 pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
@@ -36,84 +76,78 @@ pub fn readable_by_others(path: &Path) -> bool {
     }
 }
 
-/// Loads `DIR/signing.key` and `DIR/signing.crt`, creating them on first start.
-pub fn load_or_create(dir: &Path, common_name: &str) -> Result<SigningKey, String> {
+/// Loads `DIR/signing.key` and `DIR/signing.crt`, creating them on first start (`now`).
+pub fn load_or_create(dir: &Path, common_name: &str, now: OffsetDateTime) -> Result<SigningKey, KeyError> {
     let key_path = dir.join("signing.key");
     let cert_path = dir.join("signing.crt");
     if key_path.exists() {
         if readable_by_others(&key_path) {
             tracing::warn!("{} is readable by other users; restrict it with chmod 600", key_path.display());
         }
-        let key = std::fs::read(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
-        let cert = std::fs::read(&cert_path).map_err(|e| format!("reading {}: {e}", cert_path.display()))?;
-        return SigningKey::from_pem(&key, &cert)
-            .map_err(|e| format!("loading the signing key from {}: {e}", dir.display()));
+        let (key, cert) = (read(&key_path)?, read(&cert_path)?);
+        return SigningKey::from_pem(&key, &cert).map_err(|source| KeyError::Load { dir: dir.to_path_buf(), source });
     }
-    let key = SigningKey::generate_rsa(common_name, 3650).map_err(|e| format!("creating a signing key: {e}"))?;
-    write_private(&key_path, key.private_key_pem().as_bytes())
-        .map_err(|e| format!("writing {}: {e}", key_path.display()))?;
-    std::fs::write(&cert_path, key.certificate().to_pem())
-        .map_err(|e| format!("writing {}: {e}", cert_path.display()))?;
+    let key = SigningKey::generate_rsa(common_name, now, 3650).map_err(KeyError::Generate)?;
+    write_private(&key_path, key.private_key_pem().as_bytes()).map_err(written(&key_path))?;
+    std::fs::write(&cert_path, key.certificate().to_pem()).map_err(written(&cert_path))?;
     Ok(key)
 }
 
-fn paths(dir: &Path, stem: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn paths(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
     (dir.join(format!("{stem}.key")), dir.join(format!("{stem}.crt")))
 }
 
 /// The staged next certificate, if a rotation is under way.
-pub fn next_certificate(dir: &Path) -> Result<Option<Certificate>, String> {
+pub fn next_certificate(dir: &Path) -> Result<Option<Certificate>, KeyError> {
     optional_certificate(dir, "signing-next", "next")
 }
 
 /// The certificate `DIR/STEM.crt`, if there is one.
-fn optional_certificate(dir: &Path, stem: &str, which: &str) -> Result<Option<Certificate>, String> {
+fn optional_certificate(dir: &Path, stem: &str, which: &'static str) -> Result<Option<Certificate>, KeyError> {
     let (_, cert_path) = paths(dir, stem);
     match std::fs::read(&cert_path) {
-        Ok(pem) => Certificate::from_pem(&pem)
-            .map(Some)
-            .map_err(|e| format!("reading the {which} certificate {}: {e}", cert_path.display())),
+        Ok(pem) => Certificate::from_pem(&pem).map(Some).map_err(|source| KeyError::Certificate {
+            which,
+            path: cert_path.clone(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading {}: {e}", cert_path.display())),
+        Err(source) => Err(KeyError::Read { path: cert_path, source }),
     }
 }
 
-/// Creates the next key; it is published from the next start on and signs once activated.
-pub fn stage_next(dir: &Path, common_name: &str) -> Result<Certificate, String> {
+/// Creates the next key (at `now`); it is published from the next start on and signs once
+/// activated.
+pub fn stage_next(dir: &Path, common_name: &str, now: OffsetDateTime) -> Result<Certificate, KeyError> {
     let (key_path, cert_path) = paths(dir, "signing-next");
     if key_path.exists() {
-        return Err(format!(
-            "a next key is already staged ({}); activate it with `crossfed keys rotate --activate`",
-            key_path.display()
-        ));
+        return Err(KeyError::AlreadyStaged(key_path));
     }
     if !dir.join("signing.key").exists() {
-        return Err(format!("{} holds no current key; start the hub once first", dir.display()));
+        return Err(KeyError::NoCurrentKey(dir.to_path_buf()));
     }
-    let key = SigningKey::generate_rsa(common_name, 3650).map_err(|e| format!("creating a signing key: {e}"))?;
+    let key = SigningKey::generate_rsa(common_name, now, 3650).map_err(KeyError::Generate)?;
     // The certificate last: a next certificate without its key is never published.
-    write_private(&key_path, key.private_key_pem().as_bytes())
-        .map_err(|e| format!("writing {}: {e}", key_path.display()))?;
-    std::fs::write(&cert_path, key.certificate().to_pem())
-        .map_err(|e| format!("writing {}: {e}", cert_path.display()))?;
+    write_private(&key_path, key.private_key_pem().as_bytes()).map_err(written(&key_path))?;
+    std::fs::write(&cert_path, key.certificate().to_pem()).map_err(written(&cert_path))?;
     Ok(key.certificate().clone())
 }
 
 /// Makes the staged next key the current one; the current one becomes `signing-previous.*`.
-pub fn activate_next(dir: &Path) -> Result<Certificate, String> {
+pub fn activate_next(dir: &Path) -> Result<Certificate, KeyError> {
     let (next_key, next_cert) = paths(dir, "signing-next");
     let (key, cert) = paths(dir, "signing");
     let (previous_key, previous_cert) = paths(dir, "signing-previous");
-    let certificate = next_certificate(dir)?
-        .ok_or_else(|| "no next key is staged; stage one with `crossfed keys rotate` first".to_string())?;
+    let certificate = next_certificate(dir)?.ok_or(KeyError::NothingStaged)?;
     // Both halves of the next key must load before anything moves.
-    SigningKey::from_pem(
-        &std::fs::read(&next_key).map_err(|e| format!("reading {}: {e}", next_key.display()))?,
-        &std::fs::read(&next_cert).map_err(|e| format!("reading {}: {e}", next_cert.display()))?,
-    )
-    .map_err(|e| format!("the next key in {} does not load: {e}", dir.display()))?;
+    SigningKey::from_pem(&read(&next_key)?, &read(&next_cert)?)
+        .map_err(|source| KeyError::NextUnloadable { dir: dir.to_path_buf(), source })?;
     let rename = |from: &Path, to: &Path| {
-        std::fs::rename(from, to).map_err(|e| format!("moving {} to {}: {e}", from.display(), to.display()))
+        std::fs::rename(from, to).map_err(|source| KeyError::Move {
+            from: from.to_path_buf(),
+            to: to.to_path_buf(),
+            source,
+        })
     };
     rename(&key, &previous_key)?;
     rename(&cert, &previous_cert)?;
@@ -123,7 +157,7 @@ pub fn activate_next(dir: &Path) -> Result<Certificate, String> {
 }
 
 /// The previous certificate, kept after an activation (shown, no longer published).
-pub fn previous_certificate(dir: &Path) -> Result<Option<Certificate>, String> {
+pub fn previous_certificate(dir: &Path) -> Result<Option<Certificate>, KeyError> {
     optional_certificate(dir, "signing-previous", "previous")
 }
 
@@ -154,16 +188,20 @@ pub struct KeyRing {
     /// Where the key files live; `None` for a key held in memory only (tests).
     dir: Option<std::path::PathBuf>,
     common_name: String,
+    /// When new keys are made.
+    clock: Clock,
     state: std::sync::RwLock<std::sync::Arc<KeySet>>,
 }
 
 impl KeyRing {
-    /// Loads the keys from `dir`, creating the current one on first start.
-    pub fn load(dir: &Path, common_name: &str) -> Result<KeyRing, String> {
-        let state = read_set(dir, common_name, true)?;
+    /// Loads the keys from `dir`, creating the current one on first start; new keys are made at
+    /// `clock`'s time.
+    pub fn load(dir: &Path, common_name: &str, clock: Clock) -> Result<KeyRing, KeyError> {
+        let state = read_set(dir, common_name, Some(clock.now()))?;
         Ok(KeyRing {
             dir: Some(dir.to_path_buf()),
             common_name: common_name.to_string(),
+            clock,
             state: std::sync::RwLock::new(std::sync::Arc::new(state)),
         })
     }
@@ -173,6 +211,7 @@ impl KeyRing {
         KeyRing {
             dir: None,
             common_name: String::new(),
+            clock: Clock::default(),
             state: std::sync::RwLock::new(std::sync::Arc::new(KeySet {
                 current: std::sync::Arc::new(key),
                 next: None,
@@ -201,12 +240,12 @@ impl KeyRing {
         }
     }
 
-    fn dir(&self) -> Result<&Path, String> {
-        self.dir.as_deref().ok_or_else(|| "this hub's key is held in memory only; it cannot rotate".to_string())
+    fn dir(&self) -> Result<&Path, KeyError> {
+        self.dir.as_deref().ok_or(KeyError::InMemory)
     }
 
     /// Re-reads the key files; true when they changed (another instance rotated).
-    pub fn reload(&self) -> Result<bool, String> {
+    pub fn reload(&self) -> Result<bool, KeyError> {
         let Some(dir) = self.dir.as_deref() else { return Ok(false) };
         // The certificates tell whether anything changed; the private key is read only then.
         let old = self.current();
@@ -217,35 +256,36 @@ impl KeyRing {
         if unchanged {
             return Ok(false);
         }
-        self.replace(read_set(dir, &self.common_name, false)?);
+        self.replace(read_set(dir, &self.common_name, None)?);
         Ok(true)
     }
 
     /// Stages a next key: published from now on, signing once activated.
-    pub fn stage_next(&self) -> Result<Certificate, String> {
+    pub fn stage_next(&self) -> Result<Certificate, KeyError> {
         let dir = self.dir()?;
-        let certificate = stage_next(dir, &self.common_name)?;
-        self.replace(read_set(dir, &self.common_name, false)?);
+        let certificate = stage_next(dir, &self.common_name, self.clock.now())?;
+        self.replace(read_set(dir, &self.common_name, None)?);
         Ok(certificate)
     }
 
     /// Makes the staged key the signing key.
-    pub fn activate_next(&self) -> Result<Certificate, String> {
+    pub fn activate_next(&self) -> Result<Certificate, KeyError> {
         let dir = self.dir()?;
         let certificate = activate_next(dir)?;
-        self.replace(read_set(dir, &self.common_name, false)?);
+        self.replace(read_set(dir, &self.common_name, None)?);
         Ok(certificate)
     }
 }
 
-/// The key set in `dir`. Only the first start creates a key: a re-read that finds no current key
-/// (another instance is between the renames of an activation) fails and is tried again later.
-fn read_set(dir: &Path, common_name: &str, create: bool) -> Result<KeySet, String> {
-    if !create && !dir.join("signing.key").exists() {
-        return Err(format!("{} holds no current key just now", dir.display()));
-    }
+/// The key set in `dir`. Only the first start creates a key (at `create_at`): a re-read that
+/// finds no current key (another instance is between the renames of an activation) fails and is
+/// tried again later.
+fn read_set(dir: &Path, common_name: &str, create_at: Option<OffsetDateTime>) -> Result<KeySet, KeyError> {
+    let Some(now) = create_at.or_else(|| dir.join("signing.key").exists().then_some(OffsetDateTime::UNIX_EPOCH)) else {
+        return Err(KeyError::BetweenRenames(dir.to_path_buf()));
+    };
     Ok(KeySet {
-        current: std::sync::Arc::new(load_or_create(dir, common_name)?),
+        current: std::sync::Arc::new(load_or_create(dir, common_name, now)?),
         next: next_certificate(dir)?,
         previous: previous_certificate(dir)?,
     })
@@ -256,11 +296,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_instance_sharing_the_key_files_follows_a_rotation_made_by_another() -> Result<(), String> {
+    fn an_instance_sharing_the_key_files_follows_a_rotation_made_by_another() -> Result<(), KeyError> {
         let dir = std::env::temp_dir().join(format!("crossfed-keys-{}", crossfed_random::hex::<8>()));
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let here = KeyRing::load(&dir, "hub")?;
-        let there = KeyRing::load(&dir, "hub")?;
+        std::fs::create_dir_all(&dir).map_err(written(&dir))?;
+        let here = KeyRing::load(&dir, "hub", Clock::system())?;
+        let there = KeyRing::load(&dir, "hub", Clock::system())?;
         let first = here.signing_key().certificate().fingerprint_hex();
         assert!(!here.reload()?, "nothing changed yet");
         let next = there.stage_next()?;

@@ -9,107 +9,39 @@
 //!
 //! Front-channel only: the browser carries the hub's cookie through every redirect, so the
 //! session ended is the one in that browser. Every message must carry a valid query signature
-//! from the certificates configured for its issuer.
+//! from the certificates configured for its issuer, judged at the hub's clock.
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::get;
 use crossfed_saml::{
-    Instant, LogoutRequest, MessageKind, NameId, RedirectMessage, build_logout_request, build_logout_response,
-    decode_redirect, ns, parse_logout_request, parse_logout_response, redirect_query,
+    LogoutRequest, MessageKind, RedirectMessage, build_logout_response, decode_redirect, ns, parse_logout_request,
+    parse_logout_response, redirect_query,
 };
-use crossfed_store::{ObjectKey, ObjectStore, Outcome};
-use crossfed_web::{escape, see_other, set_cookie};
+use crossfed_web::see_other;
 use crossfed_xmldsig::{AlgorithmPolicy, Certificate};
-use serde::{Deserialize, Serialize};
 
-use crate::server::{Hub, SESSION_KIND, Session, audit, current_session, error_page, insert_json, now, page};
+use crate::sessions::Session;
+use crate::state::Hub;
+use crate::upstream::logout::{take_pending, with_query};
+use crate::web::extract::MaybeSignedIn;
+use crate::web::pages::{error_page, signed_out_page};
 
-pub(crate) const PENDING_LOGOUT: &str = "hub-pending-logout";
-const PENDING_SCOPE: &str = "hub";
-/// How long the IdP may take to answer a logout.
-pub(crate) const PENDING_LOGOUT_SECONDS: i64 = 600;
-
-/// What the hub keeps of an upstream login, to end it at the IdP later.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpstreamLogin {
-    pub name_id: NameId,
-    pub session_index: Option<String>,
-}
-
-/// A LogoutRequest sent to the upstream IdP, found again by its ID when the answer comes.
-#[derive(Serialize, Deserialize)]
-struct PendingLogout {
-    request_id: String,
-    expires: i64,
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new().route("/signed-out", get(signed_out)).route("/saml/slo", get(slo))
 }
 
 fn slo_url(hub: &Hub) -> String {
     format!("{}/saml/slo", hub.base_url)
 }
 
-/// Where to send a message for an endpoint: its ResponseLocation for answers, when it has one.
-fn with_query(url: &str, query: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{query}")
-}
-
-/// After the hub's session ended: the URL that asks the upstream IdP to end its session too, if
-/// the IdP's metadata offers single logout over the Redirect binding. Failures are logged and
-/// the person is only signed out of the hub.
-pub(crate) async fn upstream_logout_url(hub: &Hub, upstream: &UpstreamLogin) -> Option<String> {
-    let source = hub.identity_source.as_ref()?;
-    let metadata = source.idp();
-    let idp = metadata.require_idp().ok()?;
-    let endpoint = idp.slo_service(ns::BINDING_HTTP_REDIRECT)?;
-    let built = build_logout_request(
-        &source.sp_entity_id,
-        &endpoint.location,
-        &upstream.name_id,
-        upstream.session_index.as_deref(),
-        Instant::now(),
-        None,
-    );
-    let (request_id, xml) = match built {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!("building the LogoutRequest for the IdP: {e}");
-            return None;
-        }
-    };
-    let query = match redirect_query(MessageKind::Request, &xml, None, Some(&*hub.keys.signing_key())) {
-        Ok(q) => q,
-        Err(e) => {
-            tracing::warn!("signing the LogoutRequest for the IdP: {e}");
-            return None;
-        }
-    };
-    let pending = PendingLogout { request_id: request_id.clone(), expires: now() + PENDING_LOGOUT_SECONDS };
-    let key = ObjectKey { kind: PENDING_LOGOUT, scope: PENDING_SCOPE, name_key: &request_id, id: &request_id };
-    if let Err(e) = insert_json(&hub.store, key, &pending, now()).await {
-        tracing::warn!("keeping the pending logout: {e}");
-        return None;
-    }
-    Some(with_query(&endpoint.location, &query))
-}
-
 /// `GET /signed-out`: where a sign-out ends.
-pub async fn signed_out() -> Response {
+async fn signed_out() -> Response {
     signed_out_page("You are signed out of the hub.")
-}
-
-fn signed_out_page(message: &str) -> Response {
-    page(
-        StatusCode::OK,
-        "Signed out",
-        None,
-        &format!(
-            "<h1>Signed out</h1><p id=\"message\">{}</p><p><a href=\"/login\">Sign in again</a></p>",
-            escape(message)
-        ),
-    )
 }
 
 fn refused(message: &str) -> Response {
@@ -118,14 +50,14 @@ fn refused(message: &str) -> Response {
 
 /// `GET /saml/slo`: a LogoutResponse to the hub's own request, or a LogoutRequest from the
 /// upstream IdP or from an application.
-pub async fn slo(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn slo(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, browser: MaybeSignedIn) -> Response {
     let message = match decode_redirect(query.as_deref().unwrap_or("")) {
         Ok(m) => m,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Invalid logout message", &e.to_string(), None),
     };
     match message.kind {
         MessageKind::Response => logout_response(&hub, &message).await,
-        MessageKind::Request => logout_request(&hub, &message, &headers).await,
+        MessageKind::Request => logout_request(&hub, &message, browser).await,
     }
 }
 
@@ -134,7 +66,7 @@ async fn logout_response(hub: &Hub, message: &RedirectMessage) -> Response {
     let Some(source) = hub.identity_source.as_ref() else {
         return refused("This hub has no upstream identity provider, so it expects no logout answer.");
     };
-    let certificates = match source.idp_certificates(Instant::now()) {
+    let certificates = match source.idp_certificates(hub.saml_now()) {
         Ok(c) => c,
         Err(e) => {
             return error_page(
@@ -164,15 +96,9 @@ async fn logout_response(hub: &Hub, message: &RedirectMessage) -> Response {
     let Some(request_id) = response.in_response_to.as_deref() else {
         return refused("The logout answer does not say which request it answers.");
     };
-    let pending = match hub.store.get_object(PENDING_LOGOUT, request_id).await {
-        Ok(Some(o)) => serde_json::from_str::<PendingLogout>(&o.body).ok(),
-        _ => None,
-    };
     // Taken once: a replayed answer finds nothing.
-    let taken = hub.store.delete_object(PENDING_LOGOUT, request_id).await.is_ok();
-    match pending {
-        Some(p) if taken && p.expires > now() => {}
-        _ => return refused("The logout answer answers no logout this hub started, or one already answered."),
+    if !take_pending(&hub.store, &hub.clock, request_id).await {
+        return refused("The logout answer answers no logout this hub started, or one already answered.");
     }
     if response.is_success() {
         signed_out_page("You are signed out of the hub and of your organization's sign-in.")
@@ -207,7 +133,7 @@ async fn requester(hub: &Hub, request: &LogoutRequest) -> Result<Requester, Resp
     if let Some(source) = hub.identity_source.as_ref()
         && source.idp().entity_id == request.issuer
     {
-        let certificates = source.idp_certificates(Instant::now()).map_err(|e| refused(&e.to_string()))?;
+        let certificates = source.idp_certificates(hub.saml_now()).map_err(|e| refused(&e.to_string()))?;
         let metadata = source.idp();
         let answer_to = metadata
             .require_idp()
@@ -258,13 +184,13 @@ async fn names_session(hub: &Hub, matches: &SessionMatch, request: &LogoutReques
             let Ok(Some(user)) = crossfed_store::UserStore::get_user(&hub.store, &session.user_id).await else {
                 return false;
             };
-            let Ok(values) = crate::server::user_values(hub, &user).await else { return false };
+            let Ok(values) = hub.directory.user_values(&user).await else { return false };
             entry.app.assertion_contents(&values).is_ok_and(|(name_id, _)| name_id.value == request.name_id.value)
         }
     }
 }
 
-async fn logout_request(hub: &Hub, message: &RedirectMessage, headers: &HeaderMap) -> Response {
+async fn logout_request(hub: &Hub, message: &RedirectMessage, MaybeSignedIn(session): MaybeSignedIn) -> Response {
     // The XML is read before its query signature is checked only to learn who claims to have
     // sent it: nothing acts on it until that sender's signature verifies.
     let request = match parse_logout_request(&message.xml, None) {
@@ -284,15 +210,13 @@ async fn logout_request(hub: &Hub, message: &RedirectMessage, headers: &HeaderMa
         return refused(&format!("The logout request is addressed to {destination:?}, not this hub."));
     }
     let mut ended = false;
-    if let Some(session) = current_session(hub, headers).await
+    if let Some(session) = session
         && names_session(hub, &requester.matches, &request, &session).await
     {
-        let _ = hub.store.delete_object(SESSION_KIND, &session.id).await;
-        let detail = format!("single logout requested by {}", request.issuer);
-        audit(hub, &session.user_name, "logout", None, Outcome::Success, detail).await;
+        hub.sessions.end(&session, format!("single logout requested by {}", request.issuer)).await;
         ended = true;
     }
-    let cleared = if ended { set_cookie(hub.cookie_name(), "", "/", 0, hub.secure()) } else { None };
+    let cleared = if ended { hub.sessions.cleared() } else { None };
     let Some(answer_to) = requester.answer_to else {
         return signed_out_page("You are signed out of the hub.");
     };
@@ -302,7 +226,7 @@ async fn logout_request(hub: &Hub, message: &RedirectMessage, headers: &HeaderMa
         &answer_to,
         &request.id,
         ns::STATUS_SUCCESS,
-        Instant::now(),
+        hub.saml_now(),
         None,
     );
     let query = built.map_err(|e| e.to_string()).and_then(|(_, xml)| {

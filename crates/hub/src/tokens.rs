@@ -106,34 +106,41 @@ pub async fn authenticate(
     Ok(record)
 }
 
+/// Why the admin token file could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenFileError {
+    #[error("{action} {path}: {source}")]
+    File { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("the token store: {0}")]
+    Store(#[from] StoreError),
+}
+
 /// Makes sure an admin token exists: when `DIR/admin-token` holds no live admin token, a new
 /// one is created and written there (owner-readable only). Returns the file when it was written.
-pub async fn ensure_admin_token(store: &Store, data_dir: &Path, now: i64) -> Result<Option<PathBuf>, String> {
+pub async fn ensure_admin_token(store: &Store, data_dir: &Path, now: i64) -> Result<Option<PathBuf>, TokenFileError> {
     let path = data_dir.join("admin-token");
+    let file_error = |action, source| TokenFileError::File { action, path: path.clone(), source };
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if crate::keys::readable_by_others(&path) {
             tracing::warn!("{} is readable by other users; restrict it with chmod 600", path.display());
         }
-        let live = store
-            .find_token(&digest(existing.trim()))
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some_and(|t| t.purpose == ADMIN && t.is_live(now));
+        let live =
+            store.find_token(&digest(existing.trim())).await?.is_some_and(|t| t.purpose == ADMIN && t.is_live(now));
         if live {
             return Ok(None);
         }
-        std::fs::remove_file(&path).map_err(|e| format!("replacing {}: {e}", path.display()))?;
+        std::fs::remove_file(&path).map_err(|e| file_error("replacing", e))?;
     }
-    let (token, record) = issue(store, ADMIN, BOOTSTRAP, None, now).await.map_err(|e| e.to_string())?;
+    let (token, record) = issue(store, ADMIN, BOOTSTRAP, None, now).await?;
     if let Err(e) = crate::keys::write_private(&path, format!("{token}\n").as_bytes()) {
         // A token nobody can read must not stay valid.
         let _ = store.revoke_token(ADMIN, &record.id, now).await;
-        return Err(format!("writing {}: {e}", path.display()));
+        return Err(file_error("writing", e));
     }
     // Earlier bootstrap tokens (their file was lost or replaced) stop working.
-    for old in store.list_tokens(ADMIN).await.map_err(|e| e.to_string())? {
+    for old in store.list_tokens(ADMIN).await? {
         if old.name == BOOTSTRAP && old.id != record.id && old.revoked_at.is_none() {
-            store.revoke_token(ADMIN, &old.id, now).await.map_err(|e| e.to_string())?;
+            store.revoke_token(ADMIN, &old.id, now).await?;
         }
     }
     Ok(Some(path))

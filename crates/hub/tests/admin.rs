@@ -40,14 +40,18 @@ async fn start() -> Hub {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data, &url, 1_700_000_000).await.unwrap();
-    let path = crossfed_hub::tokens::ensure_admin_token(&store, &data, crossfed_saml::Instant::now().unix())
-        .await
-        .unwrap()
-        .expect("first start writes the token file");
+        crossfed_hub::build_hub(&config, store.clone(), &data, &url, crossfed_clock::Clock::system()).await.unwrap();
+    let path = crossfed_hub::tokens::ensure_admin_token(
+        &store,
+        &data,
+        crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
+    )
+    .await
+    .unwrap()
+    .expect("first start writes the token file");
     let token = std::fs::read_to_string(path).unwrap().trim().to_string();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     Hub { url, token, store, data, _stop: tx }
@@ -93,10 +97,14 @@ async fn tokens_are_required_and_the_first_one_is_kept_across_restarts() {
     assert_eq!(mode & 0o077, 0, "the token file is private");
     // A lost token file gets a new token, and the old one stops working.
     std::fs::remove_file(hub.data.join("admin-token")).unwrap();
-    crossfed_hub::tokens::ensure_admin_token(&hub.store, &hub.data, crossfed_saml::Instant::now().unix())
-        .await
-        .unwrap()
-        .expect("a new token file");
+    crossfed_hub::tokens::ensure_admin_token(
+        &hub.store,
+        &hub.data,
+        crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
+    )
+    .await
+    .unwrap()
+    .expect("a new token file");
     let response = client.get(format!("{}/api/v1/users", hub.url)).bearer_auth(&hub.token).send().await.unwrap();
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
@@ -353,11 +361,13 @@ async fn the_configuration_is_applied_again_at_each_start_leaving_api_changes_al
     let url = "http://hub.test";
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
     let (again, changes) =
-        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_100).await.unwrap();
+        crossfed_hub::build_hub(&config, hub.store.clone(), &hub.data, url, crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     assert!(changes.is_empty(), "nothing to do on a second start: {changes:?}");
     let catalog = again.applications.snapshot();
     assert!(catalog.get("connect").is_some(), "the API's application is kept");
-    assert!(catalog.get("wiki").unwrap().assignees.users.contains("alice"), "and the API's assignment");
+    assert!(catalog.get("wiki").unwrap().assignees.includes_user("alice"), "and the API's assignment");
 
     // The file changes: its application gets a new ACS and loses its group; another is gone.
     let changed = CONFIG
@@ -365,16 +375,20 @@ async fn the_configuration_is_applied_again_at_each_start_leaving_api_changes_al
         .replace("assigned_groups = [\"Wiki Editors\"]", "");
     let config: HubConfig = toml::from_str(&changed).unwrap();
     let (again, changes) =
-        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_200).await.unwrap();
+        crossfed_hub::build_hub(&config, hub.store.clone(), &hub.data, url, crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     assert_eq!(changes, vec!["updated application wiki", "application wiki: 0 assignments added, 1 removed"]);
     let catalog = again.applications.snapshot();
     let wiki = catalog.get("wiki").unwrap();
     assert_eq!(wiki.app.acs_url, "https://wiki.example.com/acs2");
     assert!(wiki.assignees.groups.is_empty());
-    assert!(wiki.assignees.users.contains("alice"));
+    assert!(wiki.assignees.includes_user("alice"));
     let config: HubConfig = toml::from_str("").unwrap();
     let (_, changes) =
-        crossfed_hub::bootstrap::build_hub(&config, hub.store.clone(), &hub.data, url, 1_700_000_300).await.unwrap();
+        crossfed_hub::build_hub(&config, hub.store.clone(), &hub.data, url, crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     assert_eq!(changes, vec!["removed application wiki (no longer in the configuration file)"]);
 
     // A change made by another instance reaches this one within about a second.

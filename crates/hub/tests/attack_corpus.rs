@@ -21,11 +21,11 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use corpus::{ACS, Case, Expected, Fixture, IDP, Input, REQUEST_ID, SP};
-use crossfed_hub::clock::Clock;
-use crossfed_hub::server::Hub;
+use crossfed_clock::Clock;
+use crossfed_hub::Hub;
 use crossfed_saml::{
-    Endpoint, EntityDescriptor, Instant, MemoryReplayCache, SignatureRequirement, SpPolicy, ValidationError,
-    decode_redirect, parse_authn_request, validate_response,
+    Endpoint, EntityDescriptor, MemoryReplayCache, SignatureRequirement, SpPolicy, ValidationError, decode_redirect,
+    parse_authn_request, validate_response,
 };
 use crossfed_store::{ObjectKey, ObjectStore, StoredObject};
 use reqwest::StatusCode;
@@ -101,18 +101,16 @@ async fn start(fx: &Fixture) -> TestHub {
     ))
     .unwrap();
     let store = crossfed_testkit::test_store("attacks").await;
-    let (mut hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store, data.path(), BASE_URL, Instant::now().unix()).await.unwrap();
+    let clock = Clock::fixed(Fixture::now());
+    let (hub, _) = crossfed_hub::build_hub(&config, store, data.path(), BASE_URL, clock.clone()).await.unwrap();
     let source = hub.identity_source.as_ref().unwrap();
     assert_eq!((source.sp_entity_id.as_str(), source.acs_url.as_str()), (SP, ACS));
-    let clock = Clock::fixed(Fixture::now());
-    hub.clock = clock.clone();
     let hub = Arc::new(hub);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, hub.clone(), async move {
+    tokio::spawn(crossfed_hub::serve(listener, hub.clone(), async move {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -138,16 +136,18 @@ struct Answer {
 
 impl TestHub {
     /// Makes the hub wait for exactly `request` (or for nothing): the record `/login` stored,
-    /// under that request ID.
+    /// under that request ID, as if started now by the hub's clock (which each case sets).
     async fn pending_login(&self, request: Option<&str>) {
         for id in [REQUEST_ID, OTHER_REQUEST] {
             let _ = self.hub.store.delete_object(&self.pending.kind, id).await;
         }
         let Some(id) = request else { return };
+        let now = self.clock.unix();
         let mut body: serde_json::Value = serde_json::from_str(&self.pending.body).unwrap();
         body["request_id"] = id.into();
+        body["expires"] = (now + 600).into();
         let key = ObjectKey { kind: &self.pending.kind, scope: &self.pending.scope, name_key: id, id };
-        self.hub.store.insert_object(key, &body.to_string(), Instant::now().unix()).await.unwrap();
+        self.hub.store.insert_object(key, &body.to_string(), now).await.unwrap();
     }
 
     async fn post(&self, xml: &[u8]) -> Answer {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_hub::config::HubConfig;
-use crossfed_saml::Instant;
+use crossfed_saml::Timestamp;
 use crossfed_store::{Store, UserStore};
 use crossfed_testkit::browser::{Landing, reference_chain_journey};
 use tokio::net::TcpListener;
@@ -24,9 +24,9 @@ async fn listener() -> (TcpListener, String) {
     (l, url)
 }
 
-fn spawn_hub(listener: TcpListener, hub: crossfed_hub::server::Hub) -> oneshot::Sender<()> {
+fn spawn_hub(listener: TcpListener, hub: crossfed_hub::Hub) -> oneshot::Sender<()> {
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     tx
@@ -71,12 +71,12 @@ value = "${{user:givenName}}"
     ))
     .unwrap();
     let corp_dir = crossfed_testkit::temp_dir().keep();
-    let (corp, _) = crossfed_hub::bootstrap::build_hub(
+    let (corp, _) = crossfed_hub::build_hub(
         &corp_config,
         memory_store("corp").await,
         &corp_dir,
         &corp_url,
-        Instant::now().unix(),
+        crossfed_clock::Clock::system(),
     )
     .await
     .unwrap();
@@ -98,7 +98,7 @@ value = "${{user:givenName}}"
         }],
         ..CloudConfig::default()
     };
-    apply(&cloud, &instances, Instant::now().unix()).await.unwrap();
+    apply(&cloud, &instances, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let instance = cloud
         .resources
         .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
@@ -132,7 +132,7 @@ console_url = "{cloud_url}"
     let hub_store = memory_store("hub").await;
     let hub_dir = crossfed_testkit::temp_dir().keep();
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, Instant::now().unix())
+        crossfed_hub::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, crossfed_clock::Clock::system())
             .await
             .unwrap();
     stops.push(spawn_hub(hub_listener, hub));
@@ -144,7 +144,7 @@ console_url = "{cloud_url}"
         roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..instances
     };
-    apply(&cloud, &trust, Instant::now().unix()).await.unwrap();
+    apply(&cloud, &trust, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, async move {
         let _ = rx.await;

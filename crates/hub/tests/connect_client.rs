@@ -10,7 +10,7 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, apply};
 use crossfed_cloud::{App, Settings};
-use crossfed_hub::connect_client::{ConnectClient, ConnectEndpoint, ConnectError, NewConnectUser};
+use crossfed_hub::aws::connect::{ConnectClient, ConnectEndpoint, ConnectError, NewConnectUser};
 use reqwest::Method;
 
 const ACCOUNT: &str = "123456789012";
@@ -37,7 +37,7 @@ async fn start() -> Cloud {
         }],
         ..CloudConfig::default()
     };
-    apply(&app, &config, time::OffsetDateTime::now_utc().unix_timestamp()).await.unwrap();
+    apply(&app, &config, crossfed_clock::Clock::system().now().unix_timestamp()).await.unwrap();
     let instances =
         app.resources.list::<crossfed_cloud::model::ConnectInstance>("connect-instance", ACCOUNT).await.unwrap();
     let instance_id = instances[0].id.clone();
@@ -49,12 +49,15 @@ async fn start() -> Cloud {
 }
 
 fn client_with(base: &str, key: &str, secret: &str) -> ConnectClient {
-    ConnectClient::new(ConnectEndpoint {
-        base_url: base.into(),
-        region: "us-east-1".into(),
-        access_key_id: key.into(),
-        secret_access_key: secret.into(),
-    })
+    ConnectClient::new(
+        ConnectEndpoint {
+            base_url: base.into(),
+            region: "us-east-1".into(),
+            access_key_id: key.into(),
+            secret_access_key: secret.into(),
+        },
+        crossfed_clock::Clock::system(),
+    )
     .unwrap()
 }
 
@@ -184,7 +187,7 @@ async fn bad_credentials_and_clocks_are_auth_errors_not_worth_retrying() {
     // The signing time is the caller's: an hour off is outside AWS's 15-minute window.
     let connect = client(&cloud);
     let segments = ["users-summary", cloud.instance_id.as_str()];
-    let now = time::OffsetDateTime::now_utc();
+    let now = crossfed_clock::Clock::system().now();
     let listed = connect.send("ListUsers", Method::GET, &segments, &[], None, now).await.unwrap();
     assert_eq!(listed["UserSummaryList"], serde_json::json!([]));
     let stale = now - time::Duration::hours(1);

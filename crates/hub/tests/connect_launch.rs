@@ -8,10 +8,10 @@ use std::sync::Arc;
 use base64::Engine;
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_cloud::{App, Settings};
-use crossfed_hub::catalog::{AmazonConnect, AwsRole};
-use crossfed_hub::launch::{Launch, build_launch_response};
-use crossfed_hub::mapping::UserValues;
-use crossfed_saml::{Endpoint, EntityDescriptor, Instant};
+use crossfed_hub::apps::launch::{Launch, build_launch_response};
+use crossfed_hub::apps::mapping::UserValues;
+use crossfed_hub::apps::model::{AmazonConnect, AwsRole};
+use crossfed_saml::{Endpoint, EntityDescriptor, Timestamp};
 use crossfed_store::new_id;
 use crossfed_xmldsig::SigningKey;
 
@@ -29,7 +29,7 @@ fn user(name: &str) -> UserValues {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
     // The target account, configured as the reference setup describes.
-    let key = SigningKey::generate_rsa("hub connect app", 30).unwrap();
+    let key = SigningKey::generate_rsa("hub connect app", crossfed_clock::Clock::system().now(), 30).unwrap();
     let metadata = EntityDescriptor::idp(
         HUB_ISSUER,
         vec![key.certificate().clone()],
@@ -50,7 +50,7 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
         roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..CloudConfig::default()
     };
-    apply(&app, &config, Instant::now().unix()).await.unwrap();
+    apply(&app, &config, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let instance_id =
         app.resources.list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012").await.unwrap()
             [0]
@@ -76,7 +76,7 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
     .unwrap();
 
     let open = |who: &str| {
-        let now = Instant::now();
+        let now = Timestamp::from(crossfed_clock::Clock::system().now());
         let launch =
             Launch { issuer: HUB_ISSUER, in_response_to: None, authn_instant: now, session_index: "_hub-session" };
         let response = build_launch_response(&connect, &launch, &user(who), &key, now).unwrap();

@@ -47,12 +47,19 @@ async fn start_with(config: &str, data: &std::path::Path, store: crossfed_store:
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config: HubConfig = toml::from_str(config).unwrap();
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data, &url, 1).await.unwrap();
+    let (hub, _) =
+        crossfed_hub::build_hub(&config, store.clone(), &data, &url, crossfed_clock::Clock::system()).await.unwrap();
     // A restart finds the token written at first start.
-    crossfed_hub::tokens::ensure_admin_token(&store, &data, crossfed_saml::Instant::now().unix()).await.unwrap();
+    crossfed_hub::tokens::ensure_admin_token(
+        &store,
+        &data,
+        crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
+    )
+    .await
+    .unwrap();
     let token = std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_string();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     Console { url, token, store, _stop: tx }
@@ -170,7 +177,11 @@ async fn the_console_manages_the_hub_through_forms() {
     // Revoking the token ends its console sessions.
     use crossfed_store::TokenStore;
     let token = console.store.find_token(&crossfed_hub::tokens::digest(&console.token)).await.unwrap().unwrap();
-    console.store.revoke_token("admin", &token.id, crossfed_saml::Instant::now().unix()).await.unwrap();
+    console
+        .store
+        .revoke_token("admin", &token.id, crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix())
+        .await
+        .unwrap();
     let page = client.get(format!("{}/admin", console.url)).send().await.unwrap();
     assert_eq!(page.url().path(), "/admin/login");
 }
@@ -313,7 +324,8 @@ async fn mappings_are_edited_with_a_draft_preview_in_the_console() {
 }
 
 fn idp_metadata(entity_id: &str) -> String {
-    let key = crossfed_xmldsig::SigningKey::generate_rsa("test idp", 30).unwrap();
+    let key =
+        crossfed_xmldsig::SigningKey::generate_rsa("test idp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let sso = crossfed_saml::Endpoint::redirect(format!("{entity_id}/sso"));
     crossfed_saml::EntityDescriptor::idp(entity_id, vec![key.certificate().clone()], vec![sso]).to_xml()
 }
@@ -353,7 +365,7 @@ async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
     // Expired metadata is refused before anything is stored or trusted.
     let mut expired =
         crossfed_saml::EntityDescriptor::parse(idp_metadata("https://idp-old.example.com").as_bytes()).unwrap();
-    expired.valid_until = crossfed_saml::Instant::from_unix(1_000_000);
+    expired.valid_until = crossfed_saml::Timestamp::from_unix(1_000_000);
     let (status, page) =
         post(&console, &client, "/admin/identity-source/metadata", &[("csrf", &csrf), ("metadata", &expired.to_xml())])
             .await;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossfed_hub::config::HubConfig;
-use crossfed_saml::{EntityDescriptor, Instant};
+use crossfed_saml::{EntityDescriptor, Timestamp};
 use crossfed_store::{Store, UserStore};
 use crossfed_xmldsig::{Certificate, VerifyOptions};
 
@@ -32,24 +32,30 @@ async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), data, &url, 1).await.unwrap();
+    let (hub, _) =
+        crossfed_hub::build_hub(&config, store.clone(), data, &url, crossfed_clock::Clock::system()).await.unwrap();
     let hub = Arc::new(hub);
     let alice = store.find_user_by_name("alice").await.unwrap().unwrap();
-    let values = crossfed_hub::server::user_values(&hub, &alice).await.unwrap();
+    let values = hub.directory.user_values(&alice).await.unwrap();
     let catalog = hub.applications.snapshot();
     let app = &catalog.get("wiki").unwrap().app;
     let issuer = hub.app_entity_id("wiki");
-    let launch = crossfed_hub::launch::Launch {
+    let launch = crossfed_hub::apps::launch::Launch {
         issuer: &issuer,
         in_response_to: None,
-        authn_instant: Instant::now(),
+        authn_instant: Timestamp::from(crossfed_clock::Clock::system().now()),
         session_index: "_s1",
     };
-    let built =
-        crossfed_hub::launch::build_launch_response(app, &launch, &values, &hub.keys.signing_key(), Instant::now())
-            .unwrap();
+    let built = crossfed_hub::apps::launch::build_launch_response(
+        app,
+        &launch,
+        &values,
+        &hub.keys.signing_key(),
+        Timestamp::from(crossfed_clock::Clock::system().now()),
+    )
+    .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, hub.clone(), async move {
+    tokio::spawn(crossfed_hub::serve(listener, hub.clone(), async move {
         let _ = rx.await;
     }));
     let xml = reqwest::get(format!("{url}/saml/apps/wiki/metadata")).await.unwrap().text().await.unwrap();
@@ -77,13 +83,15 @@ async fn a_rotated_key_is_published_before_it_signs() {
     assert!(verifies_with(&response, &before));
 
     // Staged: published beside the current key, which still signs.
-    let next = crossfed_hub::keys::stage_next(data.path(), "crossfed hub").unwrap();
+    let next =
+        crossfed_hub::keys::stage_next(data.path(), "crossfed hub", crossfed_clock::Clock::system().now()).unwrap();
     let (overlap, response) = restart(data.path(), &store).await;
     assert_eq!(overlap, vec![before[0].clone(), next.clone()]);
     assert!(verifies_with(&response, &before));
     assert!(!verifies_with(&response, std::slice::from_ref(&next)));
-    let twice = crossfed_hub::keys::stage_next(data.path(), "crossfed hub").unwrap_err();
-    assert!(twice.contains("already staged"), "{twice}");
+    let twice =
+        crossfed_hub::keys::stage_next(data.path(), "crossfed hub", crossfed_clock::Clock::system().now()).unwrap_err();
+    assert!(twice.to_string().contains("already staged"), "{twice}");
 
     // Activated: the new key signs; an SP holding the overlap metadata accepts it unchanged.
     assert_eq!(crossfed_hub::keys::activate_next(data.path()).unwrap(), next);
@@ -93,5 +101,5 @@ async fn a_rotated_key_is_published_before_it_signs() {
     assert!(!verifies_with(&response, &before));
     assert!(data.path().join("signing-previous.key").exists());
     let again = crossfed_hub::keys::activate_next(data.path()).unwrap_err();
-    assert!(again.contains("no next key is staged"), "{again}");
+    assert!(again.to_string().contains("no next key is staged"), "{again}");
 }

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use crossfed_hub::login::{LoginError, authenticate};
-use crossfed_hub::password::hash_password;
-use crossfed_hub::totp;
+use crossfed_hub::directory::login::{LoginError, authenticate};
+use crossfed_hub::directory::password::hash_password;
+use crossfed_hub::directory::totp;
 use crossfed_store::{CredentialStore, NewUser, Store, ThrottlePolicy, UserStore};
 
 async fn store_with_alice() -> (Store, String) {
@@ -96,8 +96,15 @@ async fn the_janitor_removes_only_what_has_expired() {
     let data = crossfed_testkit::temp_dir();
     let store = crossfed_testkit::test_store("janitor").await;
     let config: crossfed_hub::config::HubConfig = toml::from_str("[hub]\nsession_idle_minutes = 10\n").unwrap();
-    let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store.clone(), data.path(), "http://hub.test", 1).await.unwrap();
+    let (hub, _) = crossfed_hub::build_hub(
+        &config,
+        store.clone(),
+        data.path(),
+        "http://hub.test",
+        crossfed_clock::Clock::system(),
+    )
+    .await
+    .unwrap();
     let now = 1_800_000_000;
     let put = |kind: &'static str, id: &'static str, at: i64| {
         let store = store.clone();
@@ -109,7 +116,7 @@ async fn the_janitor_removes_only_what_has_expired() {
     put("hub-session", "live", now - 30).await;
     put("hub-pending-login", "abandoned", now - 700).await;
     put("hub-pending-sso", "waiting", now - 100).await;
-    assert_eq!(crossfed_hub::janitor::sweep_once(&hub, now).await.unwrap(), 2);
+    assert_eq!(crossfed_hub::janitor::sweep_once(&hub.store, &hub.sessions, now).await.unwrap(), 2);
     assert!(store.get_object("hub-session", "idle").await.unwrap().is_none());
     assert!(store.get_object("hub-session", "live").await.unwrap().is_some());
     assert!(store.get_object("hub-pending-login", "abandoned").await.unwrap().is_none());

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use crossfed_hub::config::HubConfig;
-use crossfed_saml::{AuthnRequestSpec, Instant, MessageKind, NameId, build_authn_request, build_logout_request, ns};
+use crossfed_saml::{AuthnRequestSpec, MessageKind, NameId, Timestamp, build_authn_request, build_logout_request, ns};
 use crossfed_store::{AuditLog, AuditQuery};
 use crossfed_testkit::browser::{auto_submit, field, submit_sign_in};
 use tokio::net::TcpListener;
@@ -22,9 +22,9 @@ async fn listener() -> (TcpListener, String) {
     (l, url)
 }
 
-fn spawn_hub(listener: TcpListener, hub: crossfed_hub::server::Hub) -> oneshot::Sender<()> {
+fn spawn_hub(listener: TcpListener, hub: crossfed_hub::Hub) -> oneshot::Sender<()> {
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     tx
@@ -52,7 +52,8 @@ async fn signing_out_of_the_hub_ends_the_session_at_corp_too() {
 
     // The hub's SP metadata, exported the way an administrator hands it to the IdP.
     let hub_dir = crossfed_testkit::temp_dir().keep();
-    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub").unwrap();
+    let hub_key =
+        crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crossfed_clock::Clock::system().now()).unwrap();
     let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(&hub_url);
     let sp_xml = crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &[hub_key.certificate().clone()]);
     assert!(
@@ -84,8 +85,15 @@ name_id = "${user:email}"
     corp_config.applications[0].custom.as_mut().unwrap().metadata_file = Some(sp_file);
     let corp_store = crossfed_testkit::test_store("corp").await;
     let corp_dir = crossfed_testkit::temp_dir().keep();
-    let (corp, _) =
-        crossfed_hub::bootstrap::build_hub(&corp_config, corp_store.clone(), &corp_dir, &corp_url, 1).await.unwrap();
+    let (corp, _) = crossfed_hub::build_hub(
+        &corp_config,
+        corp_store.clone(),
+        &corp_dir,
+        &corp_url,
+        crossfed_clock::Clock::system(),
+    )
+    .await
+    .unwrap();
     stops.push(spawn_hub(corp_listener, corp));
 
     let hub_config: HubConfig = toml::from_str(&format!(
@@ -94,7 +102,9 @@ name_id = "${user:email}"
     .unwrap();
     let hub_store = crossfed_testkit::test_store("hub").await;
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, 1).await.unwrap();
+        crossfed_hub::build_hub(&hub_config, hub_store.clone(), &hub_dir, &hub_url, crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     stops.push(spawn_hub(hub_listener, hub));
 
     let (browser, stepper) = browsers();
@@ -108,8 +118,14 @@ name_id = "${user:email}"
 
     // The console's test sign-in: corp is asked to authenticate afresh, and what it sends is
     // shown to the administrator without signing anyone in.
-    let token_file =
-        crossfed_hub::tokens::ensure_admin_token(&hub_store, &hub_dir, Instant::now().unix()).await.unwrap().unwrap();
+    let token_file = crossfed_hub::tokens::ensure_admin_token(
+        &hub_store,
+        &hub_dir,
+        Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let token = std::fs::read_to_string(token_file).unwrap();
     let console = browser
         .post(format!("{hub_url}/admin/login"))
@@ -176,9 +192,15 @@ name_id = "${user:email}"
     assert_eq!(replay.status(), 403);
     assert!(replay.text().await.unwrap().contains("answers no logout this hub started"));
     let name_id = NameId { value: "alice@example.com".into(), ..NameId::default() };
-    let (_, xml) =
-        build_logout_request(&entity_id, &format!("{corp_url}/saml/slo"), &name_id, None, Instant::now(), None)
-            .unwrap();
+    let (_, xml) = build_logout_request(
+        &entity_id,
+        &format!("{corp_url}/saml/slo"),
+        &name_id,
+        None,
+        Timestamp::from(crossfed_clock::Clock::system().now()),
+        None,
+    )
+    .unwrap();
     let unsigned = crossfed_saml::redirect_query(MessageKind::Request, &xml, None, None).unwrap();
     let refused = stepper.get(format!("{corp_url}/saml/slo?{unsigned}")).send().await.unwrap();
     assert_eq!(refused.status(), 403);
@@ -196,7 +218,8 @@ fn authn_query(hub_url: &str, force_authn: bool, is_passive: bool) -> String {
         name_id_format: None,
         force_authn,
     };
-    let (_, mut xml) = build_authn_request(&spec, Instant::now(), None).unwrap();
+    let (_, mut xml) =
+        build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), None).unwrap();
     if is_passive {
         xml = xml.replacen("<samlp:AuthnRequest ", "<samlp:AuthnRequest IsPassive=\"true\" ", 1);
     }
@@ -225,7 +248,8 @@ audience = "https://wiki.example.com"
     .unwrap();
     let dir = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("passive").await;
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store, &dir, &hub_url, 1).await.unwrap();
+    let (hub, _) =
+        crossfed_hub::build_hub(&config, store, &dir, &hub_url, crossfed_clock::Clock::system()).await.unwrap();
     let certificate = hub.keys.signing_key().certificate().clone();
     let _stop = spawn_hub(listener, hub);
     let (browser, stepper) = browsers();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
 use crossfed_hub::config::HubConfig;
-use crossfed_saml::Instant;
+use crossfed_saml::Timestamp;
 use crossfed_store::{AuditLog, AuditQuery, Store};
 
 fn field<'a>(html: &'a str, name: &str) -> &'a str {
@@ -66,7 +66,7 @@ async fn start() -> Servers {
         }],
         ..CloudConfig::default()
     };
-    apply(&cloud, &instance_config, Instant::now().unix()).await.unwrap();
+    apply(&cloud, &instance_config, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let instance = cloud
         .resources
         .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
@@ -98,7 +98,7 @@ destination = "/agent-app-v2"
     .unwrap();
     let hub_store = memory_store("hub").await;
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&hub_config, hub_store.clone(), &data, &hub_url, Instant::now().unix())
+        crossfed_hub::build_hub(&hub_config, hub_store.clone(), &data, &hub_url, crossfed_clock::Clock::system())
             .await
             .unwrap();
     let hub = Arc::new(hub);
@@ -106,7 +106,7 @@ destination = "/agent-app-v2"
     // The account trusts the hub's Connect application through its published metadata.
     let mut stops = Vec::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(hub_listener, hub.clone(), async move {
+    tokio::spawn(crossfed_hub::serve(hub_listener, hub.clone(), async move {
         let _ = rx.await;
     }));
     stops.push(tx);
@@ -116,7 +116,7 @@ destination = "/agent-app-v2"
         roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
         ..instance_config
     };
-    apply(&cloud, &trust, Instant::now().unix()).await.unwrap();
+    apply(&cloud, &trust, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(crossfed_cloud::serve(cloud_listener, cloud, async move {
         let _ = rx.await;
@@ -279,7 +279,8 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
     let data = crossfed_testkit::temp_dir().keep();
     std::fs::create_dir_all(data.join("app")).unwrap();
     std::fs::create_dir_all(data.join("hub")).unwrap();
-    let app_key = crossfed_hub::keys::load_or_create(&data.join("app"), "app").unwrap();
+    let app_key =
+        crossfed_hub::keys::load_or_create(&data.join("app"), "app", crossfed_clock::Clock::system().now()).unwrap();
     let sp = EntityDescriptor::sp(
         "https://app.example.com/sp",
         vec![app_key.certificate().clone()],
@@ -303,12 +304,12 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
         async move {
             let text = format!("[[applications]]\nid = \"app\"\nname = \"App\"\n[applications.custom]\n{custom}\n");
             let config: HubConfig = toml::from_str(&text).unwrap();
-            crossfed_hub::bootstrap::build_hub(
+            crossfed_hub::build_hub(
                 &config,
                 memory_store("hub").await,
                 &data.join("hub"),
                 "http://127.0.0.1:1",
-                Instant::now().unix(),
+                crossfed_clock::Clock::system(),
             )
             .await
         }
@@ -321,19 +322,19 @@ async fn a_custom_application_is_configured_from_its_sp_metadata() {
     assert_eq!(app.audience, "https://app.example.com/sp");
     assert_eq!(app.acs_url, "https://app.example.com/acs");
 
-    let both = build(format!("metadata_file = {}\naudience = \"x\"", path(&metadata))).await.err().unwrap();
+    let both = build(format!("metadata_file = {}\naudience = \"x\"", path(&metadata))).await.err().unwrap().to_string();
     assert!(both.contains("not both"), "{both}");
-    let neither = build(String::new()).await.err().unwrap();
+    let neither = build(String::new()).await.err().unwrap().to_string();
     assert!(neither.contains("give acs_url and audience"), "{neither}");
-    let redirect = build(format!("metadata_file = {}", path(&no_post))).await.err().unwrap();
+    let redirect = build(format!("metadata_file = {}", path(&no_post))).await.err().unwrap().to_string();
     assert!(redirect.contains("no AssertionConsumerService with the HTTP-POST binding"), "{redirect}");
-    let missing = build(format!("metadata_file = {}", path(&data.join("absent.xml")))).await.err().unwrap();
+    let missing = build(format!("metadata_file = {}", path(&data.join("absent.xml")))).await.err().unwrap().to_string();
     assert!(missing.contains("application app: reading"), "{missing}");
     let twice = format!(
         "metadata_file = {0}\n[[applications]]\nid = \"again\"\nname = \"Again\"\n[applications.custom]\nmetadata_file = {0}",
         path(&metadata)
     );
-    let twice = build(twice).await.err().unwrap();
+    let twice = build(twice).await.err().unwrap().to_string();
     assert!(twice.contains("the same service provider"), "{twice}");
 }
 
@@ -348,7 +349,7 @@ async fn pysaml2_signs_alice_in_through_the_hub_from_an_sp_initiated_request() {
     for dir in ["sp", "hub"] {
         std::fs::create_dir_all(data.join(dir)).unwrap();
     }
-    crossfed_hub::keys::load_or_create(&data.join("sp"), "pysaml2 sp").unwrap();
+    crossfed_hub::keys::load_or_create(&data.join("sp"), "pysaml2 sp", crossfed_clock::Clock::system().now()).unwrap();
     let sp = |action: &str, extra: serde_json::Value| {
         let mut input = serde_json::json!({
             "action": action,
@@ -383,17 +384,17 @@ metadata_file = {}
         toml::Value::String(sp_metadata.display().to_string())
     ))
     .unwrap();
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(
+    let (hub, _) = crossfed_hub::build_hub(
         &config,
         memory_store("hub").await,
         &data.join("hub"),
         &hub_url,
-        Instant::now().unix(),
+        crossfed_clock::Clock::system(),
     )
     .await
     .unwrap();
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     let idp_metadata = reqwest::get(format!("{hub_url}/saml/apps/pyapp/metadata")).await.unwrap().text().await.unwrap();
@@ -515,15 +516,15 @@ value = "support"
     ))
     .unwrap();
     let store = memory_store("hub-groups").await;
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data, &hub_url, Instant::now().unix())
+    let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), &data, &hub_url, crossfed_clock::Clock::system())
         .await
         .unwrap();
     let alice = store.find_user_by_name("alice").await.unwrap().unwrap();
-    let now = Instant::now().unix();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now()).unix();
     store.create_group_with_members("Wiki Editors", None, std::slice::from_ref(&alice.id), now).await.unwrap();
     store.create_group_with_members("Support", None, std::slice::from_ref(&alice.id), now).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
 

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossfed_cloud::config::{CloudConfig, InstanceConfig, UserConfig, apply};
+use crossfed_hub::Hub;
+use crossfed_hub::aws::connect::{ConnectClient, ConnectEndpoint};
 use crossfed_hub::config::HubConfig;
-use crossfed_hub::connect_client::{ConnectClient, ConnectEndpoint};
-use crossfed_hub::server::Hub;
-use crossfed_saml::Instant;
+use crossfed_saml::Timestamp;
 use crossfed_store::{AuditLog, AuditQuery, GroupStore, ProvisioningStore, Store, SyncState, UserStore};
 
 const ADMIN_KEY: &str = "AKIAPROVISIONING0001";
@@ -50,7 +50,7 @@ impl Cloud {
             }],
             ..CloudConfig::default()
         };
-        apply(&app, &config, Instant::now().unix()).await.unwrap();
+        apply(&app, &config, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
         let instance = app
             .resources
             .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
@@ -84,12 +84,15 @@ impl Cloud {
     }
 
     fn client(&self) -> ConnectClient {
-        ConnectClient::new(ConnectEndpoint {
-            base_url: self.url.clone(),
-            region: "us-east-1".into(),
-            access_key_id: ADMIN_KEY.into(),
-            secret_access_key: ADMIN_SECRET.into(),
-        })
+        ConnectClient::new(
+            ConnectEndpoint {
+                base_url: self.url.clone(),
+                region: "us-east-1".into(),
+                access_key_id: ADMIN_KEY.into(),
+                secret_access_key: ADMIN_SECRET.into(),
+            },
+            crossfed_clock::Clock::system(),
+        )
         .unwrap()
     }
 
@@ -155,7 +158,9 @@ security_profiles = ["Agent"]
     ))
     .unwrap();
     let data = crossfed_testkit::temp_dir().keep();
-    let (hub, _) = crossfed_hub::bootstrap::build_hub(&config, store, &data, "http://hub.test", 1).await.unwrap();
+    let (hub, _) = crossfed_hub::build_hub(&config, store, &data, "http://hub.test", crossfed_clock::Clock::system())
+        .await
+        .unwrap();
     Arc::new(hub)
 }
 
@@ -170,7 +175,7 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     let cloud = Cloud::new(&["alice@example.com"]).await;
     let hub = connect_hub(&cloud).await;
     let alice_before = cloud.users().await;
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     // alice's hand-made user is adopted, bob's is created; carol is not assigned.
     let users = cloud.users().await;
     assert_eq!(users.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["alice@example.com", "bob@example.com"]);
@@ -183,7 +188,7 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     assert_eq!(details.email.as_deref(), Some("bob@example.com"));
     assert_eq!(details.security_profile_ids.len(), 1);
     // A second pass changes nothing.
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     assert_eq!(cloud.users().await, users);
     assert_eq!(state(&hub, "bob").await, (SyncState::InSync, "in sync".into()));
 
@@ -196,9 +201,9 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
         async move { client.describe_user(&instance, &id).await.unwrap().first_name }
     };
     cloud.client().update_identity_info(&cloud.instance, &bob_id, Some("Bobby"), None, None).await.unwrap();
-    crossfed_hub::provision::run_for_changes(&hub).await;
+    hub.provisioning.run_for_changes().await;
     assert_eq!(first_name(bob_id.clone()).await.as_deref(), Some("Bobby"));
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     assert_eq!(first_name(bob_id.clone()).await.as_deref(), Some("Bob"));
     assert_eq!(state(&hub, "bob").await.1, "update");
 
@@ -207,7 +212,7 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     let mut bob = hub.store.find_user_by_name("bob").await.unwrap().unwrap();
     bob.given_name = Some("Robert".into());
     let bob = hub.store.update_user(&bob, 2).await.unwrap();
-    crossfed_hub::provision::run_for_changes(&hub).await;
+    hub.provisioning.run_for_changes().await;
     assert_eq!(cloud.users().await, users);
     let details = cloud.client().describe_user(&cloud.instance, &bob_id).await.unwrap();
     assert_eq!(details.first_name.as_deref(), Some("Robert"));
@@ -217,7 +222,7 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     let mut bob = bob;
     bob.emails = vec![crossfed_store::Email::work("robert@example.com")];
     let bob = hub.store.update_user(&bob, 3).await.unwrap();
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     let names: Vec<String> = cloud.users().await.into_iter().map(|u| u.0).collect();
     assert_eq!(names, ["alice@example.com", "robert@example.com"]);
     assert_eq!(state(&hub, "bob").await.1, "rename");
@@ -226,13 +231,13 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     let mut bob = bob;
     bob.active = false;
     let bob = hub.store.update_user(&bob, 4).await.unwrap();
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     assert_eq!(cloud.users().await.len(), 1);
     assert_eq!(state(&hub, "bob").await, (SyncState::Removed, "removed".into()));
     let mut bob = bob;
     bob.active = true;
     hub.store.update_user(&bob, 5).await.unwrap();
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     assert_eq!(cloud.users().await.len(), 2);
     assert_eq!(state(&hub, "bob").await, (SyncState::InSync, "create".into()));
 
@@ -240,7 +245,7 @@ async fn connect_users_follow_the_directory_and_are_never_created_twice() {
     let agents = hub.store.create_group("Agents", None, 6).await.unwrap();
     let carol = hub.store.find_user_by_name("carol").await.unwrap().unwrap();
     hub.store.add_member(&agents.id, &carol.id).await.unwrap();
-    crossfed_hub::provision::run_once(&hub).await;
+    hub.provisioning.run_once().await;
     assert!(cloud.users().await.iter().any(|u| u.0 == "carol@example.com"));
 
     // Every change is audited.
@@ -259,7 +264,7 @@ async fn a_change_pass_looks_again_at_what_another_instance_changed() {
     let cloud = Cloud::new(&[]).await;
     let a = connect_hub(&cloud).await;
     let b = hub_on(&cloud, a.store.clone()).await;
-    crossfed_hub::provision::run_once(&a).await;
+    a.provisioning.run_once().await;
     let bob_id = cloud.users().await.into_iter().find(|u| u.0 == "bob@example.com").unwrap().1;
     let first_name = || async { cloud.client().describe_user(&cloud.instance, &bob_id).await.unwrap().first_name };
     let rename = |name: &'static str| {
@@ -271,11 +276,11 @@ async fn a_change_pass_looks_again_at_what_another_instance_changed() {
         }
     };
     rename("Robert").await;
-    crossfed_hub::provision::run_for_changes(&b).await;
+    b.provisioning.run_for_changes().await;
     assert_eq!(first_name().await.as_deref(), Some("Robert"));
     // Back to what instance a confirmed: a's pass sees b's record and describes bob again.
     rename("Bob").await;
-    crossfed_hub::provision::run_for_changes(&a).await;
+    a.provisioning.run_for_changes().await;
     assert_eq!(first_name().await.as_deref(), Some("Bob"));
     assert_eq!(state(&a, "bob").await.1, "update");
 }
@@ -285,7 +290,7 @@ async fn an_unreachable_target_is_retried_with_backoff_until_it_converges() {
     let mut cloud = Cloud::new(&[]).await;
     let hub = connect_hub(&cloud).await;
     cloud.down().await;
-    let next = crossfed_hub::provision::run_once(&hub).await.expect("a retry is scheduled");
+    let next = hub.provisioning.run_once().await.expect("a retry is scheduled");
     let (state_now, detail) = state(&hub, "bob").await;
     assert_eq!(state_now, SyncState::Failed);
     assert!(detail.contains("unavailable"), "{detail}");
@@ -293,14 +298,17 @@ async fn an_unreachable_target_is_retried_with_backoff_until_it_converges() {
         hub.store.query(&AuditQuery { action: Some("connect.failure".into()), ..AuditQuery::default() }).await.unwrap();
     assert_eq!(failures.len(), 2, "one audit record per user and failure streak");
     // Still down at the next attempt: the wait doubles.
-    tokio::time::sleep(Duration::from_secs((next - Instant::now().unix()).max(0) as u64 + 1)).await;
-    crossfed_hub::provision::run_once(&hub).await;
+    tokio::time::sleep(Duration::from_secs(
+        (next - Timestamp::from(crossfed_clock::Clock::system().now()).unix()).max(0) as u64 + 1,
+    ))
+    .await;
+    hub.provisioning.run_once().await;
     let user = hub.store.find_user_by_name("bob").await.unwrap().unwrap();
     let record = hub.store.provisioning("connect:connect", &user.id).await.unwrap().unwrap();
     assert_eq!((record.state, record.attempts), (SyncState::Failed, 2));
     // Back up: the background task converges on its own, and each user exists once.
     cloud.up().await;
-    let task = crossfed_hub::provision::spawn(hub.clone()).unwrap();
+    let task = crossfed_hub::tasks::spawn_provisioning(&hub);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while state(&hub, "bob").await.0 != SyncState::InSync || state(&hub, "alice").await.0 != SyncState::InSync {
         assert!(std::time::Instant::now() < deadline, "provisioning did not converge: {:?}", state(&hub, "bob").await);
@@ -319,12 +327,26 @@ async fn scim_push_provisions_another_crossfed() {
     let data = crossfed_testkit::temp_dir().keep();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hub_url = format!("http://{}", listener.local_addr().unwrap());
-    let (receiver, _) =
-        crossfed_hub::bootstrap::build_hub(&HubConfig::default(), hub_store.clone(), &data, &hub_url, 1).await.unwrap();
-    let (token, _) =
-        crossfed_hub::tokens::issue(&hub_store, "scim", "corp", None, Instant::now().unix()).await.unwrap();
+    let (receiver, _) = crossfed_hub::build_hub(
+        &HubConfig::default(),
+        hub_store.clone(),
+        &data,
+        &hub_url,
+        crossfed_clock::Clock::system(),
+    )
+    .await
+    .unwrap();
+    let (token, _) = crossfed_hub::tokens::issue(
+        &hub_store,
+        "scim",
+        "corp",
+        None,
+        Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
+    )
+    .await
+    .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(receiver), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(receiver), async move {
         let _ = rx.await;
     }));
     // corp, pushing userName and externalId as the e-mail (what its SAML NameID carries).
@@ -351,15 +373,20 @@ email = "bob@example.com"
     .unwrap();
     let corp_store = memory_store("corp").await;
     std::fs::create_dir_all(data.join("corp")).unwrap();
-    let (corp, _) =
-        crossfed_hub::bootstrap::build_hub(&config, corp_store.clone(), &data.join("corp"), "http://corp.test", 1)
-            .await
-            .unwrap();
+    let (corp, _) = crossfed_hub::build_hub(
+        &config,
+        corp_store.clone(),
+        &data.join("corp"),
+        "http://corp.test",
+        crossfed_clock::Clock::system(),
+    )
+    .await
+    .unwrap();
     let corp = Arc::new(corp);
     let agents = corp_store.create_group("Agents", None, 1).await.unwrap();
     let bob = corp_store.find_user_by_name("bob").await.unwrap().unwrap();
     corp_store.add_member(&agents.id, &bob.id).await.unwrap();
-    crossfed_hub::provision::run_once(&corp).await;
+    corp.provisioning.run_once().await;
     let pushed = hub_store.find_user_by_name("alice@example.com").await.unwrap().expect("alice pushed");
     assert_eq!(pushed.external_id.as_deref(), Some("alice@example.com"));
     assert_eq!(pushed.given_name.as_deref(), Some("Alice"));
@@ -367,15 +394,15 @@ email = "bob@example.com"
     let hub_bob = hub_store.find_user_by_name("bob@example.com").await.unwrap().unwrap();
     assert_eq!(hub_store.members(&group.id).await.unwrap(), vec![hub_bob.id.clone()]);
     // Nothing is created twice.
-    crossfed_hub::provision::run_once(&corp).await;
+    corp.provisioning.run_once().await;
     assert_eq!(hub_store.list_users(crossfed_store::Page::default()).await.unwrap().1, 2);
 
     // Changes travel without waiting for a full pass.
-    let task = crossfed_hub::provision::spawn(corp.clone()).unwrap();
+    let task = crossfed_hub::tasks::spawn_provisioning(&corp);
     let mut bob = bob;
     bob.active = false;
     corp_store.update_user(&bob, 2).await.unwrap();
-    corp.directory_changed.notify_waiters();
+    corp.directory.changes().notify_waiters();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while hub_store.find_user_by_name("bob@example.com").await.unwrap().unwrap().active {
         assert!(std::time::Instant::now() < deadline, "the deactivation did not reach the hub");
@@ -383,7 +410,7 @@ email = "bob@example.com"
     }
     let alice = corp_store.find_user_by_name("alice").await.unwrap().unwrap();
     corp_store.delete_user(&alice.id).await.unwrap();
-    corp.directory_changed.notify_waiters();
+    corp.directory.changes().notify_waiters();
     while hub_store.find_user_by_name("alice@example.com").await.unwrap().is_some() {
         assert!(std::time::Instant::now() < deadline, "the deletion did not reach the hub");
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,13 +5,23 @@
 
 use crossfed_hub::upstream::{IdentitySource, Provisioning, SourceError, user_for_assertion};
 use crossfed_saml::{
-    Attribute, Endpoint, EntityDescriptor, Instant, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy,
+    Attribute, Endpoint, EntityDescriptor, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy, Timestamp,
     build_response, decode_redirect, ns, parse_authn_request, validate_response,
 };
 use crossfed_store::UserStore;
 use crossfed_xmldsig::{AlgorithmPolicy, SigningKey};
 
 const CORP: &str = "https://corp.example.com/idp";
+
+/// The directory service over `store`, as the hub builds it.
+fn directory(store: &crossfed_store::Store) -> crossfed_hub::directory::Directory {
+    let clock = crossfed_clock::Clock::system();
+    let audit = crossfed_hub::audit::Auditor::new(
+        crossfed_hub::audit_queue::AuditQueue::start(store.clone()).unwrap(),
+        clock.clone(),
+    );
+    crossfed_hub::directory::Directory::new(store.clone(), audit, clock)
+}
 
 fn source(idp_key: &SigningKey, provisioning: Provisioning) -> IdentitySource {
     IdentitySource::new(
@@ -27,7 +37,7 @@ fn source(idp_key: &SigningKey, provisioning: Provisioning) -> IdentitySource {
     )
 }
 
-fn answer(idp_key: &SigningKey, request_id: &str, given_name: &str, now: Instant) -> String {
+fn answer(idp_key: &SigningKey, request_id: &str, given_name: &str, now: Timestamp) -> String {
     build_response(
         &ResponseSpec {
             issuer: CORP.into(),
@@ -66,8 +76,8 @@ fn answer(idp_key: &SigningKey, request_id: &str, given_name: &str, now: Instant
 
 #[tokio::test]
 async fn metadata_request_response_and_just_in_time_user() {
-    let hub_key = SigningKey::generate_rsa("hub sp", 30).unwrap();
-    let idp_key = SigningKey::generate_rsa("corp idp", 30).unwrap();
+    let hub_key = SigningKey::generate_rsa("hub sp", crossfed_clock::Clock::system().now(), 30).unwrap();
+    let idp_key = SigningKey::generate_rsa("corp idp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let source = source(&idp_key, Provisioning::JustInTime);
 
     let metadata = EntityDescriptor::parse(source.sp_metadata(&[hub_key.certificate().clone()]).as_bytes()).unwrap();
@@ -75,7 +85,7 @@ async fn metadata_request_response_and_just_in_time_user() {
     assert!(sp.authn_requests_signed && sp.want_assertions_signed);
     assert_eq!(sp.default_acs(ns::BINDING_HTTP_POST).unwrap().location, "https://hub.example.com/saml/acs");
 
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     let (request_id, url) = source.start_login(&hub_key, Some("/portal"), now).unwrap();
     let query = url.strip_prefix("https://corp.example.com/sso?").unwrap();
     let message = decode_redirect(query).unwrap();
@@ -93,7 +103,8 @@ async fn metadata_request_response_and_just_in_time_user() {
     );
 
     let store = crossfed_testkit::test_store("upstream").await;
-    let certs = source.idp_certificates(Instant::now()).unwrap();
+    let directory = directory(&store);
+    let certs = source.idp_certificates(Timestamp::from(crossfed_clock::Clock::system().now())).unwrap();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);
     let accepted = validate_response(
         answer(&idp_key, &request_id, "Alice", now).as_bytes(),
@@ -103,7 +114,7 @@ async fn metadata_request_response_and_just_in_time_user() {
         &MemoryReplayCache::default(),
     )
     .unwrap();
-    let user = user_for_assertion(&store, &source, &accepted, now.unix()).await.unwrap();
+    let user = user_for_assertion(&store, &directory, &source, &accepted).await.unwrap();
     assert_eq!(user.user_name, "alice@example.com");
     assert_eq!(user.external_id.as_deref(), Some("00u-alice"));
     assert_eq!(user.given_name.as_deref(), Some("Alice"));
@@ -117,7 +128,7 @@ async fn metadata_request_response_and_just_in_time_user() {
         &MemoryReplayCache::default(),
     )
     .unwrap();
-    let again = user_for_assertion(&store, &source, &accepted, now.unix()).await.unwrap();
+    let again = user_for_assertion(&store, &directory, &source, &accepted).await.unwrap();
     assert_eq!(again.id, user.id);
     assert_eq!(again.given_name.as_deref(), Some("Alicia"));
     assert_eq!(store.list_users(Default::default()).await.unwrap().1, 1);
@@ -125,18 +136,19 @@ async fn metadata_request_response_and_just_in_time_user() {
     // Another IdP subject claiming alice's name does not get her account.
     let mut impostor = accepted.clone();
     impostor.name_id.value = "00u-mallory".to_string();
-    let e = user_for_assertion(&store, &source, &impostor, now.unix()).await.unwrap_err();
+    let e = user_for_assertion(&store, &directory, &source, &impostor).await.unwrap_err();
     assert!(matches!(&e, SourceError::LinkedElsewhere { linked, .. } if linked == "00u-alice"), "{e}");
     assert!(e.to_string().contains("externalId"), "{e}");
 }
 
 #[tokio::test]
 async fn provisioned_only_mode_refuses_unknown_users() {
-    let idp_key = SigningKey::generate_rsa("corp idp", 30).unwrap();
+    let idp_key = SigningKey::generate_rsa("corp idp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let source = source(&idp_key, Provisioning::Required);
     let store = crossfed_testkit::test_store("upstream").await;
-    let now = Instant::now();
-    let certs = source.idp_certificates(Instant::now()).unwrap();
+    let directory = directory(&store);
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
+    let certs = source.idp_certificates(Timestamp::from(crossfed_clock::Clock::system().now())).unwrap();
     let policy = SpPolicy::new(&source.sp_entity_id, &source.acs_url, CORP, &certs);
     let accepted = validate_response(
         answer(&idp_key, "_r", "Alice", now).as_bytes(),
@@ -146,7 +158,7 @@ async fn provisioned_only_mode_refuses_unknown_users() {
         &MemoryReplayCache::default(),
     )
     .unwrap();
-    let e = user_for_assertion(&store, &source, &accepted, now.unix()).await.unwrap_err();
+    let e = user_for_assertion(&store, &directory, &source, &accepted).await.unwrap_err();
     assert!(matches!(&e, SourceError::NotProvisioned(name) if name == "alice@example.com"), "{e}");
     assert!(e.to_string().contains("not provisioned"));
 }
@@ -158,8 +170,8 @@ async fn provisioned_only_mode_refuses_unknown_users() {
 async fn identity_source_metadata_is_refreshed_and_bad_copies_are_refused() {
     let data = crossfed_testkit::temp_dir();
     let file = data.path().join("corp-idp.xml");
-    let old_key = SigningKey::generate_rsa("corp old", 30).unwrap();
-    let new_key = SigningKey::generate_rsa("corp new", 30).unwrap();
+    let old_key = SigningKey::generate_rsa("corp old", crossfed_clock::Clock::system().now(), 30).unwrap();
+    let new_key = SigningKey::generate_rsa("corp new", crossfed_clock::Clock::system().now(), 30).unwrap();
     let metadata = |entity: &str, key: &SigningKey| {
         EntityDescriptor::idp(
             entity,
@@ -174,29 +186,36 @@ async fn identity_source_metadata_is_refreshed_and_bad_copies_are_refused() {
     ))
     .unwrap();
     let store = crossfed_testkit::test_store("refresh").await;
-    let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store, data.path(), "https://hub.example.com", 1).await.unwrap();
+    let (hub, _) = crossfed_hub::build_hub(
+        &config,
+        store,
+        data.path(),
+        "https://hub.example.com",
+        crossfed_clock::Clock::system(),
+    )
+    .await
+    .unwrap();
     let source = hub.identity_source.as_ref().unwrap();
-    let now = Instant::now();
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
     assert_eq!(source.idp_certificates(now).unwrap(), vec![old_key.certificate().clone()]);
-    assert!(!crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap(), "unchanged");
+    assert!(!hub.idp_metadata().unwrap().refresh_once().await.unwrap(), "unchanged");
 
     // A rollover: the IdP now lists its new key.
     std::fs::write(&file, metadata(CORP, &new_key).to_xml()).unwrap();
-    assert!(crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap());
+    assert!(hub.idp_metadata().unwrap().refresh_once().await.unwrap());
     assert_eq!(source.idp_certificates(now).unwrap(), vec![new_key.certificate().clone()]);
 
     // Refused copies leave the last good one in place.
     std::fs::write(&file, "<not metadata").unwrap();
-    assert!(crossfed_hub::metadata_refresh::refresh_once(&hub).await.is_err());
+    assert!(hub.idp_metadata().unwrap().refresh_once().await.is_err());
     std::fs::write(&file, metadata("https://impostor.example.com/idp", &old_key).to_xml()).unwrap();
-    let other = crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap_err();
-    assert!(other.contains("impostor"), "{other}");
+    let other = hub.idp_metadata().unwrap().refresh_once().await.unwrap_err();
+    assert!(other.to_string().contains("impostor"), "{other}");
     let mut expired = metadata(CORP, &old_key);
-    expired.valid_until = Some(Instant::from_unix(1_000_000).unwrap());
+    expired.valid_until = Some(Timestamp::from_unix(1_000_000).unwrap());
     std::fs::write(&file, expired.to_xml()).unwrap();
-    let refused = crossfed_hub::metadata_refresh::refresh_once(&hub).await.unwrap_err();
-    assert!(refused.contains("expired"), "{refused}");
+    let refused = hub.idp_metadata().unwrap().refresh_once().await.unwrap_err();
+    assert!(refused.to_string().contains("expired"), "{refused}");
     assert_eq!(source.idp_certificates(now).unwrap(), vec![new_key.certificate().clone()]);
 
     // Metadata that expires while in use stops being trusted.
@@ -205,14 +224,14 @@ async fn identity_source_metadata_is_refreshed_and_bad_copies_are_refused() {
         "acs".into(),
         {
             let mut m = metadata(CORP, &old_key);
-            m.valid_until = Some(Instant::from_unix(now.unix() + 60).unwrap());
+            m.valid_until = Some(Timestamp::from_unix(now.unix() + 60).unwrap());
             m
         },
         Provisioning::JustInTime,
         false,
     );
     assert!(short.idp_certificates(now).is_ok());
-    let later = Instant::from_unix(now.unix() + 61).unwrap();
+    let later = Timestamp::from_unix(now.unix() + 61).unwrap();
     assert!(matches!(short.idp_certificates(later), Err(SourceError::MetadataExpired(_))));
 }
 
@@ -229,7 +248,8 @@ async fn a_pysaml2_idp_signs_people_into_the_hub() {
     let idp_dir = data.join("idp");
     std::fs::create_dir_all(&idp_dir).unwrap();
     std::fs::create_dir_all(data.join("hub")).unwrap();
-    let idp_key = crossfed_hub::keys::load_or_create(&idp_dir, "pysaml2 idp").unwrap();
+    let idp_key =
+        crossfed_hub::keys::load_or_create(&idp_dir, "pysaml2 idp", crossfed_clock::Clock::system().now()).unwrap();
     let idp_metadata = data.join("idp.xml");
     std::fs::write(
         &idp_metadata,
@@ -251,9 +271,11 @@ async fn a_pysaml2_idp_signs_people_into_the_hub() {
     .unwrap();
     let store = crossfed_testkit::test_store("pysaml2-upstream").await;
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store.clone(), &data.join("hub"), &hub_url, 1).await.unwrap();
+        crossfed_hub::build_hub(&config, store.clone(), &data.join("hub"), &hub_url, crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     let sp_metadata = data.join("hub-sp.xml");
@@ -342,7 +364,7 @@ async fn a_pysaml2_idp_signs_people_into_the_hub() {
     let again = again.headers()["location"].to_str().unwrap().to_string();
     let again = decode_redirect(again.strip_prefix("https://pysaml2.example.com/sso?").unwrap()).unwrap();
     let pending_id = parse_authn_request(&again.xml, None).unwrap().id;
-    let old = Instant::from_unix(Instant::now().unix() - 3600).unwrap();
+    let old = Timestamp::from_unix(Timestamp::from(crossfed_clock::Clock::system().now()).unix() - 3600).unwrap();
     let expired = build_response(
         &ResponseSpec {
             issuer: IDP.into(),

@@ -23,9 +23,11 @@ async fn hub_on(store: crossfed_store::Store, base_url: Option<&str>) -> (String
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
     let (hub, _) =
-        crossfed_hub::bootstrap::build_hub(&config, store, &data, base_url.unwrap_or(&url), 1).await.unwrap();
+        crossfed_hub::build_hub(&config, store, &data, base_url.unwrap_or(&url), crossfed_clock::Clock::system())
+            .await
+            .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::server::serve(listener, Arc::new(hub), async move {
+    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
         let _ = rx.await;
     }));
     (url, tx)

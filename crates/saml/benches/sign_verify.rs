@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use crossfed_saml::{
-    Attribute, Instant, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy, build_response, ns,
+    Attribute, MemoryReplayCache, NameId, ResponseSpec, SignedParts, SpPolicy, Timestamp, build_response, ns,
     validate_response,
 };
 use crossfed_testkit::bench::rate;
@@ -20,7 +20,7 @@ use crossfed_xmldsig::{Certificate, SignatureAlgorithm, SigningKey, VerifyOption
 
 const SIGNIN: &str = "https://signin.aws.amazon.com/saml";
 
-fn aws_signin_spec(now: Instant) -> ResponseSpec {
+fn aws_signin_spec(now: Timestamp) -> ResponseSpec {
     ResponseSpec {
         issuer: "https://hub.example.com/saml/idp/connect".into(),
         destination: SIGNIN.into(),
@@ -50,7 +50,7 @@ fn aws_signin_spec(now: Instant) -> ResponseSpec {
 }
 
 /// An upstream IdP response of about 10 KB: many group values, as Entra ID sends them.
-fn ten_kb_response(key: &SigningKey, now: Instant) -> String {
+fn ten_kb_response(key: &SigningKey, now: Timestamp) -> String {
     let mut spec = aws_signin_spec(now);
     spec.destination = "https://hub.example.com/saml/acs".into();
     spec.audiences = vec!["https://hub.example.com/saml/sp".into()];
@@ -73,9 +73,9 @@ fn ten_kb_response(key: &SigningKey, now: Instant) -> String {
 }
 
 fn main() {
-    let key = SigningKey::generate_rsa("bench", 30).unwrap();
+    let key = SigningKey::generate_rsa("bench", crossfed_clock::Clock::system().now(), 30).unwrap();
     let certs: Vec<Certificate> = vec![key.certificate().clone()];
-    let now = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let now = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     let spec = aws_signin_spec(now);
     let response = ten_kb_response(&key, now);
     let raw_message = [7u8; 32];

@@ -3,9 +3,9 @@
 use crossfed_xml::QualifiedName;
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
 
-use crate::instant::Instant;
 use crate::ns;
 use crate::protocol::{RequestError, finish, issuer_of, new_message, parse_message};
+use crate::timestamp::Timestamp;
 
 /// What an SP asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -43,7 +43,7 @@ pub struct AuthnRequest {
 /// signature (for the POST binding; the Redirect binding signs the query instead).
 pub fn build_authn_request(
     spec: &AuthnRequestSpec,
-    now: Instant,
+    now: Timestamp,
     sign_with: Option<&SigningKey>,
 ) -> Result<(String, String), DsigError> {
     let (id, mut doc) = new_message("AuthnRequest", &spec.issuer, &spec.destination, now)?;

@@ -3,10 +3,10 @@
 use crossfed_xml::QualifiedName;
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
 
-use crate::instant::Instant;
 use crate::ns;
 use crate::protocol::{RequestError, finish, issuer_of, new_message, parse_message};
 use crate::response::NameId;
+use crate::timestamp::Timestamp;
 
 /// A LogoutRequest: "end the session of this subject".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,7 +43,7 @@ pub fn build_logout_request(
     destination: &str,
     name_id: &NameId,
     session_index: Option<&str>,
-    now: Instant,
+    now: Timestamp,
     sign_with: Option<&SigningKey>,
 ) -> Result<(String, String), DsigError> {
     let (id, mut doc) = new_message("LogoutRequest", issuer, destination, now)?;
@@ -70,7 +70,7 @@ pub fn build_logout_response(
     destination: &str,
     in_response_to: &str,
     status: &str,
-    now: Instant,
+    now: Timestamp,
     sign_with: Option<&SigningKey>,
 ) -> Result<(String, String), DsigError> {
     let (id, mut doc) = new_message("LogoutResponse", issuer, destination, now)?;

@@ -18,8 +18,8 @@ use crossfed_xmldsig::{
 };
 use thiserror::Error;
 
-use crate::instant::Instant;
 use crate::ns::{DSIG, METADATA, PROTOCOL, XSI};
+use crate::timestamp::Timestamp;
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -35,7 +35,7 @@ pub struct EntityDescriptor {
     /// When this description stops being trustworthy. When read from a file this is the earliest
     /// `validUntil` that applies: the entity's own, that of any enclosing `EntitiesDescriptor`,
     /// and that of the SSO descriptors that were read.
-    pub valid_until: Option<Instant>,
+    pub valid_until: Option<Timestamp>,
     /// `cacheDuration` as written (an `xs:duration` such as `PT6H`); inherited from an enclosing
     /// `EntitiesDescriptor` when the entity has none of its own.
     pub cache_duration: Option<String>,
@@ -132,7 +132,7 @@ pub struct ContactPerson {
 pub struct EntitiesDescriptor {
     pub name: Option<String>,
     pub id: Option<String>,
-    pub valid_until: Option<Instant>,
+    pub valid_until: Option<Timestamp>,
     pub cache_duration: Option<String>,
     pub entities: Vec<EntityDescriptor>,
 }
@@ -176,7 +176,7 @@ pub enum MetadataError {
         "{what} expired at {valid_until} (its validUntil) and it is now {now}; fetch a fresh copy from the \
          publisher"
     )]
-    Expired { what: String, valid_until: Instant, now: Instant },
+    Expired { what: String, valid_until: Timestamp, now: Timestamp },
     #[error("{entity_id} has no {wanted}; the metadata contains {found}{hint}")]
     MissingRole { entity_id: String, wanted: &'static str, found: String, hint: &'static str },
     #[error(
@@ -287,7 +287,7 @@ fn attr_trimmed<'d, N: Node<'d>>(e: N, local: &str) -> Option<&'d str> {
     e.attr(local).map(trim_xml).filter(|v| !v.is_empty())
 }
 
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -317,17 +317,17 @@ fn wrong_root<'d, N: Node<'d>>(root: N) -> MetadataError {
 
 /// Validity inherited from enclosing aggregates.
 struct Inherited<'a> {
-    valid_until: Option<Instant>,
+    valid_until: Option<Timestamp>,
     cache_duration: Option<&'a str>,
 }
 
 fn read_valid_until<'d, N: Node<'d>>(
     e: N,
     location: impl FnOnce() -> String,
-) -> Result<Option<Instant>, MetadataError> {
+) -> Result<Option<Timestamp>, MetadataError> {
     match e.attr("validUntil") {
         None => Ok(None),
-        Some(text) => Instant::parse(text)
+        Some(text) => Timestamp::parse(text)
             .map(Some)
             .ok_or_else(|| MetadataError::BadValidUntil { location: location(), value: text.to_string() }),
     }
@@ -508,7 +508,7 @@ impl Ctx<'_> {
     }
 }
 
-fn read_idp<'d, N: Node<'d>>(role: N, entity_id: &str) -> Result<(IdpSsoDescriptor, Option<Instant>), MetadataError> {
+fn read_idp<'d, N: Node<'d>>(role: N, entity_id: &str) -> Result<(IdpSsoDescriptor, Option<Timestamp>), MetadataError> {
     let ctx = Ctx { entity_id, role: "IDPSSODescriptor" };
     let role_location = || format!("the IDPSSODescriptor of {entity_id}");
     let valid_until = read_valid_until(role, role_location)?;
@@ -532,7 +532,7 @@ fn read_idp<'d, N: Node<'d>>(role: N, entity_id: &str) -> Result<(IdpSsoDescript
     Ok((descriptor, valid_until))
 }
 
-fn read_sp<'d, N: Node<'d>>(role: N, entity_id: &str) -> Result<(SpSsoDescriptor, Option<Instant>), MetadataError> {
+fn read_sp<'d, N: Node<'d>>(role: N, entity_id: &str) -> Result<(SpSsoDescriptor, Option<Timestamp>), MetadataError> {
     let ctx = Ctx { entity_id, role: "SPSSODescriptor" };
     let role_location = || format!("the SPSSODescriptor of {entity_id}");
     let valid_until = read_valid_until(role, role_location)?;
@@ -839,8 +839,8 @@ fn single_entity(aggregate: EntitiesDescriptor) -> Result<EntityDescriptor, Meta
 
 fn check_expiry(
     what: impl FnOnce() -> String,
-    valid_until: Option<Instant>,
-    now: Instant,
+    valid_until: Option<Timestamp>,
+    now: Timestamp,
 ) -> Result<(), MetadataError> {
     match valid_until {
         Some(valid_until) if valid_until <= now => Err(MetadataError::Expired { what: what(), valid_until, now }),
@@ -905,7 +905,11 @@ impl EntityDescriptor {
     /// Reads signed metadata: the enveloped signature on the root element (EntityDescriptor, or
     /// an EntitiesDescriptor holding exactly one entity) must verify with one of `trusted`, and
     /// only what it covers is read. The result must also be valid at `now`.
-    pub fn parse_signed(xml: &[u8], trusted: &[Certificate], now: Instant) -> Result<EntityDescriptor, MetadataError> {
+    pub fn parse_signed(
+        xml: &[u8],
+        trusted: &[Certificate],
+        now: Timestamp,
+    ) -> Result<EntityDescriptor, MetadataError> {
         let entity = match read_signed_root(xml, trusted)? {
             Root::Entity(entity) => *entity,
             Root::Entities(aggregate) => {
@@ -919,7 +923,7 @@ impl EntityDescriptor {
 
     /// Refuses metadata whose `validUntil` is not after `now`. Metadata without `validUntil`
     /// passes: whether to accept that is the caller's policy.
-    pub fn check_valid_at(&self, now: Instant) -> Result<(), MetadataError> {
+    pub fn check_valid_at(&self, now: Timestamp) -> Result<(), MetadataError> {
         check_expiry(|| format!("the metadata of {}", self.entity_id), self.valid_until, now)
     }
 
@@ -1107,7 +1111,7 @@ impl EntitiesDescriptor {
     pub fn parse_signed(
         xml: &[u8],
         trusted: &[Certificate],
-        now: Instant,
+        now: Timestamp,
     ) -> Result<EntitiesDescriptor, MetadataError> {
         let aggregate = match read_signed_root(xml, trusted)? {
             Root::Entities(aggregate) => aggregate,
@@ -1137,7 +1141,7 @@ impl EntitiesDescriptor {
     }
 
     /// Refuses an aggregate whose own `validUntil` is not after `now`.
-    pub fn check_valid_at(&self, now: Instant) -> Result<(), MetadataError> {
+    pub fn check_valid_at(&self, now: Timestamp) -> Result<(), MetadataError> {
         let what = || match &self.name {
             Some(name) => format!("the metadata aggregate {name}"),
             None => "the metadata aggregate".to_string(),
@@ -1165,7 +1169,7 @@ impl EntitiesDescriptor {
         declare_prefixes(&mut doc, root);
         set_opt(&mut doc, root, "Name", self.name.as_deref());
         set_opt(&mut doc, root, "ID", self.id.as_deref());
-        set_opt(&mut doc, root, "validUntil", self.valid_until.map(Instant::to_xml).as_deref());
+        set_opt(&mut doc, root, "validUntil", self.valid_until.map(Timestamp::to_xml).as_deref());
         set_opt(&mut doc, root, "cacheDuration", self.cache_duration.as_deref());
         for entity in &self.entities {
             let node = doc.append_element(root, md("EntityDescriptor"));
@@ -1213,7 +1217,7 @@ fn bool_text(value: bool) -> &'static str {
 fn write_entity(doc: &mut Document, node: NodeId, entity: &EntityDescriptor) {
     set(doc, node, "entityID", &entity.entity_id);
     set_opt(doc, node, "ID", entity.id.as_deref());
-    set_opt(doc, node, "validUntil", entity.valid_until.map(Instant::to_xml).as_deref());
+    set_opt(doc, node, "validUntil", entity.valid_until.map(Timestamp::to_xml).as_deref());
     set_opt(doc, node, "cacheDuration", entity.cache_duration.as_deref());
     if let Some(idp) = &entity.idp {
         let role = doc.append_element(node, md("IDPSSODescriptor"));

@@ -7,8 +7,8 @@ use crossfed_xmldsig::{
 };
 
 use crate::id::new_id;
-use crate::instant::Instant;
 use crate::ns;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
@@ -32,7 +32,7 @@ pub(crate) fn new_message(
     local: &str,
     issuer: &str,
     destination: &str,
-    now: Instant,
+    now: Timestamp,
 ) -> Result<(String, Document), DsigError> {
     let id = new_id();
     let mut doc = Document::new(QualifiedName::new("samlp", local, ns::PROTOCOL));

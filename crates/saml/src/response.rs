@@ -6,8 +6,8 @@ use crossfed_xml::{CanonicalWriter, Document, NodeId, QualifiedName, XML_DECLARA
 use crossfed_xmldsig::{DsigError, SignOptions, SigningKey, enveloped_signature};
 
 use crate::id::new_id;
-use crate::instant::Instant;
 use crate::ns;
+use crate::timestamp::Timestamp;
 
 /// A SAML NameID.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -58,14 +58,14 @@ pub struct ResponseSpec {
     pub in_response_to: Option<String>,
     pub name_id: NameId,
     pub session_index: String,
-    pub authn_instant: Instant,
+    pub authn_instant: Timestamp,
     pub authn_context_class: String,
     pub attributes: Vec<Attribute>,
     /// How long the assertion may be presented (Conditions and SubjectConfirmationData).
     pub lifetime_seconds: i64,
     /// Allowance for SP clocks running behind: NotBefore is this far in the past.
     pub not_before_skew_seconds: i64,
-    pub session_not_on_or_after: Option<Instant>,
+    pub session_not_on_or_after: Option<Timestamp>,
     pub signed_parts: SignedParts,
 }
 
@@ -105,7 +105,7 @@ pub fn build_status_response(
     in_response_to: Option<&str>,
     status: (&str, Option<&str>),
     message: Option<&str>,
-    now: Instant,
+    now: Timestamp,
     key: &SigningKey,
 ) -> Result<(String, String), DsigError> {
     let (id, mut doc) = crate::protocol::new_message("Response", issuer, destination, now)?;
@@ -128,14 +128,14 @@ pub fn build_status_response(
 /// [`CanonicalWriter`]): the assertion's and the Response's bytes are what their digests cover,
 /// so no tree is built and no canonicalization pass runs on the IdP's hot path. A value XML
 /// cannot carry (a control character) is refused with [`XmlError::InvalidCharacter`].
-pub fn build_response(spec: &ResponseSpec, now: Instant, key: &SigningKey) -> Result<BuiltResponse, DsigError> {
+pub fn build_response(spec: &ResponseSpec, now: Timestamp, key: &SigningKey) -> Result<BuiltResponse, DsigError> {
     let response_id = new_id();
     let assertion_id = new_id();
     let issue_instant = now.to_xml();
     let not_on_or_after = now.plus_seconds(spec.lifetime_seconds).to_xml();
     let not_before = now.minus_seconds(spec.not_before_skew_seconds).to_xml();
     let authn_instant = spec.authn_instant.to_xml();
-    let session_end = spec.session_not_on_or_after.map(Instant::to_xml);
+    let session_end = spec.session_not_on_or_after.map(Timestamp::to_xml);
     let in_response_to = spec.in_response_to.as_deref();
     let values: usize = spec.attributes.iter().flat_map(|a| a.values.iter().map(|v| v.len() + 64)).sum();
 

@@ -11,9 +11,9 @@ use crossfed_xmldsig::{
 };
 use thiserror::Error;
 
-use crate::instant::Instant;
 use crate::ns;
 use crate::response::{Attribute, NameId};
+use crate::timestamp::Timestamp;
 
 /// Which signatures the SP insists on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -85,17 +85,17 @@ impl SpPolicy<'_> {
 /// Remembers assertion IDs until they expire, so each assertion is accepted once.
 pub trait ReplayCache {
     /// Records `id` until `expires`; returns false if it was already recorded.
-    fn insert_if_new(&self, id: &str, expires: Instant, now: Instant) -> Result<bool, String>;
+    fn insert_if_new(&self, id: &str, expires: Timestamp, now: Timestamp) -> Result<bool, String>;
 }
 
 /// A process-local replay cache (the hub uses its store instead, shared by all instances).
 #[derive(Debug, Default)]
 pub struct MemoryReplayCache {
-    seen: Mutex<HashMap<String, Instant>>,
+    seen: Mutex<HashMap<String, Timestamp>>,
 }
 
 impl ReplayCache for MemoryReplayCache {
-    fn insert_if_new(&self, id: &str, expires: Instant, now: Instant) -> Result<bool, String> {
+    fn insert_if_new(&self, id: &str, expires: Timestamp, now: Timestamp) -> Result<bool, String> {
         let mut seen = self.seen.lock().map_err(|_| "replay cache lock poisoned".to_string())?;
         seen.retain(|_, e| *e > now);
         if seen.contains_key(id) {
@@ -110,18 +110,18 @@ impl ReplayCache for MemoryReplayCache {
 /// the assertion ID here, and the caller then stores it, refusing the assertion if it was seen.
 #[derive(Debug, Default)]
 pub struct DeferredReplayCheck {
-    recorded: Mutex<Option<(String, Instant)>>,
+    recorded: Mutex<Option<(String, Timestamp)>>,
 }
 
 impl DeferredReplayCheck {
     /// The assertion ID and its expiry, once validation accepted everything else.
-    pub fn take(self) -> Option<(String, Instant)> {
+    pub fn take(self) -> Option<(String, Timestamp)> {
         self.recorded.into_inner().ok().flatten()
     }
 }
 
 impl ReplayCache for DeferredReplayCheck {
-    fn insert_if_new(&self, id: &str, expires: Instant, _now: Instant) -> Result<bool, String> {
+    fn insert_if_new(&self, id: &str, expires: Timestamp, _now: Timestamp) -> Result<bool, String> {
         let mut recorded = self.recorded.lock().map_err(|_| "replay recorder lock poisoned".to_string())?;
         *recorded = Some((id.to_string(), expires));
         Ok(true)
@@ -248,7 +248,7 @@ pub fn validate_response(
     xml: &[u8],
     policy: &SpPolicy<'_>,
     request_id: Option<&str>,
-    now: Instant,
+    now: Timestamp,
     replay: &dyn ReplayCache,
 ) -> Result<Accepted, ValidationError> {
     validate_response_traced(xml, policy, request_id, now, replay, &mut Vec::new())
@@ -259,7 +259,7 @@ pub fn validate_response_traced(
     xml: &[u8],
     policy: &SpPolicy<'_>,
     request_id: Option<&str>,
-    now: Instant,
+    now: Timestamp,
     replay: &dyn ReplayCache,
     trace: &mut Vec<Check>,
 ) -> Result<Accepted, ValidationError> {
@@ -423,8 +423,8 @@ fn check_in_response_to(
     }
 }
 
-fn parse_time(field: &'static str, value: &str) -> Result<Instant, ValidationError> {
-    Instant::parse(value).ok_or_else(|| ValidationError::BadTime { field, value: value.to_string() })
+fn parse_time(field: &'static str, value: &str) -> Result<Timestamp, ValidationError> {
+    Timestamp::parse(value).ok_or_else(|| ValidationError::BadTime { field, value: value.to_string() })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -433,7 +433,7 @@ fn read_assertion(
     covering: &VerifiedElement<'_>,
     policy: &SpPolicy<'_>,
     request_id: Option<&str>,
-    now: Instant,
+    now: Timestamp,
     replay: &dyn ReplayCache,
     response_id: Option<&str>,
     response_in_response_to: Option<&str>,
@@ -475,7 +475,7 @@ fn read_assertion(
     pass("name id", format!("{} ({})", name_id.value, name_id.format.as_deref().unwrap_or("unspecified")));
 
     let mut first_error: Option<ValidationError> = None;
-    let mut confirmed: Option<(Instant, String)> = None;
+    let mut confirmed: Option<(Timestamp, String)> = None;
     for confirmation in subject.children_named(ns::ASSERTION, "SubjectConfirmation") {
         if confirmation.attr("Method") != Some(ns::CONFIRMATION_BEARER) {
             continue;
@@ -606,8 +606,8 @@ fn check_bearer(
     confirmation: SignedView<'_>,
     policy: &SpPolicy<'_>,
     request_id: Option<&str>,
-    now: Instant,
-) -> Result<(Instant, String), ValidationError> {
+    now: Timestamp,
+) -> Result<(Timestamp, String), ValidationError> {
     let skew = policy.clock_skew_seconds;
     let data = confirmation
         .child(ns::ASSERTION, "SubjectConfirmationData")

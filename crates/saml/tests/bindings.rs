@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use crossfed_saml::bindings::{MAX_MESSAGE_BYTES, inflate_bounded};
 use crossfed_saml::{BindingError, MessageKind, decode_post, decode_redirect, post_form, redirect_query};
+use crossfed_saml::{MAX_MESSAGE_BYTES, inflate_bounded};
 use crossfed_xmldsig::{AlgorithmPolicy, DsigError, SigningKey};
 
 const XML: &str = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_1\"/>";
@@ -16,7 +16,7 @@ fn redirect_round_trip_unsigned_and_signed() {
     assert_eq!(message.relay_state.as_deref(), Some("https://app/ä?x=1&y"));
     assert!(!message.is_signed());
 
-    let key = SigningKey::generate_rsa("sp", 30).unwrap();
+    let key = SigningKey::generate_rsa("sp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let query = redirect_query(MessageKind::Request, XML, Some("state"), Some(&key)).unwrap();
     let message = decode_redirect(&query).unwrap();
     assert_eq!(message.verify(&[key.certificate().clone()], &AlgorithmPolicy::default()).unwrap(), 0);

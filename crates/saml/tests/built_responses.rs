@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use crossfed_saml::{Attribute, Instant, NameId, ResponseSpec, SignedParts, build_response, ns};
+use crossfed_saml::{Attribute, NameId, ResponseSpec, SignedParts, Timestamp, build_response, ns};
 use crossfed_testkit::{temp_dir, xmlsec1_verify};
 use crossfed_xml::{C14nOptions, XmlError, canonicalize_to_vec, parse};
 use crossfed_xmldsig::{DsigError, SigningKey, VerifyOptions, verify_enveloped};
@@ -13,7 +13,7 @@ use crossfed_xmldsig::{DsigError, SigningKey, VerifyOptions, verify_enveloped};
 const ODD: &str = "quote \" apostrophe ' amp & lt < gt > tab\there LF\nCR\r Zoë 東京 😀";
 
 fn spec(signed_parts: SignedParts) -> ResponseSpec {
-    let now = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let now = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     ResponseSpec {
         issuer: "https://hub.example.com/saml/apps/connect".into(),
         destination: "https://signin.aws.amazon.com/saml?a=1&b=2".into(),
@@ -45,13 +45,13 @@ fn spec(signed_parts: SignedParts) -> ResponseSpec {
 }
 
 fn key() -> SigningKey {
-    SigningKey::generate_rsa("built responses", 30).unwrap()
+    SigningKey::generate_rsa("built responses", crossfed_clock::Clock::system().now(), 30).unwrap()
 }
 
 #[test]
 fn each_signed_element_is_written_as_its_canonical_form_and_verifies() {
     let key = key();
-    let now = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let now = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     for parts in [SignedParts::Assertion, SignedParts::Response, SignedParts::Both] {
         let built = build_response(&spec(parts), now, &key).unwrap();
         let doc = parse(built.xml.as_bytes()).unwrap();
@@ -93,7 +93,7 @@ fn xmlsec1_verifies_the_built_responses() {
     let dir = temp_dir();
     let cert = dir.path().join("cert.pem");
     std::fs::write(&cert, key.certificate().to_pem()).unwrap();
-    let now = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let now = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     // xmlsec1 checks the first signature of the document: the assertion's when only it is
     // signed, the Response's (which covers the assertion and its signature) otherwise.
     for parts in [SignedParts::Assertion, SignedParts::Response, SignedParts::Both] {
@@ -115,7 +115,7 @@ fn xmlsec1_verifies_the_built_responses() {
 #[test]
 fn a_value_xml_cannot_carry_is_refused() {
     let key = key();
-    let now = Instant::parse("2026-11-25T10:00:00Z").unwrap();
+    let now = Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
     let mut with_control = spec(SignedParts::Assertion);
     with_control.attributes[0].values = vec!["bell \u{7}".into()];
     assert!(matches!(

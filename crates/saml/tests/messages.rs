@@ -3,18 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use crossfed_saml::{
-    AuthnRequestSpec, Instant, NameId, RequestError, build_authn_request, build_logout_request, build_logout_response,
-    ns, parse_authn_request, parse_logout_request, parse_logout_response,
+    AuthnRequestSpec, NameId, RequestError, Timestamp, build_authn_request, build_logout_request,
+    build_logout_response, ns, parse_authn_request, parse_logout_request, parse_logout_response,
 };
 use crossfed_xmldsig::{DsigError, SigningKey};
 
-fn now() -> Instant {
-    Instant::parse("2026-11-25T10:00:00Z").unwrap()
+fn now() -> Timestamp {
+    Timestamp::parse("2026-11-25T10:00:00Z").unwrap()
 }
 
 #[test]
 fn authn_request_round_trip_signed() {
-    let key = SigningKey::generate_rsa("sp", 30).unwrap();
+    let key = SigningKey::generate_rsa("sp", crossfed_clock::Clock::system().now(), 30).unwrap();
     let spec = AuthnRequestSpec {
         issuer: "https://hub.example.com/sp".into(),
         destination: "https://corp.example.com/sso".into(),
@@ -42,7 +42,7 @@ fn authn_request_round_trip_signed() {
 
 #[test]
 fn logout_request_and_response_round_trip() {
-    let key = SigningKey::generate_rsa("hub", 30).unwrap();
+    let key = SigningKey::generate_rsa("hub", crossfed_clock::Clock::system().now(), 30).unwrap();
     let name_id =
         NameId { value: "alice@example.com".into(), format: Some(ns::NAMEID_EMAIL.into()), ..NameId::default() };
     let (id, xml) = build_logout_request(

@@ -10,12 +10,12 @@
 
 use std::sync::OnceLock;
 
-use crossfed_saml::Instant;
-use crossfed_saml::metadata::{
+use crossfed_saml::Timestamp;
+use crossfed_saml::ns::{BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_TRANSIENT};
+use crossfed_saml::{
     ContactPerson, Endpoint, EntitiesDescriptor, EntityDescriptor, IndexedEndpoint, Localized, MetadataError,
     Organization,
 };
-use crossfed_saml::ns::{BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_TRANSIENT};
 use crossfed_testkit::temp_dir;
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
 
@@ -28,16 +28,21 @@ const IIC_APP: &str = "MTExMTIyMjIzMzMzX2lucy1jMGZmZWUwMDAwMDAwMDAx";
 
 fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("crossfed metadata tests", 30).unwrap())
+    KEY.get_or_init(|| {
+        SigningKey::generate_rsa("crossfed metadata tests", crossfed_clock::Clock::system().now(), 30).unwrap()
+    })
 }
 
 fn other_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("crossfed metadata tests, another signer", 30).unwrap())
+    KEY.get_or_init(|| {
+        SigningKey::generate_rsa("crossfed metadata tests, another signer", crossfed_clock::Clock::system().now(), 30)
+            .unwrap()
+    })
 }
 
-fn at(text: &str) -> Instant {
-    Instant::parse(text).unwrap()
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
 }
 
 /// SHA-256 of the certificate whose key signed the Entra fixture.

@@ -16,11 +16,11 @@ use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crossfed_saml::bindings::html_escape;
+use crossfed_saml::html_escape;
 use crossfed_saml::{
-    Accepted, Attribute, AuthnRequestSpec, BindingError, Instant, MemoryReplayCache, MessageKind, NameId, RequestError,
-    ResponseSpec, SignatureRequirement, SignedParts, SpPolicy, ValidationError, build_authn_request, build_response,
-    decode_redirect, ns, parse_authn_request, redirect_query, validate_response,
+    Accepted, Attribute, AuthnRequestSpec, BindingError, MemoryReplayCache, MessageKind, NameId, RequestError,
+    ResponseSpec, SignatureRequirement, SignedParts, SpPolicy, Timestamp, ValidationError, build_authn_request,
+    build_response, decode_redirect, ns, parse_authn_request, redirect_query, validate_response,
 };
 use crossfed_testkit::{peer_script, python, run, temp_dir};
 use crossfed_xmldsig::{AlgorithmPolicy, Certificate, DsigError, SignatureAlgorithm, SigningKey};
@@ -56,7 +56,7 @@ struct Keys {
 fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let key = |name: &str| SigningKey::generate_rsa(name, 30).unwrap();
+        let key = |name: &str| SigningKey::generate_rsa(name, crossfed_clock::Clock::system().now(), 30).unwrap();
         Keys {
             crossfed_idp: key("crossfed idp"),
             crossfed_sp: key("crossfed sp"),
@@ -213,7 +213,7 @@ fn spec_for_pysaml2(in_response_to: Option<&str>, signed_parts: SignedParts) -> 
             ..NameId::default()
         },
         session_index: "_session1".into(),
-        authn_instant: Instant::now(),
+        authn_instant: Timestamp::from(crossfed_clock::Clock::system().now()),
         authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.into(),
         attributes: vec![
             Attribute {
@@ -306,8 +306,12 @@ fn pysaml2_sp_accepts_crossfed_responses_to_its_requests() {
     assert_eq!(parsed.acs_url.as_deref(), Some(PYSAML2_SP_ACS));
 
     for parts in ALL_PARTS {
-        let built =
-            build_response(&spec_for_pysaml2(Some(&parsed.id), parts), Instant::now(), &keys().crossfed_idp).unwrap();
+        let built = build_response(
+            &spec_for_pysaml2(Some(&parsed.id), parts),
+            Timestamp::from(crossfed_clock::Clock::system().now()),
+            &keys().crossfed_idp,
+        )
+        .unwrap();
         let result = pysaml2_acs(&sp, &built.xml, Some(request_id), false, parts);
         assert_pysaml2_accepted(&result, &format!("SP-initiated, {parts:?} signed"), Some(request_id));
     }
@@ -317,7 +321,12 @@ fn pysaml2_sp_accepts_crossfed_responses_to_its_requests() {
 fn pysaml2_sp_accepts_crossfed_idp_initiated_responses() {
     let (_scene, sp) = pysaml2_sp();
     for parts in ALL_PARTS {
-        let built = build_response(&spec_for_pysaml2(None, parts), Instant::now(), &keys().crossfed_idp).unwrap();
+        let built = build_response(
+            &spec_for_pysaml2(None, parts),
+            Timestamp::from(crossfed_clock::Clock::system().now()),
+            &keys().crossfed_idp,
+        )
+        .unwrap();
         let result = pysaml2_acs(&sp, &built.xml, None, true, parts);
         assert_pysaml2_accepted(&result, &format!("IdP-initiated, {parts:?} signed"), None);
     }
@@ -326,13 +335,26 @@ fn pysaml2_sp_accepts_crossfed_idp_initiated_responses() {
 #[test]
 fn pysaml2_sp_accepts_crossfed_responses_signed_with_other_algorithms() {
     let keys = [
-        ("ECDSA P-256 with SHA-256", SigningKey::generate_ecdsa_p256("crossfed idp ecdsa", 30).unwrap()),
-        ("RSA with SHA-512", SigningKey::generate_rsa("crossfed idp rsa-sha512", 30).unwrap().with_rsa_sha512()),
+        (
+            "ECDSA P-256 with SHA-256",
+            SigningKey::generate_ecdsa_p256("crossfed idp ecdsa", crossfed_clock::Clock::system().now(), 30).unwrap(),
+        ),
+        (
+            "RSA with SHA-512",
+            SigningKey::generate_rsa("crossfed idp rsa-sha512", crossfed_clock::Clock::system().now(), 30)
+                .unwrap()
+                .with_rsa_sha512(),
+        ),
     ];
     for (name, key) in keys {
         let (_scene, sp) = pysaml2_sp_trusting(key.certificate());
         for parts in [SignedParts::Assertion, SignedParts::Response] {
-            let built = build_response(&spec_for_pysaml2(None, parts), Instant::now(), &key).unwrap();
+            let built = build_response(
+                &spec_for_pysaml2(None, parts),
+                Timestamp::from(crossfed_clock::Clock::system().now()),
+                &key,
+            )
+            .unwrap();
             let result = pysaml2_acs(&sp, &built.xml, None, true, parts);
             assert_pysaml2_accepted(&result, &format!("{name}, {parts:?} signed"), None);
         }
@@ -413,8 +435,8 @@ fn pysaml2_sp_refuses_broken_crossfed_responses() {
     let (_scene, sp) = pysaml2_sp();
     let request_id = "_pysaml2-request-1";
     let good = |parts| spec_for_pysaml2(Some(request_id), parts);
-    let build = |spec: &ResponseSpec, key: &SigningKey, at: Instant| build_response(spec, at, key).unwrap().xml;
-    let now = Instant::now();
+    let build = |spec: &ResponseSpec, key: &SigningKey, at: Timestamp| build_response(spec, at, key).unwrap().xml;
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
 
     for parts in ALL_PARTS {
         let context = |what: &str| format!("{what}, {parts:?} signed");
@@ -517,7 +539,7 @@ fn crossfed_validate(
     xml: &str,
     request_id: Option<&str>,
     allow_unsolicited: bool,
-    now: Instant,
+    now: Timestamp,
     replay: &MemoryReplayCache,
 ) -> Result<Accepted, ValidationError> {
     let certificates = [keys().pysaml2_idp.certificate().clone()];
@@ -527,7 +549,13 @@ fn crossfed_validate(
 }
 
 fn validate_now(xml: &str, request_id: Option<&str>, allow_unsolicited: bool) -> Result<Accepted, ValidationError> {
-    crossfed_validate(xml, request_id, allow_unsolicited, Instant::now(), &MemoryReplayCache::default())
+    crossfed_validate(
+        xml,
+        request_id,
+        allow_unsolicited,
+        Timestamp::from(crossfed_clock::Clock::system().now()),
+        &MemoryReplayCache::default(),
+    )
 }
 
 fn crossfed_request_spec() -> AuthnRequestSpec {
@@ -564,7 +592,9 @@ fn assert_crossfed_accepted(accepted: &Accepted, context: &str, in_response_to: 
 #[test]
 fn crossfed_accepts_pysaml2_responses_to_its_requests() {
     let (_scene, idp) = pysaml2_idp(&keys().pysaml2_idp);
-    let (request_id, request_xml) = build_authn_request(&crossfed_request_spec(), Instant::now(), None).unwrap();
+    let (request_id, request_xml) =
+        build_authn_request(&crossfed_request_spec(), Timestamp::from(crossfed_clock::Clock::system().now()), None)
+            .unwrap();
     // pysaml2 reads crossfed's request first, and answers the ID it read.
     let parsed = pysaml2_parse_redirect(&idp, &request_xml, None, false);
     assert_eq!(parsed["accepted"], true, "pysaml2 refused crossfed's AuthnRequest: {}", parsed["error"]);
@@ -642,11 +672,11 @@ fn crossfed_refuses_misaddressed_expired_and_replayed_pysaml2_responses() {
 
     let xml = pysaml2_response(&idp, CROSSFED_SP, Some(request_id), signing);
     // pysaml2 gives assertions five minutes (its policy above); an hour later they are over.
-    let later = Instant::now().plus_seconds(3600);
+    let later = Timestamp::from(crossfed_clock::Clock::system().now()).plus_seconds(3600);
     let err = crossfed_validate(&xml, Some(request_id), false, later, &MemoryReplayCache::default()).unwrap_err();
     assert!(matches!(err, ValidationError::ConfirmationExpired { .. } | ValidationError::Expired { .. }), "{err:?}");
     // And an hour earlier they were not valid yet (Conditions NotBefore is the issue instant).
-    let earlier = Instant::now().minus_seconds(3600);
+    let earlier = Timestamp::from(crossfed_clock::Clock::system().now()).minus_seconds(3600);
     let err = crossfed_validate(&xml, Some(request_id), false, earlier, &MemoryReplayCache::default()).unwrap_err();
     assert!(matches!(err, ValidationError::NotYetValid { .. }), "{err:?}");
 
@@ -656,8 +686,22 @@ fn crossfed_refuses_misaddressed_expired_and_replayed_pysaml2_responses() {
     ));
 
     let cache = MemoryReplayCache::default();
-    let first = crossfed_validate(&xml, Some(request_id), false, Instant::now(), &cache).unwrap();
-    let again = crossfed_validate(&xml, Some(request_id), false, Instant::now(), &cache).unwrap_err();
+    let first = crossfed_validate(
+        &xml,
+        Some(request_id),
+        false,
+        Timestamp::from(crossfed_clock::Clock::system().now()),
+        &cache,
+    )
+    .unwrap();
+    let again = crossfed_validate(
+        &xml,
+        Some(request_id),
+        false,
+        Timestamp::from(crossfed_clock::Clock::system().now()),
+        &cache,
+    )
+    .unwrap_err();
     assert_eq!(again, ValidationError::Replay { id: first.assertion_id });
 }
 
@@ -765,13 +809,15 @@ fn pysaml2_idp_reads_crossfed_authn_requests() {
     let (_scene, idp) = pysaml2_idp(&keys().pysaml2_idp);
     let spec = crossfed_request_spec();
 
-    let (id, xml) = build_authn_request(&spec, Instant::now(), None).unwrap();
+    let (id, xml) = build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), None).unwrap();
     assert_pysaml2_read_request(&pysaml2_parse_redirect(&idp, &xml, None, false), "Redirect, unsigned", &id);
     let result = pysaml2_parse_redirect(&idp, &xml, Some(&keys().crossfed_sp), true);
     assert_pysaml2_read_request(&result, "Redirect, query signed", &id);
     assert_pysaml2_read_request(&pysaml2_parse_post(&idp, &xml, false), "POST, unsigned", &id);
 
-    let (id, signed_xml) = build_authn_request(&spec, Instant::now(), Some(&keys().crossfed_sp)).unwrap();
+    let (id, signed_xml) =
+        build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), Some(&keys().crossfed_sp))
+            .unwrap();
     assert_pysaml2_read_request(&pysaml2_parse_post(&idp, &signed_xml, true), "POST, XML signed", &id);
 }
 
@@ -779,16 +825,20 @@ fn pysaml2_idp_reads_crossfed_authn_requests() {
 fn pysaml2_idp_refuses_badly_signed_crossfed_authn_requests() {
     let (_scene, idp) = pysaml2_idp(&keys().pysaml2_idp);
     let spec = crossfed_request_spec();
-    let (_, xml) = build_authn_request(&spec, Instant::now(), None).unwrap();
+    let (_, xml) = build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), None).unwrap();
     let result = pysaml2_parse_redirect(&idp, &xml, None, true);
     assert_pysaml2_refused(&result, "Redirect, unsigned but signing required", "IncorrectlySigned");
     let result = pysaml2_parse_redirect(&idp, &xml, Some(&keys().attacker), true);
     assert_pysaml2_refused(&result, "Redirect, query signed by a key not in the SP metadata", "IncorrectlySigned");
 
-    let (_, foreign) = build_authn_request(&spec, Instant::now(), Some(&keys().attacker)).unwrap();
+    let (_, foreign) =
+        build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), Some(&keys().attacker))
+            .unwrap();
     let result = pysaml2_parse_post(&idp, &foreign, true);
     assert_pysaml2_refused(&result, "POST, XML signed by a key not in the SP metadata", "IncorrectlySigned");
-    let (_, signed) = build_authn_request(&spec, Instant::now(), Some(&keys().crossfed_sp)).unwrap();
+    let (_, signed) =
+        build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), Some(&keys().crossfed_sp))
+            .unwrap();
     let tampered = signed.replace(CROSSFED_ACS, "https://evil.example.net/acs");
     assert_ne!(tampered, signed);
     let result = pysaml2_parse_post(&idp, &tampered, true);

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use crossfed_saml::{
-    Attribute, Instant, MemoryReplayCache, NameId, ResponseSpec, SignatureRequirement, SignedParts, SpPolicy,
+    Attribute, MemoryReplayCache, NameId, ResponseSpec, SignatureRequirement, SignedParts, SpPolicy, Timestamp,
     ValidationError, build_response, ns, validate_response,
 };
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
@@ -17,16 +17,16 @@ const REQUEST_ID: &str = "_req1";
 
 fn idp_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("corp idp", 30).unwrap())
+    KEY.get_or_init(|| SigningKey::generate_rsa("corp idp", crossfed_clock::Clock::system().now(), 30).unwrap())
 }
 
 fn attacker_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("attacker", 30).unwrap())
+    KEY.get_or_init(|| SigningKey::generate_rsa("attacker", crossfed_clock::Clock::system().now(), 30).unwrap())
 }
 
-fn t0() -> Instant {
-    Instant::parse("2026-11-25T10:00:00Z").unwrap()
+fn t0() -> Timestamp {
+    Timestamp::parse("2026-11-25T10:00:00Z").unwrap()
 }
 
 fn spec() -> ResponseSpec {
@@ -58,7 +58,7 @@ fn certs() -> Vec<Certificate> {
     vec![idp_key().certificate().clone()]
 }
 
-fn validate(xml: &str, request_id: Option<&str>, now: Instant) -> Result<crossfed_saml::Accepted, ValidationError> {
+fn validate(xml: &str, request_id: Option<&str>, now: Timestamp) -> Result<crossfed_saml::Accepted, ValidationError> {
     let certs = certs();
     let policy = SpPolicy::new(SP, ACS, IDP, &certs);
     validate_response(xml.as_bytes(), &policy, request_id, now, &MemoryReplayCache::default())

@@ -111,7 +111,7 @@ impl ScimError {
     /// The RFC 7644 §3.12 error body. `status` is a string there, not a number.
     pub fn to_json(&self) -> Value {
         let mut body = json!({
-            "schemas": [crate::ERROR],
+            "schemas": [crate::urns::ERROR],
             "status": self.status.to_string(),
             "detail": self.detail,
         });

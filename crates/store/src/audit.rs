@@ -5,10 +5,11 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, Executor};
 
 use crate::columns::Columns;
-use crate::connect::Store;
+use crate::database::Store;
 use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,7 +46,7 @@ pub struct AuditEvent {
 impl AuditEvent {
     pub fn new(at: i64, actor: &str, action: &str, outcome: Outcome) -> Self {
         AuditEvent {
-            id: time_ordered_id(),
+            id: time_ordered_id(at),
             at,
             actor: actor.to_string(),
             action: action.to_string(),
@@ -57,11 +58,13 @@ impl AuditEvent {
     }
 }
 
-/// An ID that sorts in creation order (nanoseconds first, then randomness), so events of the
-/// same second still read newest first.
-fn time_ordered_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{nanos:024x}{}", new_id())
+/// An ID that sorts in creation order — the second `at`, then this process's sequence, then
+/// randomness — so events of the same second still read newest first (the log is read by time,
+/// then ID). The time is the caller's: the store reads no clock.
+fn time_ordered_id(at: i64) -> String {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    format!("{:012x}{sequence:012x}{}", at.max(0), new_id())
 }
 
 /// Filters for reading the log; newest first.

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::connect::Store;
+use crate::database::Store;
 use crate::error::StoreError;
 
 /// A user's stored secrets.

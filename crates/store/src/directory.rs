@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::applications::{PrincipalKind, forget_principal, rename_principal};
+use crate::assignments::{PrincipalKind, forget_principal, rename_principal};
 use crate::columns::Columns;
-use crate::connect::Store;
+use crate::database::Store;
 use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
+use crate::names::PrincipalName;
 use crate::search::{Compiled, Condition, GroupField, Param, UserField, compile};
 
 /// One e-mail address of a user.
@@ -36,7 +37,7 @@ impl Email {
 }
 
 /// A directory user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
     pub user_name: String,
@@ -75,7 +76,7 @@ pub struct NewUser {
 }
 
 /// A directory group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub id: String,
     pub display_name: String,
@@ -108,9 +109,9 @@ fn check_name(what: &str, name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The key under which names are unique: case-insensitive.
-pub(crate) fn name_key(name: &str) -> String {
-    name.to_lowercase()
+/// The key under which names are unique ([`PrincipalName`]).
+fn name_key(name: &str) -> String {
+    PrincipalName::key_of(name)
 }
 
 pub trait UserStore {

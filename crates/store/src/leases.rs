@@ -9,7 +9,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::connect::Store;
+use crate::database::Store;
 use crate::error::StoreError;
 
 /// A lease as recorded.

@@ -5,30 +5,36 @@
 //! connection thread (`direct_read`, `direct_write`).
 
 mod applications;
+mod assignments;
 mod audit;
+mod catalog;
 mod columns;
-mod connect;
 mod credentials;
+mod database;
 mod direct_read;
 mod direct_write;
 mod directory;
 mod error;
 mod id;
 mod leases;
+mod names;
 mod objects;
 mod provisioning;
 mod replay;
 mod search;
 mod tokens;
 
-pub use applications::{ApplicationStore, Assignment, ManagedBy, PrincipalKind, PutOutcome, StoredApplication};
+pub use applications::{ApplicationStore, PutOutcome, StoredApplication};
+pub use assignments::{Assignment, AssignmentStore, PrincipalKind};
 pub use audit::{AuditEvent, AuditLog, AuditQuery, AuditWriter, Outcome};
-pub use connect::{Backend, Store};
+pub use catalog::ManagedBy;
 pub use credentials::{CredentialStore, StoredCredentials, ThrottlePolicy};
+pub use database::{Backend, Store};
 pub use directory::{Email, Group, GroupStore, NewUser, Page, User, UserStore};
 pub use error::StoreError;
 pub use id::new_id;
 pub use leases::{Lease, LeaseStore};
+pub use names::PrincipalName;
 pub use objects::{ObjectKey, ObjectStore, StoredObject};
 pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;

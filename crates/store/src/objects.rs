@@ -3,7 +3,7 @@
 //! of ours.
 
 use crate::columns::Columns;
-use crate::connect::Store;
+use crate::database::Store;
 use crate::direct_read::Direct;
 use crate::error::StoreError;
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::connect::Store;
+use crate::database::Store;
 use crate::error::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,6 +1,6 @@
 //! Assertion IDs seen, until they expire: a replay is refused by every instance sharing the store.
 
-use crate::connect::Store;
+use crate::database::Store;
 use crate::error::StoreError;
 
 pub trait ReplayStore {

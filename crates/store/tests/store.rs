@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use crossfed_store::{
-    AuditEvent, AuditLog, AuditQuery, Backend, Comparison, Condition, CredentialStore, Email, GroupField, GroupStore,
-    NewToken, NewUser, ObjectKey, ObjectStore, Outcome, Page, ProvisioningRecord, ProvisioningStore, ReplayStore,
-    Store, StoreError, SyncState, ThrottlePolicy, TokenStore, UserField, UserStore, Value, new_id,
+    AssignmentStore, AuditEvent, AuditLog, AuditQuery, Backend, Comparison, Condition, CredentialStore, Email,
+    GroupField, GroupStore, NewToken, NewUser, ObjectKey, ObjectStore, Outcome, Page, ProvisioningRecord,
+    ProvisioningStore, ReplayStore, Store, StoreError, SyncState, ThrottlePolicy, TokenStore, UserField, UserStore,
+    Value, new_id,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";

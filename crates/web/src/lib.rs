@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Escapes text for HTML element content and attribute values.
-pub use crossfed_saml::bindings::html_escape as escape;
+pub use crossfed_saml::html_escape as escape;
 
 /// Where a page's forms may post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

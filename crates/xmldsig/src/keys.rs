@@ -261,26 +261,34 @@ impl SigningKey {
         Ok(SigningKey { key, algorithm, certificate, pkcs8: pkcs8.to_vec(), rng: SystemRandom::new() })
     }
 
-    /// A new RSA-2048 key with a self-signed certificate valid for `days` days, as SAML
+    /// A new RSA-2048 key with a self-signed certificate valid from `now` for `days` days, as SAML
     /// deployments use (the certificate only carries the key; nobody checks its chain).
-    pub fn generate_rsa(common_name: &str, days: i64) -> Result<Self, DsigError> {
+    pub fn generate_rsa(common_name: &str, now: impl Into<time::OffsetDateTime>, days: i64) -> Result<Self, DsigError> {
         let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
             .map_err(|e| DsigError::Key(format!("RSA key generation failed: {e}")))?;
-        SigningKey::self_signed(pair, common_name, days)
+        SigningKey::self_signed(pair, common_name, now.into(), days)
     }
 
-    /// A new ECDSA P-256 key with a self-signed certificate.
-    pub fn generate_ecdsa_p256(common_name: &str, days: i64) -> Result<Self, DsigError> {
+    /// A new ECDSA P-256 key with a self-signed certificate valid from `now` for `days`.
+    pub fn generate_ecdsa_p256(
+        common_name: &str,
+        now: impl Into<time::OffsetDateTime>,
+        days: i64,
+    ) -> Result<Self, DsigError> {
         let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| DsigError::Key(format!("EC key generation failed: {e}")))?;
-        SigningKey::self_signed(pair, common_name, days)
+        SigningKey::self_signed(pair, common_name, now.into(), days)
     }
 
-    fn self_signed(pair: rcgen::KeyPair, common_name: &str, days: i64) -> Result<Self, DsigError> {
+    fn self_signed(
+        pair: rcgen::KeyPair,
+        common_name: &str,
+        now: time::OffsetDateTime,
+        days: i64,
+    ) -> Result<Self, DsigError> {
         let mut params = rcgen::CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
         params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
-        let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::minutes(5);
         params.not_after = now + time::Duration::days(days);
         let cert =

@@ -11,12 +11,12 @@ use crossfed_xmldsig::{
 
 fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("test signer", 30).unwrap())
+    KEY.get_or_init(|| SigningKey::generate_rsa("test signer", crossfed_clock::Clock::system().now(), 30).unwrap())
 }
 
 fn other_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("attacker", 30).unwrap())
+    KEY.get_or_init(|| SigningKey::generate_rsa("attacker", crossfed_clock::Clock::system().now(), 30).unwrap())
 }
 
 const ASSERTION: &str = r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID>alice@example.com</saml:NameID></saml:Subject></saml:Assertion>"#;
@@ -143,11 +143,12 @@ fn weak_algorithms_are_refused_unless_enabled() {
 
 #[test]
 fn ecdsa_and_rsa_sha512_keys_round_trip() {
-    let ec = SigningKey::generate_ecdsa_p256("ec signer", 30).unwrap();
+    let ec = SigningKey::generate_ecdsa_p256("ec signer", crossfed_clock::Clock::system().now(), 30).unwrap();
     let xml = signed(ASSERTION, &ec);
     assert!(xml.contains("ecdsa-sha256"));
     assert_eq!(verify_root(&xml, &[ec.certificate().clone()]).unwrap(), "alice@example.com");
-    let rsa512 = SigningKey::generate_rsa("rsa512", 30).unwrap().with_rsa_sha512();
+    let rsa512 =
+        SigningKey::generate_rsa("rsa512", crossfed_clock::Clock::system().now(), 30).unwrap().with_rsa_sha512();
     let xml = signed(ASSERTION, &rsa512);
     assert!(xml.contains("rsa-sha512"));
     assert_eq!(verify_root(&xml, &[rsa512.certificate().clone()]).unwrap(), "alice@example.com");

@@ -13,7 +13,7 @@ use crossfed_xmldsig::{DsigError, SignOptions, SigningKey, VerifyOptions, sign_e
 
 fn key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| SigningKey::generate_rsa("xmlsec1 interop", 30).unwrap())
+    KEY.get_or_init(|| SigningKey::generate_rsa("xmlsec1 interop", crossfed_clock::Clock::system().now(), 30).unwrap())
 }
 
 /// (name, element xmlsec1 resolves IDs on as `ns:local`, document)

@@ -33,8 +33,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::{
-    AuthnRequestSpec, EntityDescriptor, IndexedEndpoint, Instant, MemoryReplayCache, MessageKind, SignatureRequirement,
-    SpPolicy, build_authn_request, decode_post, ns, redirect_query, validate_response,
+    AuthnRequestSpec, EntityDescriptor, IndexedEndpoint, MemoryReplayCache, MessageKind, SignatureRequirement,
+    SpPolicy, Timestamp, build_authn_request, decode_post, ns, redirect_query, validate_response,
 };
 use crossfed_store::Store;
 use crossfed_xmldsig::Certificate;
@@ -46,7 +46,7 @@ use tokio::sync::watch;
 use super::child::{Server, free_port};
 use super::reference::RsaReference;
 use super::{BenchArgs, Measured, PASSWORD, drive, peak_rss_mb, percentile};
-use crate::say;
+use crate::process::say;
 
 /// The e-mail attribute corp sends and both proxies pass on (urn:oid form, as the hub's
 /// mappings and pysaml2 name it on the wire).
@@ -247,7 +247,8 @@ async fn login(browser: &Browser, proxy: &Proxy) -> Result<crossfed_saml::Accept
         name_id_format: None,
         force_authn: false,
     };
-    let (request_id, xml) = build_authn_request(&spec, Instant::now(), None).map_err(|e| e.to_string())?;
+    let (request_id, xml) =
+        build_authn_request(&spec, Timestamp::from(crate::process::clock().now()), None).map_err(|e| e.to_string())?;
     let relay_state = crossfed_random::hex::<16>();
     let query = redirect_query(MessageKind::Request, &xml, Some(&relay_state), None).map_err(|e| e.to_string())?;
     let separator = if proxy.sso_url.contains('?') { '&' } else { '?' };
@@ -270,8 +271,14 @@ async fn login(browser: &Browser, proxy: &Proxy) -> Result<crossfed_saml::Accept
     let xml = decode_post(response).map_err(|e| e.to_string())?;
     let mut policy = SpPolicy::new(SP_ENTITY_ID, SP_ACS_URL, &proxy.entity_id, &proxy.certificates);
     policy.signatures = SignatureRequirement::AssertionSigned;
-    let accepted = validate_response(&xml, &policy, Some(&request_id), Instant::now(), &proxy.replay)
-        .map_err(|e| format!("the SP refused the Response: {e}"))?;
+    let accepted = validate_response(
+        &xml,
+        &policy,
+        Some(&request_id),
+        Timestamp::from(crate::process::clock().now()),
+        &proxy.replay,
+    )
+    .map_err(|e| format!("the SP refused the Response: {e}"))?;
     if accepted.name_id.value != browser.email {
         return Err(format!("NameID {:?}, expected {:?}", accepted.name_id.value, browser.email));
     }
@@ -628,7 +635,7 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     // The hub's SP metadata, with the key it will sign with, for corp to import.
     let hub_dir = dir.path().join("hub");
     std::fs::create_dir_all(&hub_dir).context("creating the hub's data dir")?;
-    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub").map_err(anyhow::Error::msg)?;
+    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crate::process::clock().now())?;
     let (hub_sp_entity, hub_acs) = crossfed_hub::upstream::sp_endpoints(&hub_url);
     let hub_sp_file = dir.path().join("hub-sp-metadata.xml");
     std::fs::write(
@@ -640,17 +647,16 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     // corp, in this process.
     let (stop, stopped) = watch::channel(false);
     let corp_store = open_store(&dir.path().join("corp"), "corp.db").await?;
-    let (corp, _) = crossfed_hub::bootstrap::build_hub(
+    let (corp, _) = crossfed_hub::build_hub(
         &corp_config(args.concurrency, &hub_sp_file, &prepared.backend_metadata)?,
         corp_store.clone(),
         &dir.path().join("corp"),
         &corp_url,
-        crate::now(),
+        crate::process::clock(),
     )
     .await
-    .map_err(anyhow::Error::msg)
     .context("setting up corp")?;
-    let corp_task = tokio::spawn(crossfed_hub::server::serve(corp_listener, Arc::new(corp), async move {
+    let corp_task = tokio::spawn(crossfed_hub::serve(corp_listener, Arc::new(corp), async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|stop| *stop).await;
     }));

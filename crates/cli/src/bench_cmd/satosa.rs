@@ -68,7 +68,8 @@ pub(super) fn prepare(dir: &Path, venv: &Path, base_url: &str, sp_metadata: &str
         write_file(&dir.join(name), content.as_bytes())?;
     }
     for (name, common_name) in [("frontend", "SATOSA frontend (bench)"), ("backend", "SATOSA backend (bench)")] {
-        let key = crossfed_xmldsig::SigningKey::generate_rsa(common_name, 2).context("a key for SATOSA")?;
+        let key = crossfed_xmldsig::SigningKey::generate_rsa(common_name, crate::process::clock().now(), 2)
+            .context("a key for SATOSA")?;
         write_file(&dir.join(format!("keys/{name}.crt")), key.certificate().to_pem().as_bytes())?;
         crossfed_hub::keys::write_private(&dir.join(format!("keys/{name}.key")), key.private_key_pem().as_bytes())
             .with_context(|| format!("writing SATOSA's {name} key"))?;

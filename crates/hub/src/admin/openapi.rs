@@ -1,5 +1,5 @@
 //! The admin API's OpenAPI 3.1 document, built from one table of operations so that it lists
-//! exactly the routes of [`super::router`] (a test compares them).
+//! exactly the routes of [`super::routes`] (a test compares them).
 
 use std::sync::Arc;
 
@@ -7,10 +7,10 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::server::Hub;
+use crate::state::Hub;
 
 /// Method, path, summary, request schema, success status.
-pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
+pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("get", "/api/v1/users", "List users (offset, limit)", None, 200),
     ("post", "/api/v1/users", "Create a user", Some("CreateUser"), 201),
     ("get", "/api/v1/users/{id}", "Read a user by ID or user name", None, 200),

@@ -4,14 +4,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_web::{escape, see_other};
 use serde_json::{Map, Value, json};
 
-use super::{ConsoleSession, message, require_form};
-use crate::server::Hub;
+use super::guard::ConsoleForm;
+use super::message;
+use crate::apps::spec::spec_from_json;
+use crate::sessions::ConsoleSession;
+use crate::state::Hub;
+use crate::web::error::ApiError;
 
 /// The form, under the list of applications.
 pub(super) fn form(csrf: &str) -> String {
@@ -72,26 +76,18 @@ async fn refused(hub: &Hub, session: &ConsoleSession, status: StatusCode, text: 
     super::applications_page(hub, session, status, &message("error", &format!("Not added: {text}"))).await
 }
 
-pub(super) async fn create(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
-    let session = match require_form(&hub, &headers, csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn create(State(hub): State<Arc<Hub>>, posted: ConsoleForm<Vec<(String, String)>>) -> Response {
+    let ConsoleForm { session, form: fields } = posted;
     let value = match definition(&fields) {
         Ok(v) => v,
         Err(e) => return refused(&hub, &session, StatusCode::BAD_REQUEST, &e).await,
     };
-    let (id, spec) = match crate::admin::applications::spec_from_json(value, None) {
+    let (id, spec) = match spec_from_json(value, None) {
         Ok(parsed) => parsed,
-        Err(e) => return refused(&hub, &session, e.status, &e.message).await,
+        Err(e) => return refused(&hub, &session, StatusCode::BAD_REQUEST, &e.to_string()).await,
     };
-    match crate::admin::applications::create_spec(&hub, &session.actor(), &id, &spec).await {
-        Ok(_) => see_other(&format!("/admin/applications/{}", crate::console::path_segment(&id)), None),
+    match hub.apps().create(&session.actor(), &id, &spec).await.map_err(ApiError::from) {
+        Ok(_) => see_other(&format!("/admin/applications/{}", super::path_segment(&id)), None),
         Err(e) => refused(&hub, &session, e.status, &e.message).await,
     }
 }

@@ -4,59 +4,60 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_store::{Page, UserStore};
 use crossfed_web::escape;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::{ConsoleSession, message, require, require_form};
-use crate::doctor::{self, HubView, Report};
-use crate::server::Hub;
+use super::guard::{Console, ConsoleForm};
+use super::message;
+use crate::check::{self, HubView, ReadError, Report};
+use crate::sessions::ConsoleSession;
+use crate::state::Hub;
+use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
 
 /// The hub the console runs in, read as the admin API would show it.
 struct LocalHub<'a>(&'a Hub);
 
-fn json_of<T: serde::Serialize>(value: &T) -> Result<Value, String> {
-    serde_json::to_value(value).map_err(|e| e.to_string())
+fn read_error(e: impl std::fmt::Display) -> ReadError {
+    ReadError(e.to_string())
 }
 
 impl HubView for LocalHub<'_> {
-    async fn applications(&self) -> Result<Vec<Value>, String> {
-        let views = crate::admin::applications::views(self.0).await.map_err(|e| e.message)?;
-        views.iter().map(json_of).collect()
+    async fn applications(&self) -> Result<Vec<ApplicationView>, ReadError> {
+        crate::presenter::application_views(self.0).await.map_err(|e| ReadError(e.message))
     }
 
-    async fn users(&self) -> Result<Vec<Value>, String> {
-        let (users, _) = self.0.store.list_users(Page { offset: 0, limit: 1000 }).await.map_err(|e| e.to_string())?;
+    async fn users(&self) -> Result<Vec<UserView>, ReadError> {
+        let (users, _) = self.0.store.list_users(Page { offset: 0, limit: 1000 }).await.map_err(read_error)?;
         let mut views = Vec::with_capacity(users.len());
         for user in users {
-            views.push(json_of(&crate::admin::user_view(self.0, user).await.map_err(|e| e.message)?)?);
+            views.push(crate::presenter::user_view(self.0, user).await.map_err(|e| ReadError(e.message))?);
         }
         Ok(views)
     }
 
-    async fn user(&self, name: &str) -> Result<Value, String> {
-        let user = crate::admin::find_user(self.0, name).await.map_err(|e| e.message)?;
-        json_of(&crate::admin::user_view(self.0, user).await.map_err(|e| e.message)?)
+    async fn user(&self, name: &str) -> Result<UserView, ReadError> {
+        let user = self.0.directory.find_user(name).await.map_err(read_error)?;
+        crate::presenter::user_view(self.0, user).await.map_err(|e| ReadError(e.message))
     }
 
-    async fn preview(&self, app: &str, user: &str) -> Result<Value, String> {
-        json_of(&crate::admin::applications::preview_for(self.0, app, user).await.map_err(|e| e.message)?)
+    async fn preview(&self, app: &str, user: &str) -> Result<Preview, ReadError> {
+        self.0.apps().preview(app, user).await.map_err(read_error)
     }
 
-    async fn identity_source(&self) -> Result<Option<Value>, String> {
-        Ok(crate::admin::identity_source_view(self.0))
+    async fn identity_source(&self) -> Result<Option<IdentitySourceView>, ReadError> {
+        Ok(crate::presenter::identity_source_view(self.0))
     }
 
-    async fn application_metadata(&self, view: &Value) -> Result<(String, Option<i64>), String> {
+    async fn application_metadata(&self, view: &ApplicationView) -> Result<(String, Option<i64>), ReadError> {
         // This machine's own clock: nothing to compare.
-        Ok((crate::server::app_metadata_xml(self.0, doctor::text(view, "id")), None))
+        Ok((self.0.app_metadata_xml(&view.id), None))
     }
 
-    fn signing_key(&self) -> Result<Arc<crossfed_xmldsig::SigningKey>, String> {
+    fn signing_key(&self) -> Result<Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         Ok(self.0.keys.signing_key())
     }
 }
@@ -91,7 +92,7 @@ sts:GetCallerIdentity, connect:DescribeInstance, connect:ListUsers). Give them i
 <p><code>crossfed check</code> runs the same checks from a shell.</p>";
         return super::page(StatusCode::OK, "/admin/checks", "Chain checks", Some(session), body);
     };
-    let report = doctor::check_chain(&LocalHub(hub), parties, hub.clock.now().unix()).await;
+    let report = check::check_chain(&LocalHub(hub), parties, &hub.clock).await;
     let status = if report.failed() { "error" } else { "ok" };
     let headline = if report.failed() {
         format!("{} of {} links are broken; each says how to fix it.", report.broken(), report.findings.len())
@@ -114,30 +115,19 @@ posts it to the account's sign-in endpoint and follows it to the Amazon Connect 
     super::page(StatusCode::OK, "/admin/checks", "Chain checks", Some(session), &body)
 }
 
-pub(super) async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => render(&hub, &session, None).await,
-        Err(r) => r,
-    }
+pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    render(&hub, &session, None).await
 }
 
 #[derive(Deserialize)]
 pub(super) struct SimulateForm {
-    csrf: String,
     user: String,
 }
 
-pub(super) async fn simulate(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    Form(form): Form<SimulateForm>,
-) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn simulate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<SimulateForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
     let user = form.user.trim();
     let mut walked = Report::default();
-    doctor::simulate(&LocalHub(&hub), user, &mut walked).await;
+    check::simulate(&LocalHub(&hub), user, &hub.clock, &mut walked).await;
     render(&hub, &session, Some((user, walked))).await
 }

@@ -3,16 +3,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_store::{GroupStore, Page, UserStore};
 use crossfed_web::escape;
 use serde::Deserialize;
 
-use super::{ConsoleSession, api_error_page, message, require, require_form};
-use crate::admin::types::CreateGroup;
-use crate::server::Hub;
+use super::guard::{Console, ConsoleForm};
+use super::{api_error_page, message};
+use crate::sessions::ConsoleSession;
+use crate::state::Hub;
+use crate::views::CreateGroup;
 
 async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
     let (groups, total) = match hub.store.list_groups(Page { offset: 0, limit: 500 }).await {
@@ -47,27 +49,20 @@ async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice:
     super::page(status, "/admin/groups", "Groups", Some(session), &body)
 }
 
-pub(super) async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => render(&hub, &session, StatusCode::OK, "").await,
-        Err(r) => r,
-    }
+pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    render(&hub, &session, StatusCode::OK, "").await
 }
 
 #[derive(Deserialize)]
 pub(super) struct GroupForm {
-    csrf: String,
     display_name: String,
 }
 
-pub(super) async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<GroupForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn create(State(hub): State<Arc<Hub>>, posted: ConsoleForm<GroupForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
     let request =
         CreateGroup { display_name: form.display_name.trim().to_string(), external_id: None, members: Vec::new() };
-    match crate::admin::create_group_as(&hub, &session.actor(), &request).await {
+    match crate::presenter::create_group(&hub, &session.actor(), &request).await {
         Ok(view) => {
             let notice = message("ok", &format!("Added the group {}.", view.group.display_name));
             render(&hub, &session, StatusCode::OK, &notice).await
@@ -78,24 +73,16 @@ pub(super) async fn create(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form
 
 #[derive(Deserialize)]
 pub(super) struct MembershipForm {
-    csrf: String,
     group: String,
     user: String,
     change: String,
 }
 
-pub(super) async fn members(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    Form(form): Form<MembershipForm>,
-) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn members(State(hub): State<Arc<Hub>>, posted: ConsoleForm<MembershipForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
     let add = form.change != "remove";
     let (group, user) = (form.group.trim(), form.user.trim());
-    match crate::admin::change_membership(&hub, &session.actor(), group, user, add).await {
+    match crate::presenter::change_membership(&hub, &session.actor(), group, user, add).await {
         Ok(view) => {
             let done = if add { "is now a member of" } else { "is no longer a member of" };
             let notice = message("ok", &format!("{user} {done} {}.", view.group.display_name));

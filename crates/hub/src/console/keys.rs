@@ -5,33 +5,36 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_store::Outcome;
 use crossfed_web::escape;
 use crossfed_xmldsig::Certificate;
 
-use super::{ConsoleSession, CsrfForm, expiry, message, require, require_form};
-use crate::server::{Hub, audit};
+use super::guard::{Console, ConsoleForm};
+use super::{NoFields, expiry, message};
+use crate::sessions::ConsoleSession;
+use crate::state::Hub;
 
-fn row(role: &str, c: &Certificate) -> String {
+fn row(role: &str, c: &Certificate, now: i64) -> String {
     format!(
         "<tr><td>{role}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
         escape(c.subject()),
         escape(&c.fingerprint_hex()),
-        expiry(c.not_after())
+        expiry(c.not_after(), now)
     )
 }
 
 fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, note: &str) -> Response {
     let keys = hub.keys.current();
-    let mut rows = row("signing now", keys.current.certificate());
+    let now = hub.clock.unix();
+    let mut rows = row("signing now", keys.current.certificate(), now);
     if let Some(next) = &keys.next {
-        rows.push_str(&row("staged next (published, not signing yet)", next));
+        rows.push_str(&row("staged next (published, not signing yet)", next, now));
     }
     if let Some(previous) = &keys.previous {
-        rows.push_str(&row("previous (no longer published)", previous));
+        rows.push_str(&row("previous (no longer published)", previous, now));
     }
     let csrf = escape(&session.csrf);
     let step = if keys.next.is_some() {
@@ -58,52 +61,38 @@ metadata document from now on, beside the current one, and signs nothing yet.</p
     super::page(status, "/admin/keys", "Keys and certificates", Some(session), &body)
 }
 
-pub(super) async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => render(&hub, &session, StatusCode::OK, ""),
-        Err(r) => r,
-    }
+pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    render(&hub, &session, StatusCode::OK, "")
 }
 
-pub(super) async fn stage(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
+    let session = form.session;
     let result = {
         let hub = hub.clone();
         tokio::task::spawn_blocking(move || hub.keys.stage_next()).await
     };
     match result {
         Ok(Ok(c)) => {
-            audit(&hub, &session.actor(), "keys.stage", Some(&c.fingerprint_hex()), Outcome::Success, String::new())
-                .await;
+            let fingerprint = c.fingerprint_hex();
+            hub.audit.record(&session.actor(), "keys.stage", Some(&fingerprint), Outcome::Success, String::new()).await;
             let note = message(
                 "ok",
                 "A next key is staged and published in the metadata. Re-import the metadata where service providers copy it, then activate.",
             );
             render(&hub, &session, StatusCode::OK, &note)
         }
-        Ok(Err(e)) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e)),
+        Ok(Err(e)) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e.to_string())),
         Err(e) => render(&hub, &session, StatusCode::INTERNAL_SERVER_ERROR, &message("error", &e.to_string())),
     }
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct ActivateForm {
-    csrf: String,
     confirm: Option<String>,
 }
 
-pub(super) async fn activate(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    Form(form): Form<ActivateForm>,
-) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub(super) async fn activate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<ActivateForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
     if form.confirm.as_deref() != Some("yes") {
         let note =
             message("error", "Confirm that the service providers trust the next certificate before activating it.");
@@ -111,11 +100,13 @@ pub(super) async fn activate(
     }
     match hub.keys.activate_next() {
         Ok(c) => {
-            audit(&hub, &session.actor(), "keys.activate", Some(&c.fingerprint_hex()), Outcome::Success, String::new())
+            let fingerprint = c.fingerprint_hex();
+            hub.audit
+                .record(&session.actor(), "keys.activate", Some(&fingerprint), Outcome::Success, String::new())
                 .await;
             let note = message("ok", "The next key signs from now on; the old one is kept as the previous key.");
             render(&hub, &session, StatusCode::OK, &note)
         }
-        Err(e) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e)),
+        Err(e) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e.to_string())),
     }
 }

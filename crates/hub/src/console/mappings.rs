@@ -5,15 +5,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_web::escape;
 
-use super::{application_page, message, require_form};
-use crate::applications::CatalogEntry;
-use crate::applications::spec::{AttributeEntry, CustomEntry};
-use crate::server::Hub;
+use super::guard::ConsoleForm;
+use super::{application_page, message};
+use crate::apps::catalog::CatalogEntry;
+use crate::apps::spec::{AttributeEntry, CustomEntry};
+use crate::state::Hub;
+use crate::web::error::ApiError;
 
 /// Empty rows offered for new attributes.
 const SPARE_ROWS: usize = 3;
@@ -137,15 +139,11 @@ An empty name removes a row.</p>\
 
 pub(super) async fn post(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    posted: ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
+    let ConsoleForm { session, form: fields } = posted;
     let field = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string());
-    let session = match require_form(&hub, &headers, &field("csrf").unwrap_or_default()).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let draft = Draft::from_fields(&fields);
     let catalog = hub.catalog().await;
     let Some(entry) = catalog.get(&id) else {
@@ -160,7 +158,7 @@ pub(super) async fn post(
     custom.name_id = draft.name_id.clone();
     custom.attributes = draft.attributes.clone();
     if field("action").as_deref() == Some("save") {
-        return match crate::admin::applications::replace_spec(&hub, &session.actor(), &id, spec).await {
+        return match hub.apps().replace(&session.actor(), &id, spec).await.map_err(ApiError::from) {
             Ok(_) => {
                 let notice = message("ok", "The mappings are saved; the next launch uses them.");
                 application_page(&hub, &session, &id, StatusCode::OK, &notice, "", None).await
@@ -183,7 +181,7 @@ pub(super) async fn post(
         let notice = message("error", "Name a user to preview the draft for.");
         return application_page(&hub, &session, &id, StatusCode::BAD_REQUEST, &notice, "", Some(&draft)).await;
     }
-    match crate::admin::applications::preview_of(&hub, &app, &entry.assignees, &user).await {
+    match hub.apps().preview_of(&app, &entry.assignees, &user).await.map_err(ApiError::from) {
         Ok(p) => {
             let preview = super::preview_table(&p, "Draft, not saved");
             application_page(&hub, &session, &id, StatusCode::OK, "", &preview, Some(&draft)).await

@@ -2,7 +2,7 @@
 //! API (they share its functions), working without JavaScript. Signing in takes an admin token —
 //! the file `crossfed serve` writes at first start, or one made with the API — and opens a
 //! console session in the store that ends when the token is revoked or expires. Every form
-//! carries the session's CSRF token and must come from the hub's own pages.
+//! carries the session's CSRF token and must come from the hub's own pages ([`guard`]).
 
 use std::sync::Arc;
 
@@ -12,44 +12,26 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use crossfed_store::{
-    AuditLog, AuditQuery, GroupStore, NewUser, ObjectKey, ObjectStore, Outcome, Page, PrincipalKind, ProvisioningStore,
-    SyncState, TokenStore, UserStore,
+    AuditLog, AuditQuery, GroupStore, NewUser, Outcome, Page, PrincipalKind, ProvisioningStore, SyncState, UserStore,
 };
-use crossfed_web::{FormTargets, escape, html, see_other, set_cookie};
-use serde::{Deserialize, Serialize};
+use crossfed_web::{FormTargets, escape, html, see_other};
+use serde::Deserialize;
 
 mod add_application;
 mod checks;
 mod groups;
+mod guard;
 mod keys;
 mod mappings;
 
-use crate::admin::ApiError;
-use crate::server::{Hub, audit, insert_json, now, same_site_request, token};
+use crate::records::new_token;
+use crate::sessions::ConsoleSession;
+use crate::state::Hub;
+use crate::web::error::ApiError;
+use crate::web::extract::same_site_request;
+use guard::{Console, ConsoleForm};
 
-pub(crate) const CONSOLE_KIND: &str = "console-session";
-const CONSOLE_SCOPE: &str = "hub";
-/// Console sessions last a working day at most.
-pub(crate) const CONSOLE_SECONDS: i64 = 8 * 3600;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ConsoleSession {
-    id: String,
-    /// The admin token's digest: the session lives only while the token does.
-    token_digest: String,
-    /// The token's name, the actor in the audit log (`console:NAME`).
-    token_name: String,
-    created: i64,
-    csrf: String,
-}
-
-impl ConsoleSession {
-    fn actor(&self) -> String {
-        format!("console:{}", self.token_name)
-    }
-}
-
-pub fn router() -> Router<Arc<Hub>> {
+pub fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/admin", get(overview))
         .route("/admin/login", get(login_form).post(login))
@@ -74,10 +56,6 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/admin/identity-source/metadata", post(upload_metadata))
         .route("/admin/identity-source/test", post(start_test_login))
         .route("/admin/identity-source/test/{id}", get(test_login_result))
-}
-
-fn cookie_name(hub: &Hub) -> String {
-    format!("{}-admin", hub.cookie_name())
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f6fb;color:#1b1f2a}\
@@ -158,7 +136,7 @@ fn render(
         }
         None => String::new(),
     };
-    let nonce = script.map(|_| token());
+    let nonce = script.map(|_| new_token());
     let script = match (script, &nonce) {
         (Some(code), Some(nonce)) => format!("<script nonce=\"{nonce}\">{code}</script>"),
         _ => String::new(),
@@ -174,40 +152,6 @@ fn render(
 
 fn message(class: &str, text: &str) -> String {
     format!("<p class=\"{class}\" id=\"message\">{}</p>", escape(text))
-}
-
-/// The console session of the request, if its admin token is still live.
-async fn session(hub: &Hub, headers: &HeaderMap) -> Option<ConsoleSession> {
-    let id = crossfed_web::cookie(headers, &cookie_name(hub))?;
-    let stored = hub.store.get_object(CONSOLE_KIND, id).await.ok()??;
-    let session: ConsoleSession = serde_json::from_str(&stored.body).ok()?;
-    let now = now();
-    let token_live = hub.store.find_token(&session.token_digest).await.ok()?.is_some_and(|t| t.is_live(now));
-    if !token_live || now - session.created > CONSOLE_SECONDS {
-        let _ = hub.store.delete_object(CONSOLE_KIND, id).await;
-        return None;
-    }
-    Some(session)
-}
-
-/// The session of a page request, or the redirect to the console's sign-in.
-async fn require(hub: &Hub, headers: &HeaderMap) -> Result<ConsoleSession, Response> {
-    session(hub, headers).await.ok_or_else(|| see_other("/admin/login", None))
-}
-
-/// The session of a form post: signed in, the session's CSRF token, from the hub's own pages.
-async fn require_form(hub: &Hub, headers: &HeaderMap, csrf: &str) -> Result<ConsoleSession, Response> {
-    let session = require(hub, headers).await?;
-    if session.csrf != csrf || !same_site_request(headers, hub) {
-        return Err(page(
-            StatusCode::FORBIDDEN,
-            "",
-            "Request refused",
-            Some(&session),
-            &message("error", "This form did not come from the console; reload the page and try again."),
-        ));
-    }
-    Ok(session)
 }
 
 fn api_error_page(session: &ConsoleSession, here: &str, title: &str, e: &ApiError) -> Response {
@@ -240,7 +184,7 @@ struct LoginForm {
 }
 
 async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
-    if !same_site_request(&headers, &hub) {
+    if !same_site_request(&headers, &hub.base_url) {
         return login_page(StatusCode::FORBIDDEN, Some("This sign-in did not come from the console's own page."));
     }
     let mut bearer = HeaderMap::new();
@@ -248,42 +192,25 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
         return login_page(StatusCode::UNAUTHORIZED, Some("That is not an admin token."));
     };
     bearer.insert(axum::http::header::AUTHORIZATION, value);
-    let now = now();
-    let admin = match crate::tokens::authenticate(&hub.store, &bearer, crate::tokens::ADMIN, now).await {
+    let admin = match crate::tokens::authenticate(&hub.store, &bearer, crate::tokens::ADMIN, hub.clock.unix()).await {
         Ok(t) => t,
         Err(e) => {
-            audit(&hub, "console", "console.login", None, Outcome::Failure, e.to_string()).await;
+            hub.audit.record("console", "console.login", None, Outcome::Failure, e.to_string()).await;
             return login_page(StatusCode::UNAUTHORIZED, Some(&e.to_string()));
         }
     };
-    let session = ConsoleSession {
-        id: token(),
-        token_digest: crate::tokens::digest(form.token.trim()),
-        token_name: admin.name.clone(),
-        created: now,
-        csrf: token(),
-    };
-    let key = ObjectKey { kind: CONSOLE_KIND, scope: CONSOLE_SCOPE, name_key: &session.id, id: &session.id };
-    if let Err(e) = insert_json(&hub.store, key, &session, now).await {
-        return login_page(StatusCode::SERVICE_UNAVAILABLE, Some(&e));
+    match hub.sessions.start_console(&admin, crate::tokens::digest(form.token.trim())).await {
+        Ok((_, cookie)) => see_other("/admin", cookie),
+        Err(e) => login_page(StatusCode::SERVICE_UNAVAILABLE, Some(&e.to_string())),
     }
-    audit(&hub, &session.actor(), "console.login", None, Outcome::Success, String::new()).await;
-    let cookie = set_cookie(&cookie_name(&hub), &session.id, "/admin", CONSOLE_SECONDS, hub.secure());
-    see_other("/admin", cookie)
 }
 
+/// A form with nothing but its CSRF token (checked by [`ConsoleForm`]).
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
+struct NoFields {}
 
-async fn logout(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    let _ = hub.store.delete_object(CONSOLE_KIND, &session.id).await;
-    see_other("/admin/login", set_cookie(&cookie_name(&hub), "", "/admin", 0, hub.secure()))
+async fn logout(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
+    see_other("/admin/login", hub.sessions.end_console(&form.session).await)
 }
 
 fn date(unix: i64) -> String {
@@ -292,9 +219,9 @@ fn date(unix: i64) -> String {
         .unwrap_or_else(|_| unix.to_string())
 }
 
-/// A certificate's expiry, with a warning within 30 days.
-fn expiry(not_after: i64) -> String {
-    let left = not_after - now();
+/// A certificate's expiry at `now`, with a warning within 30 days.
+fn expiry(not_after: i64, now: i64) -> String {
+    let left = not_after - now;
     let class = if left < 0 {
         "error"
     } else if left < 30 * 86_400 {
@@ -306,11 +233,8 @@ fn expiry(not_after: i64) -> String {
     format!("<span class=\"{class}\">{}{note}</span>", escape(&date(not_after)))
 }
 
-async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    let session = match require(&hub, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn overview(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    let now = hub.clock.unix();
     let catalog = hub.catalog().await;
     let users = hub.store.list_users(Page { offset: 0, limit: 1 }).await.map(|(_, n)| n).unwrap_or(0);
     let groups = hub.store.list_groups(Page { offset: 0, limit: 1 }).await.map(|(_, n)| n).unwrap_or(0);
@@ -338,7 +262,7 @@ async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
                 "<p>People sign in at <code>{}</code> (its signing certificate: {}); details and a test sign-in on the \
 <a href=\"/admin/identity-source\">identity source</a> page.</p>",
                 escape(&idp.entity_id),
-                soonest.map(expiry).unwrap_or_else(|| "none".to_string())
+                soonest.map(|t| expiry(t, now)).unwrap_or_else(|| "none".to_string())
             ));
         }
         None => body.push_str("<p>People sign in with the hub's built-in directory (passwords and TOTP).</p>"),
@@ -346,16 +270,13 @@ async fn overview(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
     body.push_str(&format!(
         "<h2>Signing key</h2><p>{} — {}</p>",
         escape(hub.keys.signing_key().certificate().subject()),
-        expiry(hub.keys.signing_key().certificate().not_after())
+        expiry(hub.keys.signing_key().certificate().not_after(), now)
     ));
     page(StatusCode::OK, "/admin", "Overview", Some(&session), &body)
 }
 
-async fn applications(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => applications_page(&hub, &session, StatusCode::OK, "").await,
-        Err(r) => r,
-    }
+async fn applications(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    applications_page(&hub, &session, StatusCode::OK, "").await
 }
 
 /// A path segment for an ID the store accepted (letters, digits and a few marks).
@@ -467,21 +388,17 @@ async fn application_page(
     page(status, "/admin/applications", &title, Some(session), &body)
 }
 
-async fn application(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => application_page(&hub, &session, &id, StatusCode::OK, "", "", None).await,
-        Err(r) => r,
-    }
+async fn application(State(hub): State<Arc<Hub>>, Console(session): Console, Path(id): Path<String>) -> Response {
+    application_page(&hub, &session, &id, StatusCode::OK, "", "", None).await
 }
 
 #[derive(Deserialize)]
 struct PreviewForm {
-    csrf: String,
     user: String,
 }
 
 /// What a user would receive, as a table; `label` says whose mappings when it is a draft.
-fn preview_table(p: &crate::admin::types::Preview, label: &str) -> String {
+fn preview_table(p: &crate::views::Preview, label: &str) -> String {
     let mut rows =
         format!("<tr><td>NameID</td><td><code>{}</code></td></tr>", escape(p.name_id.as_deref().unwrap_or("(none)")));
     for a in &p.attributes {
@@ -505,28 +422,22 @@ fn preview_table(p: &crate::admin::types::Preview, label: &str) -> String {
     format!("<div id=\"preview\"><p>{}For {}:</p>{notes}<table>{rows}</table></div>", escape(&label), escape(&p.user))
 }
 
-async fn preview(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<PreviewForm>,
-) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match crate::admin::applications::preview_for(&hub, &id, form.user.trim()).await {
+async fn preview(State(hub): State<Arc<Hub>>, Path(id): Path<String>, posted: ConsoleForm<PreviewForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
+    match hub.apps().preview(&id, form.user.trim()).await {
         Ok(p) => {
             let preview = preview_table(&p, "");
             application_page(&hub, &session, &id, StatusCode::OK, "", &preview, None).await
         }
-        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await,
+        Err(e) => {
+            let e = ApiError::from(e);
+            application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await
+        }
     }
 }
 
 #[derive(Deserialize)]
 struct AssignmentForm {
-    csrf: String,
     kind: String,
     name: String,
     change: String,
@@ -534,24 +445,23 @@ struct AssignmentForm {
 
 async fn change_assignment(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<AssignmentForm>,
+    posted: ConsoleForm<AssignmentForm>,
 ) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let ConsoleForm { session, form } = posted;
     let kind = if form.kind == "group" { PrincipalKind::Group } else { PrincipalKind::User };
     let add = form.change != "remove";
     let name = form.name.trim();
-    match crate::admin::applications::change_assignment(&hub, &session.actor(), &id, kind, name, add).await {
+    match hub.apps().change_assignment(&session.actor(), &id, kind, name, add).await {
         Ok(_) => {
             let done = if add { "assigned" } else { "no longer assigned" };
             let notice = message("ok", &format!("{} {name} is {done}.", kind.as_str()));
             application_page(&hub, &session, &id, StatusCode::OK, &notice, "", None).await
         }
-        Err(e) => application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await,
+        Err(e) => {
+            let e = ApiError::from(e);
+            application_page(&hub, &session, &id, e.status, &message("error", &e.message), "", None).await
+        }
     }
 }
 
@@ -584,16 +494,12 @@ async fn users_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, not
     page(status, "/admin/users", "Users", Some(session), &body)
 }
 
-async fn users(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => users_page(&hub, &session, StatusCode::OK, "").await,
-        Err(r) => r,
-    }
+async fn users(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    users_page(&hub, &session, StatusCode::OK, "").await
 }
 
 #[derive(Deserialize)]
 struct UserForm {
-    csrf: String,
     user_name: String,
     #[serde(default)]
     email: String,
@@ -601,27 +507,9 @@ struct UserForm {
     password: String,
 }
 
-async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<UserForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn create_user(State(hub): State<Arc<Hub>>, posted: ConsoleForm<UserForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
     let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
-    let hash = match password {
-        Some(p) => match crate::password::hash_off_runtime(p).await {
-            Ok(h) => Some(h),
-            Err(e) => {
-                return users_page(
-                    &hub,
-                    &session,
-                    StatusCode::BAD_REQUEST,
-                    &message("error", &format!("password: {e}")),
-                )
-                .await;
-            }
-        },
-        None => None,
-    };
     let email = form.email.trim();
     let new = NewUser {
         user_name: form.user_name.trim().to_string(),
@@ -629,14 +517,12 @@ async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form)
         active: true,
         ..NewUser::default()
     };
-    match hub.store.create_user_with_password(&new, hash.as_deref(), now()).await {
+    match hub.directory.create_user(&session.actor(), &new, password).await {
         Ok(user) => {
-            audit(&hub, &session.actor(), "user.create", Some(&user.user_name), Outcome::Success, String::new()).await;
-            hub.directory_changed.notify_waiters();
             users_page(&hub, &session, StatusCode::OK, &message("ok", &format!("Added {}.", user.user_name))).await
         }
         Err(e) => {
-            let e: ApiError = e.into();
+            let e = ApiError::from(e);
             users_page(&hub, &session, e.status, &message("error", &e.message)).await
         }
     }
@@ -660,7 +546,7 @@ async fn provisioning_page(hub: &Hub, session: &ConsoleSession, notice: &str) ->
             escape(&date(r.updated_at))
         ));
     }
-    let connectors = crate::provision::connector_names(hub).await;
+    let connectors = hub.provisioning.connector_names().await;
     let body = format!(
         "{notice}<p>Connectors: {}.</p><form method=\"post\" action=\"/admin/provisioning/sync\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <button type=\"submit\">Run a pass now</button></form>\
@@ -671,20 +557,14 @@ async fn provisioning_page(hub: &Hub, session: &ConsoleSession, notice: &str) ->
     page(StatusCode::OK, "/admin/provisioning", "Provisioning", Some(session), &body)
 }
 
-async fn provisioning(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => provisioning_page(&hub, &session, "").await,
-        Err(r) => r,
-    }
+async fn provisioning(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    provisioning_page(&hub, &session, "").await
 }
 
-async fn sync(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    audit(&hub, &session.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
-    crate::provision::run_once(&hub).await;
+async fn sync(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
+    let session = form.session;
+    hub.audit.record(&session.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
+    hub.provisioning.run_once().await;
     provisioning_page(&hub, &session, &message("ok", "A provisioning pass ran.")).await
 }
 
@@ -694,11 +574,11 @@ struct AuditFilter {
     action: Option<String>,
 }
 
-async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(filter): Query<AuditFilter>) -> Response {
-    let session = match require(&hub, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn audit_log(
+    State(hub): State<Arc<Hub>>,
+    Console(session): Console,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
     let actor = filter.actor.filter(|a| !a.is_empty());
     let action = filter.action.filter(|a| !a.is_empty());
     let query = AuditQuery { actor: actor.clone(), action: action.clone(), since: None, until: None, limit: Some(200) };
@@ -730,59 +610,35 @@ async fn audit_log(State(hub): State<Arc<Hub>>, headers: HeaderMap, Query(filter
     page(StatusCode::OK, "/admin/audit", "Audit log", Some(&session), &body)
 }
 
-pub(crate) const TEST_KIND: &str = "idp-test-login";
-/// How long a test sign-in's result can be looked at.
-pub(crate) const TEST_SECONDS: i64 = 3600;
-
-/// What a console test login received from the upstream IdP, as shown afterwards.
-#[derive(Debug, Serialize, Deserialize)]
-struct TestLogin {
-    id: String,
-    at: i64,
-    issuer: String,
-    name_id: String,
-    name_id_format: Option<String>,
-    session_index: Option<String>,
-    not_on_or_after: String,
-    response_signed: bool,
-    assertion_signed: bool,
-    certificate_sha256: String,
-    attributes: Vec<(String, Vec<String>)>,
-    /// The hub user name these claims map to, and whether that user exists now.
-    user_name: String,
-    user_exists: bool,
-}
-
-async fn identity_source(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Response {
-    match require(&hub, &headers).await {
-        Ok(session) => identity_source_page(&hub, &session, StatusCode::OK, ""),
-        Err(r) => r,
-    }
+async fn identity_source(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
+    identity_source_page(&hub, &session, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 struct MetadataForm {
-    csrf: String,
     metadata: String,
 }
 
 /// Step 2 of the wizard: the IdP's metadata, pasted.
-async fn upload_metadata(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<MetadataForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
+async fn upload_metadata(State(hub): State<Arc<Hub>>, posted: ConsoleForm<MetadataForm>) -> Response {
+    let ConsoleForm { session, form } = posted;
+    let Some(metadata) = hub.idp_metadata() else {
+        let text =
+            "this hub signs people in with its built-in directory; add [identity_source] to its configuration first";
+        return identity_source_page(&hub, &session, StatusCode::BAD_REQUEST, &message("error", text));
     };
-    match crate::metadata_refresh::upload(&hub, form.metadata.trim().as_bytes(), &session.actor()).await {
+    match metadata.upload(form.metadata.trim().as_bytes(), &session.actor()).await {
         Ok(entity_id) => {
             let notice =
                 message("ok", &format!("The hub trusts {entity_id} from now on. Run a test sign-in to see it work."));
             identity_source_page(&hub, &session, StatusCode::OK, &notice)
         }
-        Err(e) => identity_source_page(&hub, &session, StatusCode::BAD_REQUEST, &message("error", &e)),
+        Err(e) => identity_source_page(&hub, &session, StatusCode::BAD_REQUEST, &message("error", &e.to_string())),
     }
 }
 
 fn identity_source_page(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: &str) -> Response {
+    let now = hub.clock.unix();
     let Some(source) = &hub.identity_source else {
         let body = message(
             "",
@@ -810,13 +666,13 @@ fn identity_source_page(hub: &Hub, session: &ConsoleSession, status: StatusCode,
                         "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
                         escape(c.subject()),
                         escape(&c.fingerprint_hex()),
-                        expiry(c.not_after())
+                        expiry(c.not_after(), now)
                     )
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let valid_until = idp.valid_until.map(|t| expiry(t.unix())).unwrap_or_else(|| "not limited".to_string());
+    let valid_until = idp.valid_until.map(|t| expiry(t.unix(), now)).unwrap_or_else(|| "not limited".to_string());
     let body = format!(
         "<h2>1. Give the IdP the hub's SP metadata</h2><p><a href=\"/saml/sp/metadata\">Download the SP metadata</a>: entity ID <code>{}</code>, assertion consumer service <code>{}</code>, single logout <code>{}</code>.</p><h2>2. The IdP's metadata the hub trusts</h2><p>Entity ID <code>{}</code>; metadata valid until {valid_until}; provisioning: {}; IdP-initiated sign-in {}.</p><table><tr><th>Signing certificate</th><th>SHA-256</th><th>Valid until</th></tr>{certificates}</table>\
 <h3>Upload the IdP's metadata</h3>{upload_note}<form method=\"post\" action=\"/admin/identity-source/metadata\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -843,55 +699,34 @@ fn identity_source_page(hub: &Hub, session: &ConsoleSession, status: StatusCode,
     )
 }
 
-async fn start_test_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let session = match require_form(&hub, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
+async fn start_test_login(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
+    let Some(logins) = hub.upstream_logins() else {
+        let text = "This hub has no upstream identity provider.";
+        return page(
+            StatusCode::NOT_FOUND,
+            "/admin/identity-source",
+            "No identity source",
+            Some(&form.session),
+            &message("error", text),
+        );
     };
-    match crate::sso::start_upstream_login(&hub, "/admin/identity-source".to_string(), true, Some(session.actor()))
-        .await
-    {
+    match logins.start("/admin/identity-source".to_string(), true, Some(form.session.actor())).await {
         Ok(url) => see_other(&url, None),
-        Err(page) => page,
+        Err(e) => {
+            let status = StatusCode::INTERNAL_SERVER_ERROR;
+            page(
+                status,
+                "/admin/identity-source",
+                "Cannot start the sign-in",
+                Some(&form.session),
+                &message("error", &e.to_string()),
+            )
+        }
     }
 }
 
-/// The ACS's answer to a console test login: the validated assertion is kept for the console to
-/// show, and the browser goes back there. Nobody is signed in.
-pub(crate) async fn test_login_answer(hub: &Hub, actor: &str, accepted: &crossfed_saml::Accepted) -> Response {
-    let user_name = crate::upstream::user_name_of(accepted);
-    let user_exists = matches!(hub.store.find_user_by_name(&user_name).await, Ok(Some(_)));
-    let test = TestLogin {
-        id: token(),
-        at: now(),
-        issuer: accepted.issuer.clone(),
-        name_id: accepted.name_id.value.clone(),
-        name_id_format: accepted.name_id.format.clone(),
-        session_index: accepted.session_index.clone(),
-        not_on_or_after: accepted.not_on_or_after.clone(),
-        response_signed: accepted.response_signed,
-        assertion_signed: accepted.assertion_signed,
-        certificate_sha256: accepted.certificate_sha256.clone(),
-        attributes: accepted.attributes.iter().map(|a| (a.name.clone(), a.values.clone())).collect(),
-        user_name,
-        user_exists,
-    };
-    let key = ObjectKey { kind: TEST_KIND, scope: CONSOLE_SCOPE, name_key: &test.id, id: &test.id };
-    if let Err(e) = insert_json(&hub.store, key, &test, test.at).await {
-        return page(StatusCode::SERVICE_UNAVAILABLE, "", "Test sign-in", None, &message("error", &e));
-    }
-    audit(hub, actor, "identity-source.test", Some(&test.issuer), Outcome::Success, format!("NameID {}", test.name_id))
-        .await;
-    see_other(&format!("/admin/identity-source/test/{}", test.id), None)
-}
-
-async fn test_login_result(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let session = match require(&hub, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let stored = hub.store.get_object(TEST_KIND, &id).await.ok().flatten();
-    let Some(test) = stored.and_then(|o| serde_json::from_str::<TestLogin>(&o.body).ok()) else {
+async fn test_login_result(State(hub): State<Arc<Hub>>, Console(session): Console, Path(id): Path<String>) -> Response {
+    let Some(test) = crate::upstream::login::test_login(&hub.store, &id).await else {
         let body = message("error", "No such test sign-in; run one from the identity source page.");
         return page(StatusCode::NOT_FOUND, "/admin/identity-source", "Test sign-in", Some(&session), &body);
     };

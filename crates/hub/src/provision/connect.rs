@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use crossfed_store::{GroupStore, ProvisioningRecord, ProvisioningStore, SyncState, User, UserStore};
+use crossfed_store::{ProvisioningRecord, ProvisioningStore, SyncState, User, UserStore};
 
-use super::{Recorder, all_users, with_retries};
-use crate::catalog::ROLE_SESSION_NAME_ATTRIBUTE;
-use crate::connect_client::{ConnectClient, ConnectError, ConnectUserSummary, NewConnectUser};
-use crate::server::{Hub, now};
+use super::context::{Context, Recorder, all_users, with_retries};
+use crate::apps::catalog::Assignees;
+use crate::apps::model::ROLE_SESSION_NAME_ATTRIBUTE;
+use crate::aws::connect::{ConnectClient, ConnectEndpoint, ConnectError, ConnectUserSummary, NewConnectUser};
 
 #[derive(Debug)]
 pub struct ConnectSync {
@@ -83,20 +83,21 @@ fn retryable(e: &ConnectError) -> bool {
 /// One connector per Connect application with provisioning, from the current catalog (so an
 /// application added through the admin API takes part in the next pass). An application whose
 /// client cannot be made is logged and skipped.
-pub(crate) async fn connectors(hub: &Hub) -> Vec<ConnectSync> {
-    let catalog = hub.catalog().await;
+pub(crate) async fn connectors(context: &Context) -> Vec<ConnectSync> {
+    let catalog = context.catalog().await;
     let mut connectors = Vec::new();
     for (id, entry) in &catalog.entries {
         let Some(connect) = &entry.spec.amazon_connect else { continue };
         let Some(provisioning) = &connect.provisioning else { continue };
         let base_url =
             provisioning.api_url.clone().unwrap_or_else(|| format!("https://connect.{}.amazonaws.com", connect.region));
-        let client = ConnectClient::new(crate::connect_client::ConnectEndpoint {
+        let endpoint = ConnectEndpoint {
             base_url,
             region: connect.region.clone(),
             access_key_id: provisioning.access_key_id.clone(),
             secret_access_key: provisioning.secret_access_key.clone(),
-        });
+        };
+        let client = ConnectClient::new(endpoint, context.clock.clone());
         match client {
             Ok(client) => connectors.push(ConnectSync {
                 app_id: id.clone(),
@@ -117,12 +118,12 @@ impl ConnectSync {
     }
 
     /// The Connect username of `user`: the RoleSessionName the application's mapping gives.
-    async fn username(&self, hub: &Hub, user: &User) -> Result<String, String> {
-        let catalog = hub.catalog().await;
+    async fn username(&self, context: &Context, user: &User) -> Result<String, String> {
+        let catalog = context.catalog().await;
         let Some(app) = catalog.get(&self.app_id).map(|e| &e.app) else {
             return Err(format!("application {} is not configured", self.app_id));
         };
-        let values = crate::server::user_values(hub, user).await?;
+        let values = context.directory.user_values(user).await.map_err(|e| e.to_string())?;
         let (_, attributes) = app.assertion_contents(&values).map_err(|e| e.to_string())?;
         attributes
             .into_iter()
@@ -133,46 +134,39 @@ impl ConnectSync {
     }
 
     /// Whether `user` is active and assigned to the application, directly or through a group.
-    async fn assigned(&self, hub: &Hub, assignees: &crate::server::Assignees, user: &User) -> Result<bool, String> {
+    async fn assigned(&self, context: &Context, assignees: &Assignees, user: &User) -> Result<bool, String> {
         if !user.active {
             return Ok(false);
         }
-        let groups: Vec<String> = hub
-            .store
-            .groups_of(&user.id)
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|g| g.display_name)
-            .collect();
+        let groups = context.directory.group_names(user).await.map_err(|e| e.to_string())?;
         Ok(assignees.includes(&user.user_name, &groups))
     }
 
     /// Whether the user with this ID should still have a Connect user; a failed read counts as
     /// yes, so nothing is deleted on doubt.
-    async fn still_wanted(&self, hub: &Hub, user_id: &str) -> bool {
-        let catalog = hub.catalog().await;
+    async fn still_wanted(&self, context: &Context, user_id: &str) -> bool {
+        let catalog = context.catalog().await;
         let Some(assignees) = catalog.get(&self.app_id).map(|e| &e.assignees) else { return false };
-        match hub.store.get_user(user_id).await {
-            Ok(Some(user)) => self.assigned(hub, assignees, &user).await.unwrap_or(true),
+        match context.store.get_user(user_id).await {
+            Ok(Some(user)) => self.assigned(context, assignees, &user).await.unwrap_or(true),
             Ok(None) => false,
             Err(_) => true,
         }
     }
 
     /// Who should have a Connect user, and the users whose name could not be computed.
-    async fn wanted(&self, hub: &Hub) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
-        let catalog = hub.catalog().await;
+    async fn wanted(&self, context: &Context) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
+        let catalog = context.catalog().await;
         let Some(assignees) = catalog.get(&self.app_id).map(|e| &e.assignees) else {
             return Err(format!("application {} is not configured", self.app_id));
         };
         let mut wanted = Vec::new();
         let mut broken = Vec::new();
-        for user in all_users(hub).await? {
-            if !self.assigned(hub, assignees, &user).await? {
+        for user in all_users(&context.store).await.map_err(|e| e.to_string())? {
+            if !self.assigned(context, assignees, &user).await? {
                 continue;
             }
-            match self.username(hub, &user).await {
+            match self.username(context, &user).await {
                 Ok(username) => wanted.push(Wanted::new(user, username)),
                 Err(e) => broken.push((user, format!("cannot name the Connect user: {e}"))),
             }
@@ -183,15 +177,16 @@ impl ConnectSync {
     /// One reconcile pass; `full` describes every existing Connect user, where other passes
     /// trust what an earlier pass confirmed. Returns when the next retry is due, if anything
     /// failed.
-    pub async fn run(&self, hub: &Hub, full: bool) -> Option<i64> {
-        let recorder = Recorder { hub, connector: self.connector_name() };
+    pub async fn run(&self, context: &Context, confirmations: &Confirmations, full: bool) -> Option<i64> {
+        let recorder = Recorder { context, connector: self.connector_name() };
+        let now = || context.now();
         let mut next_retry: Option<i64> = None;
         let mut note = |at: i64| next_retry = Some(next_retry.map_or(at, |n: i64| n.min(at)));
-        let (wanted, broken) = match self.wanted(hub).await {
+        let (wanted, broken) = match self.wanted(context).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!("provisioning {}: reading the directory: {e}", recorder.connector);
-                return Some(now() + hub.schedule.retry_base_seconds.max(1));
+                return Some(now() + context.schedule.retry_base_seconds.max(1));
             }
         };
         for (user, reason) in &broken {
@@ -223,7 +218,7 @@ impl ConnectSync {
                     }
                     note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await);
                 }
-                return next_retry.or(Some(now() + hub.schedule.retry_base_seconds.max(1)));
+                return next_retry.or(Some(now() + context.schedule.retry_base_seconds.max(1)));
             }
         };
         let mut by_name: BTreeMap<String, ConnectUserSummary> =
@@ -240,20 +235,20 @@ impl ConnectSync {
                 note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
                 continue;
             }
-            let trusted = (!full).then_some(&hub.connect_confirmations);
+            let trusted = (!full).then_some(confirmations);
             match self.converge(w, previous.as_ref(), &mut by_name, &security, &routing, trusted).await {
                 Ok(Converged { remote_id, action, identity_checked }) => {
                     kept_remote.insert(remote_id.clone());
                     let stored = recorder.in_sync(&w.user.id, &w.username, &remote_id, action).await;
                     if let Some(stored) = stored.filter(|_| identity_checked) {
-                        hub.connect_confirmations.confirm(stored, w.identity_digest.clone());
+                        confirmations.confirm(stored, w.identity_digest.clone());
                     }
                 }
                 Err(e) => note(recorder.failed(previous.as_ref(), &w.user.id, &w.username, &e.to_string()).await),
             }
         }
         // Users no longer wanted: delete what this connector created.
-        let records = match hub.store.list_provisioning(Some(&recorder.connector)).await {
+        let records = match context.store.list_provisioning(Some(&recorder.connector)).await {
             Ok(records) => records,
             Err(e) => {
                 tracing::warn!("provisioning {}: reading its records: {e}", recorder.connector);
@@ -279,7 +274,7 @@ impl ConnectSync {
             };
             // The directory is read page by page; a user missed by a concurrent change is
             // looked at once more before anything is deleted.
-            if self.still_wanted(hub, &record.subject_id).await {
+            if self.still_wanted(context, &record.subject_id).await {
                 continue;
             }
             match with_retries(retryable, || self.client.delete_user(&self.instance_id, &remote_id)).await {

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 use crossfed_store::{GroupStore, ProvisioningStore, SyncState, User, UserStore};
 use serde_json::{Value, json};
 
-use super::{Recorder, all_users, with_retries};
-use crate::mapping::Template;
-use crate::server::{Hub, now};
+use super::context::{Context, Recorder, all_users, with_retries};
+use crate::apps::mapping::Template;
+use crate::directory::scim::user_to_scim;
 
 pub struct ScimPush {
     pub name: String,
@@ -81,13 +81,13 @@ impl ScimPush {
         token: &str,
         user_name: Template,
         external_id: Template,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, PushError> {
         let client = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("SCIM client: {e}"))?;
+            .map_err(|e| PushError::Unreachable(format!("SCIM client: {e}")))?;
         Ok(ScimPush {
             name: name.to_string(),
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -140,8 +140,8 @@ impl ScimPush {
     }
 
     /// The user as the target should hold it.
-    async fn user_document(&self, hub: &Hub, user: &User) -> Result<Value, PushError> {
-        let values = crate::server::user_values(hub, user).await.map_err(PushError::Mapping)?;
+    async fn user_document(&self, context: &Context, user: &User) -> Result<Value, PushError> {
+        let values = context.directory.user_values(user).await.map_err(|e| PushError::Mapping(e.to_string()))?;
         let first = |t: &Template, what: &str| {
             t.evaluate(&values, what)
                 .map_err(|e| PushError::Mapping(e.to_string()))?
@@ -150,7 +150,7 @@ impl ScimPush {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| PushError::Mapping(format!("{what} is empty for {}", user.user_name)))
         };
-        let mut document = crate::scim::user_to_scim(user, &[], &self.base_url);
+        let mut document = user_to_scim(user, &[], &self.base_url);
         if let Some(fields) = document.as_object_mut() {
             // What the target assigns or derives is not sent.
             for key in ["id", "meta", "groups"] {
@@ -220,15 +220,16 @@ impl ScimPush {
 
     /// One pass over users and groups; `full` pushes even what looks unchanged. Returns when
     /// the next retry is due, if anything failed.
-    pub async fn run(&self, hub: &Hub, full: bool) -> Option<i64> {
-        let recorder = Recorder { hub, connector: self.connector_name() };
+    pub async fn run(&self, context: &Context, full: bool) -> Option<i64> {
+        let recorder = Recorder { context, connector: self.connector_name() };
+        let now = || context.now();
         let mut next_retry: Option<i64> = None;
         let mut note = |at: i64| next_retry = Some(next_retry.map_or(at, |n: i64| n.min(at)));
-        let users = match all_users(hub).await {
+        let users = match all_users(&context.store).await {
             Ok(users) => users,
             Err(e) => {
                 tracing::warn!("provisioning {}: reading the directory: {e}", recorder.connector);
-                return Some(now() + hub.schedule.retry_base_seconds.max(1));
+                return Some(now() + context.schedule.retry_base_seconds.max(1));
             }
         };
         let mut remote_ids: BTreeMap<String, String> = BTreeMap::new();
@@ -237,7 +238,7 @@ impl ScimPush {
             present.insert(user.id.clone());
             let previous = recorder.previous(&user.id).await;
             let known = previous.as_ref().filter(|r| r.state != SyncState::Removed).and_then(|r| r.remote_id.clone());
-            if Recorder::waiting(previous.as_ref(), now()) {
+            if Recorder::waiting(previous.as_ref(), context.now()) {
                 note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
                 if let Some(id) = known {
                     remote_ids.insert(user.id.clone(), id);
@@ -245,7 +246,7 @@ impl ScimPush {
                 continue;
             }
             let result = async {
-                let document = self.user_document(hub, user).await?;
+                let document = self.user_document(context, user).await?;
                 let in_sync = previous.as_ref().is_some_and(|r| r.state == SyncState::InSync);
                 if !full && in_sync && self.unchanged(&user.id, &document) {
                     return Ok((known.clone().unwrap_or_default(), None, document));
@@ -272,14 +273,14 @@ impl ScimPush {
                 }
             }
         }
-        self.push_groups(hub, &recorder, &remote_ids, full, &mut note).await;
-        self.remove_gone(hub, &recorder, &present, &mut note).await;
+        self.push_groups(context, &recorder, &remote_ids, full, &mut note).await;
+        self.remove_gone(context, &recorder, &present, &mut note).await;
         next_retry
     }
 
     async fn push_groups(
         &self,
-        hub: &Hub,
+        context: &Context,
         recorder: &Recorder<'_>,
         remote_ids: &BTreeMap<String, String>,
         full: bool,
@@ -288,7 +289,7 @@ impl ScimPush {
         let mut offset = 0;
         loop {
             let page = crossfed_store::Page { offset, limit: 1000 };
-            let (groups, total) = match hub.store.list_groups(page).await {
+            let (groups, total) = match context.store.list_groups(page).await {
                 Ok(found) => found,
                 Err(e) => {
                     tracing::warn!("provisioning {}: reading groups: {e}", recorder.connector);
@@ -298,13 +299,13 @@ impl ScimPush {
             for group in &groups {
                 let subject = group_subject(&group.id);
                 let previous = recorder.previous(&subject).await;
-                if Recorder::waiting(previous.as_ref(), now()) {
+                if Recorder::waiting(previous.as_ref(), context.now()) {
                     note(previous.as_ref().map_or(0, |r| r.next_attempt_at));
                     continue;
                 }
                 let known =
                     previous.as_ref().filter(|r| r.state != SyncState::Removed).and_then(|r| r.remote_id.clone());
-                let members = match hub.store.members(&group.id).await {
+                let members = match context.store.members(&group.id).await {
                     Ok(m) => m,
                     Err(e) => {
                         note(recorder.failed(previous.as_ref(), &subject, &group.display_name, &e.to_string()).await);
@@ -345,12 +346,12 @@ impl ScimPush {
     /// Deletes at the target what left this directory.
     async fn remove_gone(
         &self,
-        hub: &Hub,
+        context: &Context,
         recorder: &Recorder<'_>,
         users: &BTreeSet<String>,
         note: &mut impl FnMut(i64),
     ) {
-        let records = match hub.store.list_provisioning(Some(&recorder.connector)).await {
+        let records = match context.store.list_provisioning(Some(&recorder.connector)).await {
             Ok(records) => records,
             Err(e) => {
                 tracing::warn!("provisioning {}: reading its records: {e}", recorder.connector);
@@ -358,17 +359,19 @@ impl ScimPush {
             }
         };
         for record in records {
-            if record.state == SyncState::Removed || Recorder::waiting(Some(&record), now()) {
+            if record.state == SyncState::Removed || Recorder::waiting(Some(&record), context.now()) {
                 continue;
             }
             // Users are read page by page: one missed by a concurrent change is looked up again
             // before anything is deleted (a failed read counts as present).
             let (endpoint, still_here) = match record.subject_id.strip_prefix("group:") {
-                Some(group_id) => ("Groups", hub.store.get_group(group_id).await.map(|g| g.is_some()).unwrap_or(true)),
+                Some(group_id) => {
+                    ("Groups", context.store.get_group(group_id).await.map(|g| g.is_some()).unwrap_or(true))
+                }
                 None => (
                     "Users",
                     users.contains(&record.subject_id)
-                        || hub.store.get_user(&record.subject_id).await.map(|u| u.is_some()).unwrap_or(true),
+                        || context.store.get_user(&record.subject_id).await.map(|u| u.is_some()).unwrap_or(true),
                 ),
             };
             if still_here {

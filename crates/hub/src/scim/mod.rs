@@ -1,18 +1,16 @@
 //! The SCIM 2.0 server at `/scim/v2` (RFC 7644), as Microsoft Entra ID and IAM Identity Center's
 //! provisioning clients use it: Users and Groups with filters, paging, PATCH, ETags, and the
-//! discovery documents. Requests need a bearer token of purpose `scim`; discovery documents are
-//! public, as they hold nothing secret. Every change is audited under the token's name and wakes
-//! outbound provisioning.
-
-mod resources;
-
-pub use resources::user_condition;
+//! discovery documents. Requests need a bearer token of purpose `scim` ([`ScimToken`]);
+//! discovery documents are public, as they hold nothing secret. Every change goes through the
+//! directory service, audited under the token's name, and wakes outbound provisioning. The
+//! SCIM representations of users and groups are [`crate::directory::scim`]'s.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,13 +18,14 @@ use crossfed_scim::{
     GROUP, ListQuery, ResourceType, ScimError, ScimType, ServiceProviderFeatures, USER, apply_patch,
     list_response_json, parse_list_query, parse_patch, project,
 };
-use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Outcome, Page, StoreError, User, UserStore};
+use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Page, StoreError, User, UserStore};
 use serde_json::Value;
 
-pub(crate) use resources::{UserFields, user_from_scim, user_to_scim};
-use resources::{etag, group_condition, group_from_scim, group_to_scim};
-
-use crate::server::{Hub, audit, now};
+use crate::directory::DirectoryError;
+use crate::directory::scim::{
+    UserFields, etag, group_condition, group_from_scim, group_to_scim, user_condition, user_from_scim, user_to_scim,
+};
+use crate::state::Hub;
 use crate::tokens;
 
 /// The most resources one list answer holds (advertised as `filter.maxResults`).
@@ -34,7 +33,7 @@ const MAX_RESULTS: i64 = 200;
 /// How many users or groups an in-memory filter looks through at most.
 const SCAN_LIMIT: i64 = 50_000;
 
-pub fn router() -> Router<Arc<Hub>> {
+pub fn routes() -> Router<Arc<Hub>> {
     Router::new()
         .route("/scim/v2/ServiceProviderConfig", get(service_provider_config))
         .route("/scim/v2/Schemas", get(schemas))
@@ -53,8 +52,7 @@ pub fn router() -> Router<Arc<Hub>> {
 
 /// `POST /.search` over both resource types (RFC 7644 §3.4.3): users first, then groups, paged
 /// as one list. A filter naming attributes only one type has matches nothing of the other.
-async fn search_everything(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
-    authorize(&hub, &headers).await?;
+async fn search_everything(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
     let query = parse_list_query(&search_params(&body)?)?;
     let page = page_of(&query);
     let valid_for = |rt: &ResourceType| query.filter.as_ref().is_none_or(|f| f.validate(rt).is_ok());
@@ -114,6 +112,18 @@ impl From<StoreError> for Failure {
     }
 }
 
+impl From<DirectoryError> for Failure {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Store(inner) => inner.into(),
+            DirectoryError::Password(_) => Failure(ScimError::bad_request(ScimType::InvalidValue, e.to_string())),
+            DirectoryError::NoSuchUser(_) | DirectoryError::NoSuchGroup(_) => {
+                Failure(ScimError::not_found(e.to_string()))
+            }
+        }
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -155,16 +165,27 @@ fn base(hub: &Hub) -> String {
     format!("{}/scim/v2", hub.base_url)
 }
 
-/// The SCIM token of the request; every handler that reads or changes the directory starts here.
-async fn authorize(hub: &Hub, headers: &HeaderMap) -> Result<ApiToken, Failure> {
-    tokens::authenticate(&hub.store, headers, tokens::SCIM, now()).await.map_err(|e| match e {
-        tokens::TokenRejection::Store(inner) => Failure::from(inner),
-        other => Failure(ScimError::unauthorized(other.to_string())),
-    })
+/// The live SCIM token of the request: every handler that reads or changes the directory takes
+/// one, so none runs without it.
+struct ScimToken(ApiToken);
+
+impl ScimToken {
+    /// The audit log's actor for changes made with this token.
+    fn actor(&self) -> String {
+        format!("scim:{}", self.0.name)
+    }
 }
 
-fn actor(token: &ApiToken) -> String {
-    format!("scim:{}", token.name)
+impl FromRequestParts<Arc<Hub>> for ScimToken {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Failure> {
+        let token = tokens::authenticate(&hub.store, &parts.headers, tokens::SCIM, hub.clock.unix()).await;
+        token.map(ScimToken).map_err(|e| match e {
+            tokens::TokenRejection::Store(inner) => Failure::from(inner),
+            other => Failure(ScimError::unauthorized(other.to_string())),
+        })
+    }
 }
 
 fn parse_json(body: &Bytes) -> Result<Value, Failure> {
@@ -324,10 +345,9 @@ async fn query_users(hub: &Hub, query: &ListQuery, page: Page) -> Result<(Vec<Va
 
 async fn list_users(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
+    _: ScimToken,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
-    authorize(&hub, &headers).await?;
     listing(&hub, &USER, &parse_list_query(&params)?).await
 }
 
@@ -353,37 +373,25 @@ fn search_params(body: &Bytes) -> Result<Vec<(String, String)>, Failure> {
     Ok(params)
 }
 
-async fn search_users(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
-    authorize(&hub, &headers).await?;
+async fn search_users(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
     listing(&hub, &USER, &parse_list_query(&search_params(&body)?)?).await
 }
 
 async fn get_user(
     State(hub): State<Arc<Hub>>,
+    _: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
-    authorize(&hub, &headers).await?;
     let query = parse_list_query(&params)?;
     let user = find_user(&hub, &id).await?;
     Ok(single(&headers, &USER, &query, &user_json(&hub, &user).await?, user.version))
 }
 
-/// Hashes a password sent by the provisioning client, refusing one the rules would refuse.
-async fn password_hash(password: Option<String>) -> Result<Option<String>, Failure> {
-    let Some(password) = password else { return Ok(None) };
-    crate::password::hash_off_runtime(&password)
-        .await
-        .map(Some)
-        .map_err(|e| Failure(ScimError::bad_request(ScimType::InvalidValue, format!("password: {e}"))))
-}
-
-async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
+async fn create_user(State(hub): State<Arc<Hub>>, token: ScimToken, body: Bytes) -> ScimResult {
     let mut fields = user_from_scim(&parse_json(&body)?)?;
-    let hash = password_hash(fields.password.take()).await?;
-    let now = now();
+    let password = fields.password.take();
     let active = fields.active.unwrap_or(true);
     let new = NewUser {
         user_name: fields.user_name,
@@ -395,74 +403,58 @@ async fn create_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Byte
         active,
         attributes: fields.attributes,
     };
-    let user = match hub.store.create_user_with_password(&new, hash.as_deref(), now).await {
-        Ok(user) => user,
-        Err(e) => {
-            audit(&hub, &actor(&token), "scim.user.create", Some(&new.user_name), Outcome::Failure, e.to_string())
-                .await;
-            return Err(e.into());
-        }
-    };
-    audit(&hub, &actor(&token), "scim.user.create", Some(&user.user_name), Outcome::Success, user.id.clone()).await;
-    hub.directory_changed.notify_waiters();
+    let user = hub.directory.create_user(&token.actor(), &new, password.as_deref()).await?;
     Ok(resource(StatusCode::CREATED, &user_json(&hub, &user).await?, user.version))
 }
 
-/// Saves `fields` over `user` (and the password, if one came), audits, and answers.
-async fn save_user(hub: &Hub, token: &ApiToken, action: &str, mut user: User, mut fields: UserFields) -> ScimResult {
-    let hash = password_hash(fields.password.take()).await?;
+/// Saves `fields` over `user` (and the password, if one came), audited, and answers.
+async fn save_user(hub: &Hub, token: &ScimToken, mut user: User, mut fields: UserFields) -> ScimResult {
+    let password = fields.password.take();
     fields.apply_to(&mut user);
-    let now = now();
-    let user = match hub.store.update_user_with_password(&user, hash.as_deref(), now).await {
-        Ok(user) => user,
-        Err(e) => {
-            audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Failure, e.to_string()).await;
-            return Err(e.into());
-        }
-    };
-    audit(hub, &actor(token), action, Some(&user.user_name), Outcome::Success, user.id.clone()).await;
-    hub.directory_changed.notify_waiters();
+    let user = hub.directory.update_user(&token.actor(), &user, password.as_deref()).await?;
     Ok(resource(StatusCode::OK, &user_json(hub, &user).await?, user.version))
 }
 
 async fn replace_user(
     State(hub): State<Arc<Hub>>,
+    token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
     let user = find_user(&hub, &id).await?;
     check_if_match(&headers, user.version)?;
     let mut fields = user_from_scim(&parse_json(&body)?)?;
     // A replacement without `active` keeps the default a new user gets.
     fields.active = Some(fields.active.unwrap_or(true));
-    save_user(&hub, &token, "scim.user.replace", user, fields).await
+    save_user(&hub, &token, user, fields).await
 }
 
 async fn patch_user(
     State(hub): State<Arc<Hub>>,
+    token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
     let operations = parse_patch(&parse_json(&body)?)?;
     let user = find_user(&hub, &id).await?;
     check_if_match(&headers, user.version)?;
     let mut json = user_json(&hub, &user).await?;
     apply_patch(&mut json, &operations, &USER)?;
     let fields = user_from_scim(&json)?;
-    save_user(&hub, &token, "scim.user.patch", user, fields).await
+    save_user(&hub, &token, user, fields).await
 }
 
-async fn delete_user(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
+async fn delete_user(
+    State(hub): State<Arc<Hub>>,
+    token: ScimToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ScimResult {
     let user = find_user(&hub, &id).await?;
     check_if_match(&headers, user.version)?;
-    hub.store.delete_user(&user.id).await?;
-    audit(&hub, &actor(&token), "scim.user.delete", Some(&user.user_name), Outcome::Success, user.id.clone()).await;
-    hub.directory_changed.notify_waiters();
+    hub.directory.delete_user(&token.actor(), &user).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -522,25 +514,23 @@ async fn query_groups(hub: &Hub, query: &ListQuery, page: Page) -> Result<(Vec<V
 
 async fn list_groups(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
+    _: ScimToken,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
-    authorize(&hub, &headers).await?;
     listing(&hub, &GROUP, &parse_list_query(&params)?).await
 }
 
-async fn search_groups(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
-    authorize(&hub, &headers).await?;
+async fn search_groups(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
     listing(&hub, &GROUP, &parse_list_query(&search_params(&body)?)?).await
 }
 
 async fn get_group(
     State(hub): State<Arc<Hub>>,
+    _: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ScimResult {
-    authorize(&hub, &headers).await?;
     let query = parse_list_query(&params)?;
     let group = find_group(&hub, &id).await?;
     Ok(single(&headers, &GROUP, &query, &group_json(&hub, &group).await?, group.version))
@@ -559,74 +549,58 @@ async fn check_members(hub: &Hub, members: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn create_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
+async fn create_group(State(hub): State<Arc<Hub>>, token: ScimToken, body: Bytes) -> ScimResult {
     let (name, external_id, members) = group_from_scim(&parse_json(&body)?)?;
     check_members(&hub, &members).await?;
-    let group = hub.store.create_group_with_members(&name, external_id.as_deref(), &members, now()).await?;
-    let detail = format!("{} members", members.len());
-    audit(&hub, &actor(&token), "scim.group.create", Some(&group.display_name), Outcome::Success, detail).await;
-    hub.directory_changed.notify_waiters();
+    let group = hub.directory.create_group(&token.actor(), &name, external_id.as_deref(), &members).await?;
     Ok(resource(StatusCode::CREATED, &group_json(&hub, &group).await?, group.version))
 }
 
-/// Saves a group's new name, externalId and members: the name first (a taken name changes
-/// nothing), then the members (checked beforehand).
-async fn save_group(hub: &Hub, token: &ApiToken, action: &str, group: Group, wanted: Value) -> ScimResult {
+/// Saves a group's new name, externalId and members (checked beforehand) in one transaction:
+/// the version (ETag) moves.
+async fn save_group(hub: &Hub, token: &ScimToken, group: Group, wanted: Value) -> ScimResult {
     let (name, external_id, members) = group_from_scim(&wanted)?;
     check_members(hub, &members).await?;
-    let mut current = hub.store.members(&group.id).await?;
-    let mut target = members.clone();
-    current.sort();
-    target.sort();
-    let mut saved = group.clone();
-    if name != group.display_name || external_id != group.external_id || current != target {
-        // One transaction: the name, the externalId and the members change together, and the
-        // version (ETag) moves.
-        let renamed = Group { display_name: name, external_id, ..group.clone() };
-        let members = (current != target).then_some(members.as_slice());
-        saved = hub.store.save_group(&renamed, members, now()).await?;
-    }
-    let detail = format!("{} members", members.len());
-    audit(hub, &actor(token), action, Some(&saved.display_name), Outcome::Success, detail).await;
-    hub.directory_changed.notify_waiters();
+    let renamed = Group { display_name: name, external_id, ..group.clone() };
+    let saved = hub.directory.save_group(&token.actor(), &group, &renamed, &members).await?;
     Ok(resource(StatusCode::OK, &group_json(hub, &saved).await?, saved.version))
 }
 
 async fn replace_group(
     State(hub): State<Arc<Hub>>,
+    token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
     let group = find_group(&hub, &id).await?;
     check_if_match(&headers, group.version)?;
-    save_group(&hub, &token, "scim.group.replace", group, parse_json(&body)?).await
+    save_group(&hub, &token, group, parse_json(&body)?).await
 }
 
 async fn patch_group(
     State(hub): State<Arc<Hub>>,
+    token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
     let operations = parse_patch(&parse_json(&body)?)?;
     let group = find_group(&hub, &id).await?;
     check_if_match(&headers, group.version)?;
     let mut json = group_json(&hub, &group).await?;
     apply_patch(&mut json, &operations, &GROUP)?;
-    save_group(&hub, &token, "scim.group.patch", group, json).await
+    save_group(&hub, &token, group, json).await
 }
 
-async fn delete_group(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> ScimResult {
-    let token = authorize(&hub, &headers).await?;
+async fn delete_group(
+    State(hub): State<Arc<Hub>>,
+    token: ScimToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ScimResult {
     let group = find_group(&hub, &id).await?;
     check_if_match(&headers, group.version)?;
-    hub.store.delete_group(&group.id).await?;
-    audit(&hub, &actor(&token), "scim.group.delete", Some(&group.display_name), Outcome::Success, group.id.clone())
-        .await;
-    hub.directory_changed.notify_waiters();
+    hub.directory.delete_group(&token.actor(), &group).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

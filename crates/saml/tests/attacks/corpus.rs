@@ -8,9 +8,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crossfed_saml::bindings::MAX_MESSAGE_BYTES;
+use crossfed_saml::MAX_MESSAGE_BYTES;
 use crossfed_saml::{
-    Attribute, BindingError, Instant, MessageKind, NameId, ResponseSpec, SignatureRequirement, SignedParts,
+    Attribute, BindingError, MessageKind, NameId, ResponseSpec, SignatureRequirement, SignedParts, Timestamp,
     ValidationError, build_response, ns, redirect_query,
 };
 use crossfed_xml::{C14nOptions, Document, NodeId, XmlError, canonicalize, element_to_xml, to_xml};
@@ -136,8 +136,9 @@ impl Fixture {
     /// Recipient, with `extra_attributes` in every assertion.
     pub fn for_sp(sp: &str, acs: &str, extra_attributes: Vec<Attribute>) -> Self {
         Fixture {
-            idp_key: SigningKey::generate_rsa("corp idp", 30).expect("idp key"),
-            attacker_key: SigningKey::generate_rsa("attacker", 30).expect("attacker key"),
+            idp_key: SigningKey::generate_rsa("corp idp", crossfed_clock::Clock::system().now(), 30).expect("idp key"),
+            attacker_key: SigningKey::generate_rsa("attacker", crossfed_clock::Clock::system().now(), 30)
+                .expect("attacker key"),
             sp: sp.to_string(),
             acs: acs.to_string(),
             extra_attributes,
@@ -145,12 +146,12 @@ impl Fixture {
     }
 
     /// The instant responses are built at.
-    pub fn t0() -> Instant {
-        Instant::parse("2026-11-25T10:00:00Z").expect("fixed instant")
+    pub fn t0() -> Timestamp {
+        Timestamp::parse("2026-11-25T10:00:00Z").expect("fixed instant")
     }
 
     /// The instant responses are validated at, unless a case says otherwise.
-    pub fn now() -> Instant {
+    pub fn now() -> Timestamp {
         Self::t0().plus_seconds(5)
     }
 
@@ -189,7 +190,7 @@ impl Fixture {
     /// The IdP writes its Responses in canonical form (empty elements as start and end tags);
     /// the corpus's edits are written against a tree's serialization of them (empty elements
     /// closed with `/>`), which parses to the same tree, so the signatures hold either way.
-    pub fn build_at(&self, spec: &ResponseSpec, at: Instant) -> String {
+    pub fn build_at(&self, spec: &ResponseSpec, at: Timestamp) -> String {
         to_xml(&parse(&build_response(spec, at, &self.idp_key).expect("build response").xml))
     }
 
@@ -251,7 +252,7 @@ pub struct Context {
     /// The pending AuthnRequest ID, None for IdP-initiated login.
     pub request_id: Option<String>,
     pub signatures: SignatureRequirement,
-    pub now: Instant,
+    pub now: Timestamp,
     /// Present the same input once before (it must be accepted then), to test replay.
     pub replay_first: bool,
 }

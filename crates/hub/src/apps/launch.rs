@@ -1,0 +1,207 @@
+//! Launching an application: the signed Response the hub posts to the application's ACS, built
+//! from the application's mappings for one signed-in user, and the launch's audit record. The
+//! Response is built and signed on a signing thread, which then queues the audit record itself:
+//! the request is woken once, when the record is stored.
+
+use std::sync::Arc;
+
+use crossfed_clock::Clock;
+use crossfed_saml::{BuiltResponse, ResponseSpec, SignedParts, Timestamp, build_response, ns};
+use crossfed_store::{Outcome, Store, StoreError, UserStore};
+use crossfed_xmldsig::{DsigError, SigningKey};
+use thiserror::Error;
+
+use crate::apps::catalog::{Catalog, CatalogCache, CatalogEntry};
+use crate::apps::mapping::{MappingError, UserValues};
+use crate::apps::model::{Application, Signing};
+use crate::audit::{Auditor, warn_if_unstored};
+use crate::directory::Directory;
+use crate::keys::KeyRing;
+use crate::sessions::Session;
+
+#[derive(Debug, Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error("signing the response failed: {0}")]
+    Signing(#[from] DsigError),
+}
+
+/// The hub's side of one login into an application.
+#[derive(Debug, Clone)]
+pub struct Launch<'a> {
+    /// The hub's IdP entity ID for this application.
+    pub issuer: &'a str,
+    /// The AuthnRequest answered, for SP-initiated logins.
+    pub in_response_to: Option<&'a str>,
+    /// When and how the user authenticated (from the hub session).
+    pub authn_instant: Timestamp,
+    pub session_index: &'a str,
+}
+
+/// Builds and signs the Response for `user` at `now`.
+pub fn build_launch_response(
+    app: &Application,
+    launch: &Launch<'_>,
+    user: &UserValues,
+    key: &SigningKey,
+    now: Timestamp,
+) -> Result<BuiltResponse, LaunchError> {
+    let (name_id, attributes) = app.assertion_contents(user)?;
+    let spec = ResponseSpec {
+        issuer: launch.issuer.to_string(),
+        destination: app.acs_url.clone(),
+        audiences: vec![app.audience.clone()],
+        in_response_to: launch.in_response_to.map(str::to_string),
+        name_id,
+        session_index: launch.session_index.to_string(),
+        authn_instant: launch.authn_instant,
+        authn_context_class: ns::AUTHN_CONTEXT_PASSWORD_PROTECTED.to_string(),
+        attributes,
+        lifetime_seconds: app.assertion_lifetime_seconds,
+        not_before_skew_seconds: 0,
+        session_not_on_or_after: None,
+        signed_parts: match app.signing {
+            Signing::Assertion => SignedParts::Assertion,
+            Signing::Response => SignedParts::Response,
+            Signing::Both => SignedParts::Both,
+        },
+    };
+    Ok(build_response(&spec, now, key)?)
+}
+
+/// Why a launch was refused; each says what the person can do.
+#[derive(Debug, Error)]
+pub enum LaunchRefused {
+    #[error("There is no application {0:?}.")]
+    NoSuchApplication(String),
+    #[error("Your account no longer exists or is disabled.")]
+    AccountUnavailable,
+    #[error("{0}")]
+    DirectoryUnavailable(StoreError),
+    #[error("{0} is not assigned to you; ask an administrator to assign it.")]
+    NotAssigned(String),
+    #[error("{0}")]
+    CannotBuild(String),
+}
+
+/// A signed Response, ready for the browser to post.
+#[derive(Debug)]
+pub struct Posted {
+    pub acs_url: String,
+    pub xml: String,
+    pub relay_state: Option<String>,
+}
+
+/// What a launch needs of the hub, borrowed from its state.
+pub struct Launcher<'a> {
+    pub store: &'a Store,
+    pub applications: &'a CatalogCache,
+    pub directory: &'a Directory,
+    pub keys: &'a KeyRing,
+    pub audit: &'a Auditor,
+    pub clock: &'a Clock,
+    pub base_url: &'a str,
+}
+
+impl Launcher<'_> {
+    /// The signed Response for application `id` and the signed-in `session`, answering
+    /// `in_response_to` when an application asked; refused (and audited) when the user is not
+    /// assigned or lacks a mapped value.
+    pub async fn respond(
+        &self,
+        id: &str,
+        session: &Session,
+        in_response_to: Option<&str>,
+        relay_state: Option<&str>,
+    ) -> Result<Posted, LaunchRefused> {
+        let catalog = self.applications.current(self.store).await;
+        let Some(CatalogEntry { app, assignees, .. }) = catalog.get(id) else {
+            return Err(LaunchRefused::NoSuchApplication(id.to_string()));
+        };
+        let user = match self.store.get_user(&session.user_id).await {
+            Ok(Some(u)) if u.active => u,
+            _ => return Err(LaunchRefused::AccountUnavailable),
+        };
+        // The groups are read only when they matter: for an assignment through a group, or a
+        // mapping that sends them.
+        let direct = assignees.includes_user(&user.user_name);
+        let values = self
+            .directory
+            .user_values_with(&user, !direct || app.uses_groups())
+            .await
+            .map_err(LaunchRefused::DirectoryUnavailable)?;
+        if !assignees.includes(&user.user_name, &values.groups) {
+            let actor = &session.user_name;
+            self.audit.record(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
+            return Err(LaunchRefused::NotAssigned(app.name.clone()));
+        }
+        let built = match self.sign(&catalog, id, session, in_response_to, values).await {
+            Ok(b) => b,
+            Err(e) => {
+                self.audit.record(&session.user_name, "launch", Some(id), Outcome::Failure, e.clone()).await;
+                return Err(LaunchRefused::CannotBuild(e));
+            }
+        };
+        let relay_state = relay_state.or(app.relay_state.as_deref()).map(str::to_string);
+        Ok(Posted { acs_url: app.acs_url.clone(), xml: built.xml, relay_state })
+    }
+
+    /// Builds and signs the Response for application `id` of `catalog` on a signing thread, which
+    /// then queues the launch's audit record itself: the request is woken once, when the record
+    /// is stored. A Response that cannot be built is an error, audited by the caller.
+    async fn sign(
+        &self,
+        catalog: &Arc<Catalog>,
+        id: &str,
+        session: &Session,
+        in_response_to: Option<&str>,
+        values: UserValues,
+    ) -> Result<BuiltResponse, String> {
+        let (catalog, id, key) = (catalog.clone(), id.to_string(), self.keys.signing_key());
+        let issuer = crate::apps::metadata::entity_id(self.base_url, &id);
+        let in_response_to = in_response_to.map(str::to_string);
+        let (session_index, user_name) = (session.session_index.clone(), session.user_name.clone());
+        let now = Timestamp::from(self.clock.now());
+        let authn_instant = Timestamp::from_unix(session.created).unwrap_or(now);
+        let audit = self.audit.clone();
+        let signed = crate::cpu_pool::signing().run_answering_later(move |reply| {
+            let built = catalog.get(&id).ok_or_else(|| format!("application {id:?} is gone")).and_then(|entry| {
+                let launch = Launch {
+                    issuer: &issuer,
+                    in_response_to: in_response_to.as_deref(),
+                    authn_instant,
+                    session_index: &session_index,
+                };
+                build_launch_response(&entry.app, &launch, &values, &key, now).map_err(|e| e.to_string())
+            });
+            match built {
+                Ok(built) => {
+                    let detail = format!("assertion {}", built.assertion_id);
+                    let event = audit.event(&user_name, "launch", Some(&id), Outcome::Success, detail);
+                    audit.queue().append_then(event, move |stored| {
+                        warn_if_unstored(stored);
+                        let _ = reply.send(Ok(built));
+                    });
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        });
+        signed.await.map_err(|e| e.to_string())?
+    }
+}
+
+impl LaunchRefused {
+    /// The page title a person sees.
+    pub fn title(&self) -> &'static str {
+        match self {
+            LaunchRefused::NoSuchApplication(_) => "No such application",
+            LaunchRefused::AccountUnavailable => "Account unavailable",
+            LaunchRefused::DirectoryUnavailable(_) => "Directory unavailable",
+            LaunchRefused::NotAssigned(_) => "Not assigned",
+            LaunchRefused::CannotBuild(_) => "Cannot open the application",
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! What the chain check works with: the hub as it reads it ([`HubView`]), where the other parties
+//! are ([`Parties`]), the findings it reports ([`Report`]), and the small readers its links share.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crossfed_clock::Clock;
+use crossfed_xmldsig::SigningKey;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::aws::connect::{ConnectClient, ConnectEndpoint};
+use crate::aws::query::QueryClient;
+use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
+
+/// Why the hub could not be read (unreachable, refused, or answering something else).
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct ReadError(pub String);
+
+/// The hub as the checks read it, in the admin API's views.
+pub trait HubView: Sync {
+    /// The applications (`GET /api/v1/applications`).
+    fn applications(&self) -> impl Future<Output = Result<Vec<ApplicationView>, ReadError>> + Send;
+    /// The users (`GET /api/v1/users`).
+    fn users(&self) -> impl Future<Output = Result<Vec<UserView>, ReadError>> + Send;
+    /// One user by name (`GET /api/v1/users/NAME`).
+    fn user(&self, name: &str) -> impl Future<Output = Result<UserView, ReadError>> + Send;
+    /// What `user` would receive from application `app` (`POST …/preview`).
+    fn preview(&self, app: &str, user: &str) -> impl Future<Output = Result<Preview, ReadError>> + Send;
+    /// The identity source as the hub trusts it; `None` with the built-in directory.
+    fn identity_source(&self) -> impl Future<Output = Result<Option<IdentitySourceView>, ReadError>> + Send;
+    /// An application's IdP metadata, with the hub's clock reading when it was read remotely.
+    fn application_metadata(
+        &self,
+        view: &ApplicationView,
+    ) -> impl Future<Output = Result<(String, Option<i64>), ReadError>> + Send;
+    /// The key the hub signs with (for `simulate`).
+    fn signing_key(&self) -> Result<Arc<SigningKey>, ReadError>;
+}
+
+/// How the target account is reached, and with which keys.
+#[derive(Debug, Clone)]
+pub struct TargetAccess {
+    /// The account's API endpoint (the emulated account's URL); `None` means AWS's own endpoints.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Where the account's sign-in accepts assertions (default: ENDPOINT/saml, or AWS's).
+    pub signin_url: Option<String>,
+}
+
+/// Where each party is.
+#[derive(Debug, Clone)]
+pub struct Parties {
+    pub target: TargetAccess,
+    /// The upstream IdP's metadata URL, compared with what the hub trusts.
+    pub idp_metadata_url: Option<String>,
+}
+
+/// One link of the chain, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub link: &'static str,
+    pub subject: String,
+    pub ok: bool,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub(crate) fn pass(&mut self, link: &'static str, subject: &str, detail: impl Into<String>) {
+        self.findings.push(Finding { link, subject: subject.to_string(), ok: true, detail: detail.into(), fix: None });
+    }
+
+    pub(crate) fn fail(
+        &mut self,
+        link: &'static str,
+        subject: &str,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            link,
+            subject: subject.to_string(),
+            ok: false,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        });
+    }
+
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f| !f.ok)
+    }
+
+    pub fn broken(&self) -> usize {
+        self.findings.iter().filter(|f| !f.ok).count()
+    }
+}
+
+/// The target account's APIs.
+pub(crate) struct Target {
+    pub(crate) iam: QueryClient,
+    pub(crate) sts: QueryClient,
+    pub(crate) connect: Option<ConnectClient>,
+    pub(crate) signin_url: String,
+}
+
+/// The target account's APIs in `region`, called at `clock`'s time.
+pub(crate) fn target(
+    access: &TargetAccess,
+    region: &str,
+    clock: &Clock,
+) -> Result<Target, crate::aws::query::QueryError> {
+    let (iam_url, sts_url, connect_url) = match &access.endpoint {
+        Some(url) => (url.clone(), url.clone(), url.clone()),
+        None => (
+            "https://iam.amazonaws.com/".to_string(),
+            "https://sts.amazonaws.com/".to_string(),
+            format!("https://connect.{region}.amazonaws.com"),
+        ),
+    };
+    let (key, secret) = (&access.access_key_id, &access.secret_access_key);
+    let connect = ConnectClient::new(
+        ConnectEndpoint {
+            base_url: connect_url,
+            region: region.to_string(),
+            access_key_id: key.clone(),
+            secret_access_key: secret.clone(),
+        },
+        clock.clone(),
+    )
+    .ok();
+    let signin_url = access.signin_url.clone().unwrap_or_else(|| match &access.endpoint {
+        Some(url) => format!("{}/saml", url.trim_end_matches('/')),
+        None => crate::apps::model::AWS_SIGNIN_URL.to_string(),
+    });
+    Ok(Target {
+        iam: QueryClient::new(&iam_url, "us-east-1", key, secret, clock.clone())?,
+        sts: QueryClient::new(&sts_url, region, key, secret, clock.clone())?,
+        connect,
+        signin_url,
+    })
+}
+
+/// An application that signs people into the target account, as the checks need it.
+pub(crate) struct AwsApp {
+    pub(crate) id: String,
+    pub(crate) view: ApplicationView,
+    pub(crate) account_id: String,
+    pub(crate) region: String,
+    /// (role name, provider name) pairs its Role attribute names.
+    pub(crate) roles: Vec<(String, String)>,
+    /// For Amazon Connect: the instance its relay state names.
+    pub(crate) instance_id: Option<String>,
+    /// For Amazon Connect: whether the hub creates its Connect users.
+    pub(crate) provisioning: bool,
+}
+
+pub(crate) fn aws_app(view: &ApplicationView) -> Option<AwsApp> {
+    let definition = &view.definition;
+    if let Some(c) = &definition.amazon_connect {
+        return Some(AwsApp {
+            id: view.id.clone(),
+            view: view.clone(),
+            account_id: c.account_id.clone(),
+            region: c.region.clone(),
+            roles: vec![(c.role_name.clone(), c.provider_name.clone())],
+            instance_id: Some(c.instance_id.clone()),
+            provisioning: c.provisioning.is_some(),
+        });
+    }
+    let a = definition.aws_account.as_ref()?;
+    Some(AwsApp {
+        id: view.id.clone(),
+        view: view.clone(),
+        account_id: a.account_id.clone(),
+        region: "us-east-1".into(),
+        roles: a.roles.iter().map(|r| (r.role_name.clone(), r.provider_name.clone())).collect(),
+        instance_id: None,
+        provisioning: false,
+    })
+}
+
+const THIRTY_DAYS: i64 = 30 * 86_400;
+
+pub(crate) fn certificate_expiry(
+    report: &mut Report,
+    link: &'static str,
+    subject: &str,
+    certificate: &crossfed_xmldsig::Certificate,
+    now: i64,
+    fix: &str,
+) {
+    let left = certificate.not_after() - now;
+    let day = time::OffsetDateTime::from_unix_timestamp(certificate.not_after())
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    if left > THIRTY_DAYS {
+        report.pass(link, subject, format!("certificate valid until {day}"));
+    } else if left > 0 {
+        report.fail(link, subject, format!("certificate expires on {day}, in {} days", left / 86_400), fix);
+    } else {
+        report.fail(link, subject, format!("certificate expired on {day}"), fix);
+    }
+}
+
+/// The time a server's `Date` header gives, in Unix seconds.
+pub fn server_date(response: &reqwest::Response) -> Option<i64> {
+    response
+        .headers()
+        .get("date")
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok())
+        .map(|t| t.unix_timestamp())
+}
+
+/// A document and the serving machine's clock reading.
+pub async fn fetch(url: &str) -> Result<(String, Option<i64>), ReadError> {
+    let response = reqwest::get(url).await.map_err(|e| ReadError(format!("fetching {url}: {e}")))?;
+    let date = server_date(&response);
+    let status = response.status();
+    let body = response.text().await.map_err(|e| ReadError(format!("reading {url}: {e}")))?;
+    if !status.is_success() {
+        return Err(ReadError(format!("{url} answered {status}: {}", body.trim())));
+    }
+    Ok((body, date))
+}

@@ -1,0 +1,200 @@
+//! The portal side of the hub: signing in (the built-in directory's form, or a redirect to the
+//! upstream IdP), the portal listing the applications a user may open, launches (a signed
+//! Response posted by the browser), signing out, and each application's IdP metadata.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crossfed_store::{GroupStore, Outcome};
+use crossfed_web::{escape, see_other};
+use serde::Deserialize;
+
+use crate::apps::catalog::Catalog;
+use crate::apps::model::Application;
+use crate::directory::login::{LoginError, authenticate};
+use crate::records::new_token;
+use crate::state::Hub;
+use crate::upstream::login::StartError;
+use crate::web::extract::{PortalForm, SignedIn, local_path, same_site_request};
+use crate::web::pages::{error_page, launch_answer, page};
+
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/", get(|| async { see_other("/portal", None) }))
+        .route("/login", get(login_get).post(login))
+        .route("/logout", post(logout))
+        .route("/portal", get(portal))
+        .route("/apps/{id}/launch", post(launch))
+        .route("/saml/apps/{id}/metadata", get(app_metadata))
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+    /// Set when an application asked for ForceAuthn: the IdP is asked for a fresh sign-in too.
+    force: Option<String>,
+}
+
+/// `GET /login`: with an upstream IdP, the browser goes there with a signed AuthnRequest;
+/// otherwise the built-in directory's form.
+async fn login_get(State(hub): State<Arc<Hub>>, Query(query): Query<NextQuery>) -> Response {
+    let Some(logins) = hub.upstream_logins() else {
+        return login_form(&hub, StatusCode::OK, query.next.as_deref(), None, None);
+    };
+    let next = local_path(query.next.as_deref()).to_string();
+    match logins.start(next, query.force.as_deref() == Some("1"), None).await {
+        Ok(url) => see_other(&url, None),
+        Err(e) => upstream_start_failed(&e),
+    }
+}
+
+/// The page of a sign-in at the upstream IdP that could not start.
+pub fn upstream_start_failed(e: &StartError) -> Response {
+    match e {
+        StartError::Store(_) => {
+            error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string(), None)
+        }
+        _ => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Cannot start the sign-in", &e.to_string(), None),
+    }
+}
+
+/// The built-in directory's sign-in form.
+fn login_form(
+    hub: &Hub,
+    status: StatusCode,
+    next: Option<&str>,
+    error: Option<&str>,
+    user_name: Option<&str>,
+) -> Response {
+    // Login CSRF: the form carries a token that must match a cookie set with the form.
+    let nonce = new_token();
+    let error = error.map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))).unwrap_or_default();
+    let body = format!(
+        "<h1>Sign in</h1>{error}<form method=\"post\" action=\"/login\">\
+<input type=\"hidden\" name=\"nonce\" value=\"{nonce}\"><input type=\"hidden\" name=\"next\" value=\"{}\">\
+<label>User name <input name=\"user_name\" autocomplete=\"username\" value=\"{}\" required></label>\
+<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+<label>Authenticator code (if you use one) <input name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\"></label>\
+<p><button type=\"submit\">Sign in</button></p></form>",
+        escape(local_path(next)),
+        escape(user_name.unwrap_or(""))
+    );
+    let mut response = page(status, "Sign in", None, &body);
+    if let Some(cookie) = hub.sessions.cookie(&hub.sessions.login_nonce_cookie(), &nonce, "/", 600) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    nonce: String,
+    next: Option<String>,
+    user_name: String,
+    password: String,
+    totp: Option<String>,
+}
+
+async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    if crossfed_web::cookie(&headers, &hub.sessions.login_nonce_cookie()) != Some(form.nonce.as_str())
+        || !same_site_request(&headers, &hub.base_url)
+    {
+        return login_form(
+            &hub,
+            StatusCode::FORBIDDEN,
+            form.next.as_deref(),
+            Some("The sign-in form expired or came from another site; try again."),
+            None,
+        );
+    }
+    let now = hub.clock.unix();
+    match authenticate(&hub.store, &form.user_name, &form.password, form.totp.as_deref(), &hub.throttle, now).await {
+        Ok(user) => match hub.sessions.start(&user, &headers, "built-in directory", None).await {
+            Ok(cookie) => see_other(local_path(form.next.as_deref()), cookie),
+            Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
+        },
+        Err(e) => {
+            let detail = match &e {
+                LoginError::Invalid { reason } => (*reason).to_string(),
+                other => other.to_string(),
+            };
+            hub.audit.record(&form.user_name, "login", None, Outcome::Failure, detail).await;
+            let status = match e {
+                LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            login_form(&hub, status, form.next.as_deref(), Some(&e.to_string()), Some(&form.user_name))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NoFields {}
+
+async fn logout(State(hub): State<Arc<Hub>>, form: PortalForm<NoFields>) -> Response {
+    let session = form.session;
+    hub.sessions.end(&session, String::new()).await;
+    let cleared = hub.sessions.cleared();
+    if let Some(upstream) = &session.upstream
+        && let Some(url) = hub.upstream_logout_url(upstream).await
+    {
+        return see_other(&url, cleared);
+    }
+    // With an upstream IdP, /login would sign the person straight back in through it.
+    let landing = if hub.identity_source.is_some() { "/signed-out" } else { "/login" };
+    see_other(landing, cleared)
+}
+
+/// Application ids the user may open: assigned by user name or through a group.
+fn assigned_apps<'a>(catalog: &'a Catalog, user: &str, groups: &[String]) -> Vec<(&'a String, &'a Application)> {
+    catalog.entries.iter().filter(|(_, e)| e.assignees.includes(user, groups)).map(|(id, e)| (id, &e.app)).collect()
+}
+
+async fn portal(State(hub): State<Arc<Hub>>, SignedIn(session): SignedIn) -> Response {
+    let groups = match hub.store.groups_of(&session.user_id).await {
+        Ok(groups) => groups.into_iter().map(|g| g.display_name).collect::<Vec<_>>(),
+        Err(e) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Directory unavailable",
+                &e.to_string(),
+                Some(&session),
+            );
+        }
+    };
+    let catalog = hub.catalog().await;
+    let apps = assigned_apps(&catalog, &session.user_name, &groups);
+    let mut list = String::new();
+    for (id, app) in &apps {
+        list.push_str(&format!(
+            "<div class=\"app\" id=\"app-{id}\"><span>{}</span><form method=\"post\" action=\"/apps/{id}/launch\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Open</button></form></div>",
+            escape(&app.name),
+            escape(&session.csrf),
+            id = escape(id)
+        ));
+    }
+    if apps.is_empty() {
+        list.push_str("<p id=\"no-apps\">No applications are assigned to you. Ask an administrator to assign one.</p>");
+    }
+    page(StatusCode::OK, "Your applications", Some(&session), &format!("<h1>Your applications</h1>{list}"))
+}
+
+async fn launch(State(hub): State<Arc<Hub>>, Path(id): Path<String>, form: PortalForm<NoFields>) -> Response {
+    let result = hub.launcher().respond(&id, &form.session, None, None).await;
+    launch_answer(result, &form.session)
+}
+
+async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {
+    if hub.catalog().await.get(&id).is_none() {
+        return (StatusCode::NOT_FOUND, format!("no application {id:?}")).into_response();
+    }
+    let mut response = hub.app_metadata_xml(&id).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    response
+}

@@ -1,0 +1,262 @@
+//! The hub as SAML IdP toward applications that start the login (`/saml/sso`, both bindings):
+//! the AuthnRequest is checked against the application's metadata (signature, ACS, destination)
+//! and answered at once for a signed-in browser, or kept server-side while the person signs in
+//! (`/saml/sso/resume/{id}` answers it afterwards).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use crossfed_saml::{AuthnRequest, RedirectMessage, decode_post, decode_redirect, parse_authn_request};
+use crossfed_store::{ObjectKey, ObjectStore};
+use crossfed_web::see_other;
+use crossfed_xmldsig::AlgorithmPolicy;
+use serde::{Deserialize, Serialize};
+
+use crate::apps::model::Application;
+use crate::records::kinds::PENDING_SSO;
+use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json};
+use crate::state::Hub;
+use crate::web::extract::MaybeSignedIn;
+use crate::web::pages::{error_page, launch_answer, post_response};
+
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new().route("/saml/sso", get(sso_redirect).post(sso_post)).route("/saml/sso/resume/{id}", get(sso_resume))
+}
+
+/// An application's AuthnRequest waiting for the person to sign in.
+#[derive(Serialize, Deserialize)]
+struct PendingSso {
+    app_id: String,
+    request_id: String,
+    relay_state: Option<String>,
+    expires: i64,
+    /// ForceAuthn: only a sign-in after the request counts, not the session the browser had.
+    #[serde(default)]
+    force_authn: bool,
+    /// The session the browser had when the request came (a new sign-in always gets a new one).
+    #[serde(default)]
+    earlier_session: Option<String>,
+}
+
+fn saml_error(status: StatusCode, title: &str, message: &str) -> Response {
+    error_page(status, title, message, None)
+}
+
+#[derive(Deserialize)]
+struct PostedRequest {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: String,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
+async fn sso_redirect(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, browser: MaybeSignedIn) -> Response {
+    match decode_redirect(query.as_deref().unwrap_or("")) {
+        Ok(message) => {
+            handle_authn_request(&hub, &message.xml, Some(&message), message.relay_state.clone(), browser).await
+        }
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    }
+}
+
+/// `POST /saml/sso` (HTTP-POST).
+async fn sso_post(State(hub): State<Arc<Hub>>, browser: MaybeSignedIn, Form(form): Form<PostedRequest>) -> Response {
+    match decode_post(&form.saml_request) {
+        Ok(xml) => handle_authn_request(&hub, &xml, None, form.relay_state, browser).await,
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    }
+}
+
+/// Checks an application's AuthnRequest signature: the Redirect query's (`redirect`), or the
+/// enveloped one of a POSTed request, which is then re-read from the verified element. A signed
+/// request is verified whenever the SP's certificates are known; an unsigned one is refused when
+/// the application requires signing.
+fn verified_request(
+    app: &Application,
+    xml: &[u8],
+    redirect: Option<&RedirectMessage>,
+    unverified: AuthnRequest,
+) -> Result<AuthnRequest, String> {
+    let trusted = &app.requests.certificates;
+    let policy = AlgorithmPolicy::default();
+    let signed = redirect.map_or(unverified.has_xml_signature, RedirectMessage::is_signed);
+    if !signed {
+        return if app.requests.required {
+            Err(format!("{} must sign its requests, and this one is unsigned.", app.name))
+        } else {
+            Ok(unverified)
+        };
+    }
+    if trusted.is_empty() {
+        // An unverifiable signature proves nothing; the request counts as unsigned.
+        return if app.requests.required {
+            Err(format!("{} must sign its requests, but no certificate of it is known.", app.name))
+        } else {
+            Ok(unverified)
+        };
+    }
+    let refused = |e: &dyn std::fmt::Display| {
+        format!("The request's signature does not verify with {}'s certificates from its metadata: {e}", app.name)
+    };
+    match redirect {
+        Some(message) => message.verify(trusted, &policy).map(|_| unverified).map_err(|e| refused(&e)),
+        None => {
+            let verified = parse_authn_request(xml, Some(trusted)).map_err(|e| refused(&e))?;
+            if verified.issuer != unverified.issuer {
+                return Err(refused(&"the signed element names another issuer"));
+            }
+            Ok(verified)
+        }
+    }
+}
+
+async fn handle_authn_request(
+    hub: &Hub,
+    xml: &[u8],
+    redirect: Option<&RedirectMessage>,
+    relay_state: Option<String>,
+    MaybeSignedIn(session): MaybeSignedIn,
+) -> Response {
+    let request = match parse_authn_request(xml, None) {
+        Ok(r) => r,
+        Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+    };
+    // The application is the one whose audience (SP entity ID) issued the request; the response
+    // only ever goes to the ACS configured for it, whatever the request asks.
+    // Only custom applications start logins: AWS sign-in never sends AuthnRequests, so a request
+    // naming its audience is forged, and answering it would let its RelayState replace the
+    // configured one.
+    let catalog = hub.catalog().await;
+    let Some((app_id, entry)) = catalog.by_sp_entity_id(&request.issuer) else {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Unknown service provider",
+            &format!(
+                "No application is configured for the service provider {:?}; add it to the hub first.",
+                request.issuer
+            ),
+        );
+    };
+    let app = &entry.app;
+    let request = match verified_request(app, xml, redirect, request) {
+        Ok(r) => r,
+        Err(message) => return saml_error(StatusCode::BAD_REQUEST, "Request signature refused", &message),
+    };
+    if let Some(acs) = &request.acs_url
+        && *acs != app.acs_url
+    {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Unexpected assertion consumer service",
+            &format!("The request asks for {acs:?}, but {} is configured with {:?}.", app.name, app.acs_url),
+        );
+    }
+    let sso_url = format!("{}/saml/sso", hub.base_url);
+    if let Some(destination) = &request.destination
+        && *destination != sso_url
+    {
+        return saml_error(
+            StatusCode::BAD_REQUEST,
+            "Wrong destination",
+            &format!("The request is addressed to {destination:?}, not {sso_url:?}."),
+        );
+    }
+    if let Some(session) = &session
+        && !request.force_authn
+    {
+        let answer = hub.launcher().respond(app_id, session, Some(&request.id), relay_state.as_deref()).await;
+        return launch_answer(answer, session);
+    }
+    if request.is_passive {
+        // The application asked that nobody be shown a sign-in page: answer at once.
+        return passive_refusal(hub, app_id, app, &request.id, relay_state.as_deref()).await;
+    }
+    let now = hub.clock.unix();
+    let pending = PendingSso {
+        app_id: app_id.clone(),
+        request_id: request.id,
+        relay_state,
+        expires: now + PENDING_SECONDS,
+        force_authn: request.force_authn,
+        earlier_session: session.map(|s| s.id),
+    };
+    let id = new_token();
+    let key = ObjectKey { kind: PENDING_SSO, scope: SCOPE, name_key: &id, id: &id };
+    if let Err(e) = insert_json(&hub.store, key, &pending, now).await {
+        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string());
+    }
+    see_other(&login_url(&id, pending.force_authn), None)
+}
+
+/// The sign-in that resumes pending request `id`; `force` asks the upstream IdP for a fresh
+/// authentication too.
+fn login_url(id: &str, force: bool) -> String {
+    let force = if force { "&force=1" } else { "" };
+    format!("/login?next=/saml/sso/resume/{id}{force}")
+}
+
+/// IsPassive and nobody (freshly) signed in: a signed Response with status NoPassive, posted to
+/// the application's ACS, as SAML core §3.4.1 asks.
+async fn passive_refusal(
+    hub: &Hub,
+    app_id: &str,
+    app: &Application,
+    request_id: &str,
+    relay_state: Option<&str>,
+) -> Response {
+    let built = crossfed_saml::build_status_response(
+        &hub.app_entity_id(app_id),
+        &app.acs_url,
+        Some(request_id),
+        (crossfed_saml::ns::STATUS_RESPONDER, Some(crossfed_saml::ns::STATUS_NO_PASSIVE)),
+        Some("Nobody is signed in at the hub, and the request asked not to show a sign-in page."),
+        hub.saml_now(),
+        &hub.keys.signing_key(),
+    );
+    let xml = match built {
+        Ok((_, xml)) => xml,
+        Err(e) => return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot answer the request", &e.to_string()),
+    };
+    let detail = "IsPassive and nobody signed in: answered NoPassive".to_string();
+    hub.audit.record("anonymous", "launch", Some(app_id), crossfed_store::Outcome::Failure, detail).await;
+    post_response(&app.acs_url, &xml, relay_state)
+}
+
+/// `GET /saml/sso/resume/{id}`: answers the waiting request once the person has signed in.
+async fn sso_resume(
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+    MaybeSignedIn(session): MaybeSignedIn,
+) -> Response {
+    let pending = read_json::<PendingSso>(&hub.store, PENDING_SSO, &id).await.ok().flatten();
+    let force = pending.as_ref().is_some_and(|p| p.force_authn);
+    let Some(session) = session else {
+        return see_other(&login_url(&id, force), None);
+    };
+    // ForceAuthn: the session the browser already had does not answer it, however it got here.
+    if let Some(p) = &pending
+        && p.force_authn
+        && p.earlier_session.as_deref() == Some(session.id.as_str())
+    {
+        return see_other(&login_url(&id, true), None);
+    }
+    // One use: whoever deletes it answers it.
+    let taken = hub.store.delete_object(PENDING_SSO, &id).await.is_ok();
+    match pending {
+        Some(p) if taken && p.expires > hub.clock.unix() => {
+            let answer =
+                hub.launcher().respond(&p.app_id, &session, Some(&p.request_id), p.relay_state.as_deref()).await;
+            launch_answer(answer, &session)
+        }
+        _ => saml_error(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "This sign-in request expired or was already answered; open the application again.",
+        ),
+    }
+}

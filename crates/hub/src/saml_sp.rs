@@ -1,0 +1,77 @@
+//! The hub as SAML SP toward the upstream IdP: its SP metadata (`/saml/sp/metadata`) and the
+//! assertion consumer service (`/saml/acs`) where the IdP's answer arrives — validated,
+//! checked against replays, then a session for its user, or a console test's result shown.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crossfed_web::see_other;
+use serde::Deserialize;
+
+use crate::sessions::UpstreamLogin;
+use crate::state::Hub;
+use crate::upstream::login::{AnswerRefused, Answered};
+use crate::web::extract::local_path;
+use crate::web::pages::error_page;
+
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new().route("/saml/acs", post(acs)).route("/saml/sp/metadata", get(sp_metadata))
+}
+
+#[derive(Deserialize)]
+struct PostedResponse {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+}
+
+fn refused_page(e: &AnswerRefused) -> Response {
+    let (status, title) = match e {
+        AnswerRefused::Undecodable(_) => (StatusCode::BAD_REQUEST, "Invalid SAML response"),
+        AnswerRefused::NotPending => (StatusCode::FORBIDDEN, "Sign-in expired"),
+        AnswerRefused::Misconfigured(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured"),
+        AnswerRefused::Invalid(_) | AnswerRefused::Replayed(_) | AnswerRefused::User(_) => {
+            (StatusCode::FORBIDDEN, "Sign-in refused")
+        }
+        AnswerRefused::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable"),
+    };
+    error_page(status, title, &e.to_string(), None)
+}
+
+/// `POST /saml/acs`: the upstream IdP's answer, judged at the hub's clock.
+async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedResponse>) -> Response {
+    let Some(logins) = hub.upstream_logins() else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "No identity source",
+            "This hub has no upstream identity provider configured.",
+            None,
+        );
+    };
+    match logins.answer(&form.saml_response).await {
+        Ok(Answered::Tested { id }) => see_other(&format!("/admin/identity-source/test/{id}"), None),
+        Ok(Answered::SignIn { user, accepted, next }) => {
+            let upstream =
+                UpstreamLogin { name_id: accepted.name_id.clone(), session_index: accepted.session_index.clone() };
+            let method = format!("SAML from {}", accepted.issuer);
+            match hub.sessions.start(&user, &headers, &method, Some(upstream)).await {
+                Ok(cookie) => see_other(local_path(Some(&next)), cookie),
+                Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
+            }
+        }
+        Err(e) => refused_page(&e),
+    }
+}
+
+/// `GET /saml/sp/metadata`: the hub's SP metadata, to upload to the upstream IdP.
+async fn sp_metadata(State(hub): State<Arc<Hub>>) -> Response {
+    let Some(source) = hub.identity_source.as_ref() else {
+        return (StatusCode::NOT_FOUND, "this hub has no identity source").into_response();
+    };
+    let mut response = source.sp_metadata(&hub.keys.current().published()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+    response
+}

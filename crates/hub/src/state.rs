@@ -1,0 +1,122 @@
+//! The hub's state: every service a request handler may use, built once at start
+//! ([`crate::bootstrap`]) and shared by the handlers. Services know nothing of HTTP nor of this
+//! struct; handlers import it, and only the router imports the handlers.
+
+use std::sync::Arc;
+
+use crossfed_clock::Clock;
+use crossfed_saml::Timestamp;
+use crossfed_store::{Store, ThrottlePolicy};
+
+use crate::apps::catalog::{Catalog, CatalogCache};
+use crate::apps::changes::Applications;
+use crate::apps::launch::Launcher;
+use crate::audit::Auditor;
+use crate::check::Parties;
+use crate::directory::Directory;
+use crate::keys::KeyRing;
+use crate::provision::Provisioning;
+use crate::sessions::{Sessions, UpstreamLogin};
+use crate::upstream::IdentitySource;
+use crate::upstream::login::UpstreamLogins;
+use crate::upstream::refresh::IdpMetadata;
+
+/// Everything the hub's handlers need.
+#[derive(Debug)]
+pub struct Hub {
+    pub store: Store,
+    /// The URL people and peers reach the hub at, without a trailing slash.
+    pub base_url: String,
+    /// The time everything is judged and stamped by (the system clock; tests fix or shift it).
+    pub clock: Clock,
+    pub sessions: Sessions,
+    /// The signing key, and the certificates published in metadata (the current key's, then a
+    /// staged next one's).
+    pub keys: Arc<KeyRing>,
+    /// Applications and who is assigned to each, as last read from the store.
+    pub applications: Arc<CatalogCache>,
+    /// Users, groups and memberships: every change goes through here.
+    pub directory: Directory,
+    pub audit: Auditor,
+    pub throttle: ThrottlePolicy,
+    /// When set, people sign in at this IdP instead of the built-in directory.
+    pub identity_source: Option<Arc<IdentitySource>>,
+    /// Outbound provisioning: its connectors, schedule and state.
+    pub provisioning: Arc<Provisioning>,
+    /// The target account and IdP metadata the console's chain checks read, when configured.
+    pub check_parties: Option<Parties>,
+}
+
+impl Hub {
+    /// The application catalog, reloaded when it changed in the store (at most one check a second).
+    pub async fn catalog(&self) -> Arc<Catalog> {
+        self.applications.current(&self.store).await
+    }
+
+    /// The IdP entity ID the hub uses toward application `id`.
+    pub fn app_entity_id(&self, id: &str) -> String {
+        crate::apps::metadata::entity_id(&self.base_url, id)
+    }
+
+    /// The time SAML messages are judged and stamped at.
+    pub fn saml_now(&self) -> Timestamp {
+        Timestamp::from(self.clock.now())
+    }
+
+    /// Signs responses for applications and records the launches.
+    pub fn launcher(&self) -> Launcher<'_> {
+        Launcher {
+            store: &self.store,
+            applications: &self.applications,
+            directory: &self.directory,
+            keys: &self.keys,
+            audit: &self.audit,
+            clock: &self.clock,
+            base_url: &self.base_url,
+        }
+    }
+
+    /// The IdP metadata the hub publishes toward application `id`.
+    pub fn app_metadata_xml(&self, id: &str) -> String {
+        crate::apps::metadata::idp_metadata_xml(&self.base_url, id, self.keys.current().published())
+    }
+
+    /// The applications, for those who change them (admin API, console).
+    pub fn apps(&self) -> Applications<'_> {
+        Applications {
+            store: &self.store,
+            catalog: &self.applications,
+            directory: &self.directory,
+            audit: &self.audit,
+            clock: &self.clock,
+        }
+    }
+
+    /// Logins at the upstream IdP; `None` with the built-in directory.
+    pub fn upstream_logins(&self) -> Option<UpstreamLogins<'_>> {
+        Some(UpstreamLogins {
+            source: self.identity_source.as_deref()?,
+            store: &self.store,
+            directory: &self.directory,
+            keys: &self.keys,
+            audit: &self.audit,
+            clock: &self.clock,
+        })
+    }
+
+    /// The upstream IdP's metadata with what keeping it needs; `None` with the built-in directory.
+    pub fn idp_metadata(&self) -> Option<IdpMetadata> {
+        Some(IdpMetadata {
+            source: self.identity_source.clone()?,
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            audit: self.audit.clone(),
+        })
+    }
+
+    /// The URL that ends the upstream IdP's session of `upstream`, if its metadata offers that.
+    pub async fn upstream_logout_url(&self, upstream: &UpstreamLogin) -> Option<String> {
+        let source = self.identity_source.as_deref()?;
+        crate::upstream::logout::logout_url(source, &self.store, &self.keys, &self.clock, upstream).await
+    }
+}

@@ -1,0 +1,81 @@
+//! The hub's background tasks, started once the hub is built: outbound provisioning after every
+//! directory change and at its interval, the identity source's metadata refresh, and the janitor
+//! (expired records; key files and uploaded metadata changed through another instance). Each
+//! holds the hub weakly and ends once it is dropped.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::provision::Provisioning;
+use crate::state::Hub;
+
+/// How often expired records are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How often the key files and the uploaded metadata are re-read.
+const RELOAD_EVERY: Duration = Duration::from_secs(30);
+
+/// Starts every background task of `hub`.
+pub fn spawn_all(hub: &Arc<Hub>) -> Vec<JoinHandle<()>> {
+    let mut tasks = vec![spawn_provisioning(hub), spawn_janitor(hub)];
+    tasks.extend(spawn_metadata_refresh(hub));
+    tasks
+}
+
+/// Provisioning: a pass after each directory change (a burst settles into one) and a full pass
+/// at the configured interval. It runs even with no connector configured, as a Connect
+/// application with provisioning can be added through the admin API.
+pub fn spawn_provisioning(hub: &Arc<Hub>) -> JoinHandle<()> {
+    tokio::spawn(Provisioning::run_forever(Arc::downgrade(&hub.provisioning)))
+}
+
+/// The identity source's metadata refresh, if it has a refresh interval.
+pub fn spawn_metadata_refresh(hub: &Arc<Hub>) -> Option<JoinHandle<()>> {
+    let every = hub.identity_source.as_ref()?.refresh.as_ref()?.every_seconds.max(1);
+    let weak = Arc::downgrade(hub);
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(every)).await;
+            let Some(metadata) = weak.upgrade().and_then(|hub| hub.idp_metadata()) else { return };
+            metadata.refresh_audited().await;
+        }
+    }))
+}
+
+/// The janitor: re-reads the signing key files (a rotation made through another instance
+/// sharing them reaches this one), adopts identity source metadata uploaded through another
+/// instance, and sweeps expired records.
+pub fn spawn_janitor(hub: &Arc<Hub>) -> JoinHandle<()> {
+    let weak = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        let mut last_sweep = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(RELOAD_EVERY).await;
+            let Some(hub) = Weak::upgrade(&weak) else { return };
+            reload_shared(&hub).await;
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                last_sweep = tokio::time::Instant::now();
+                if let Err(e) = crate::janitor::sweep_once(&hub.store, &hub.sessions, hub.clock.unix()).await {
+                    tracing::warn!("removing expired sessions: {e}");
+                }
+            }
+        }
+    })
+}
+
+/// What other instances sharing the key files and the store may have changed.
+async fn reload_shared(hub: &Hub) {
+    match hub.keys.reload() {
+        Ok(true) => tracing::info!("the signing key files changed; signing and publishing the new set"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("re-reading the signing keys: {e}"),
+    }
+    if let Some(metadata) = hub.idp_metadata() {
+        match metadata.adopt_upload().await {
+            Ok(true) => tracing::info!("trusting the identity source metadata uploaded through another instance"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("reading the uploaded identity source metadata: {e}"),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Signing in at the upstream IdP, the hub's side: a signed AuthnRequest kept server-side by its
+//! ID (the IdP's cross-site POST carries no SameSite=Lax cookie, so the ACS finds the request by
+//! the ID it answers), then the IdP's answer validated at the hub's clock, checked against
+//! replays and turned into a directory user. A console test sign-in stops before that: what the
+//! IdP sent is kept for the console to show, and nobody is signed in.
+
+use crossfed_clock::Clock;
+use crossfed_saml::{
+    Accepted, BindingError, DeferredReplayCheck, SpPolicy, Timestamp, ValidationError, decode_post, validate_response,
+};
+use crossfed_store::{ObjectKey, Outcome, ReplayStore, Store, StoreError, User, UserStore};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{IdentitySource, SourceError, user_for_assertion, user_name_of};
+use crate::audit::Auditor;
+use crate::cpu_pool::PoolError;
+use crate::directory::Directory;
+use crate::keys::KeyRing;
+use crate::records::kinds::{PENDING_LOGIN, TEST_LOGIN};
+use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json, take_json};
+
+/// A login sent to the upstream IdP, found again by its request ID.
+#[derive(Serialize, Deserialize)]
+struct PendingLogin {
+    request_id: String,
+    next: String,
+    expires: i64,
+    /// A test login from the admin console (by this actor): the answer is shown, not signed in.
+    #[serde(default)]
+    test_by: Option<String>,
+}
+
+/// What a console test login received from the upstream IdP, as shown afterwards.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TestLogin {
+    pub id: String,
+    pub at: i64,
+    pub issuer: String,
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub session_index: Option<String>,
+    pub not_on_or_after: String,
+    pub response_signed: bool,
+    pub assertion_signed: bool,
+    pub certificate_sha256: String,
+    pub attributes: Vec<(String, Vec<String>)>,
+    /// The hub user name these claims map to, and whether that user exists now.
+    pub user_name: String,
+    pub user_exists: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Request(#[from] SourceError),
+    #[error("signing the request: {0}")]
+    Pool(#[from] PoolError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Why the IdP's answer was not accepted.
+#[derive(Debug, Error)]
+pub enum AnswerRefused {
+    #[error("{0}")]
+    Undecodable(#[from] BindingError),
+    #[error(
+        "The identity provider answered a sign-in this hub did not start, or one that expired or was already completed. Sign in again."
+    )]
+    NotPending,
+    #[error("{0}")]
+    Misconfigured(SourceError),
+    #[error("The identity provider's response was refused: {0}")]
+    Invalid(#[from] ValidationError),
+    #[error("Assertion {0} was already used (replay).")]
+    Replayed(String),
+    #[error("{0}")]
+    Unavailable(#[from] StoreError),
+    #[error("{0}")]
+    User(SourceError),
+}
+
+/// What the IdP's accepted answer leads to.
+#[derive(Debug)]
+pub enum Answered {
+    /// Sign `user` in and go to `next`.
+    SignIn { user: Box<User>, accepted: Box<Accepted>, next: String },
+    /// A console test: the result is kept as test login `id`.
+    Tested { id: String },
+}
+
+/// The upstream logins of one identity source, with what they need of the hub.
+pub struct UpstreamLogins<'a> {
+    pub source: &'a IdentitySource,
+    pub store: &'a Store,
+    pub directory: &'a Directory,
+    pub keys: &'a KeyRing,
+    pub audit: &'a Auditor,
+    pub clock: &'a Clock,
+}
+
+impl UpstreamLogins<'_> {
+    /// A signed AuthnRequest to the upstream IdP, kept server-side by its ID with where to go
+    /// after (`next`) and, for a console test, who asked; returns the URL to send the browser to.
+    pub async fn start(&self, next: String, force: bool, test_by: Option<String>) -> Result<String, StartError> {
+        let request = self.source.login_request(force, Timestamp::from(self.clock.now()))?;
+        let key = self.keys.signing_key();
+        let (request_id, url) = crate::cpu_pool::signing().run(move || request.sign(&key, None)).await??;
+        let now = self.clock.unix();
+        let pending = PendingLogin { request_id: request_id.clone(), next, expires: now + PENDING_SECONDS, test_by };
+        let key = ObjectKey { kind: PENDING_LOGIN, scope: SCOPE, name_key: &request_id, id: &request_id };
+        insert_json(self.store, key, &pending, now).await?;
+        Ok(url)
+    }
+
+    /// The IdP's answer (the posted `SAMLResponse`), judged at the hub's clock.
+    pub async fn answer(&self, saml_response: &str) -> Result<Answered, AnswerRefused> {
+        let xml = decode_post(saml_response)?;
+        let (request_id, next, test_by) = match in_response_to(&xml) {
+            Some(id) => match take_json::<PendingLogin>(self.store, PENDING_LOGIN, &id).await {
+                Some(p) if p.expires > self.clock.unix() => (Some(p.request_id), p.next, p.test_by),
+                _ => return Err(AnswerRefused::NotPending),
+            },
+            None => (None, "/portal".to_string(), None),
+        };
+        let now = Timestamp::from(self.clock.now());
+        let certificates = self.source.idp_certificates(now).map_err(AnswerRefused::Misconfigured)?;
+        let idp_entity_id = self.source.idp().entity_id.clone();
+        let mut policy = SpPolicy::new(&self.source.sp_entity_id, &self.source.acs_url, &idp_entity_id, &certificates);
+        policy.allow_unsolicited = self.source.allow_idp_initiated;
+        let replay = DeferredReplayCheck::default();
+        let accepted = validate_response(&xml, &policy, request_id.as_deref(), now, &replay)?;
+        if let Some((id, expires)) = replay.take() {
+            // The entry's expiry comes from the assertion's times: compared at the same clock.
+            let first =
+                self.store.record_once(&format!("{}:{id}", accepted.issuer), expires.unix(), now.unix()).await?;
+            if !first {
+                return Err(AnswerRefused::Replayed(id));
+            }
+        }
+        if let Some(actor) = test_by {
+            return Ok(Answered::Tested { id: self.keep_test(&actor, &accepted).await? });
+        }
+        let user = user_for_assertion(self.store, self.directory, self.source, &accepted)
+            .await
+            .map_err(AnswerRefused::User)?;
+        Ok(Answered::SignIn { user: Box::new(user), accepted: Box::new(accepted), next })
+    }
+
+    /// Keeps what a console test login received, audited as `actor`; returns its ID.
+    async fn keep_test(&self, actor: &str, accepted: &Accepted) -> Result<String, StoreError> {
+        let user_name = user_name_of(accepted);
+        let user_exists = matches!(self.store.find_user_by_name(&user_name).await, Ok(Some(_)));
+        let test = TestLogin {
+            id: new_token(),
+            at: self.clock.unix(),
+            issuer: accepted.issuer.clone(),
+            name_id: accepted.name_id.value.clone(),
+            name_id_format: accepted.name_id.format.clone(),
+            session_index: accepted.session_index.clone(),
+            not_on_or_after: accepted.not_on_or_after.clone(),
+            response_signed: accepted.response_signed,
+            assertion_signed: accepted.assertion_signed,
+            certificate_sha256: accepted.certificate_sha256.clone(),
+            attributes: accepted.attributes.iter().map(|a| (a.name.clone(), a.values.clone())).collect(),
+            user_name,
+            user_exists,
+        };
+        let key = ObjectKey { kind: TEST_LOGIN, scope: SCOPE, name_key: &test.id, id: &test.id };
+        insert_json(self.store, key, &test, test.at).await?;
+        let detail = format!("NameID {}", test.name_id);
+        self.audit.record(actor, "identity-source.test", Some(&test.issuer), Outcome::Success, detail).await;
+        Ok(test.id)
+    }
+}
+
+/// A console test login's result, if it is still kept.
+pub async fn test_login(store: &Store, id: &str) -> Option<TestLogin> {
+    read_json(store, TEST_LOGIN, id).await.ok().flatten()
+}
+
+/// The unverified InResponseTo of a Response: only used to find the pending request, whose ID
+/// validation then requires the signed assertion to answer.
+fn in_response_to(xml: &[u8]) -> Option<String> {
+    let doc = crossfed_xml::parse(xml).ok()?;
+    doc.root_element().attr("InResponseTo").map(str::to_string)
+}
