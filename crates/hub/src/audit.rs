@@ -6,7 +6,7 @@
 use crossfed_clock::Clock;
 use crossfed_store::{AuditEvent, Outcome};
 
-use crate::audit_queue::AuditQueue;
+use crate::audit_queue::{AuditError, AuditQueue};
 
 /// Writes audit records; cheap to clone.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl Auditor {
 }
 
 /// A record that could not be stored does not stop the request it records; it is logged.
-pub fn warn_if_unstored(stored: Result<(), String>) {
+pub fn warn_if_unstored(stored: Result<(), AuditError>) {
     if let Err(e) = stored {
         tracing::warn!("audit log write failed: {e}");
     }

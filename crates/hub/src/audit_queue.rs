@@ -12,7 +12,8 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
-use crossfed_store::{AuditEvent, AuditWriter, Store};
+use crossfed_store::{AuditEvent, AuditWriter, Store, StoreError};
+use thiserror::Error;
 use tokio::sync::oneshot;
 
 /// How long the writer keeps its connection without records to write.
@@ -26,10 +27,21 @@ const MOST_PER_WRITE: usize = 64;
 /// together with the writer's own connection.
 const LINGER: Duration = Duration::from_millis(1);
 
-const STOPPED: &str = "the audit writer has stopped";
+/// Why an audit record was not stored.
+#[derive(Debug, Clone, Error)]
+pub enum AuditError {
+    #[error("the audit writer has stopped")]
+    Stopped,
+    #[error("the audit writer needs the async runtime: {0}")]
+    NoRuntime(String),
+    #[error("starting the audit writer thread: {0}")]
+    NoThread(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// What to do once a record is stored (or could not be).
-type Then = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Then = Box<dyn FnOnce(Result<(), AuditError>) + Send>;
 
 type Pending = (AuditEvent, Then);
 
@@ -41,34 +53,33 @@ pub struct AuditQueue {
 impl AuditQueue {
     /// Starts the writer thread; it ends when the queue is dropped. Called on the async runtime,
     /// which the writer uses where sqlx writes.
-    pub fn start(store: Store) -> Result<AuditQueue, String> {
+    pub fn start(store: Store) -> Result<AuditQueue, AuditError> {
         let (queue, pending) = channel::<Pending>();
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|e| format!("the audit writer needs the async runtime: {e}"))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|e| AuditError::NoRuntime(e.to_string()))?;
         let writer = store.audit_writer();
         std::thread::Builder::new()
             .name("crossfed-audit".to_string())
             .spawn(move || write_until_dropped(writer, &pending, &runtime))
-            .map_err(|e| format!("starting the audit writer thread: {e}"))?;
+            .map_err(|e| AuditError::NoThread(e.to_string()))?;
         Ok(AuditQueue { queue })
     }
 
     /// Stores `event`, returning once it is stored.
-    pub async fn append(&self, event: AuditEvent) -> Result<(), String> {
+    pub async fn append(&self, event: AuditEvent) -> Result<(), AuditError> {
         let (done, stored) = oneshot::channel();
         self.append_then(event, move |result| {
             // The waiting side may have gone (a closed connection): nothing to tell then.
             let _ = done.send(result);
         });
-        stored.await.map_err(|_| STOPPED.to_string())?
+        stored.await.map_err(|_| AuditError::Stopped)?
     }
 
     /// Queues `event` and calls `then` with the outcome once it is stored, on the writer's
     /// thread (at once on the caller's if the writer has stopped). For work running on a pool
     /// thread that wants its caller woken once, when both the work and its record are done.
-    pub fn append_then(&self, event: AuditEvent, then: impl FnOnce(Result<(), String>) + Send + 'static) {
+    pub fn append_then(&self, event: AuditEvent, then: impl FnOnce(Result<(), AuditError>) + Send + 'static) {
         if let Err(std::sync::mpsc::SendError((_, then))) = self.queue.send((event, Box::new(then))) {
-            then(Err(STOPPED.to_string()));
+            then(Err(AuditError::Stopped));
         }
     }
 }
@@ -89,7 +100,7 @@ fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime
             Some(result) => result,
             None => runtime.block_on(writer.append_many(&events)),
         }
-        .map_err(|e| e.to_string());
+        .map_err(AuditError::from);
         for then in waiting {
             then(result.clone());
         }

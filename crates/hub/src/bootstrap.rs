@@ -12,7 +12,7 @@ use thiserror::Error;
 use crate::apps::catalog::{ApplyError, Catalog, CatalogCache, apply_config};
 use crate::apps::mapping::{Template, TemplateError};
 use crate::audit::Auditor;
-use crate::audit_queue::AuditQueue;
+use crate::audit_queue::{AuditError, AuditQueue};
 use crate::check::{Parties, TargetAccess};
 use crate::config::{HubConfig, IdentitySourceEntry};
 use crate::directory::{Directory, DirectoryError};
@@ -42,8 +42,8 @@ pub enum StartError {
     IdentitySource(crossfed_saml::MetadataError),
     #[error(transparent)]
     Metadata(#[from] FetchError),
-    #[error("the audit writer: {0}")]
-    Audit(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     #[error("{0}: give {1}")]
     Setting(&'static str, &'static str),
     #[error("{whose}: the name is used twice; each target needs its own")]
@@ -75,7 +75,7 @@ pub async fn build_hub(
 ) -> Result<(Hub, Vec<String>), StartError> {
     let base_url = base_url.trim_end_matches('/').to_string();
     let keys = Arc::new(KeyRing::load(data_dir, "crossfed hub", clock.clone())?);
-    let queue = AuditQueue::start(store.clone()).map_err(StartError::Audit)?;
+    let queue = AuditQueue::start(store.clone())?;
     let audit = Auditor::new(queue, clock.clone());
     let directory = Directory::new(store.clone(), audit.clone(), clock.clone());
     let mut changes = bootstrap_users(config, &store, &directory).await?;

@@ -162,10 +162,20 @@ pub struct ApplicationEntry {
     pub custom: Option<CustomEntry>,
 }
 
+/// Why the configuration file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Invalid { path: String, source: Box<toml::de::Error> },
+}
+
 impl HubConfig {
-    pub fn load(path: &Path) -> Result<HubConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<HubConfig, ConfigError> {
+        let shown = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: shown(), source: Box::new(e) })
     }
 }
 

@@ -81,28 +81,20 @@ fn verified_request(
     xml: &[u8],
     redirect: Option<&RedirectMessage>,
     unverified: AuthnRequest,
-) -> Result<AuthnRequest, String> {
+) -> Result<AuthnRequest, SignatureRefused> {
     let trusted = &app.requests.certificates;
     let policy = AlgorithmPolicy::default();
     let signed = redirect.map_or(unverified.has_xml_signature, RedirectMessage::is_signed);
+    let app_name = || app.name.clone();
     if !signed {
-        return if app.requests.required {
-            Err(format!("{} must sign its requests, and this one is unsigned.", app.name))
-        } else {
-            Ok(unverified)
-        };
+        return if app.requests.required { Err(SignatureRefused::Unsigned(app_name())) } else { Ok(unverified) };
     }
     if trusted.is_empty() {
         // An unverifiable signature proves nothing; the request counts as unsigned.
-        return if app.requests.required {
-            Err(format!("{} must sign its requests, but no certificate of it is known.", app.name))
-        } else {
-            Ok(unverified)
-        };
+        return if app.requests.required { Err(SignatureRefused::NoCertificate(app_name())) } else { Ok(unverified) };
     }
-    let refused = |e: &dyn std::fmt::Display| {
-        format!("The request's signature does not verify with {}'s certificates from its metadata: {e}", app.name)
-    };
+    let refused =
+        |e: &dyn std::fmt::Display| SignatureRefused::DoesNotVerify { app: app_name(), reason: e.to_string() };
     match redirect {
         Some(message) => message.verify(trusted, &policy).map(|_| unverified).map_err(|e| refused(&e)),
         None => {
@@ -113,6 +105,17 @@ fn verified_request(
             Ok(verified)
         }
     }
+}
+
+/// Why an application's AuthnRequest was refused for its signature.
+#[derive(Debug, thiserror::Error)]
+enum SignatureRefused {
+    #[error("{0} must sign its requests, and this one is unsigned.")]
+    Unsigned(String),
+    #[error("{0} must sign its requests, but no certificate of it is known.")]
+    NoCertificate(String),
+    #[error("The request's signature does not verify with {app}'s certificates from its metadata: {reason}")]
+    DoesNotVerify { app: String, reason: String },
 }
 
 async fn handle_authn_request(
@@ -145,7 +148,9 @@ async fn handle_authn_request(
     let app = &entry.app;
     let request = match verified_request(app, xml, redirect, request) {
         Ok(r) => r,
-        Err(message) => return saml_error(StatusCode::BAD_REQUEST, "Request signature refused", &message),
+        Err(refused) => {
+            return saml_error(StatusCode::BAD_REQUEST, "Request signature refused", &refused.to_string());
+        }
     };
     if let Some(acs) = &request.acs_url
         && *acs != app.acs_url

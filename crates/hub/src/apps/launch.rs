@@ -15,6 +15,7 @@ use crate::apps::catalog::{Catalog, CatalogCache, CatalogEntry};
 use crate::apps::mapping::{MappingError, UserValues};
 use crate::apps::model::{Application, Signing};
 use crate::audit::{Auditor, warn_if_unstored};
+use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::sessions::Session;
@@ -25,6 +26,10 @@ pub enum LaunchError {
     Mapping(#[from] MappingError),
     #[error("signing the response failed: {0}")]
     Signing(#[from] DsigError),
+    #[error("application {0:?} is gone")]
+    Gone(String),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
 }
 
 /// The hub's side of one login into an application.
@@ -82,7 +87,7 @@ pub enum LaunchRefused {
     #[error("{0} is not assigned to you; ask an administrator to assign it.")]
     NotAssigned(String),
     #[error("{0}")]
-    CannotBuild(String),
+    CannotBuild(LaunchError),
 }
 
 /// A signed Response, ready for the browser to post.
@@ -139,7 +144,7 @@ impl Launcher<'_> {
         let built = match self.sign(&catalog, id, session, in_response_to, values).await {
             Ok(b) => b,
             Err(e) => {
-                self.audit.record(&session.user_name, "launch", Some(id), Outcome::Failure, e.clone()).await;
+                self.audit.record(&session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;
                 return Err(LaunchRefused::CannotBuild(e));
             }
         };
@@ -157,7 +162,7 @@ impl Launcher<'_> {
         session: &Session,
         in_response_to: Option<&str>,
         values: UserValues,
-    ) -> Result<BuiltResponse, String> {
+    ) -> Result<BuiltResponse, LaunchError> {
         let (catalog, id, key) = (catalog.clone(), id.to_string(), self.keys.signing_key());
         let issuer = crate::apps::metadata::entity_id(self.base_url, &id);
         let in_response_to = in_response_to.map(str::to_string);
@@ -166,14 +171,14 @@ impl Launcher<'_> {
         let authn_instant = Timestamp::from_unix(session.created).unwrap_or(now);
         let audit = self.audit.clone();
         let signed = crate::cpu_pool::signing().run_answering_later(move |reply| {
-            let built = catalog.get(&id).ok_or_else(|| format!("application {id:?} is gone")).and_then(|entry| {
+            let built = catalog.get(&id).ok_or_else(|| LaunchError::Gone(id.clone())).and_then(|entry| {
                 let launch = Launch {
                     issuer: &issuer,
                     in_response_to: in_response_to.as_deref(),
                     authn_instant,
                     session_index: &session_index,
                 };
-                build_launch_response(&entry.app, &launch, &values, &key, now).map_err(|e| e.to_string())
+                build_launch_response(&entry.app, &launch, &values, &key, now)
             });
             match built {
                 Ok(built) => {
@@ -189,7 +194,7 @@ impl Launcher<'_> {
                 }
             }
         });
-        signed.await.map_err(|e| e.to_string())?
+        signed.await?
     }
 }
 

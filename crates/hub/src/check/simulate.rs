@@ -6,9 +6,10 @@ use base64::Engine;
 use crossfed_clock::Clock;
 use crossfed_saml::Timestamp;
 
-use super::model::{AwsApp, HubView, Report, aws_app};
-use crate::apps::launch::{Launch, build_launch_response};
+use super::model::{AwsApp, HubView, ReadError, Report, aws_app};
+use crate::apps::launch::{Launch, LaunchError, build_launch_response};
 use crate::apps::model::ROLE_ATTRIBUTE;
+use crate::apps::spec::SpecError;
 
 /// Walks `user` through the chain at `clock`'s time, adding what happened to `report`; true when
 /// they reached the agent workspace.
@@ -18,19 +19,34 @@ pub async fn simulate<H: HubView>(hub: &H, user: &str, clock: &Clock, report: &m
     match walk(hub, user, &subject, now, report).await {
         Ok(walked) => walked,
         Err(e) => {
-            report.fail("simulate", &subject, e, "see the links above");
+            report.fail("simulate", &subject, e.to_string(), "see the links above");
             false
         }
     }
 }
 
-async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: &mut Report) -> Result<bool, String> {
-    let key = hub.signing_key().map_err(|e| e.to_string())?;
-    let record = hub.user(user).await.map_err(|e| e.to_string())?;
-    let apps: Vec<AwsApp> = hub.applications().await.map_err(|e| e.to_string())?.iter().filter_map(aws_app).collect();
+/// Why a simulated sign-in stopped before reaching the account.
+#[derive(Debug, thiserror::Error)]
+enum Stopped {
+    #[error(transparent)]
+    Hub(#[from] ReadError),
+    #[error(transparent)]
+    Application(#[from] SpecError),
+    #[error("{0} is not a time")]
+    Time(i64),
+    #[error("building {user}'s assertion: {source}")]
+    Assertion { user: String, source: LaunchError },
+    #[error("posting to {url}: {reason}")]
+    Post { url: String, reason: String },
+}
+
+async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: &mut Report) -> Result<bool, Stopped> {
+    let key = hub.signing_key()?;
+    let record = hub.user(user).await?;
+    let apps: Vec<AwsApp> = hub.applications().await?.iter().filter_map(aws_app).collect();
     let mut chosen = None;
     for app in apps.iter().filter(|a| a.instance_id.is_some()) {
-        if hub.preview(&app.id, user).await.map_err(|e| e.to_string())?.assigned {
+        if hub.preview(&app.id, user).await?.assigned {
             chosen = Some(app);
             break;
         }
@@ -49,12 +65,12 @@ async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: 
     if let Some(c) = spec.amazon_connect.as_mut() {
         c.provisioning = None;
     }
-    let compiled = spec.compile(&app.id).map_err(|e| e.to_string())?;
-    let now = Timestamp::from_unix(now).ok_or_else(|| format!("{now} is not a time"))?;
+    let compiled = spec.compile(&app.id)?;
+    let now = Timestamp::from_unix(now).ok_or(Stopped::Time(now))?;
     let launch =
         Launch { issuer: &app.view.entity_id, in_response_to: None, authn_instant: now, session_index: "_check" };
     let built = build_launch_response(&compiled, &launch, &record.values(), &key, now)
-        .map_err(|e| format!("building {user}'s assertion: {e}"))?;
+        .map_err(|source| Stopped::Assertion { user: user.to_string(), source })?;
     let roles = built.xml.contains(ROLE_ATTRIBUTE);
     report.pass(
         "simulate",
@@ -67,17 +83,13 @@ async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: 
         ),
     );
     let encoded = base64::engine::general_purpose::STANDARD.encode(built.xml.as_bytes());
-    let client = reqwest::Client::builder().cookie_store(true).build().map_err(|e| e.to_string())?;
+    let posting = |reason: String| Stopped::Post { url: compiled.acs_url.clone(), reason };
+    let client = reqwest::Client::builder().cookie_store(true).build().map_err(|e| posting(e.to_string()))?;
     let mut form = vec![("SAMLResponse", encoded)];
     if let Some(relay) = &compiled.relay_state {
         form.push(("RelayState", relay.clone()));
     }
-    let landed = client
-        .post(&compiled.acs_url)
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| format!("posting to {}: {e}", compiled.acs_url))?;
+    let landed = client.post(&compiled.acs_url).form(&form).send().await.map_err(|e| posting(e.to_string()))?;
     let status = landed.status();
     let url = landed.url().to_string();
     let page = landed.text().await.unwrap_or_default();

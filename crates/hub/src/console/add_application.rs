@@ -46,7 +46,7 @@ pub(super) fn form(csrf: &str) -> String {
 
 /// The posted form as the admin API's JSON: the fields the chosen template takes, those left
 /// empty omitted (so the template's own checks name what is missing).
-fn definition(fields: &[(String, String)]) -> Result<Value, String> {
+fn definition(fields: &[(String, String)]) -> Result<Value, NoTemplate> {
     let field =
         |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
     let pick = |keys: &[&str]| -> Map<String, Value> {
@@ -64,13 +64,18 @@ fn definition(fields: &[(String, String)]) -> Result<Value, String> {
             ("aws_account", Value::Object(account))
         }
         Some("custom") => ("custom", Value::Object(pick(&["acs_url", "audience", "metadata_xml"]))),
-        _ => return Err("choose a template: amazon-connect, aws-account or custom".to_string()),
+        _ => return Err(NoTemplate),
     };
     if let Some(object) = app.as_object_mut() {
         object.insert(body.0.to_string(), body.1);
     }
     Ok(app)
 }
+
+/// The form names no template of the catalog.
+#[derive(Debug, thiserror::Error)]
+#[error("choose a template: amazon-connect, aws-account or custom")]
+struct NoTemplate;
 
 async fn refused(hub: &Hub, session: &ConsoleSession, status: StatusCode, text: &str) -> Response {
     super::applications_page(hub, session, status, &message("error", &format!("Not added: {text}"))).await
@@ -80,7 +85,7 @@ pub(super) async fn create(State(hub): State<Arc<Hub>>, posted: ConsoleForm<Vec<
     let ConsoleForm { session, form: fields } = posted;
     let value = match definition(&fields) {
         Ok(v) => v,
-        Err(e) => return refused(&hub, &session, StatusCode::BAD_REQUEST, &e).await,
+        Err(e) => return refused(&hub, &session, StatusCode::BAD_REQUEST, &e.to_string()).await,
     };
     let (id, spec) = match spec_from_json(value, None) {
         Ok(parsed) => parsed,

@@ -51,7 +51,8 @@ impl<T: DeserializeOwned> FromRequest<Arc<Hub>> for ConsoleForm<T> {
             let text = "This form did not come from the console; reload the page and try again.";
             return Err(refused(&session, StatusCode::FORBIDDEN, text));
         }
-        let form = form_body(&body).map_err(|text| refused(&session, StatusCode::BAD_REQUEST, &text))?;
+        let form = form_body(&body)
+            .map_err(|e| refused(&session, StatusCode::BAD_REQUEST, &format!("The form does not read: {e}.")))?;
         Ok(ConsoleForm { session, form })
     }
 }

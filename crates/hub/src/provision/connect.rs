@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use crossfed_store::{ProvisioningRecord, ProvisioningStore, SyncState, User, UserStore};
+use crossfed_store::{ProvisioningRecord, ProvisioningStore, StoreError, SyncState, User, UserStore};
 
 use super::context::{Context, Recorder, all_users, with_retries};
 use crate::apps::catalog::Assignees;
+use crate::apps::mapping::MappingError;
 use crate::apps::model::ROLE_SESSION_NAME_ATTRIBUTE;
 use crate::aws::connect::{ConnectClient, ConnectEndpoint, ConnectError, ConnectUserSummary, NewConnectUser};
 
@@ -118,27 +119,27 @@ impl ConnectSync {
     }
 
     /// The Connect username of `user`: the RoleSessionName the application's mapping gives.
-    async fn username(&self, context: &Context, user: &User) -> Result<String, String> {
+    async fn username(&self, context: &Context, user: &User) -> Result<String, WantedError> {
         let catalog = context.catalog().await;
         let Some(app) = catalog.get(&self.app_id).map(|e| &e.app) else {
-            return Err(format!("application {} is not configured", self.app_id));
+            return Err(WantedError::NotConfigured(self.app_id.clone()));
         };
-        let values = context.directory.user_values(user).await.map_err(|e| e.to_string())?;
-        let (_, attributes) = app.assertion_contents(&values).map_err(|e| e.to_string())?;
+        let values = context.directory.user_values(user).await?;
+        let (_, attributes) = app.assertion_contents(&values)?;
         attributes
             .into_iter()
             .find(|a| a.name == ROLE_SESSION_NAME_ATTRIBUTE)
             .and_then(|a| a.values.into_iter().next())
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| format!("application {} gives {} no RoleSessionName", self.app_id, user.user_name))
+            .ok_or_else(|| WantedError::NoSessionName { app: self.app_id.clone(), user: user.user_name.clone() })
     }
 
     /// Whether `user` is active and assigned to the application, directly or through a group.
-    async fn assigned(&self, context: &Context, assignees: &Assignees, user: &User) -> Result<bool, String> {
+    async fn assigned(&self, context: &Context, assignees: &Assignees, user: &User) -> Result<bool, WantedError> {
         if !user.active {
             return Ok(false);
         }
-        let groups = context.directory.group_names(user).await.map_err(|e| e.to_string())?;
+        let groups = context.directory.group_names(user).await?;
         Ok(assignees.includes(&user.user_name, &groups))
     }
 
@@ -155,14 +156,14 @@ impl ConnectSync {
     }
 
     /// Who should have a Connect user, and the users whose name could not be computed.
-    async fn wanted(&self, context: &Context) -> Result<(Vec<Wanted>, Vec<(User, String)>), String> {
+    async fn wanted(&self, context: &Context) -> Result<(Vec<Wanted>, Vec<(User, String)>), WantedError> {
         let catalog = context.catalog().await;
         let Some(assignees) = catalog.get(&self.app_id).map(|e| &e.assignees) else {
-            return Err(format!("application {} is not configured", self.app_id));
+            return Err(WantedError::NotConfigured(self.app_id.clone()));
         };
         let mut wanted = Vec::new();
         let mut broken = Vec::new();
-        for user in all_users(&context.store).await.map_err(|e| e.to_string())? {
+        for user in all_users(&context.store).await? {
             if !self.assigned(context, assignees, &user).await? {
                 continue;
             }
@@ -368,6 +369,19 @@ impl ConnectSync {
         };
         Ok(Converged { remote_id: existing.id, action, identity_checked: true })
     }
+}
+
+/// Why who should have a Connect user, or by what name, could not be worked out.
+#[derive(Debug, thiserror::Error)]
+enum WantedError {
+    #[error("application {0} is not configured")]
+    NotConfigured(String),
+    #[error("application {app} gives {user} no RoleSessionName")]
+    NoSessionName { app: String, user: String },
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// What [`ConnectSync::converge`] did.

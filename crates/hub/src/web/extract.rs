@@ -47,8 +47,8 @@ struct CsrfField {
 }
 
 /// Reads a urlencoded form body as `T`; the error says what does not read.
-pub fn form_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    serde_urlencoded::from_bytes(body).map_err(|e| format!("The form does not read: {e}."))
+pub fn form_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_urlencoded::de::Error> {
+    serde_urlencoded::from_bytes(body)
 }
 
 /// Whether `body` carries `csrf` as its CSRF token.
@@ -102,8 +102,10 @@ impl<T: DeserializeOwned> FromRequest<Arc<Hub>> for PortalForm<T> {
                 Some(&session),
             ));
         }
-        let form = form_body(&body)
-            .map_err(|message| error_page(StatusCode::BAD_REQUEST, "Request refused", &message, Some(&session)))?;
+        let form = form_body(&body).map_err(|e| {
+            let message = format!("The form does not read: {e}.");
+            error_page(StatusCode::BAD_REQUEST, "Request refused", &message, Some(&session))
+        })?;
         Ok(PortalForm { session, form })
     }
 }
