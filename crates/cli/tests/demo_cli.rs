@@ -102,7 +102,11 @@ fn the_demo_runs_the_reference_chain() {
         }
         match reference_chain_journey(&hub, "connect", "bob", "demo-password-1").await {
             Landing::Page(403, page) => {
-                assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}")
+                assert!(
+                    crossfed_testkit::browser::unescape(&page)
+                        .contains("No Amazon Connect user named \"bob@example.com\""),
+                    "{page}"
+                )
             }
             other => panic!("bob: {other:?}"),
         }

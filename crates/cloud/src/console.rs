@@ -15,7 +15,7 @@ use crate::error::AwsError;
 use crate::federation::{ConnectSession, FederationError, federate};
 use crate::ids;
 use crate::model::{ConsoleSession, Credentials, kind};
-use crate::pages::{error_page, escape, page};
+use crate::pages::error_page;
 use crate::state::App;
 use crate::sts::{self, ValidatedAssertion};
 
@@ -144,22 +144,8 @@ pub async fn sign_in(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) 
     if let Err(e) = app.resources.insert(key, &choice, now).await {
         return aws_error_page(&e);
     }
-    let mut options = String::new();
-    for (i, (role, _)) in choice.roles.iter().enumerate() {
-        let checked = if i == 0 { " checked" } else { "" };
-        options.push_str(&format!(
-            "<label><input type=\"radio\" name=\"role\" value=\"{i}\"{checked}> {}</label>",
-            escape(role)
-        ));
-    }
-    let body = format!(
-        "<h1>Select a role</h1><p>Signed in as <b>{}</b>. Your identity provider grants several roles in account {}.</p>\
-<form method=\"post\" action=\"/saml/role\"><input type=\"hidden\" name=\"choice\" value=\"{}\">{options}<p><button type=\"submit\">Sign in</button></p></form>",
-        escape(&choice.accepted.name_id.value),
-        escape(&app.settings.account),
-        escape(&choice.id)
-    );
-    page(StatusCode::OK, "Select a role", &body)
+    let roles = choice.roles.iter().map(|(role, _)| role.as_str()).collect();
+    crate::pages::role_picker(&choice.accepted.name_id.value, &app.settings.account, &choice.id, roles)
 }
 
 #[derive(Deserialize)]
@@ -276,13 +262,8 @@ pub async fn console_home(State(app): State<Arc<App>>, headers: HeaderMap) -> Re
     let now = app.now();
     match console_credentials(&app, &headers, now).await {
         Ok(c) => {
-            let body = format!(
-                "<h1>Console</h1><dl><dt>Signed in as</dt><dd id=\"arn\">{}</dd><dt>Account</dt><dd>{}</dd><dt>Session ends</dt><dd>{}</dd></dl>",
-                escape(&c.principal.arn()),
-                escape(c.principal.account()),
-                escape(&crate::aws_xml::iso8601(c.expiration.unwrap_or(now)))
-            );
-            page(StatusCode::OK, "Console", &body)
+            let ends = crate::aws_xml::iso8601(c.expiration.unwrap_or(now));
+            crate::pages::console_home(&c.principal.arn(), c.principal.account(), &ends)
         }
         Err(page) => page,
     }
@@ -403,15 +384,7 @@ pub async fn agent_workspace(
     let instance =
         app.resources.get::<crate::model::ConnectInstance>(kind::CONNECT_INSTANCE, &instance_id).await.ok().flatten();
     let alias = instance.and_then(|i| i.value.instance_alias).unwrap_or_default();
-    let body = format!(
-        "<h1>Agent workspace</h1><p>You are signed in to Amazon Connect.</p><dl><dt>Agent</dt><dd id=\"agent\">{}</dd>\
-<dt>Instance</dt><dd id=\"instance\">{} ({})</dd><dt>Page</dt><dd>/{}</dd><dt>Status</dt><dd>Available</dd></dl>",
-        escape(&session.username),
-        escape(&alias),
-        escape(&instance_id),
-        escape(&rest)
-    );
-    page(StatusCode::OK, "Agent workspace", &body)
+    crate::pages::agent_workspace(&session.username, &alias, &instance_id, &rest)
 }
 
 #[cfg(test)]

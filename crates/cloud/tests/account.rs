@@ -553,7 +553,10 @@ async fn sign_in_federate_and_land_on_the_agent_workspace() {
     let response = client.get(location(&response)).send().await.unwrap();
     assert_eq!(response.status(), 403);
     let page = response.text().await.unwrap();
-    assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}");
+    assert!(
+        crossfed_testkit::browser::unescape(&page).contains("No Amazon Connect user named \"bob@example.com\""),
+        "{page}"
+    );
 
     // Opening the instance directly: no session, as the real console says.
     let response = browser().get(format!("{}/connect/{instance}/agent-app-v2", cloud.base)).send().await.unwrap();

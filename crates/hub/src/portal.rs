@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossfed_store::{GroupStore, Outcome};
-use crossfed_web::{escape, see_other};
+use crossfed_web::see_other;
 use serde::Deserialize;
 
 use crate::apps::catalog::Catalog;
@@ -20,7 +20,7 @@ use crate::records::new_token;
 use crate::state::Hub;
 use crate::upstream::login::StartError;
 use crate::web::extract::{PortalForm, SignedIn, local_path, same_site_request};
-use crate::web::pages::{error_page, launch_answer, page};
+use crate::web::pages::{PortalApp, error_page, launch_answer, login_page, portal_page};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new()
@@ -62,7 +62,8 @@ pub fn upstream_start_failed(e: &StartError) -> Response {
     }
 }
 
-/// The built-in directory's sign-in form.
+/// The built-in directory's sign-in form, with a fresh login-CSRF nonce in the form and in a
+/// cookie set with it.
 fn login_form(
     hub: &Hub,
     status: StatusCode,
@@ -70,20 +71,8 @@ fn login_form(
     error: Option<&str>,
     user_name: Option<&str>,
 ) -> Response {
-    // Login CSRF: the form carries a token that must match a cookie set with the form.
     let nonce = new_token();
-    let error = error.map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))).unwrap_or_default();
-    let body = format!(
-        "<h1>Sign in</h1>{error}<form method=\"post\" action=\"/login\">\
-<input type=\"hidden\" name=\"nonce\" value=\"{nonce}\"><input type=\"hidden\" name=\"next\" value=\"{}\">\
-<label>User name <input name=\"user_name\" autocomplete=\"username\" value=\"{}\" required></label>\
-<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-<label>Authenticator code (if you use one) <input name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\"></label>\
-<p><button type=\"submit\">Sign in</button></p></form>",
-        escape(local_path(next)),
-        escape(user_name.unwrap_or(""))
-    );
-    let mut response = page(status, "Sign in", None, &body);
+    let mut response = login_page(status, &nonce, local_path(next), error, user_name.unwrap_or(""));
     if let Some(cookie) = hub.sessions.cookie(&hub.sessions.login_nonce_cookie(), &nonce, "/", 600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -168,21 +157,11 @@ async fn portal(State(hub): State<Arc<Hub>>, SignedIn(session): SignedIn) -> Res
         }
     };
     let catalog = hub.catalog().await;
-    let apps = assigned_apps(&catalog, &session.user_name, &groups);
-    let mut list = String::new();
-    for (id, app) in &apps {
-        list.push_str(&format!(
-            "<div class=\"app\" id=\"app-{id}\"><span>{}</span><form method=\"post\" action=\"/apps/{id}/launch\">\
-<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Open</button></form></div>",
-            escape(&app.name),
-            escape(&session.csrf),
-            id = escape(id)
-        ));
-    }
-    if apps.is_empty() {
-        list.push_str("<p id=\"no-apps\">No applications are assigned to you. Ask an administrator to assign one.</p>");
-    }
-    page(StatusCode::OK, "Your applications", Some(&session), &format!("<h1>Your applications</h1>{list}"))
+    let apps: Vec<PortalApp<'_>> = assigned_apps(&catalog, &session.user_name, &groups)
+        .into_iter()
+        .map(|(id, app)| PortalApp { id, name: &app.name })
+        .collect();
+    portal_page(&session, &apps)
 }
 
 async fn launch(State(hub): State<Arc<Hub>>, Path(id): Path<String>, form: PortalForm<NoFields>) -> Response {

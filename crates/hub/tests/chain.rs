@@ -166,7 +166,10 @@ console_url = "{cloud_url}"
         panic!("bob does not see Amazon Connect");
     };
     assert_eq!(status, 403, "{page}");
-    assert!(page.contains("No Amazon Connect user named &quot;bob@example.com&quot;"), "{page}");
+    assert!(
+        crossfed_testkit::browser::unescape(&page).contains("No Amazon Connect user named \"bob@example.com\""),
+        "{page}"
+    );
 
     let Landing::NotListed(portal) = reference_chain_journey(&hub_url, "connect", "carol", "carol-password-1").await
     else {

@@ -105,6 +105,9 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
         .await
         .unwrap();
     assert_eq!(page.status(), 403);
-    assert!(page.text().await.unwrap().contains("No Amazon Connect user named &quot;bob@example.com&quot;"));
+    assert!(
+        crossfed_testkit::browser::unescape(&page.text().await.unwrap())
+            .contains("No Amazon Connect user named \"bob@example.com\"")
+    );
     let _ = tx.send(());
 }

@@ -18,7 +18,7 @@ fn field<'a>(html: &'a str, name: &str) -> &'a str {
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    crossfed_testkit::browser::unescape(text)
 }
 
 /// The hub's directory in these tests: alice is assigned to the application, carol is not.

@@ -275,30 +275,6 @@ pub fn html_escape(value: &str) -> String {
     out
 }
 
-/// The auto-submitting page of the POST binding. `script_nonce` lets a strict CSP allow the
-/// one inline script; without JavaScript the page shows a Continue button.
-pub fn post_form(
-    action: &str,
-    kind: MessageKind,
-    xml: &str,
-    relay_state: Option<&str>,
-    script_nonce: Option<&str>,
-) -> String {
-    let encoded = STANDARD.encode(xml.as_bytes());
-    let relay = relay_state
-        .map(|rs| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", html_escape(rs)))
-        .unwrap_or_default();
-    let nonce = script_nonce.map(|n| format!(" nonce=\"{}\"", html_escape(n))).unwrap_or_default();
-    format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing in</title></head><body>\
-<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"{param}\" value=\"{encoded}\">{relay}\
-<noscript><p>JavaScript is off. Press Continue to finish signing in.</p><button type=\"submit\">Continue</button></noscript></form>\
-<script{nonce}>document.forms[0].submit();</script></body></html>\n",
-        action = html_escape(action),
-        param = kind.parameter(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ mod validate;
 pub use authn_request::{AuthnRequest, AuthnRequestSpec, build_authn_request, parse_authn_request};
 pub use bindings::{
     BindingError, MAX_MESSAGE_BYTES, MessageKind, RedirectMessage, decode_post, decode_redirect, html_escape,
-    html_unescape, inflate_bounded, post_form, redirect_query,
+    html_unescape, inflate_bounded, redirect_query,
 };
 pub use id::new_id;
 pub use logout::{

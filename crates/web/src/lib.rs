@@ -1,11 +1,11 @@
 //! What crossfed's web listeners (the hub and the emulated account) share: HTML pages carrying
-//! the security headers every page needs, cookies, and redirects.
+//! the security headers every page needs — rendered from compile-time askama templates, escaped
+//! by default, in one page shell (`templates/layout.html`) that the hub's and the account's
+//! templates extend — the auto-posting form of the SAML POST binding, cookies, and redirects.
 
+use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-
-/// Escapes text for HTML element content and attribute values.
-pub use crossfed_saml::html_escape as escape;
 
 /// Where a page's forms may post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,63 @@ pub fn html(status: StatusCode, document: String, script_nonce: Option<&str>, fo
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     secure_headers(headers, script_nonce, forms);
     response
+}
+
+/// A page rendered from `template`: a template that cannot render (a value's `Display` failed)
+/// is a 500 that says so, never a partial page.
+pub fn render(
+    status: StatusCode,
+    template: &impl Template,
+    script_nonce: Option<&str>,
+    forms: FormTargets,
+) -> Response {
+    match template.render() {
+        Ok(document) => html(status, document, script_nonce, forms),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the page could not be rendered: {e}")).into_response(),
+    }
+}
+
+/// The SAML POST binding's page: a form carrying the base64 message to `action`, submitted by
+/// a script (the page's nonce allows it) or by the person when scripts are off.
+#[derive(Template)]
+#[template(path = "saml_post.html")]
+struct SamlPost<'a> {
+    action: &'a str,
+    /// `SAMLResponse` or `SAMLRequest`.
+    parameter: &'a str,
+    message: String,
+    relay_state: Option<&'a str>,
+    nonce: &'a str,
+}
+
+impl<'a> SamlPost<'a> {
+    fn new(action: &'a str, parameter: &'a str, xml: &str, relay_state: Option<&'a str>, nonce: &'a str) -> Self {
+        use base64::Engine;
+        let message = base64::engine::general_purpose::STANDARD.encode(xml.as_bytes());
+        SamlPost { action, parameter, message, relay_state, nonce }
+    }
+}
+
+/// The page that posts the SAML message `xml` (its parameter named `parameter`) to `action`,
+/// with `relay_state`; its forms may post anywhere, since `action` is another party's.
+pub fn saml_post(action: &str, parameter: &str, xml: &str, relay_state: Option<&str>, nonce: &str) -> Response {
+    render(
+        StatusCode::OK,
+        &SamlPost::new(action, parameter, xml, relay_state, nonce),
+        Some(nonce),
+        FormTargets::Anywhere,
+    )
+}
+
+/// The document [`saml_post`] answers with, for a client that reads it as a browser would.
+pub fn saml_post_document(
+    action: &str,
+    parameter: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    nonce: &str,
+) -> Result<String, askama::Error> {
+    SamlPost::new(action, parameter, xml, relay_state, nonce).render()
 }
 
 /// The value of cookie `name` in the request.
@@ -104,13 +161,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_and_escaping() {
+    fn the_saml_post_page_escapes_the_action_and_relay_state() {
+        let page = SamlPost {
+            action: "https://sp.example.com/acs?a=1&b=\"x\"",
+            parameter: "SAMLResponse",
+            message: "PHg+".to_string(),
+            relay_state: Some("<script>alert(1)</script>"),
+            nonce: "n0nce",
+        }
+        .render()
+        .unwrap();
+        assert!(page.contains("action=\"https://sp.example.com/acs?a=1&#38;b=&#34;x&#34;\""), "{page}");
+        assert!(page.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""), "{page}");
+        assert!(page.contains("<script nonce=\"n0nce\">document.forms[0].submit();</script>"), "{page}");
+        assert!(page.contains("name=\"SAMLResponse\" value=\"PHg+\""), "{page}");
+    }
+
+    #[test]
+    fn cookies_are_read_and_written() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; session=abc; b=2"));
         assert_eq!(cookie(&headers, "session"), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
         let set = set_cookie("s", "v", "/", 60, true).unwrap();
         assert_eq!(set, "s=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     }
 }

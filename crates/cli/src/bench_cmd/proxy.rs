@@ -720,14 +720,15 @@ mod tests {
 
     #[test]
     fn the_forms_of_both_proxies_are_read_as_a_browser_submits_them() {
-        // The hub's form, from crossfed-saml.
-        let page = crossfed_saml::post_form(
+        // The hub's form, from crossfed-web's template.
+        let page = crossfed_web::saml_post_document(
             "https://sp.example.com/acs?a=1&b=2",
-            MessageKind::Response,
+            "SAMLResponse",
             "<samlp:Response/>",
             Some("state \"x\" & 'y'"),
-            Some("nonce"),
-        );
+            "nonce",
+        )
+        .unwrap();
         let form = PostForm::parse(&page).unwrap();
         assert_eq!(form.action, "https://sp.example.com/acs?a=1&b=2");
         assert_eq!(decode_post(form.value("SAMLResponse").unwrap()).unwrap(), b"<samlp:Response/>");

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_store::{Page, UserStore};
-use crossfed_web::escape;
 use serde::Deserialize;
 
 use super::guard::{Console, ConsoleForm};
-use super::message;
+use super::layout::{ConsolePage, Frame, Notice, show};
 use crate::check::{self, HubView, ReadError, Report};
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
@@ -62,57 +62,40 @@ impl HubView for LocalHub<'_> {
     }
 }
 
-fn findings_table(report: &Report) -> String {
-    let mut rows = String::new();
-    for f in &report.findings {
-        let (class, mark) = if f.ok { ("ok", "✓") } else { ("error", "✗") };
-        let fix = f.fix.as_deref().map(|fix| format!("<br><em>fix:</em> {}", escape(fix))).unwrap_or_default();
-        rows.push_str(&format!(
-            "<tr class=\"finding\" data-link=\"{link}\" data-ok=\"{ok}\"><td class=\"{class}\">{mark}</td><td>{link}</td><td>{}</td><td>{}{fix}</td></tr>",
-            escape(&f.subject),
-            escape(&f.detail),
-            link = escape(f.link),
-            ok = f.ok,
-        ));
+#[derive(Template)]
+#[template(path = "console/checks.html")]
+struct ChecksPage<'a> {
+    frame: Frame<'a>,
+    /// The chain's links, when the target account is configured.
+    report: Option<Report>,
+    /// Whom a simulated sign-in walked, and what it found.
+    simulated: Option<(&'a str, Report)>,
+    csrf: &'a str,
+}
+
+impl ConsolePage for ChecksPage<'_> {
+    fn frame(&self) -> &Frame<'_> {
+        &self.frame
     }
-    format!(
-        "<table id=\"findings\"><tr><th></th><th>Link</th><th>Subject</th><th>Finding</th></tr>{rows}</table><p id=\"summary\">{} links checked, {} broken</p>",
-        report.findings.len(),
-        report.broken()
-    )
 }
 
 async fn render(hub: &Hub, session: &ConsoleSession, simulated: Option<(&str, Report)>) -> Response {
+    let frame = Frame::new("/admin/checks", "Chain checks", Some(session));
     let Some(parties) = &hub.check_parties else {
-        let body = "<p>The checks read the AWS account the applications sign people into, with read-only keys \
-(iam:GetSAMLProvider, iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, \
-sts:GetCallerIdentity, connect:DescribeInstance, connect:ListUsers). Give them in the configuration file:</p>\
-<pre><code>[target_account]\naccess_key_id = \"AKIA…\"\nsecret_access_key_file = \"target-account.secret\"\n\
-# endpoint = \"http://127.0.0.1:9001\"   # an emulated account; leave out for AWS\n</code></pre>\
-<p><code>crossfed check</code> runs the same checks from a shell.</p>";
-        return super::page(StatusCode::OK, "/admin/checks", "Chain checks", Some(session), body);
+        return show(StatusCode::OK, &ChecksPage { frame, report: None, simulated: None, csrf: &session.csrf });
     };
     let report = check::check_chain(&LocalHub(hub), parties, &hub.clock).await;
-    let status = if report.failed() { "error" } else { "ok" };
     let headline = if report.failed() {
-        format!("{} of {} links are broken; each says how to fix it.", report.broken(), report.findings.len())
+        Notice::error(format!(
+            "{} of {} links are broken; each says how to fix it.",
+            report.broken(),
+            report.findings.len()
+        ))
     } else {
-        format!("All {} links hold.", report.findings.len())
+        Notice::ok(format!("All {} links hold.", report.findings.len()))
     };
-    let simulation = match simulated {
-        Some((user, walked)) => format!("<h2>Simulated sign-in of {}</h2>{}", escape(user), findings_table(&walked)),
-        None => String::new(),
-    };
-    let body = format!(
-        "{}{}{simulation}<h2>Simulate a sign-in</h2><p>Signs the Response the hub would send the user with the hub's key, \
-posts it to the account's sign-in endpoint and follows it to the Amazon Connect agent workspace, without a browser.</p>\
-<form method=\"post\" action=\"/admin/checks/simulate\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-<label>User <input name=\"user\" required></label> <button type=\"submit\">Simulate</button></form>",
-        message(status, &headline),
-        findings_table(&report),
-        escape(&session.csrf)
-    );
-    super::page(StatusCode::OK, "/admin/checks", "Chain checks", Some(session), &body)
+    let page = ChecksPage { frame: frame.with(Some(headline)), report: Some(report), simulated, csrf: &session.csrf };
+    show(StatusCode::OK, &page)
 }
 
 pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crossfed_web::see_other;
 use serde::de::DeserializeOwned;
 
-use super::{message, page};
+use super::layout::{Notice, message_page};
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 use crate::web::extract::{carries_csrf, form_body, same_site_request};
@@ -35,7 +35,7 @@ pub struct ConsoleForm<T> {
 }
 
 fn refused(session: &ConsoleSession, status: StatusCode, text: &str) -> Response {
-    page(status, "", "Request refused", Some(session), &message("error", text))
+    message_page(status, "", "Request refused", Some(session), Notice::error(text))
 }
 
 impl<T: DeserializeOwned> FromRequest<Arc<Hub>> for ConsoleForm<T> {

@@ -5,64 +5,65 @@
 
 use std::sync::Arc;
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use crossfed_store::Outcome;
-use crossfed_web::escape;
 use crossfed_xmldsig::Certificate;
 
 use super::guard::{Console, ConsoleForm};
-use super::{NoFields, expiry, message};
+use super::layout::{ConsolePage, Expiry, Frame, NoFields, Notice, show};
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 
-fn row(role: &str, c: &Certificate, now: i64) -> String {
-    format!(
-        "<tr><td>{role}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-        escape(c.subject()),
-        escape(&c.fingerprint_hex()),
-        expiry(c.not_after(), now)
-    )
+/// One key as the table shows it.
+struct KeyRow {
+    role: &'static str,
+    subject: String,
+    sha256: String,
+    expiry: Expiry,
 }
 
-fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, note: &str) -> Response {
+impl KeyRow {
+    fn of(role: &'static str, c: &Certificate, now: i64) -> KeyRow {
+        KeyRow {
+            role,
+            subject: c.subject().to_string(),
+            sha256: c.fingerprint_hex(),
+            expiry: Expiry::of(c.not_after(), now),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/keys.html")]
+struct KeysPage<'a> {
+    frame: Frame<'a>,
+    keys: Vec<KeyRow>,
+    /// Whether a next key is staged (the next step is activating it).
+    staged: bool,
+    csrf: &'a str,
+}
+
+impl ConsolePage for KeysPage<'_> {
+    fn frame(&self) -> &Frame<'_> {
+        &self.frame
+    }
+}
+
+fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: Option<Notice>) -> Response {
     let keys = hub.keys.current();
     let now = hub.clock.unix();
-    let mut rows = row("signing now", keys.current.certificate(), now);
-    if let Some(next) = &keys.next {
-        rows.push_str(&row("staged next (published, not signing yet)", next, now));
-    }
-    if let Some(previous) = &keys.previous {
-        rows.push_str(&row("previous (no longer published)", previous, now));
-    }
-    let csrf = escape(&session.csrf);
-    let step = if keys.next.is_some() {
-        format!(
-            "<h2>Activate the next key</h2><p>Every service provider must trust the next certificate first: re-import \
-the hub's metadata where it is copied (an IAM SAML provider, for instance). Then make it the signing key.</p>\
-<form method=\"post\" action=\"/admin/keys/activate\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> the service providers trust the next certificate</label> \
-<button type=\"submit\">Activate the next key</button></form>"
-        )
-    } else {
-        format!(
-            "<h2>Rotate</h2><p>Rotation has two steps with an overlap. First stage a next key: it is published in every \
-metadata document from now on, beside the current one, and signs nothing yet.</p>\
-<form method=\"post\" action=\"/admin/keys/stage\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<button type=\"submit\">Stage a next key</button></form>"
-        )
-    };
-    let body = format!(
-        "{note}<table><tr><th>Role</th><th>Subject</th><th>SHA-256</th><th>Valid until</th></tr>{rows}</table>{step}\
-<p>The same from a shell: <code>crossfed keys rotate --data-dir DATA_DIR</code>, then \
-<code>crossfed keys rotate --activate</code>. Hub instances sharing the key files follow within a minute.</p>"
-    );
-    super::page(status, "/admin/keys", "Keys and certificates", Some(session), &body)
+    let mut rows = vec![KeyRow::of("signing now", keys.current.certificate(), now)];
+    rows.extend(keys.next.iter().map(|c| KeyRow::of("staged next (published, not signing yet)", c, now)));
+    rows.extend(keys.previous.iter().map(|c| KeyRow::of("previous (no longer published)", c, now)));
+    let frame = Frame::new("/admin/keys", "Keys and certificates", Some(session)).with(notice);
+    show(status, &KeysPage { frame, keys: rows, staged: keys.next.is_some(), csrf: &session.csrf })
 }
 
 pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
-    render(&hub, &session, StatusCode::OK, "")
+    render(&hub, &session, StatusCode::OK, None)
 }
 
 pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
@@ -75,14 +76,13 @@ pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoField
         Ok(Ok(c)) => {
             let fingerprint = c.fingerprint_hex();
             hub.audit.record(&session.actor(), "keys.stage", Some(&fingerprint), Outcome::Success, String::new()).await;
-            let note = message(
-                "ok",
+            let note = Notice::ok(
                 "A next key is staged and published in the metadata. Re-import the metadata where service providers copy it, then activate.",
             );
-            render(&hub, &session, StatusCode::OK, &note)
+            render(&hub, &session, StatusCode::OK, Some(note))
         }
-        Ok(Err(e)) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e.to_string())),
-        Err(e) => render(&hub, &session, StatusCode::INTERNAL_SERVER_ERROR, &message("error", &e.to_string())),
+        Ok(Err(e)) => render(&hub, &session, StatusCode::CONFLICT, Some(Notice::error(e.to_string()))),
+        Err(e) => render(&hub, &session, StatusCode::INTERNAL_SERVER_ERROR, Some(Notice::error(e.to_string()))),
     }
 }
 
@@ -94,9 +94,8 @@ pub(super) struct ActivateForm {
 pub(super) async fn activate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<ActivateForm>) -> Response {
     let ConsoleForm { session, form } = posted;
     if form.confirm.as_deref() != Some("yes") {
-        let note =
-            message("error", "Confirm that the service providers trust the next certificate before activating it.");
-        return render(&hub, &session, StatusCode::BAD_REQUEST, &note);
+        let note = Notice::error("Confirm that the service providers trust the next certificate before activating it.");
+        return render(&hub, &session, StatusCode::BAD_REQUEST, Some(note));
     }
     match hub.keys.activate_next() {
         Ok(c) => {
@@ -104,9 +103,9 @@ pub(super) async fn activate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<Ac
             hub.audit
                 .record(&session.actor(), "keys.activate", Some(&fingerprint), Outcome::Success, String::new())
                 .await;
-            let note = message("ok", "The next key signs from now on; the old one is kept as the previous key.");
-            render(&hub, &session, StatusCode::OK, &note)
+            let note = Notice::ok("The next key signs from now on; the old one is kept as the previous key.");
+            render(&hub, &session, StatusCode::OK, Some(note))
         }
-        Err(e) => render(&hub, &session, StatusCode::CONFLICT, &message("error", &e.to_string())),
+        Err(e) => render(&hub, &session, StatusCode::CONFLICT, Some(Notice::error(e.to_string()))),
     }
 }
