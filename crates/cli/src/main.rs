@@ -1,7 +1,6 @@
 //! The `crossfed` binary.
 
 mod admin_cmd;
-mod bench_cmd;
 mod check_cmd;
 mod cloud_cmd;
 mod demo_cmd;
@@ -40,7 +39,7 @@ enum Command {
     /// Check every link of the federation chain (hub, target account, IdP) and print the fixes.
     Check(check_cmd::CheckArgs),
     /// Load against real servers on loopback, reported against the RSA bound measured in the same run.
-    Bench(bench_cmd::BenchArgs),
+    Bench(crossfed_bench::BenchArgs),
     /// SCIM tokens of a running hub, for provisioning clients such as Entra ID.
     ScimTokens {
         #[command(flatten)]
@@ -128,7 +127,7 @@ fn main() -> ExitCode {
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
-        Command::Bench(args) => run_async(bench_cmd::run(args)),
+        Command::Bench(args) => run_async(crossfed_bench::run(args)),
         Command::Check(args) => run_async(check_cmd::run(args)),
         Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
         Command::Apps { target, command } => run_async(directory_cmd::apps(target, command)),

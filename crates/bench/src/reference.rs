@@ -76,8 +76,9 @@ fn rates_on(key: &Arc<SigningKey>, threads: usize) -> Result<Rates> {
 impl RsaReference {
     /// Measures one core alone, then every core at once (a few seconds; blocks).
     pub fn measure() -> Result<RsaReference> {
-        let key =
-            Arc::new(SigningKey::generate_rsa("bench", crate::process::clock().now(), 1).context("a reference key")?);
+        let key = Arc::new(
+            SigningKey::generate_rsa("bench", crossfed_clock::Clock::system().now(), 1).context("a reference key")?,
+        );
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let one_core = rates_on(&key, 1)?;
         let before = rates_on(&key, cores)?;

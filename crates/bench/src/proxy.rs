@@ -10,7 +10,7 @@
 //! - the proxies, each in its own processes as one would run it: the crossfed hub under
 //!   `crossfed serve` (corp its identity source, the bench's SP a custom application imported
 //!   from its metadata), and SATOSA under gunicorn (a SAML2 frontend toward the SP, a SAML2
-//!   backend toward corp; see [`super::satosa`]).
+//!   backend toward corp; see `satosa`).
 //! - the SP, played by the load generator in this process: it invents an entity ID and an ACS
 //!   URL on loopback that nobody listens on, and reads the Response from the auto-submitting
 //!   form instead. It validates every Response with crossfed-saml's SP validation against the
@@ -43,10 +43,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::child::{Server, free_port};
-use super::reference::RsaReference;
-use super::{BenchArgs, Measured, PASSWORD, drive, peak_rss_mb, percentile};
-use crate::process::say;
+use crate::args::BenchArgs;
+use crate::child::{Server, free_port};
+use crate::client::{PASSWORD, sign_in};
+use crate::measure::{Measured, drive, peak_rss_mb, percentile};
+use crate::print::say;
+use crate::reference::RsaReference;
 
 /// The e-mail attribute corp sends and both proxies pass on (urn:oid form, as the hub's
 /// mappings and pysaml2 name it on the wire).
@@ -247,8 +249,8 @@ async fn login(browser: &Browser, proxy: &Proxy) -> Result<crossfed_saml::Accept
         name_id_format: None,
         force_authn: false,
     };
-    let (request_id, xml) =
-        build_authn_request(&spec, Timestamp::from(crate::process::clock().now()), None).map_err(|e| e.to_string())?;
+    let (request_id, xml) = build_authn_request(&spec, Timestamp::from(crossfed_clock::Clock::system().now()), None)
+        .map_err(|e| e.to_string())?;
     let relay_state = crossfed_random::hex::<16>();
     let query = redirect_query(MessageKind::Request, &xml, Some(&relay_state), None).map_err(|e| e.to_string())?;
     let separator = if proxy.sso_url.contains('?') { '&' } else { '?' };
@@ -275,7 +277,7 @@ async fn login(browser: &Browser, proxy: &Proxy) -> Result<crossfed_saml::Accept
         &xml,
         &policy,
         Some(&request_id),
-        Timestamp::from(crate::process::clock().now()),
+        Timestamp::from(crossfed_clock::Clock::system().now()),
         &proxy.replay,
     )
     .map_err(|e| format!("the SP refused the Response: {e}"))?;
@@ -377,7 +379,7 @@ async fn fetch(url: &str) -> Result<Vec<u8>> {
 async fn sign_in_at_corp(corp_url: &str, (user, email, given_name): (String, String, String)) -> Result<Browser> {
     let jar = Arc::new(Jar::default());
     let client = reqwest::Client::builder().cookie_provider(jar.clone()).timeout(Duration::from_secs(60)).build()?;
-    let signed_in = super::sign_in(&client, corp_url, &user).await?;
+    let signed_in = sign_in(&client, corp_url, &user).await?;
     if !signed_in.status().is_success() {
         bail!("{user} could not sign in at corp: {}", signed_in.status());
     }
@@ -613,7 +615,7 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     if !(1..=64).contains(&args.satosa_workers) {
         bail!("--satosa-workers: give 1 to 64");
     }
-    let venv = super::satosa::venv(args.satosa_venv.as_deref())?;
+    let venv = crate::satosa::venv(args.satosa_venv.as_deref())?;
     let dir = tempfile::tempdir().context("a temporary data dir")?;
     let corp_listener = TcpListener::bind("127.0.0.1:0").await?;
     let corp_url = format!("http://{}", corp_listener.local_addr()?);
@@ -628,14 +630,14 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     let prepared = {
         let (satosa_dir, venv, satosa_url, sp_metadata) =
             (dir.path().join("satosa"), venv.clone(), satosa_url.clone(), sp_metadata.clone());
-        tokio::task::spawn_blocking(move || super::satosa::prepare(&satosa_dir, &venv, &satosa_url, &sp_metadata))
+        tokio::task::spawn_blocking(move || crate::satosa::prepare(&satosa_dir, &venv, &satosa_url, &sp_metadata))
             .await??
     };
 
     // The hub's SP metadata, with the key it will sign with, for corp to import.
     let hub_dir = dir.path().join("hub");
     std::fs::create_dir_all(&hub_dir).context("creating the hub's data dir")?;
-    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crate::process::clock().now())?;
+    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crossfed_clock::Clock::system().now())?;
     let (hub_sp_entity, hub_acs) = crossfed_hub::upstream::sp_endpoints(&hub_url);
     let hub_sp_file = dir.path().join("hub-sp-metadata.xml");
     std::fs::write(
@@ -652,7 +654,7 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
         corp_store.clone(),
         &dir.path().join("corp"),
         &corp_url,
-        crate::process::clock(),
+        crossfed_clock::Clock::system(),
     )
     .await
     .context("setting up corp")?;
@@ -697,7 +699,7 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     let (satosa_run, satosa_cpu) = measure(args, &browsers, satosa.clone(), &satosa_server).await?;
     let rss = [hub_server.peak_rss_mb(), satosa_server.peak_rss_mb()];
     let satosa_logged_errors = satosa_server.logged_errors().saturating_sub(logged_before);
-    let versions = super::satosa::versions(&venv);
+    let versions = crate::satosa::versions(&venv);
     drop((hub_server, satosa_server));
     let _ = stop.send(true);
     let _ = corp_task.await;

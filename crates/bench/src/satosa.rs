@@ -7,15 +7,15 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use super::child::Server;
+use crate::child::Server;
 
 /// The configuration files, as committed; relative paths in them are resolved from the folder
 /// they are written to.
 const FILES: [(&str, &str); 4] = [
-    ("proxy_conf.yaml", include_str!("../../../testkit/peers/satosa/proxy_conf.yaml")),
-    ("internal_attributes.yaml", include_str!("../../../testkit/peers/satosa/internal_attributes.yaml")),
-    ("plugins/saml2_frontend.yaml", include_str!("../../../testkit/peers/satosa/plugins/saml2_frontend.yaml")),
-    ("plugins/saml2_backend.yaml", include_str!("../../../testkit/peers/satosa/plugins/saml2_backend.yaml")),
+    ("proxy_conf.yaml", include_str!("../../testkit/peers/satosa/proxy_conf.yaml")),
+    ("internal_attributes.yaml", include_str!("../../testkit/peers/satosa/internal_attributes.yaml")),
+    ("plugins/saml2_frontend.yaml", include_str!("../../testkit/peers/satosa/plugins/saml2_frontend.yaml")),
+    ("plugins/saml2_backend.yaml", include_str!("../../testkit/peers/satosa/plugins/saml2_backend.yaml")),
 ];
 
 /// The virtualenv scripts/install-satosa makes, checked for the two programs used.
@@ -68,7 +68,7 @@ pub(super) fn prepare(dir: &Path, venv: &Path, base_url: &str, sp_metadata: &str
         write_file(&dir.join(name), content.as_bytes())?;
     }
     for (name, common_name) in [("frontend", "SATOSA frontend (bench)"), ("backend", "SATOSA backend (bench)")] {
-        let key = crossfed_xmldsig::SigningKey::generate_rsa(common_name, crate::process::clock().now(), 2)
+        let key = crossfed_xmldsig::SigningKey::generate_rsa(common_name, crossfed_clock::Clock::system().now(), 2)
             .context("a key for SATOSA")?;
         write_file(&dir.join(format!("keys/{name}.crt")), key.certificate().to_pem().as_bytes())?;
         crossfed_hub::keys::write_private(&dir.join(format!("keys/{name}.key")), key.private_key_pem().as_bytes())
