@@ -12,8 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 // A crate root resolves `mod` next to itself; the corpus lives with the saml crate's tests.
-#[path = "../../saml/tests/attacks/corpus.rs"]
-mod corpus;
+use crossfed_attacks as corpus;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -107,12 +106,8 @@ async fn start(fx: &Fixture) -> TestHub {
     assert_eq!((source.sp_entity_id.as_str(), source.acs_url.as_str()), (SP, ACS));
     let hub = Arc::new(hub);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, hub.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let (listener, url) = crate::support::listener().await;
+    let shutdown = crate::support::serve(listener, hub.clone());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // A real start of a sign-in: a signed AuthnRequest to the IdP, and a pending login stored.

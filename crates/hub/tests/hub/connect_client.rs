@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use crossfed_cloud::config::{CloudConfig, InstanceConfig, apply};
 use crossfed_cloud::{App, Settings};
 use crossfed_hub::aws::connect::{ConnectClient, ConnectEndpoint, ConnectError, NewConnectUser};
 use reqwest::Method;
@@ -26,21 +25,9 @@ struct Cloud {
 /// An emulated account with one SAML Connect instance (and its default profiles).
 async fn start() -> Cloud {
     let store = crossfed_testkit::test_store("cloud").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, base) = crate::support::listener().await;
     let app = Arc::new(App::new(store, Settings::new(ACCOUNT, "us-east-1", &base), ADMIN_KEY, ADMIN_SECRET));
-    let config = CloudConfig {
-        connect_instances: vec![InstanceConfig {
-            alias: "internal-services".into(),
-            identity_management: "SAML".into(),
-            users: Vec::new(),
-        }],
-        ..CloudConfig::default()
-    };
-    apply(&app, &config, crossfed_clock::Clock::system().now().unix_timestamp()).await.unwrap();
-    let instances =
-        app.resources.list::<crossfed_cloud::model::ConnectInstance>("connect-instance", ACCOUNT).await.unwrap();
-    let instance_id = instances[0].id.clone();
+    let instance_id = crate::support::connect_instance(&app, &[]).await;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(crossfed_cloud::serve(listener, app, async move {
         let _ = rx.await;
@@ -243,8 +230,7 @@ async fn fake_connect(uri: Uri) -> Response {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_followed_and_struggling_services_are_retryable() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, base) = crate::support::listener().await;
     tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(fake_connect)).await });
     let connect = client_with(&base, ADMIN_KEY, ADMIN_SECRET);
 

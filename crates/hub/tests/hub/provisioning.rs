@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossfed_cloud::config::{CloudConfig, InstanceConfig, UserConfig, apply};
 use crossfed_hub::Hub;
 use crossfed_hub::aws::connect::{ConnectClient, ConnectEndpoint};
 use crossfed_hub::config::HubConfig;
@@ -42,22 +41,7 @@ impl Cloud {
             ADMIN_KEY,
             ADMIN_SECRET,
         ));
-        let config = CloudConfig {
-            connect_instances: vec![InstanceConfig {
-                alias: "internal-services".into(),
-                identity_management: "SAML".into(),
-                users: preexisting.iter().map(|u| UserConfig::agent(u)).collect(),
-            }],
-            ..CloudConfig::default()
-        };
-        apply(&app, &config, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
-        let instance = app
-            .resources
-            .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
-            .await
-            .unwrap()[0]
-            .id
-            .clone();
+        let instance = crate::support::connect_instance(&app, preexisting).await;
         let mut cloud = Cloud { app, address, url, instance, stop: None };
         cloud.serve(listener);
         cloud
@@ -325,8 +309,7 @@ async fn scim_push_provisions_another_crossfed() {
     // The receiving hub, with a SCIM token.
     let hub_store = memory_store("receiver").await;
     let data = crossfed_testkit::temp_dir().keep();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, hub_url) = crate::support::listener().await;
     let (receiver, _) = crossfed_hub::build_hub(
         &HubConfig::default(),
         hub_store.clone(),
@@ -345,10 +328,7 @@ async fn scim_push_provisions_another_crossfed() {
     )
     .await
     .unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(receiver), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(listener, Arc::new(receiver));
     // corp, pushing userName and externalId as the e-mail (what its SAML NameID carries).
     let config: HubConfig = toml::from_str(&format!(
         r#"

@@ -36,24 +36,11 @@ audience = "https://wiki.example.com"
 async fn start() -> Hub {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("admin").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
-    let (hub, _) =
-        crossfed_hub::build_hub(&config, store.clone(), &data, &url, crossfed_clock::Clock::system()).await.unwrap();
-    let path = crossfed_hub::tokens::ensure_admin_token(
-        &store,
-        &data,
-        crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
-    )
-    .await
-    .unwrap()
-    .expect("first start writes the token file");
-    let token = std::fs::read_to_string(path).unwrap().trim().to_string();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let hub = crate::support::build(&config, &store, &data, &url).await;
+    let token = crate::support::admin_token(&store, &data).await;
+    let tx = crate::support::serve(listener, Arc::new(hub));
     Hub { url, token, store, data, _stop: tx }
 }
 

@@ -29,8 +29,7 @@ audience = "https://wiki.example.com"
 /// Starts the hub on `data` (as a restart would), returns its published IdP certificates and a
 /// Response it signs for alice.
 async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
     let (hub, _) =
         crossfed_hub::build_hub(&config, store.clone(), data, &url, crossfed_clock::Clock::system()).await.unwrap();
@@ -54,10 +53,7 @@ async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
         Timestamp::from(crossfed_clock::Clock::system().now()),
     )
     .unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, hub.clone(), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(listener, hub.clone());
     let xml = reqwest::get(format!("{url}/saml/apps/wiki/metadata")).await.unwrap().text().await.unwrap();
     let _ = tx.send(());
     let metadata = EntityDescriptor::parse(xml.as_bytes()).unwrap();

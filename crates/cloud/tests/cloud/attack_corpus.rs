@@ -12,8 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 // A crate root resolves `mod` next to itself; the corpus lives with the saml crate's tests.
-#[path = "../../saml/tests/attacks/corpus.rs"]
-mod corpus;
+use crossfed_attacks as corpus;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

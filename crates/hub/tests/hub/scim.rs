@@ -21,18 +21,14 @@ struct Hub {
 async fn start() -> Hub {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("scim").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = crate::support::listener().await;
     let (hub, _) =
         crossfed_hub::build_hub(&HubConfig::default(), store.clone(), &data, &url, crossfed_clock::Clock::system())
             .await
             .unwrap();
     let (token, _) =
         crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::SCIM, "entra", None, 1_700_000_000).await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(listener, Arc::new(hub));
     Hub { scim: format!("{url}/scim/v2"), token, store, _stop: tx }
 }
 

@@ -44,24 +44,12 @@ async fn start() -> Console {
 
 async fn start_with(config: &str, data: &std::path::Path, store: crossfed_store::Store) -> Console {
     let data = data.to_path_buf();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(config).unwrap();
-    let (hub, _) =
-        crossfed_hub::build_hub(&config, store.clone(), &data, &url, crossfed_clock::Clock::system()).await.unwrap();
+    let hub = crate::support::build(&config, &store, &data, &url).await;
     // A restart finds the token written at first start.
-    crossfed_hub::tokens::ensure_admin_token(
-        &store,
-        &data,
-        crossfed_saml::Timestamp::from(crossfed_clock::Clock::system().now()).unix(),
-    )
-    .await
-    .unwrap();
-    let token = std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_string();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let token = crate::support::admin_token(&store, &data).await;
+    let tx = crate::support::serve(listener, Arc::new(hub));
     Console { url, token, store, _stop: tx }
 }
 

@@ -19,17 +19,13 @@ password = "alice-password-1"
 
 async fn hub_on(store: crossfed_store::Store, base_url: Option<&str>) -> (String, tokio::sync::oneshot::Sender<()>) {
     let data = crossfed_testkit::temp_dir().keep();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(CONFIG).unwrap();
     let (hub, _) =
         crossfed_hub::build_hub(&config, store, &data, base_url.unwrap_or(&url), crossfed_clock::Clock::system())
             .await
             .unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(listener, Arc::new(hub));
     (url, tx)
 }
 

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
+use crossfed_cloud::config::{CloudConfig, ProviderConfig, RoleConfig, apply};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Timestamp;
 use crossfed_store::{AuditLog, AuditQuery, Store};
@@ -46,10 +46,8 @@ struct Servers {
 
 async fn start() -> Servers {
     let data = crossfed_testkit::temp_dir().keep();
-    let hub_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hub_url = format!("http://{}", hub_listener.local_addr().unwrap());
-    let cloud_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let cloud_url = format!("http://{}", cloud_listener.local_addr().unwrap());
+    let (hub_listener, hub_url) = crate::support::listener().await;
+    let (cloud_listener, cloud_url) = crate::support::listener().await;
 
     // The target account first, to learn the Connect instance's ID.
     let cloud = Arc::new(crossfed_cloud::App::new(
@@ -58,22 +56,7 @@ async fn start() -> Servers {
         "AKIAADMIN",
         "secret",
     ));
-    let instance_config = CloudConfig {
-        connect_instances: vec![InstanceConfig {
-            alias: "internal-services".into(),
-            identity_management: "SAML".into(),
-            users: vec![UserConfig::agent("alice@example.com")],
-        }],
-        ..CloudConfig::default()
-    };
-    apply(&cloud, &instance_config, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
-    let instance = cloud
-        .resources
-        .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let instance = crate::support::connect_instance(&cloud, &["alice@example.com"]).await;
 
     // The hub, with the Connect application from the catalog.
     let hub_config: HubConfig = toml::from_str(&format!(
@@ -105,16 +88,13 @@ destination = "/agent-app-v2"
 
     // The account trusts the hub's Connect application through its published metadata.
     let mut stops = Vec::new();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(hub_listener, hub.clone(), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(hub_listener, hub.clone());
     stops.push(tx);
     let metadata = reqwest::get(format!("{hub_url}/saml/apps/connect/metadata")).await.unwrap().text().await.unwrap();
     let trust = CloudConfig {
         saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],
         roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
-        ..instance_config
+        ..crate::support::connect_instance_config(&["alice@example.com"])
     };
     apply(&cloud, &trust, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -368,8 +348,7 @@ async fn pysaml2_signs_alice_in_through_the_hub_from_an_sp_initiated_request() {
     std::fs::write(&sp_metadata, sp("metadata", serde_json::json!({"sign": true}))["metadata"].as_str().unwrap())
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, hub_url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(&format!(
         r#"
 {USERS}
@@ -393,10 +372,7 @@ metadata_file = {}
     )
     .await
     .unwrap();
-    let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let _stop = crate::support::serve(listener, Arc::new(hub));
     let idp_metadata = reqwest::get(format!("{hub_url}/saml/apps/pyapp/metadata")).await.unwrap().text().await.unwrap();
     let idp_entity_id = crossfed_saml::EntityDescriptor::parse(idp_metadata.as_bytes()).unwrap().entity_id;
     let idp_metadata_file = data.join("hub-idp.xml");
@@ -487,8 +463,7 @@ metadata_file = {}
 async fn group_assignments_and_group_mappings_reach_the_assertion() {
     use crossfed_store::{GroupStore, UserStore};
     let data = crossfed_testkit::temp_dir().keep();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, hub_url) = crate::support::listener().await;
     let config: HubConfig = toml::from_str(&format!(
         r#"{USERS}
 [[applications]]
@@ -523,10 +498,7 @@ value = "support"
     let now = Timestamp::from(crossfed_clock::Clock::system().now()).unix();
     store.create_group_with_members("Wiki Editors", None, std::slice::from_ref(&alice.id), now).await.unwrap();
     store.create_group_with_members("Support", None, std::slice::from_ref(&alice.id), now).await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let tx = crate::support::serve(listener, Arc::new(hub));
 
     let launch = |client: reqwest::Client, app: &'static str| {
         let hub_url = hub_url.clone();

@@ -6,8 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 // A crate root resolves `mod` next to itself; the corpus lives with the saml crate's tests.
-#[path = "../../saml/tests/attacks/corpus.rs"]
-mod corpus;
+use crossfed_attacks as corpus;
 
 use std::process::Command;
 

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crossfed_cloud::config::{CloudConfig, InstanceConfig, ProviderConfig, RoleConfig, UserConfig, apply};
+use crossfed_cloud::config::{CloudConfig, ProviderConfig, RoleConfig, apply};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Timestamp;
 use crossfed_store::{Store, UserStore};
@@ -18,18 +18,10 @@ async fn memory_store(name: &str) -> Store {
     crossfed_testkit::test_store(name).await
 }
 
-async fn listener() -> (TcpListener, String) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
+use crate::support::listener;
 
 fn spawn_hub(listener: TcpListener, hub: crossfed_hub::Hub) -> oneshot::Sender<()> {
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
-    tx
+    crate::support::serve(listener, Arc::new(hub))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,23 +81,8 @@ value = "${{user:givenName}}"
         "AKIAADMIN",
         "secret",
     ));
-    let users = ["alice", "carol"].iter().map(|u| UserConfig::agent(&format!("{u}@example.com"))).collect();
-    let instances = CloudConfig {
-        connect_instances: vec![InstanceConfig {
-            alias: "internal-services".into(),
-            identity_management: "SAML".into(),
-            users,
-        }],
-        ..CloudConfig::default()
-    };
-    apply(&cloud, &instances, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
-    let instance = cloud
-        .resources
-        .list::<crossfed_cloud::model::ConnectInstance>("connect-instance", "123456789012")
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let agents = ["alice@example.com", "carol@example.com"];
+    let instance = crate::support::connect_instance(&cloud, &agents).await;
 
     // hub: trusts corp through corp's metadata for it, and offers Amazon Connect to alice and bob.
     let hub_config: HubConfig = toml::from_str(&format!(
@@ -142,7 +119,7 @@ console_url = "{cloud_url}"
     let trust = CloudConfig {
         saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],
         roles: vec![RoleConfig::connect_agent("ConnectAgent", "Hub", "internal-services")],
-        ..instances
+        ..crate::support::connect_instance_config(&agents)
     };
     apply(&cloud, &trust, Timestamp::from(crossfed_clock::Clock::system().now()).unix()).await.unwrap();
     let (tx, rx) = oneshot::channel::<()>();

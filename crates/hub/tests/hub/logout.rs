@@ -16,18 +16,10 @@ use crossfed_testkit::browser::{auto_submit, field, submit_sign_in};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-async fn listener() -> (TcpListener, String) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
+use crate::support::listener;
 
 fn spawn_hub(listener: TcpListener, hub: crossfed_hub::Hub) -> oneshot::Sender<()> {
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
-    tx
+    crate::support::serve(listener, Arc::new(hub))
 }
 
 /// Two clients on one cookie jar: one follows redirects like a browser, one stops at each.

@@ -37,8 +37,7 @@ async fn hub_launch_reaches_the_agent_workspace_or_says_why_not() {
     )
     .to_xml();
     let store = crossfed_testkit::test_store("launch").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, base) = crate::support::listener().await;
     let app = Arc::new(App::new(store, Settings::new("123456789012", "us-east-1", &base), "AKIAADMIN", "secret"));
     let config = CloudConfig {
         saml_providers: vec![ProviderConfig::from_xml("Hub", metadata)],

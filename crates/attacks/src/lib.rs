@@ -1,10 +1,10 @@
 //! The attack corpus: every case is generated from a valid Response built and signed at a fixed
-//! time, then transformed (as text, or as a tree) the way a published attack does. Shared by the
-//! crate's own attack test, the CLI's, the hub's ACS test and the target account's sign-in test.
-//! The cases are addressed to the hub's SP ([`SP`], [`ACS`]) unless the fixture is made with
-//! [`Fixture::for_sp`] for another SP.
-
-#![allow(dead_code)]
+//! time, then transformed (as text, or as a tree) the way a published attack does. A dev crate
+//! shared by crossfed-saml's own attack test, the CLI's, the hub's ACS test and the target
+//! account's sign-in test. The cases are addressed to the hub's SP ([`SP`], [`ACS`]) unless the
+//! fixture is made with [`Fixture::for_sp`] for another SP. Test support: a case that cannot be
+//! built fails loudly, so this crate may panic.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -27,7 +27,7 @@ pub const SKEW: i64 = 120;
 
 /// The cases the hub's ACS (`POST /saml/acs`) answers otherwise than with the expected error,
 /// and its answer. Every other case is refused with 403 and the expected error on the page.
-/// `crates/hub/tests/attack_corpus.rs` checks each answer and that this list is complete;
+/// `crates/hub/tests/hub/attack_corpus.rs` checks each answer and that this list is complete;
 /// docs/attacks.md shows it.
 pub const HUB_ACS_ANSWERS: &[(&str, &str)] = &[
     (
@@ -59,7 +59,7 @@ pub const HUB_ACS_ANSWERS: &[(&str, &str)] = &[
 /// The same for the target account's AWS sign-in endpoint (`POST /saml`), the cases built with
 /// [`Fixture::for_sp`] for its sign-in URL and carrying a Role attribute. Every other case is
 /// refused with the expected error and the code AWS gives it (`InvalidIdentityToken`,
-/// `ExpiredTokenException`, `IDPRejectedClaim`). Checked by `crates/cloud/tests/attack_corpus.rs`.
+/// `ExpiredTokenException`, `IDPRejectedClaim`). Checked by `crates/cloud/tests/cloud/attack_corpus.rs`.
 pub const SIGN_IN_ANSWERS: &[(&str, &str)] = &[
     (
         "signature-exclusion-with-assertion-signature-required",

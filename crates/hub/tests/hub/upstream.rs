@@ -262,8 +262,7 @@ async fn a_pysaml2_idp_signs_people_into_the_hub() {
     )
     .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hub_url = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, hub_url) = crate::support::listener().await;
     let config: crossfed_hub::config::HubConfig = toml::from_str(&format!(
         "[identity_source]\nmetadata_file = {}\nprovisioning = \"just-in-time\"\n",
         toml::Value::String(idp_metadata.display().to_string())
@@ -274,10 +273,7 @@ async fn a_pysaml2_idp_signs_people_into_the_hub() {
         crossfed_hub::build_hub(&config, store.clone(), &data.join("hub"), &hub_url, crossfed_clock::Clock::system())
             .await
             .unwrap();
-    let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve(listener, Arc::new(hub), async move {
-        let _ = rx.await;
-    }));
+    let _stop = crate::support::serve(listener, Arc::new(hub));
     let sp_metadata = data.join("hub-sp.xml");
     let published = reqwest::get(format!("{hub_url}/saml/sp/metadata")).await.unwrap().text().await.unwrap();
     std::fs::write(&sp_metadata, &published).unwrap();

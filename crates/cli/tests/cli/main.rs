@@ -1,0 +1,10 @@
+//! The integration tests of crossfed-cli, in one binary: one module per area, sharing their setup;
+//! the tests of every module run in parallel.
+
+mod admin_cli;
+mod attack_corpus_cli;
+mod bench_cli;
+mod cloud_cli;
+mod demo_cli;
+mod saml_cli;
+mod scaleout_cli;

@@ -1,0 +1,18 @@
+//! The integration tests of crossfed-hub, in one binary: one module per area, sharing their setup;
+//! the tests of every module run in parallel.
+
+mod admin;
+mod attack_corpus;
+mod chain;
+mod connect_client;
+mod connect_launch;
+mod console;
+mod keys;
+mod login;
+mod logout;
+mod portal;
+mod provisioning;
+mod scim;
+mod support;
+mod upstream;
+mod web_surface;
