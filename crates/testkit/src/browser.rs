@@ -7,45 +7,8 @@ pub fn field<'a>(html: &'a str, name: &str) -> &'a str {
     html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap_or("")
 }
 
-/// Undoes HTML escaping of text or an attribute value: the named references a page may use and
-/// numeric ones (decimal or hexadecimal); anything else is left as it is.
-pub fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(rest.get(..at).unwrap_or(""));
-        let tail = rest.get(at..).unwrap_or("");
-        let decoded = tail.find(';').and_then(|end| {
-            let c = match tail.get(1..end)? {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                name => {
-                    let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => name.strip_prefix('#')?.parse().ok()?,
-                    };
-                    char::from_u32(code)?
-                }
-            };
-            Some((c, end + 1))
-        });
-        match decoded {
-            Some((c, length)) => {
-                out.push(c);
-                rest = tail.get(length..).unwrap_or("");
-            }
-            None => {
-                out.push('&');
-                rest = tail.get(1..).unwrap_or("");
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
+/// Undoes HTML escaping of text or an attribute value (named and numeric references).
+pub use crossfed_saml::html_unescape as unescape;
 
 pub fn new_browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().expect("HTTP client")
