@@ -193,7 +193,10 @@ pub async fn start_chain(
 ) -> Result<Chain> {
     let [corp_listener, hub_listener, cloud_listener] = listeners;
     let url = |l: &TcpListener| -> Result<String> { Ok(format!("http://{}", l.local_addr()?)) };
-    let (corp_url, hub_url, cloud_url) = (url(&corp_listener)?, url(&hub_listener)?, url(&cloud_listener)?);
+    // corp is another site than the hub, as the corporate IdP is in production (SameSite
+    // cookies behave as they would there): "localhost" against the hub's "127.0.0.1".
+    let corp_url = format!("http://localhost:{}", corp_listener.local_addr()?.port());
+    let (hub_url, cloud_url) = (url(&hub_listener)?, url(&cloud_listener)?);
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod audit_queue;
 pub mod aws;
 pub mod bootstrap;
+pub mod browsers;
 pub mod check;
 pub mod config;
 pub mod console;

@@ -19,8 +19,8 @@ use crate::directory::login::{LoginError, authenticate};
 use crate::records::new_token;
 use crate::state::Hub;
 use crate::upstream::login::StartError;
-use crate::web::extract::{PortalForm, SignedIn, local_path, same_site_request};
-use crate::web::pages::{PortalApp, error_page, launch_answer, login_page, portal_page};
+use crate::web::extract::{Browser, PortalForm, SignedIn, local_path, same_site_request};
+use crate::web::pages::{PortalApp, error_page, launch_answer, leave_for, login_page, portal_page};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new()
@@ -41,13 +41,14 @@ struct NextQuery {
 
 /// `GET /login`: with an upstream IdP, the browser goes there with a signed AuthnRequest;
 /// otherwise the built-in directory's form.
-async fn login_get(State(hub): State<Arc<Hub>>, Query(query): Query<NextQuery>) -> Response {
+async fn login_get(State(hub): State<Arc<Hub>>, Query(query): Query<NextQuery>, browser: Browser) -> Response {
     let Some(logins) = hub.upstream_logins() else {
         return login_form(&hub, StatusCode::OK, query.next.as_deref(), None, None);
     };
     let next = local_path(query.next.as_deref()).to_string();
-    match logins.start(next, query.force.as_deref() == Some("1"), None).await {
-        Ok(url) => see_other(&url, None),
+    let (key, cookie) = browser.key_or_new(&hub);
+    match logins.start(next, query.force.as_deref() == Some("1"), None, &key).await {
+        Ok(url) => see_other(&url, cookie),
         Err(e) => upstream_start_failed(&e),
     }
 }
@@ -132,7 +133,8 @@ async fn logout(State(hub): State<Arc<Hub>>, form: PortalForm<NoFields>) -> Resp
     if let Some(upstream) = &session.upstream
         && let Some(url) = hub.upstream_logout_url(upstream).await
     {
-        return see_other(&url, cleared);
+        // A page, not a redirect: the portal's form-action allows only the hub itself.
+        return leave_for(&url, "Signing out", "Signing you out at your identity provider…", cleared);
     }
     // With an upstream IdP, /login would sign the person straight back in through it.
     let landing = if hub.identity_source.is_some() { "/signed-out" } else { "/login" };

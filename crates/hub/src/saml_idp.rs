@@ -1,7 +1,8 @@
 //! The hub as SAML IdP toward applications that start the login (`/saml/sso`, both bindings):
 //! the AuthnRequest is checked against the application's metadata (signature, ACS, destination)
-//! and answered at once for a signed-in browser, or kept server-side while the person signs in
-//! (`/saml/sso/resume/{id}` answers it afterwards).
+//! and answered at once for a signed-in browser, or kept server-side, bound to the browser it
+//! came in, while the person signs in (`/saml/sso/resume/{id}` answers it afterwards, in that
+//! browser only).
 
 use std::sync::Arc;
 
@@ -17,10 +18,11 @@ use crossfed_xmldsig::AlgorithmPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::apps::model::Application;
+use crate::browsers::is_bound_to;
 use crate::records::kinds::PENDING_SSO;
 use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json};
 use crate::state::Hub;
-use crate::web::extract::MaybeSignedIn;
+use crate::web::extract::{Browser, MaybeSignedIn};
 use crate::web::pages::{error_page, launch_answer, post_response};
 
 pub fn routes() -> Router<Arc<Hub>> {
@@ -40,6 +42,9 @@ struct PendingSso {
     /// The session the browser had when the request came (a new sign-in always gets a new one).
     #[serde(default)]
     earlier_session: Option<String>,
+    /// The digest of the key of the browser the request came in; only that browser resumes it.
+    #[serde(default)]
+    browser: String,
 }
 
 fn saml_error(status: StatusCode, title: &str, message: &str) -> Response {
@@ -52,22 +57,42 @@ struct PostedRequest {
     saml_request: String,
     #[serde(rename = "RelayState")]
     relay_state: Option<String>,
+    /// Set when the hub's own page posted the request again (see [`sso_post`]).
+    reposted: Option<String>,
 }
 
 /// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
-async fn sso_redirect(State(hub): State<Arc<Hub>>, RawQuery(query): RawQuery, browser: MaybeSignedIn) -> Response {
+async fn sso_redirect(
+    State(hub): State<Arc<Hub>>,
+    RawQuery(query): RawQuery,
+    signed_in: MaybeSignedIn,
+    browser: Browser,
+) -> Response {
     match decode_redirect(query.as_deref().unwrap_or("")) {
         Ok(message) => {
-            handle_authn_request(&hub, &message.xml, Some(&message), message.relay_state.clone(), browser).await
+            let relay_state = message.relay_state.clone();
+            handle_authn_request(&hub, &message.xml, Some(&message), relay_state, signed_in, browser).await
         }
         Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
     }
 }
 
-/// `POST /saml/sso` (HTTP-POST).
-async fn sso_post(State(hub): State<Arc<Hub>>, browser: MaybeSignedIn, Form(form): Form<PostedRequest>) -> Response {
+/// `POST /saml/sso` (HTTP-POST). The application's page posts from another site, so the browser
+/// sends none of the hub's SameSite=Lax cookies with it (neither its session nor its key): the
+/// request is posted once more from the hub's own page, which sends them.
+async fn sso_post(
+    State(hub): State<Arc<Hub>>,
+    signed_in: MaybeSignedIn,
+    browser: Browser,
+    Form(form): Form<PostedRequest>,
+) -> Response {
+    if browser.0.is_none() && form.reposted.is_none() {
+        let mut fields = vec![("SAMLRequest", form.saml_request.as_str()), ("reposted", "1")];
+        fields.extend(form.relay_state.as_deref().map(|relay| ("RelayState", relay)));
+        return crossfed_web::repost_here("/saml/sso", &fields, &new_token());
+    }
     match decode_post(&form.saml_request) {
-        Ok(xml) => handle_authn_request(&hub, &xml, None, form.relay_state, browser).await,
+        Ok(xml) => handle_authn_request(&hub, &xml, None, form.relay_state, signed_in, browser).await,
         Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
     }
 }
@@ -124,6 +149,7 @@ async fn handle_authn_request(
     redirect: Option<&RedirectMessage>,
     relay_state: Option<String>,
     MaybeSignedIn(session): MaybeSignedIn,
+    browser: Browser,
 ) -> Response {
     let request = match parse_authn_request(xml, None) {
         Ok(r) => r,
@@ -182,6 +208,7 @@ async fn handle_authn_request(
         return passive_refusal(hub, app_id, app, &request.id, relay_state.as_deref()).await;
     }
     let now = hub.clock.unix();
+    let (key, cookie) = browser.key_or_new(hub);
     let pending = PendingSso {
         app_id: app_id.clone(),
         request_id: request.id,
@@ -189,13 +216,14 @@ async fn handle_authn_request(
         expires: now + PENDING_SECONDS,
         force_authn: request.force_authn,
         earlier_session: session.map(|s| s.id),
+        browser: key.digest(),
     };
     let id = new_token();
     let key = ObjectKey { kind: PENDING_SSO, scope: SCOPE, name_key: &id, id: &id };
     if let Err(e) = insert_json(&hub.store, key, &pending, now).await {
         return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string());
     }
-    see_other(&login_url(&id, pending.force_authn), None)
+    see_other(&login_url(&id, pending.force_authn), cookie)
 }
 
 /// The sign-in that resumes pending request `id`; `force` asks the upstream IdP for a fresh
@@ -237,8 +265,18 @@ async fn sso_resume(
     State(hub): State<Arc<Hub>>,
     Path(id): Path<String>,
     MaybeSignedIn(session): MaybeSignedIn,
+    Browser(browser): Browser,
 ) -> Response {
     let pending = read_json::<PendingSso>(&hub.store, PENDING_SSO, &id).await.ok().flatten();
+    if let Some(p) = &pending
+        && !is_bound_to(&p.browser, browser.as_ref())
+    {
+        return saml_error(
+            StatusCode::FORBIDDEN,
+            "Sign-in started in another browser",
+            "This sign-in request was started in another browser, so it is not answered here. Open the application again in this browser.",
+        );
+    }
     let force = pending.as_ref().is_some_and(|p| p.force_authn);
     let Some(session) = session else {
         return see_other(&login_url(&id, force), None);

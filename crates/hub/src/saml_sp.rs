@@ -12,10 +12,11 @@ use axum::routing::{get, post};
 use crossfed_web::see_other;
 use serde::Deserialize;
 
+use crate::records::new_token;
 use crate::sessions::UpstreamLogin;
 use crate::state::Hub;
 use crate::upstream::login::{AnswerRefused, Answered};
-use crate::web::extract::local_path;
+use crate::web::extract::{Browser, local_path};
 use crate::web::pages::error_page;
 
 pub fn routes() -> Router<Arc<Hub>> {
@@ -26,6 +27,8 @@ pub fn routes() -> Router<Arc<Hub>> {
 struct PostedResponse {
     #[serde(rename = "SAMLResponse")]
     saml_response: String,
+    /// Set when the hub's own page posted the answer again (see [`acs`]).
+    reposted: Option<String>,
 }
 
 fn refused_page(e: &AnswerRefused) -> Response {
@@ -33,6 +36,7 @@ fn refused_page(e: &AnswerRefused) -> Response {
         AnswerRefused::Undecodable(_) => (StatusCode::BAD_REQUEST, "Invalid SAML response"),
         AnswerRefused::NotPending => (StatusCode::FORBIDDEN, "Sign-in expired"),
         AnswerRefused::Misconfigured(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured"),
+        AnswerRefused::OtherBrowser => (StatusCode::FORBIDDEN, "Sign-in started in another browser"),
         AnswerRefused::Invalid(_) | AnswerRefused::Replayed(_) | AnswerRefused::User(_) => {
             (StatusCode::FORBIDDEN, "Sign-in refused")
         }
@@ -41,8 +45,20 @@ fn refused_page(e: &AnswerRefused) -> Response {
     error_page(status, title, &e.to_string(), None)
 }
 
-/// `POST /saml/acs`: the upstream IdP's answer, judged at the hub's clock.
-async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<PostedResponse>) -> Response {
+/// `POST /saml/acs`: the upstream IdP's answer, judged at the hub's clock in the browser that
+/// started the sign-in. The IdP's page posts from another site, so the browser sends no
+/// SameSite=Lax cookie with it: an answer without the browser's key is posted once more from the
+/// hub's own page, which sends it.
+async fn acs(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Browser(browser): Browser,
+    Form(form): Form<PostedResponse>,
+) -> Response {
+    if browser.is_none() && form.reposted.is_none() {
+        let fields = [("SAMLResponse", form.saml_response.as_str()), ("reposted", "1")];
+        return crossfed_web::repost_here("/saml/acs", &fields, &new_token());
+    }
     let Some(logins) = hub.upstream_logins() else {
         return error_page(
             StatusCode::NOT_FOUND,
@@ -51,7 +67,7 @@ async fn acs(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form<P
             None,
         );
     };
-    match logins.answer(&form.saml_response).await {
+    match logins.answer(&form.saml_response, browser.as_ref()).await {
         Ok(Answered::Tested { id }) => see_other(&format!("/admin/identity-source/test/{id}"), None),
         Ok(Answered::SignIn { user, accepted, next }) => {
             let upstream =

@@ -10,6 +10,7 @@ use crossfed_web::set_cookie;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Auditor;
+use crate::browsers::{BrowserKey, KEY_SECONDS};
 use crate::records::kinds::CONSOLE_SESSION;
 use crate::records::{CONSOLE_SECONDS, SCOPE, insert_json, new_token, read_json};
 
@@ -116,6 +117,21 @@ impl Sessions {
     /// The cookie of the built-in sign-in form's nonce (login CSRF).
     pub fn login_nonce_cookie(&self) -> String {
         format!("{}-login", self.cookie)
+    }
+
+    /// The cookie of the browser's key, which binds pending sign-ins to it ([`crate::browsers`]).
+    pub fn browser_cookie(&self) -> String {
+        format!("{}-browser", self.cookie)
+    }
+
+    /// The `Set-Cookie` value that gives the browser `key` (again, for another day).
+    pub fn browser_key_cookie(&self, key: &BrowserKey) -> Option<HeaderValue> {
+        self.cookie(&self.browser_cookie(), key.value(), "/", KEY_SECONDS)
+    }
+
+    /// The key the request's browser presents, if any.
+    pub fn browser_key(&self, headers: &HeaderMap) -> Option<BrowserKey> {
+        crossfed_web::cookie(headers, &self.browser_cookie()).and_then(BrowserKey::from_cookie)
     }
 
     /// The cookie of the admin console's sessions.

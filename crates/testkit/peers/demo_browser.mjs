@@ -1,5 +1,7 @@
 // Drives the demo's reference chain in headless Chromium: alice reaches the Connect agent
-// workspace, bob gets the page naming his missing Connect user, carol sees no application.
+// workspace and signs out (of the hub and of corp), bob gets the page naming his missing Connect
+// user, carol sees no application. corp is another site than the hub, so corp's answer reaches
+// the hub as a cross-site POST, as it does from a real corporate IdP.
 // Usage: node demo_browser.mjs HUB_URL PASSWORD SCREENSHOT_DIR
 // Prints one JSON object with each person's outcome; exits 1 if any expectation fails.
 import { createRequire } from 'node:module';
@@ -39,10 +41,26 @@ async function journey(user) {
     const text = await page.textContent('main');
     const name = user === 'alice' ? '3-agent-workspace.png' : '4-bob-no-connect-user.png';
     await page.screenshot({ path: join(shots, name) });
-    return { user, listed: true, url: page.url(), text };
+    const result = { user, listed: true, url: page.url(), text };
+    if (user === 'alice') result.signOut = await signOut(page);
+    return result;
   } finally {
     await context.close();
   }
+}
+
+// Signs out from the portal: the hub's session ends, corp's single logout ends corp's, and the
+// portal afterwards asks for the password at corp again.
+async function signOut(page) {
+  await page.goto(`${hub}/portal`);
+  // hub → corp's single logout → the hub's, which says how it went.
+  const back = (url) => url.pathname === '/saml/slo' || url.pathname === '/signed-out';
+  await Promise.all([page.waitForURL(back), page.click('form[action="/logout"] button')]);
+  const said = await page.textContent('main');
+  await page.screenshot({ path: join(shots, '6-signed-out.png') });
+  await page.goto(`${hub}/portal`);
+  await page.waitForSelector('input[name=user_name]');
+  return { said, askedAgain: !page.url().startsWith(hub), at: page.url() };
 }
 
 const results = {};
@@ -58,6 +76,8 @@ for (const user of ['alice', 'bob', 'carol']) {
 await browser.close();
 const has = (user, words) => (results[user].text || '').includes(words);
 ok = ok && results.alice.listed && has('alice', 'Agent workspace') && has('alice', 'alice@example.com');
+const out = results.alice.signOut || {};
+ok = ok && (out.said || '').includes('signed out of the hub and of your organization') && out.askedAgain === true;
 ok = ok && results.bob.listed && has('bob', 'No Amazon Connect user named "bob@example.com"');
 ok = ok && results.carol.listed === false && has('carol', 'No applications are assigned to you');
 console.log(JSON.stringify({ ok, results }));

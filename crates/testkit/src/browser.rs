@@ -41,16 +41,62 @@ pub async fn submit_sign_in(
         .expect("signing in")
 }
 
-/// Submits the auto-posting form of a SAML POST-binding page.
+/// The hidden fields of `page`'s form, unescaped, in order.
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.strip_prefix(" value=\"")?.split('"').next()?;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+/// Submits the auto-posting form of a SAML POST-binding page (its action is another party's
+/// absolute URL) with every hidden field, as its script does; `message` names the field the page
+/// must carry.
 pub async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
     let action = unescape(
         page.split("action=\"").nth(1).unwrap_or_else(|| panic!("no form in {page}")).split('"').next().unwrap_or(""),
     );
-    let mut form = vec![(message.to_string(), field(page, message).to_string())];
-    if page.contains("name=\"RelayState\"") {
-        form.push(("RelayState".to_string(), unescape(field(page, "RelayState"))));
-    }
+    let form = hidden_fields(page);
+    assert!(form.iter().any(|(name, _)| name == message), "no {message} in {page}");
     client.post(action).form(&form).send().await.expect("posting the SAML form")
+}
+
+/// Where a page that sends the browser on to another site leads.
+pub fn continue_link(page: &str) -> Option<String> {
+    page.split("<a id=\"next\" href=\"").nth(1).and_then(|r| r.split('"').next()).map(unescape)
+}
+
+/// A page as a browser ends up showing it.
+#[derive(Debug)]
+pub struct Page {
+    pub url: reqwest::Url,
+    pub status: reqwest::StatusCode,
+    pub text: String,
+}
+
+/// Where `response` leads in a browser running its pages' scripts: an auto-posting form is
+/// posted (a relative action against the page's URL), a page that sends the browser on is
+/// followed; the first page that does neither is where it ends.
+pub async fn follow(client: &reqwest::Client, mut response: reqwest::Response) -> Page {
+    for _ in 0..8 {
+        let url = response.url().clone();
+        let status = response.status();
+        let text = response.text().await.expect("page");
+        if text.contains("document.forms[0].submit()") {
+            let action = unescape(text.split("action=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or(""));
+            let action = url.join(&action).unwrap_or_else(|e| panic!("form action {action}: {e}"));
+            response = client.post(action).form(&hidden_fields(&text)).send().await.expect("posting the form");
+        } else if let Some(next) = continue_link(&text) {
+            response = client.get(next).send().await.expect("following the page");
+        } else {
+            return Page { url, status, text };
+        }
+    }
+    panic!("more than 8 pages in a row sent the browser on")
 }
 
 /// Where a journey through the reference chain ended.

@@ -59,24 +59,25 @@ pub fn render(
     }
 }
 
-/// The SAML POST binding's page: a form carrying the base64 message to `action`, submitted by
-/// a script (the page's nonce allows it) or by the person when scripts are off.
+/// A page whose form posts `fields` to `action` at once: submitted by a script (the page's nonce
+/// allows it) or by the person when scripts are off.
 #[derive(Template)]
-#[template(path = "saml_post.html")]
-struct SamlPost<'a> {
+#[template(path = "auto_post.html")]
+struct AutoPost<'a> {
+    title: &'a str,
     action: &'a str,
-    /// `SAMLResponse` or `SAMLRequest`.
-    parameter: &'a str,
-    message: String,
-    relay_state: Option<&'a str>,
+    fields: Vec<(&'a str, String)>,
     nonce: &'a str,
 }
 
-impl<'a> SamlPost<'a> {
-    fn new(action: &'a str, parameter: &'a str, xml: &str, relay_state: Option<&'a str>, nonce: &'a str) -> Self {
+impl<'a> AutoPost<'a> {
+    /// The SAML POST binding's form: the base64 message `xml` as `parameter` (`SAMLResponse` or
+    /// `SAMLRequest`), with `relay_state`.
+    fn saml(action: &'a str, parameter: &'a str, xml: &str, relay_state: Option<&'a str>, nonce: &'a str) -> Self {
         use base64::Engine;
-        let message = base64::engine::general_purpose::STANDARD.encode(xml.as_bytes());
-        SamlPost { action, parameter, message, relay_state, nonce }
+        let mut fields = vec![(parameter, base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()))];
+        fields.extend(relay_state.map(|relay| ("RelayState", relay.to_string())));
+        AutoPost { title: "Signing in", action, fields, nonce }
     }
 }
 
@@ -85,7 +86,7 @@ impl<'a> SamlPost<'a> {
 pub fn saml_post(action: &str, parameter: &str, xml: &str, relay_state: Option<&str>, nonce: &str) -> Response {
     render(
         StatusCode::OK,
-        &SamlPost::new(action, parameter, xml, relay_state, nonce),
+        &AutoPost::saml(action, parameter, xml, relay_state, nonce),
         Some(nonce),
         FormTargets::Anywhere,
     )
@@ -99,7 +100,31 @@ pub fn saml_post_document(
     relay_state: Option<&str>,
     nonce: &str,
 ) -> Result<String, askama::Error> {
-    SamlPost::new(action, parameter, xml, relay_state, nonce).render()
+    AutoPost::saml(action, parameter, xml, relay_state, nonce).render()
+}
+
+/// A page that posts `fields` again to `action` on this site: a cross-site POST carries no
+/// SameSite=Lax cookie, the same form posted from the site's own page does.
+pub fn repost_here(action: &str, fields: &[(&str, &str)], nonce: &str) -> Response {
+    let fields = fields.iter().map(|(name, value)| (*name, (*value).to_string())).collect();
+    let page = AutoPost { title: "Signing in", action, fields, nonce };
+    render(StatusCode::OK, &page, Some(nonce), FormTargets::SameOrigin)
+}
+
+/// A page that sends the browser on to `url` (another site) by navigating, not by a form's
+/// redirect, which the page that held the form would need to allow in its `form-action`.
+#[derive(Template)]
+#[template(path = "continue.html")]
+struct ContinueTo<'a> {
+    title: &'a str,
+    message: &'a str,
+    url: &'a str,
+    nonce: &'a str,
+}
+
+/// [`ContinueTo`]: says `message` with a link to `url` that a script follows at once.
+pub fn continue_to(title: &str, message: &str, url: &str, nonce: &str) -> Response {
+    render(StatusCode::OK, &ContinueTo { title, message, url, nonce }, Some(nonce), FormTargets::SameOrigin)
 }
 
 /// The value of cookie `name` in the request.
@@ -162,19 +187,30 @@ mod tests {
 
     #[test]
     fn the_saml_post_page_escapes_the_action_and_relay_state() {
-        let page = SamlPost {
-            action: "https://sp.example.com/acs?a=1&b=\"x\"",
-            parameter: "SAMLResponse",
-            message: "PHg+".to_string(),
-            relay_state: Some("<script>alert(1)</script>"),
-            nonce: "n0nce",
-        }
+        let page = AutoPost::saml(
+            "https://sp.example.com/acs?a=1&b=\"x\"",
+            "SAMLResponse",
+            "<x>",
+            Some("<script>alert(1)</script>"),
+            "n0nce",
+        )
         .render()
         .unwrap();
         assert!(page.contains("action=\"https://sp.example.com/acs?a=1&#38;b=&#34;x&#34;\""), "{page}");
         assert!(page.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""), "{page}");
         assert!(page.contains("<script nonce=\"n0nce\">document.forms[0].submit();</script>"), "{page}");
         assert!(page.contains("name=\"SAMLResponse\" value=\"PHg+\""), "{page}");
+    }
+
+    #[test]
+    fn the_continue_page_links_to_the_url_and_follows_it_by_script() {
+        let page =
+            ContinueTo { title: "Signing out", message: "Ending <b>", url: "https://idp/slo?a=1&b=2", nonce: "n" }
+                .render()
+                .unwrap();
+        assert!(page.contains("Ending &#60;b&#62;"), "{page}");
+        assert!(page.contains("<a id=\"next\" href=\"https://idp/slo?a=1&#38;b=2\">"), "{page}");
+        assert!(page.contains("<script nonce=\"n\">location.replace("), "{page}");
     }
 
     #[test]

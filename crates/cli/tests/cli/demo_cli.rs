@@ -141,6 +141,7 @@ fn the_demo_in_a_real_browser() {
         "3-agent-workspace.png",
         "4-bob-no-connect-user.png",
         "5-carol-no-applications.png",
+        "6-signed-out.png",
     ] {
         assert!(shots.join(shot).exists(), "missing screenshot {shot}");
     }

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use crossfed_web::{FormTargets, see_other};
+use crossfed_web::FormTargets;
 use serde::Deserialize;
 
 use super::guard::{Console, ConsoleForm};
@@ -17,6 +17,8 @@ use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 use crate::upstream::Provisioning;
 use crate::upstream::login::TestLogin;
+use crate::web::extract::Browser;
+use crate::web::pages::leave_for;
 
 const HERE: &str = "/admin/identity-source";
 
@@ -113,14 +115,15 @@ pub(super) async fn upload(State(hub): State<Arc<Hub>>, posted: ConsoleForm<Meta
 }
 
 /// Step 3: a sign-in at the IdP whose answer is shown, not signed in.
-pub(super) async fn start_test(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
+pub(super) async fn start_test(State(hub): State<Arc<Hub>>, browser: Browser, form: ConsoleForm<NoFields>) -> Response {
     let session = form.session;
     let Some(logins) = hub.upstream_logins() else {
         let notice = Notice::error("This hub has no upstream identity provider.");
         return message_page(StatusCode::NOT_FOUND, HERE, "No identity source", Some(&session), notice);
     };
-    match logins.start(HERE.to_string(), true, Some(session.actor())).await {
-        Ok(url) => see_other(&url, None),
+    let (key, cookie) = browser.key_or_new(&hub);
+    match logins.start(HERE.to_string(), true, Some(session.actor()), &key).await {
+        Ok(url) => leave_for(&url, "Test sign-in", "Going to the identity provider for a test sign-in…", cookie),
         Err(e) => {
             let status = StatusCode::INTERNAL_SERVER_ERROR;
             message_page(status, HERE, "Cannot start the sign-in", Some(&session), Notice::error(e.to_string()))

@@ -1,7 +1,7 @@
 //! Signing in at the upstream IdP, the hub's side: a signed AuthnRequest kept server-side by its
-//! ID (the IdP's cross-site POST carries no SameSite=Lax cookie, so the ACS finds the request by
-//! the ID it answers), then the IdP's answer validated at the hub's clock, checked against
-//! replays and turned into a directory user. A console test sign-in stops before that: what the
+//! ID and bound to the browser that started it ([`crate::browsers`]), then the IdP's answer —
+//! taken only in that browser — validated at the hub's clock, checked against replays and
+//! turned into a directory user. A console test sign-in stops before that: what the
 //! IdP sent is kept for the console to show, and nobody is signed in.
 
 use crossfed_clock::Clock;
@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::{IdentitySource, SourceError, user_for_assertion, user_name_of};
 use crate::audit::Auditor;
+use crate::browsers::{BrowserKey, is_bound_to};
 use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
@@ -29,6 +30,9 @@ struct PendingLogin {
     /// A test login from the admin console (by this actor): the answer is shown, not signed in.
     #[serde(default)]
     test_by: Option<String>,
+    /// The digest of the key of the browser that started it; only that browser may finish it.
+    #[serde(default)]
+    browser: String,
 }
 
 /// What a console test login received from the upstream IdP, as shown afterwards.
@@ -69,6 +73,10 @@ pub enum AnswerRefused {
         "The identity provider answered a sign-in this hub did not start, or one that expired or was already completed. Sign in again."
     )]
     NotPending,
+    #[error(
+        "The identity provider's answer arrived in a browser other than the one that started this sign-in, so nobody was signed in. Start the sign-in again in this browser."
+    )]
+    OtherBrowser,
     #[error("{0}")]
     Misconfigured(SourceError),
     #[error("The identity provider's response was refused: {0}")]
@@ -102,26 +110,40 @@ pub struct UpstreamLogins<'a> {
 
 impl UpstreamLogins<'_> {
     /// A signed AuthnRequest to the upstream IdP, kept server-side by its ID with where to go
-    /// after (`next`) and, for a console test, who asked; returns the URL to send the browser to.
-    pub async fn start(&self, next: String, force: bool, test_by: Option<String>) -> Result<String, StartError> {
+    /// after (`next`), the browser that may finish it and, for a console test, who asked;
+    /// returns the URL to send the browser to.
+    pub async fn start(
+        &self,
+        next: String,
+        force: bool,
+        test_by: Option<String>,
+        browser: &BrowserKey,
+    ) -> Result<String, StartError> {
         let request = self.source.login_request(force, Timestamp::from(self.clock.now()))?;
         let key = self.keys.signing_key();
         let (request_id, url) = crate::cpu_pool::signing().run(move || request.sign(&key, None)).await??;
         let now = self.clock.unix();
-        let pending = PendingLogin { request_id: request_id.clone(), next, expires: now + PENDING_SECONDS, test_by };
+        let pending = PendingLogin {
+            request_id: request_id.clone(),
+            next,
+            expires: now + PENDING_SECONDS,
+            test_by,
+            browser: browser.digest(),
+        };
         let key = ObjectKey { kind: PENDING_LOGIN, scope: SCOPE, name_key: &request_id, id: &request_id };
         insert_json(self.store, key, &pending, now).await?;
         Ok(url)
     }
 
-    /// The IdP's answer (the posted `SAMLResponse`), judged at the hub's clock.
-    pub async fn answer(&self, saml_response: &str) -> Result<Answered, AnswerRefused> {
+    /// The IdP's answer (the posted `SAMLResponse`) in the browser presenting `browser`, judged
+    /// at the hub's clock.
+    pub async fn answer(&self, saml_response: &str, browser: Option<&BrowserKey>) -> Result<Answered, AnswerRefused> {
         let xml = decode_post(saml_response)?;
         let (request_id, next, test_by) = match in_response_to(&xml) {
-            Some(id) => match take_json::<PendingLogin>(self.store, PENDING_LOGIN, &id).await {
-                Some(p) if p.expires > self.clock.unix() => (Some(p.request_id), p.next, p.test_by),
-                _ => return Err(AnswerRefused::NotPending),
-            },
+            Some(id) => {
+                let pending = self.pending_in(&id, browser).await?;
+                (Some(pending.request_id), pending.next, pending.test_by)
+            }
             None => (None, "/portal".to_string(), None),
         };
         let now = Timestamp::from(self.clock.now());
@@ -146,6 +168,19 @@ impl UpstreamLogins<'_> {
             .await
             .map_err(AnswerRefused::User)?;
         Ok(Answered::SignIn { user: Box::new(user), accepted: Box::new(accepted), next })
+    }
+
+    /// Takes the pending login `id` if `browser` started it: an answer arriving in another
+    /// browser leaves it for the browser that did.
+    async fn pending_in(&self, id: &str, browser: Option<&BrowserKey>) -> Result<PendingLogin, AnswerRefused> {
+        let now = self.clock.unix();
+        match read_json::<PendingLogin>(self.store, PENDING_LOGIN, id).await? {
+            Some(p) if p.expires > now && !is_bound_to(&p.browser, browser) => Err(AnswerRefused::OtherBrowser),
+            Some(p) if p.expires > now => {
+                take_json::<PendingLogin>(self.store, PENDING_LOGIN, id).await.ok_or(AnswerRefused::NotPending)
+            }
+            _ => Err(AnswerRefused::NotPending),
+        }
     }
 
     /// Keeps what a console test login received, audited as `actor`; returns its ID.

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use crossfed_web::see_other;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::browsers::BrowserKey;
 use crate::sessions::Session;
 use crate::state::Hub;
 use crate::web::pages::error_page;
@@ -75,6 +76,26 @@ impl FromRequestParts<Arc<Hub>> for MaybeSignedIn {
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
         Ok(MaybeSignedIn(hub.sessions.current(&parts.headers).await))
+    }
+}
+
+/// The key of the browser making the request, if it has one ([`crate::browsers`]).
+pub struct Browser(pub Option<BrowserKey>);
+
+impl FromRequestParts<Arc<Hub>> for Browser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
+        Ok(Browser(hub.sessions.browser_key(&parts.headers)))
+    }
+}
+
+impl Browser {
+    /// The browser's key, or a new one for a browser without: with the cookie that (re)sets it.
+    pub fn key_or_new(self, hub: &Hub) -> (BrowserKey, Option<HeaderValue>) {
+        let key = self.0.unwrap_or_else(BrowserKey::generate);
+        let cookie = hub.sessions.browser_key_cookie(&key);
+        (key, cookie)
     }
 }
 

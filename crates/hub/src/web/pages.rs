@@ -2,7 +2,7 @@
 //! `templates/portal/`, and the answer of a launch.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use crossfed_web::{FormTargets, render};
 
@@ -75,6 +75,16 @@ struct Portal<'a> {
 pub fn portal_page(session: &Session, apps: &[PortalApp<'_>]) -> Response {
     let portal = Portal { title: "Your applications", session: Some(session), csrf: &session.csrf, apps };
     page(StatusCode::OK, &portal)
+}
+
+/// A page that sends the browser on to `url` at another site, setting `cookies`: a form's
+/// redirect there would be blocked by the form-action of the page that held the form.
+pub fn leave_for(url: &str, title: &str, message: &str, cookies: impl IntoIterator<Item = HeaderValue>) -> Response {
+    let mut response = crossfed_web::continue_to(title, message, url, &new_token());
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// The signed Response as the auto-submitting form the browser posts to the application.

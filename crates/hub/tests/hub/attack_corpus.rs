@@ -108,7 +108,8 @@ async fn start(fx: &Fixture) -> TestHub {
 
     let (listener, url) = crate::support::listener().await;
     let shutdown = crate::support::serve(listener, hub.clone());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
 
     // A real start of a sign-in: a signed AuthnRequest to the IdP, and a pending login stored.
     let response = client.get(format!("{url}/login")).send().await.unwrap();

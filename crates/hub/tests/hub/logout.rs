@@ -12,7 +12,7 @@ use base64::Engine;
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::{AuthnRequestSpec, MessageKind, NameId, Timestamp, build_authn_request, build_logout_request, ns};
 use crossfed_store::{AuditLog, AuditQuery};
-use crossfed_testkit::browser::{auto_submit, field, submit_sign_in};
+use crossfed_testkit::browser::{auto_submit, continue_link, field, submit_sign_in};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -133,13 +133,17 @@ name_id = "${user:email}"
     let source_page =
         browser.get(format!("{hub_url}/admin/identity-source")).send().await.unwrap().text().await.unwrap();
     assert!(source_page.contains(&format!("{hub_url}/saml/slo")), "{source_page}");
-    let at_corp = browser
+    let leaving = browser
         .post(format!("{hub_url}/admin/identity-source/test"))
         .header("Sec-Fetch-Site", "same-origin")
         .form(&[("csrf", console_csrf.as_str())])
         .send()
         .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
+    let at_corp = browser.get(continue_link(&leaving).expect(&leaving)).send().await.unwrap();
     assert!(
         at_corp.url().as_str().starts_with(&format!("{corp_url}/login")),
         "ForceAuthn asks again: {}",
@@ -159,8 +163,12 @@ name_id = "${user:email}"
     assert_eq!(browser.get(format!("{hub_url}/portal")).send().await.unwrap().url().path(), "/portal");
 
     // Sign out: hub → corp's SLO (a signed LogoutRequest) → hub's SLO (corp's signed answer).
+    // The hub answers with a page that goes on to corp: a redirect would be blocked by the
+    // portal page's form-action in a real browser.
     let out = stepper.post(format!("{hub_url}/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
-    let to_corp = location(&out);
+    assert_eq!(out.status(), 200);
+    assert!(out.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().contains("Max-Age=0")));
+    let to_corp = continue_link(&out.text().await.unwrap()).expect("a page going on to corp");
     assert!(to_corp.starts_with(&format!("{corp_url}/saml/slo?SAMLRequest=")), "{to_corp}");
     assert!(to_corp.contains("&Signature="), "the request is signed: {to_corp}");
     let at_corp = stepper.get(&to_corp).send().await.unwrap();

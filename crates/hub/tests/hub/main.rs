@@ -3,6 +3,7 @@
 
 mod admin;
 mod attack_corpus;
+mod browser_binding;
 mod chain;
 mod connect_client;
 mod connect_launch;

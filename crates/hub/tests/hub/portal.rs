@@ -11,6 +11,7 @@ use crossfed_cloud::config::{CloudConfig, ProviderConfig, RoleConfig, apply};
 use crossfed_hub::config::HubConfig;
 use crossfed_saml::Timestamp;
 use crossfed_store::{AuditLog, AuditQuery, Store};
+use crossfed_testkit::browser::follow;
 
 fn field<'a>(html: &'a str, name: &str) -> &'a str {
     let marker = format!("name=\"{name}\" value=\"");
@@ -245,9 +246,9 @@ async fn refusals_of_the_portal() {
     let client = browser();
     sign_in(&client, &servers.hub, "alice", "alice-password-1").await;
     let response = client.post(format!("{}/saml/sso", servers.hub)).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), 400);
-    let page = response.text().await.unwrap();
-    assert!(page.contains("Unknown service provider"), "{page}");
+    let page = follow(&client, response).await;
+    assert_eq!(page.status, 400);
+    assert!(page.text.contains("Unknown service provider"), "{page:?}");
 }
 
 /// A custom application given by its SP metadata (as an IdP administrator uploads it): the entity
@@ -438,23 +439,27 @@ metadata_file = {}
     assert!(page.contains("does not verify with"), "{page}");
 
     // The POST binding: the enveloped signature is checked, and the request waits for sign-in.
+    let sso_url = format!("{hub_url}/saml/sso");
     let post = |xml: String| {
-        let form =
-            [("SAMLRequest", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, xml.as_bytes()))];
-        browser().post(format!("{hub_url}/saml/sso")).form(&form).send()
+        let sso_url = sso_url.clone();
+        async move {
+            let form =
+                [("SAMLRequest", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, xml.as_bytes()))];
+            let client = browser();
+            let response = client.post(sso_url).form(&form).send().await.unwrap();
+            follow(&client, response).await
+        }
     };
     let input = serde_json::json!({
         "idp_metadata_file": idp_metadata_file, "binding": "post", "sign": true,
         "idp_sso_url": format!("{hub_url}/saml/sso"),
     });
     let xml = sp("authn_request", input)["request_xml"].as_str().unwrap().to_string();
-    let waiting = post(xml.clone()).await.unwrap();
-    assert!(waiting.url().query().is_some(), "{} {}", waiting.status(), waiting.text().await.unwrap());
-    assert!(waiting.url().query().unwrap().starts_with("next=/saml/sso/resume/"), "{}", waiting.url());
-    let altered = post(xml.replacen("https://app.example.com/acs", "https://app.example.com/acs?x", 1)).await.unwrap();
-    assert_eq!(altered.status(), 400);
-    let page = altered.text().await.unwrap();
-    assert!(page.contains("does not verify with"), "{page}");
+    let waiting = post(xml.clone()).await;
+    assert!(waiting.url.query().unwrap_or("").starts_with("next=/saml/sso/resume/"), "{waiting:?}");
+    let altered = post(xml.replacen("https://app.example.com/acs", "https://app.example.com/acs?x", 1)).await;
+    assert_eq!(altered.status, 400);
+    assert!(altered.text.contains("does not verify with"), "{altered:?}");
 }
 
 /// Groups matter to a launch in two ways: an assignment through a group, and a mapping that sends

@@ -1,7 +1,7 @@
 //! What the hub's tests share: a listener on a free port, a hub built from a configuration and
 //! served on it until the test lets go of it, and the first admin token.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::Path;
 use std::sync::Arc;
@@ -64,4 +64,53 @@ pub async fn connect_instance(app: &crossfed_cloud::App, users: &[&str]) -> Stri
     crossfed_cloud::config::apply(app, &config, crossfed_clock::Clock::system().unix()).await.unwrap();
     let instances = app.resources.list::<crossfed_cloud::model::ConnectInstance>("connect-instance", ACCOUNT);
     instances.await.unwrap().first().expect("the instance just made").id.clone()
+}
+
+/// corp (a hub with a built-in directory, playing the corporate IdP) and a hub that signs people
+/// in through it, creating them just in time; both served until this is dropped.
+pub struct Federation {
+    pub corp_url: String,
+    pub hub_url: String,
+    _stops: Vec<oneshot::Sender<()>>,
+}
+
+/// The people corp knows in a [`Federation`]: user name and password (their e-mail, the NameID,
+/// is `NAME@example.com`).
+pub const CORP_PEOPLE: [(&str, &str); 2] = [("alice", "alice-password-1"), ("mallory", "mallory-password-1")];
+
+/// Starts a [`Federation`]: the hub's SP metadata handed to corp as a file, corp's IdP metadata
+/// fetched by the hub from its URL.
+pub async fn federation() -> Federation {
+    let (corp_listener, corp_url) = listener().await;
+    let (hub_listener, hub_url) = listener().await;
+    let clock = crossfed_clock::Clock::system();
+    let hub_dir = crossfed_testkit::temp_dir().keep();
+    let hub_key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", clock.now()).unwrap();
+    let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(&hub_url);
+    let sp_xml = crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &[hub_key.certificate().clone()]);
+    let sp_file = hub_dir.join("sp.xml");
+    std::fs::write(&sp_file, &sp_xml).unwrap();
+
+    let mut corp_toml = String::new();
+    for (name, password) in CORP_PEOPLE {
+        corp_toml +=
+            &format!("[[users]]\nuser_name = \"{name}\"\nemail = \"{name}@example.com\"\npassword = \"{password}\"\n");
+    }
+    corp_toml += "[[applications]]\nid = \"hub\"\nname = \"crossfed hub\"\nassigned_users = [\"alice\", \"mallory\"]\n";
+    corp_toml += "[applications.custom]\nname_id = \"${user:email}\"\n";
+    let mut corp_config: HubConfig = toml::from_str(&corp_toml).unwrap();
+    corp_config.applications[0].custom.as_mut().unwrap().metadata_file = Some(sp_file);
+    let corp_store = crossfed_testkit::test_store("corp").await;
+    let corp_dir = crossfed_testkit::temp_dir().keep();
+    let corp = build(&corp_config, &corp_store, &corp_dir, &corp_url).await;
+    let corp_stop = serve(corp_listener, Arc::new(corp));
+
+    let hub_config: HubConfig = toml::from_str(&format!(
+        "[identity_source]\nmetadata_url = \"{corp_url}/saml/apps/hub/metadata\"\nprovisioning = \"just-in-time\"\n"
+    ))
+    .unwrap();
+    let hub_store = crossfed_testkit::test_store("hub").await;
+    let hub = build(&hub_config, &hub_store, &hub_dir, &hub_url).await;
+    let hub_stop = serve(hub_listener, Arc::new(hub));
+    Federation { corp_url, hub_url, _stops: vec![corp_stop, hub_stop] }
 }
