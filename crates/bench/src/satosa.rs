@@ -71,7 +71,7 @@ pub(super) fn prepare(dir: &Path, venv: &Path, base_url: &str, sp_metadata: &str
         let key = crossfed_xmldsig::SigningKey::generate_rsa(common_name, crossfed_clock::Clock::system().now(), 2)
             .context("a key for SATOSA")?;
         write_file(&dir.join(format!("keys/{name}.crt")), key.certificate().to_pem().as_bytes())?;
-        crossfed_hub::keys::write_private(&dir.join(format!("keys/{name}.key")), key.private_key_pem().as_bytes())
+        crossfed_files::create_private(&dir.join(format!("keys/{name}.key")), key.private_key_pem().as_bytes())
             .with_context(|| format!("writing SATOSA's {name} key"))?;
     }
     write_file(&dir.join("sp-metadata/bench-sp.xml"), sp_metadata.as_bytes())?;

@@ -67,7 +67,7 @@ pub async fn run(args: CloudArgs) -> Result<ExitCode> {
         None => CloudConfig::default(),
     };
     config.fetch_metadata().await.map_err(anyhow::Error::msg)?;
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    crate::process::data_dir(&args.data_dir)?;
     let url = match &args.database_url {
         Some(url) => url.clone(),
         None => format!("sqlite://{}", args.data_dir.join("cloud.db").display()),

@@ -51,8 +51,7 @@ fn scim_token(args: &DemoArgs) -> Result<String> {
         return Ok(token.trim().to_string());
     }
     let token = format!("cfscim_{}", crossfed_random::hex::<32>());
-    crossfed_hub::keys::write_private(&file, token.as_bytes())
-        .with_context(|| format!("writing {}", file.display()))?;
+    crossfed_files::create_private(&file, token.as_bytes()).with_context(|| format!("writing {}", file.display()))?;
     Ok(token)
 }
 
@@ -66,7 +65,7 @@ fn demo_password(args: &DemoArgs) -> Result<String> {
         return Ok(p.trim().to_string());
     }
     let password = crossfed_cloud::ids::opaque_token().chars().take(16).collect::<String>();
-    crossfed_hub::keys::write_private(&file, password.as_bytes())
+    crossfed_files::create_private(&file, password.as_bytes())
         .with_context(|| format!("writing {}", file.display()))?;
     Ok(password)
 }
@@ -75,7 +74,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let Some(last_port) = args.base_port.checked_add(2) else {
         bail!("--base-port {} leaves no room for three ports", args.base_port);
     };
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    crate::process::data_dir(&args.data_dir)?;
     let password = demo_password(&args)?;
     let scim_token = scim_token(&args)?;
     let listeners = [
@@ -111,7 +110,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     });
     // It holds the target account's admin secret: private, like the password file.
     let _ = std::fs::remove_file(args.data_dir.join("demo.json"));
-    crossfed_hub::keys::write_private(&args.data_dir.join("demo.json"), &serde_json::to_vec_pretty(&description)?)
+    crossfed_files::create_private(&args.data_dir.join("demo.json"), &serde_json::to_vec_pretty(&description)?)
         .context("writing demo.json")?;
 
     say("crossfed demo: the reference chain is running");

@@ -79,6 +79,6 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
 
 /// Creates a file readable by its owner only, refusing to overwrite an existing key.
 pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
-    crossfed_hub::keys::write_private(path, content)
+    crossfed_files::create_private(path, content)
         .with_context(|| format!("creating {} (it must not exist yet)", path.display()))
 }

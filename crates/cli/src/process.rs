@@ -37,3 +37,14 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
 }
+
+/// Creates the data folder `dir` private to its owner (it holds keys, tokens and the database),
+/// or makes an existing one private, saying so.
+pub fn data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let tightened = crossfed_files::private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if tightened {
+        say(&format!("{} could be entered by other users; it is now private (chmod 700)", dir.display()));
+    }
+    Ok(())
+}

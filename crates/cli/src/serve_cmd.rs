@@ -30,7 +30,7 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let config = HubConfig::load(&args.config)?;
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    crate::process::data_dir(&args.data_dir)?;
     let url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("hub.db").display()));
     let store = Store::connect(&url).await.with_context(|| format!("opening the store at {url}"))?;

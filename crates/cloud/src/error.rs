@@ -49,7 +49,9 @@ impl From<StoreError> for AwsError {
             StoreError::Conflict { .. } => AwsError::entity_exists(e.to_string()),
             StoreError::Stale { .. } => AwsError::new("ConcurrentModification", 409, e.to_string()),
             StoreError::Invalid(_) => AwsError::validation(e.to_string()),
-            StoreError::Unavailable(_) => AwsError::new("ServiceUnavailable", 503, e.to_string()),
+            StoreError::Unavailable(_) | StoreError::DiskFull(_) => {
+                AwsError::new("ServiceUnavailable", 503, e.to_string())
+            }
             StoreError::Backend(_) => AwsError::new("InternalFailure", 500, e.to_string()),
         }
     }

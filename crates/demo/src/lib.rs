@@ -22,7 +22,7 @@ pub const USERS: [(&str, &str); 3] = [("alice", "Alice"), ("bob", "Bob"), ("caro
 
 /// The SQLite store `file` in `dir`, created with the directory when new.
 pub async fn store(dir: &Path, file: &str) -> Result<Store> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crossfed_files::private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     let url = format!("sqlite://{}", dir.join(file).display());
     Store::connect(&url).await.with_context(|| format!("opening {url}"))
 }
@@ -71,14 +71,15 @@ value = "${user:givenName}"
 /// from the hub and uploads to the corporate IdP. The hub's key is created here if it is new.
 fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     let hub_dir = data_dir.join("hub");
-    std::fs::create_dir_all(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
+    crossfed_files::private_dir(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
     let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crossfed_clock::Clock::system().now())?;
     let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(hub_url);
     let mut certificates = vec![key.certificate().clone()];
     certificates.extend(crossfed_hub::keys::next_certificate(&hub_dir).map_err(anyhow::Error::msg)?);
     let file = data_dir.join("corp").join("hub-sp-metadata.xml");
-    std::fs::create_dir_all(data_dir.join("corp")).context("creating corp's data dir")?;
-    std::fs::write(&file, crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &certificates))
+    crossfed_files::private_dir(&data_dir.join("corp")).context("creating corp's data dir")?;
+    let metadata = crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &certificates);
+    crossfed_files::replace_public(&file, metadata.as_bytes())
         .with_context(|| format!("writing {}", file.display()))?;
     Ok(file)
 }

@@ -4,7 +4,6 @@
 //! providers can import it before it signs; activating it makes it the current key and keeps the
 //! old one as `signing-previous.*`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crossfed_clock::Clock;
@@ -49,48 +48,38 @@ fn written(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
     move |source| KeyError::Write { path: path.to_path_buf(), source }
 }
 
-/// Creates a file readable by its owner only, refusing to overwrite an existing one.
-pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(content)
-}
-
-/// Whether others than the owner may read `path` (worth a warning at start).
-pub fn readable_by_others(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        false
-    }
-}
-
-/// Loads `DIR/signing.key` and `DIR/signing.crt`, creating them on first start (`now`).
+/// Loads `DIR/signing.key` and `DIR/signing.crt`, creating them on first start (`now`). Instances
+/// sharing the folder take turns (a lock file), so only one creates the pair; a pair that a
+/// crash or a full disk left incomplete (a file missing or empty) counts as absent and is made
+/// again, each file written whole or not at all.
 pub fn load_or_create(dir: &Path, common_name: &str, now: OffsetDateTime) -> Result<SigningKey, KeyError> {
-    let key_path = dir.join("signing.key");
-    let cert_path = dir.join("signing.crt");
-    if key_path.exists() {
-        if readable_by_others(&key_path) {
+    let (key_path, cert_path) = paths(dir, "signing");
+    let _turn = crossfed_files::lock(dir, ".signing.lock").map_err(written(dir))?;
+    if complete(&key_path) && complete(&cert_path) {
+        if crossfed_files::readable_by_others(&key_path) {
             tracing::warn!("{} is readable by other users; restrict it with chmod 600", key_path.display());
         }
         let (key, cert) = (read(&key_path)?, read(&cert_path)?);
         return SigningKey::from_pem(&key, &cert).map_err(|source| KeyError::Load { dir: dir.to_path_buf(), source });
     }
+    if key_path.exists() || cert_path.exists() {
+        tracing::warn!("{} holds an incomplete key pair (a file missing or empty); making a new one", dir.display());
+    }
     let key = SigningKey::generate_rsa(common_name, now, 3650).map_err(KeyError::Generate)?;
-    write_private(&key_path, key.private_key_pem().as_bytes()).map_err(written(&key_path))?;
-    std::fs::write(&cert_path, key.certificate().to_pem()).map_err(written(&cert_path))?;
+    write_pair(&key_path, &cert_path, &key)?;
     Ok(key)
+}
+
+/// Whether `path` is there with some content.
+fn complete(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+/// Writes a key pair, each file whole or not at all: the key first, the certificate last, so a
+/// certificate is never there without its key.
+fn write_pair(key_path: &Path, cert_path: &Path, key: &SigningKey) -> Result<(), KeyError> {
+    crossfed_files::replace_private(key_path, key.private_key_pem().as_bytes()).map_err(written(key_path))?;
+    crossfed_files::replace_public(cert_path, key.certificate().to_pem().as_bytes()).map_err(written(cert_path))
 }
 
 fn paths(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
@@ -128,8 +117,7 @@ pub fn stage_next(dir: &Path, common_name: &str, now: OffsetDateTime) -> Result<
     }
     let key = SigningKey::generate_rsa(common_name, now, 3650).map_err(KeyError::Generate)?;
     // The certificate last: a next certificate without its key is never published.
-    write_private(&key_path, key.private_key_pem().as_bytes()).map_err(written(&key_path))?;
-    std::fs::write(&cert_path, key.certificate().to_pem()).map_err(written(&cert_path))?;
+    write_pair(&key_path, &cert_path, &key)?;
     Ok(key.certificate().clone())
 }
 
@@ -294,6 +282,40 @@ fn read_set(dir: &Path, common_name: &str, create_at: Option<OffsetDateTime>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scratch() -> Result<PathBuf, KeyError> {
+        let dir = std::env::temp_dir().join(format!("crossfed-keys-{}", crossfed_random::hex::<8>()));
+        std::fs::create_dir_all(&dir).map_err(written(&dir))?;
+        Ok(dir)
+    }
+
+    /// What a first start on a full disk used to leave: a 0-byte key and no certificate, or a key
+    /// whose certificate never got written. Either counts as no key; a whole pair is kept.
+    #[test]
+    fn an_incomplete_key_pair_counts_as_absent_and_a_whole_one_is_kept() -> Result<(), KeyError> {
+        let now = Clock::system().now();
+        for leftover in [&b""[..], b"-----BEGIN PRIVATE KEY-----"] {
+            let dir = scratch()?;
+            std::fs::write(dir.join("signing.key"), leftover).map_err(written(&dir))?;
+            let made = load_or_create(&dir, "hub", now)?;
+            let again = load_or_create(&dir, "hub", now)?;
+            assert_eq!(made.certificate().fingerprint_hex(), again.certificate().fingerprint_hex());
+            let names: Vec<String> = std::fs::read_dir(&dir)
+                .map_err(written(&dir))?
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+                .filter(|n| !n.starts_with(".signing.lock"))
+                .collect();
+            assert_eq!(names.len(), 2, "only the pair remains: {names:?}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        // A whole pair that does not load is an error to look at, never replaced silently.
+        let dir = scratch()?;
+        load_or_create(&dir, "hub", now)?;
+        std::fs::write(dir.join("signing.key"), b"not a key").map_err(written(&dir))?;
+        assert!(matches!(load_or_create(&dir, "hub", now), Err(KeyError::Load { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 
     #[test]
     fn an_instance_sharing_the_key_files_follows_a_rotation_made_by_another() -> Result<(), KeyError> {

@@ -1,5 +1,6 @@
 //! Server-side sessions of the browsers signed in at the hub: one record per session in the
-//! store, named by an unguessable ID that is the cookie's only content. A session ends after
+//! store. The cookie carries an unguessable secret and the store only its SHA-256 digest (the
+//! session's ID), so whoever reads the database finds no session to use. A session ends after
 //! its idle or absolute limit, at sign-out, or at a single-logout request naming it.
 
 use axum::http::{HeaderMap, HeaderValue};
@@ -13,6 +14,7 @@ use crate::audit::Auditor;
 use crate::browsers::{BrowserKey, KEY_SECONDS};
 use crate::records::kinds::CONSOLE_SESSION;
 use crate::records::{CONSOLE_SECONDS, SCOPE, insert_json, new_token, read_json};
+use crate::tokens::digest;
 
 pub const SESSION_KIND: &str = "hub-session";
 const SESSION_SCOPE: &str = "hub";
@@ -20,6 +22,7 @@ const SESSION_SCOPE: &str = "hub";
 /// A signed-in session of the admin console, opened with an admin token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsoleSession {
+    /// The digest of the cookie's secret.
     pub id: String,
     /// The admin token's digest: the session lives only while the token does.
     pub token_digest: String,
@@ -39,6 +42,7 @@ impl ConsoleSession {
 /// A signed-in browser.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
+    /// The digest of the cookie's secret.
     pub id: String,
     pub user_id: String,
     pub user_name: String,
@@ -151,7 +155,7 @@ impl Sessions {
 
     /// The session of the request, if it has a live one (idle and absolute limits applied).
     pub async fn current(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = crossfed_web::cookie(headers, &self.cookie)?;
+        let id = &digest(crossfed_web::cookie(headers, &self.cookie)?);
         let stored = self.store.get_object(SESSION_KIND, id).await.ok()??;
         let mut session: Session = serde_json::from_str(&stored.body).ok()?;
         let now = self.clock.unix();
@@ -180,8 +184,9 @@ impl Sessions {
         upstream: Option<UpstreamLogin>,
     ) -> Result<Option<HeaderValue>, StoreError> {
         let now = self.clock.unix();
+        let secret = new_token();
         let session = Session {
-            id: new_token(),
+            id: digest(&secret),
             user_id: user.id.clone(),
             user_name: user.user_name.clone(),
             created: now,
@@ -193,10 +198,10 @@ impl Sessions {
         let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
         insert_json(&self.store, key, &session, now).await?;
         if let Some(old) = crossfed_web::cookie(headers, &self.cookie) {
-            let _ = self.store.delete_object(SESSION_KIND, old).await;
+            let _ = self.store.delete_object(SESSION_KIND, &digest(old)).await;
         }
         self.audit.record(&user.user_name, "login", None, Outcome::Success, method.to_string()).await;
-        Ok(self.cookie(&self.cookie, &session.id, "/", self.max_seconds))
+        Ok(self.cookie(&self.cookie, &secret, "/", self.max_seconds))
     }
 
     /// Ends `session`, audited with `detail` (empty for a sign-out at the hub).
@@ -211,17 +216,18 @@ impl Sessions {
         self.store.delete_stale_objects(SESSION_KIND, now - self.idle_seconds - 60, now - self.max_seconds).await
     }
 
-    /// Opens a console session for the live admin `token` (presented as `digest`); returns it
+    /// Opens a console session for the live admin `token` (presented as `token_digest`); returns it
     /// and the cookie to set.
     pub async fn start_console(
         &self,
         token: &ApiToken,
-        digest: String,
+        token_digest: String,
     ) -> Result<(ConsoleSession, Option<HeaderValue>), StoreError> {
         let now = self.clock.unix();
+        let secret = new_token();
         let session = ConsoleSession {
-            id: new_token(),
-            token_digest: digest,
+            id: digest(&secret),
+            token_digest,
             token_name: token.name.clone(),
             created: now,
             csrf: new_token(),
@@ -229,13 +235,13 @@ impl Sessions {
         let key = ObjectKey { kind: CONSOLE_SESSION, scope: SCOPE, name_key: &session.id, id: &session.id };
         insert_json(&self.store, key, &session, now).await?;
         self.audit.record(&session.actor(), "console.login", None, Outcome::Success, String::new()).await;
-        let cookie = self.cookie(&self.console_cookie(), &session.id, "/admin", CONSOLE_SECONDS);
+        let cookie = self.cookie(&self.console_cookie(), &secret, "/admin", CONSOLE_SECONDS);
         Ok((session, cookie))
     }
 
     /// The console session of the request, if its admin token is still live.
     pub async fn console(&self, headers: &HeaderMap) -> Option<ConsoleSession> {
-        let id = crossfed_web::cookie(headers, &self.console_cookie())?;
+        let id = &digest(crossfed_web::cookie(headers, &self.console_cookie())?);
         let session: ConsoleSession = read_json(&self.store, CONSOLE_SESSION, id).await.ok()??;
         let now = self.clock.unix();
         let token_live = self.store.find_token(&session.token_digest).await.ok()?.is_some_and(|t| t.is_live(now));

@@ -121,7 +121,7 @@ pub async fn ensure_admin_token(store: &Store, data_dir: &Path, now: i64) -> Res
     let path = data_dir.join("admin-token");
     let file_error = |action, source| TokenFileError::File { action, path: path.clone(), source };
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        if crate::keys::readable_by_others(&path) {
+        if crossfed_files::readable_by_others(&path) {
             tracing::warn!("{} is readable by other users; restrict it with chmod 600", path.display());
         }
         let live =
@@ -129,10 +129,9 @@ pub async fn ensure_admin_token(store: &Store, data_dir: &Path, now: i64) -> Res
         if live {
             return Ok(None);
         }
-        std::fs::remove_file(&path).map_err(|e| file_error("replacing", e))?;
     }
     let (token, record) = issue(store, ADMIN, BOOTSTRAP, None, now).await?;
-    if let Err(e) = crate::keys::write_private(&path, format!("{token}\n").as_bytes()) {
+    if let Err(e) = crossfed_files::replace_private(&path, format!("{token}\n").as_bytes()) {
         // A token nobody can read must not stay valid.
         let _ = store.revoke_token(ADMIN, &record.id, now).await;
         return Err(file_error("writing", e));

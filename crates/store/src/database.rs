@@ -34,6 +34,33 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// A SQLite file holds sessions and tokens' digests: it is created readable by its owner only
+/// (SQLite gives its write-ahead log and shared-memory files the same mode), and an existing one
+/// that others could read is tightened.
+fn make_private(url: &str) -> Result<(), StoreError> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(());
+    }
+    let options = SqliteConnectOptions::from_str(url).map_err(StoreError::backend)?;
+    let file = options.get_filename();
+    let io = |e: std::io::Error| {
+        let message = format!("{}: {e}", file.display());
+        if crossfed_files::is_disk_full(&e) { StoreError::DiskFull(message) } else { StoreError::Unavailable(message) }
+    };
+    match crossfed_files::create_private(file, b"") {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+        if path.exists() && crossfed_files::tighten_file(&path).map_err(io)? {
+            tracing::warn!("{} was readable by other users; it is now private (chmod 600)", path.display());
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, or `postgres://…`) and brings its
     /// schema up to date.
@@ -56,6 +83,9 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        if backend == Backend::Sqlite {
+            make_private(&url)?;
+        }
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             // A connection to a local file does not go stale: no ping before every statement

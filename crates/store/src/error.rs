@@ -13,6 +13,8 @@ pub enum StoreError {
     Invalid(String),
     #[error("cannot open the database: {0}")]
     Unavailable(String),
+    #[error("the database's disk is full ({0}); nothing was written: free space and try again")]
+    DiskFull(String),
     #[error("database error: {0}")]
     Backend(String),
 }
@@ -56,11 +58,26 @@ impl StoreError {
     }
 
     pub(crate) fn backend(error: sqlx::Error) -> Self {
+        if is_disk_full(&error) {
+            return StoreError::DiskFull(error.to_string());
+        }
         match error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(error.to_string())
             }
             other => StoreError::Backend(other.to_string()),
         }
+    }
+}
+
+/// Whether the database said its disk is full: SQLite's `SQLITE_FULL` (13), PostgreSQL's
+/// `disk_full` (53100), or an I/O error saying so.
+fn is_disk_full(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("13" | "53100")) || db.message().contains("disk is full")
+        }
+        sqlx::Error::Io(e) => crossfed_files::is_disk_full(e),
+        _ => false,
     }
 }

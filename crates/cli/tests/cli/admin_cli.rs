@@ -7,11 +7,12 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    url: String,
-    token_file: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    pub(crate) url: String,
+    pub(crate) token_file: std::path::PathBuf,
+    /// The first lines the hub printed, up to the one saying where it listens.
+    pub(crate) said: Vec<String>,
 }
 
 impl Drop for Served {
@@ -21,7 +22,32 @@ impl Drop for Served {
     }
 }
 
-fn serve() -> Served {
+/// `crossfed serve` with the configuration `config` and its data in `data`, until dropped.
+pub(crate) fn serve_with(config: &std::path::Path, data: &std::path::Path) -> Served {
+    let child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Owned by the guard from here on, so the process is reaped whatever happens.
+    let token_file = data.join("admin-token");
+    let mut served = Served { child, url: String::new(), token_file, said: Vec::new() };
+    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("crossfed serve exited early").unwrap();
+        served.said.push(line.clone());
+        if let Some(url) = line.strip_prefix("crossfed hub listening on ") {
+            served.url = url.to_string();
+            std::thread::spawn(move || lines.for_each(drop));
+            return served;
+        }
+    }
+}
+
+fn serve() -> (Served, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     // A SCIM target nobody listens on: its connector fails, with the reason recorded.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -33,26 +59,7 @@ fn serve() -> Served {
         ),
     )
     .unwrap();
-    let data = dir.path().join("data");
-    let child = Command::new(env!("CARGO_BIN_EXE_crossfed"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Owned by the guard from here on, so the process is reaped whatever happens.
-    let mut served = Served { child, url: String::new(), token_file: data.join("admin-token"), _dir: dir };
-    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
-    loop {
-        let line = lines.next().expect("crossfed serve exited early").unwrap();
-        if let Some(url) = line.strip_prefix("crossfed hub listening on ") {
-            served.url = url.to_string();
-            std::thread::spawn(move || lines.for_each(drop));
-            return served;
-        }
-    }
+    (serve_with(&config, &dir.path().join("data")), dir)
 }
 
 fn crossfed(served: &Served, args: &[&str]) -> Output {
@@ -71,7 +78,7 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn scim_tokens_round_trip_through_the_cli() {
-    let served = serve();
+    let (served, _dir) = serve();
     let created = crossfed(&served, &["scim-tokens", "create", "entra", "--expires-in-days", "30", "--json"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let issued: serde_json::Value = serde_json::from_str(&stdout(&created)).unwrap();
@@ -112,7 +119,7 @@ fn scim_tokens_round_trip_through_the_cli() {
 
 #[test]
 fn provisioning_status_names_the_failing_connector_and_its_reason() {
-    let served = serve();
+    let (served, _dir) = serve();
     let synced = crossfed(&served, &["provisioning", "sync"]);
     assert_eq!(synced.status.code(), Some(1), "a failed record makes the exit status 1");
     let table = stdout(&synced);
@@ -126,7 +133,7 @@ fn provisioning_status_names_the_failing_connector_and_its_reason() {
 
 #[test]
 fn keys_rotate_stages_then_activates() {
-    let served = serve();
+    let (served, _dir) = serve();
     let data = served.token_file.parent().unwrap().to_path_buf();
     let rotate = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_crossfed"))
@@ -169,7 +176,7 @@ fn crossfed_with_stdin(served: &Served, args: &[&str], input: &str) -> Output {
 /// for the target account's IAM SAML provider, and refusals that say what to fix.
 #[test]
 fn apps_users_groups_assignments_and_metadata_from_the_command_line() {
-    let served = serve();
+    let (served, _dir) = serve();
     let ok = |output: Output| {
         assert!(output.status.success(), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
         stdout(&output)

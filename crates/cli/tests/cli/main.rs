@@ -5,6 +5,7 @@ mod admin_cli;
 mod attack_corpus_cli;
 mod bench_cli;
 mod cloud_cli;
+mod data_files_cli;
 mod demo_cli;
 mod saml_cli;
 mod scaleout_cli;

@@ -107,6 +107,7 @@ impl From<StoreError> for Failure {
             StoreError::Stale { .. } => ScimError::precondition_failed(e.to_string()),
             StoreError::Invalid(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
             StoreError::Unavailable(_) => ScimError::new(503, None, e.to_string()),
+            StoreError::DiskFull(_) => ScimError::new(507, None, e.to_string()),
             StoreError::Backend(_) => ScimError::internal(e.to_string()),
         })
     }

@@ -83,6 +83,7 @@ impl From<StoreError> for ApiError {
             StoreError::Stale { .. } => (StatusCode::CONFLICT, "stale"),
             StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            StoreError::DiskFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage"),
             StoreError::Backend(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         ApiError { status, code, message: e.to_string() }

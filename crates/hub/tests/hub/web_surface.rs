@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crossfed_hub::config::HubConfig;
+use crossfed_store::ObjectStore;
 use crossfed_testkit::browser::field;
 
 const CONFIG: &str = r#"
@@ -181,4 +182,51 @@ async fn password_guessing_is_throttled_across_instances() {
         assert_eq!(answer.status(), 429, "{url}");
         assert!(answer.text().await.unwrap().contains("too many failed sign-ins"));
     }
+}
+
+/// Whoever reads the database finds no session to use: the store keeps the SHA-256 digest of
+/// the cookie's secret, for portal and console sessions alike.
+#[tokio::test]
+async fn the_store_keeps_digests_of_session_cookies_not_the_cookies() {
+    let store = crossfed_testkit::test_store("web").await;
+    let (url, _stop) = hub_on(store.clone(), None).await;
+    let client = no_redirects();
+    let (nonce, nonce_cookie) = login_form(&client, &url, "/portal").await;
+    let signed_in = submit(&client, &url, &nonce_cookie, &nonce, "/portal", "alice-password-1").await;
+    let cookie = session_cookie(&signed_in);
+    let secret = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let digest = crossfed_hub::tokens::digest(&secret);
+    assert_ne!(secret, digest);
+    assert!(store.get_object(crossfed_hub::sessions::SESSION_KIND, &secret).await.unwrap().is_none());
+    let stored = store.get_object(crossfed_hub::sessions::SESSION_KIND, &digest).await.unwrap().expect("the session");
+    assert!(!stored.body.contains(&secret), "{}", stored.body);
+    // The cookie still opens the portal: the hub finds its session by the digest.
+    let name = cookie.split('=').next().unwrap();
+    let portal = client.get(format!("{url}/portal")).header("cookie", format!("{name}={secret}")).send().await;
+    assert_eq!(portal.unwrap().status(), 200);
+    // A stolen digest opens nothing.
+    let portal = client.get(format!("{url}/portal")).header("cookie", format!("{name}={digest}")).send().await;
+    assert_eq!(portal.unwrap().status(), 303);
+
+    let now = crossfed_clock::Clock::system().unix();
+    let token =
+        crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::ADMIN, "web-test", None, now).await.unwrap().0;
+    let console = client
+        .post(format!("{url}/admin/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let console_cookie = console
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.contains("-admin="))
+        .expect("a console cookie");
+    let secret = console_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let digest = crossfed_hub::tokens::digest(&secret);
+    assert!(store.get_object("console-session", &secret).await.unwrap().is_none());
+    assert!(store.get_object("console-session", &digest).await.unwrap().is_some());
 }
