@@ -10,8 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crossfed_saml::MAX_MESSAGE_BYTES;
 use crossfed_saml::{
-    Attribute, BindingError, MessageKind, NameId, ResponseSpec, SignatureRequirement, SignedParts, Timestamp,
-    ValidationError, build_response, ns, redirect_query,
+    Attribute, BindingError, MessageKind, NameId, ResponseSpec, SchemaError, SignatureRequirement, SignedParts,
+    SurroundingWhitespace, Timestamp, ValidationError, build_response, ns, redirect_query,
 };
 use crossfed_xml::{C14nOptions, Document, NodeId, XmlError, canonicalize, element_to_xml, to_xml};
 use crossfed_xmldsig::{DSIG_NS, DsigError, SignOptions, SigningKey, sign_enveloped};
@@ -112,6 +112,9 @@ const XSLT_NS: &str = "http://www.w3.org/TR/1999/REC-xslt-19991116";
 const XPATH_NS: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 const C14N_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
 const HMAC_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#hmac-sha1";
+/// The SAML 2.0 delegation condition's namespace (its `saml:Condition` carries an `xsi:type`).
+const DELEGATION_NS: &str = "urn:oasis:names:tc:SAML:2.0:conditions:delegation";
+const EXT_NS: &str = "urn:example:ext";
 
 /// The keys and the instant every case is built at, and the SP the cases are addressed to.
 pub struct Fixture {
@@ -1268,15 +1271,17 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
         "unknown-condition",
         "SAML core §2.5.1: a condition that cannot be evaluated makes the assertion Indeterminate",
         post(fx.resign_assertion(&valid, &fx.idp_key, |doc| {
+            // Written as the delegation profile writes it: the schema's extension point with a type.
             let conditions = first(doc, ns::ASSERTION, "Conditions");
-            let c = doc.append_element(
-                conditions,
-                crossfed_xml::QualifiedName::new("ext", "DelegationRestriction", "urn:example:ext"),
-            );
-            doc.declare_namespace(c, "ext", "urn:example:ext").expect("namespace");
+            let c =
+                doc.append_element(conditions, crossfed_xml::QualifiedName::new("saml", "Condition", ns::ASSERTION));
+            doc.declare_namespace(c, "xsi", ns::XSI).expect("namespace");
+            doc.declare_namespace(c, "del", DELEGATION_NS).expect("namespace");
+            let xsi_type = crossfed_xml::QualifiedName::new("xsi", "type", ns::XSI);
+            doc.set_attribute(c, xsi_type, "del:DelegationRestrictionType").expect("type");
         })),
         ctx(),
-        exact(ValidationError::UnknownCondition("ext:DelegationRestriction".into())),
+        exact(ValidationError::UnknownCondition("saml:Condition xsi:type=\"del:DelegationRestrictionType\"".into())),
     );
     add(
         "bearer-without-not-on-or-after",
@@ -1493,5 +1498,156 @@ pub fn corpus(fx: &Fixture) -> Vec<Case> {
             exact(ValidationError::SessionExpired(ended.to_xml())),
         );
     }
+    strict_cases(fx, &valid, &signed_assertion, &evil_other_id, &mut cases);
     cases
+}
+
+/// A schema error: `found` in `namespace` where its `parent` allows only `expected`.
+fn unexpected(found: &str, namespace: &str, parent: &str, expected: &str) -> ValidationError {
+    ValidationError::Schema(SchemaError::UnexpectedElement {
+        found: found.into(),
+        namespace: namespace.into(),
+        parent: parent.into(),
+        expected: expected.into(),
+    })
+}
+
+/// An XInclude of a local file, which an XInclude-processing parser would read in.
+fn xinclude(uri: &str) -> String {
+    format!("<xi:include xmlns:xi=\"{uri}\" href=\"file:///etc/passwd\" parse=\"text\"/>")
+}
+
+/// Identity values with whitespace around them, and what the SAML 2.0 schemas do not allow:
+/// each signed by the IdP where it sits in what a signature covers, so the rule it breaks is the
+/// only reason to refuse it.
+fn strict_cases(fx: &Fixture, valid: &str, signed_assertion: &str, evil_assertion: &str, cases: &mut Vec<Case>) {
+    let mut add = |name: &'static str, source: &'static str, xml: String, expected: ValidationError| {
+        cases.push(Case {
+            name,
+            source,
+            input: post(xml),
+            context: Context::default(),
+            expected: Expected::Exact(expected),
+        })
+    };
+    let padded = format!(" {VICTIM} ");
+    add(
+        "name-id-with-surrounding-whitespace",
+        "Identity normalization: the IdP signs ' alice@example.com ', an SP that trims signs alice in; SAML core §1.3.1 (exact comparison, no trimming)",
+        fx.build(&ResponseSpec { name_id: NameId { value: padded.clone(), ..fx.spec().name_id }, ..fx.spec() }),
+        ValidationError::Identity(SurroundingWhitespace { element: "NameID", found: padded }),
+    );
+    let padded_issuer = format!("{IDP}\n");
+    add(
+        "issuer-with-surrounding-whitespace",
+        "Issuer normalization: an SP that trims takes an Issuer signed with a trailing newline for its IdP's entity ID; SAML core §1.3.1 (exact comparison, no trimming)",
+        fx.build(&ResponseSpec { issuer: padded_issuer.clone(), ..fx.spec() }),
+        ValidationError::Identity(SurroundingWhitespace { element: "Issuer", found: padded_issuer }),
+    );
+    // An unsigned assertion for ADMIN beside the signed one, in a namespace a lenient reader
+    // takes for SAML 2.0's.
+    for (name, source, namespace) in [
+        (
+            "assertion-in-near-miss-namespace-beside-signed-one",
+            "Namespace confusion: an Assertion whose namespace has a trailing space, beside the signed one (namespace URIs compared after trimming)",
+            "urn:oasis:names:tc:SAML:2.0:assertion ",
+        ),
+        (
+            "assertion-in-case-variant-namespace-beside-signed-one",
+            "Namespace confusion: an Assertion in a case variant of the SAML 2.0 namespace, beside the signed one (namespace URIs compared case-insensitively)",
+            "urn:oasis:names:tc:SAML:2.0:Assertion",
+        ),
+        (
+            "saml1-assertion-beside-signed-one",
+            "Namespace confusion: a SAML 1.0 Assertion beside the signed SAML 2.0 one (readers that match the local name only)",
+            "urn:oasis:names:tc:SAML:1.0:assertion",
+        ),
+    ] {
+        let foreign = edit_start_tag(evil_assertion, "_evil", |tag| rebind(tag, "saml", namespace));
+        add(
+            name,
+            source,
+            replace_once(valid, signed_assertion, &format!("{foreign}{signed_assertion}")),
+            unexpected(
+                "saml:Assertion",
+                namespace,
+                "samlp:Response",
+                "saml:Assertion, saml:EncryptedAssertion or the end of <samlp:Response>",
+            ),
+        );
+    }
+    add(
+        "xinclude-in-response-extensions",
+        "XInclude (W3C XInclude 1.0) in the Response: a parser that expands it reads what no signature covers; OWASP XML Security Cheat Sheet",
+        after_response_issuer(valid, &format!("<samlp:Extensions>{}</samlp:Extensions>", xinclude(ns::XINCLUDE))),
+        ValidationError::Schema(SchemaError::XInclude {
+            found: "xi:include".into(),
+            namespace: ns::XINCLUDE.into(),
+            parent: "samlp:Extensions".into(),
+        }),
+    );
+    add(
+        "xinclude-in-signed-assertion",
+        "XInclude inside the signed assertion (open SubjectConfirmationData content), expanded after verification by an XInclude-processing parser; OWASP XML Security Cheat Sheet",
+        fx.resign_assertion(valid, &fx.idp_key, |doc| {
+            let data = first(doc, ns::ASSERTION, "SubjectConfirmationData");
+            let include = parse(&xinclude(ns::XINCLUDE_DRAFT));
+            let node = doc.import(&include, include.root()).expect("import");
+            doc.append_child(data, node);
+        }),
+        ValidationError::Schema(SchemaError::XInclude {
+            found: "xi:include".into(),
+            namespace: ns::XINCLUDE_DRAFT.into(),
+            parent: "saml:SubjectConfirmationData".into(),
+        }),
+    );
+    add(
+        "unknown-element-in-signed-subject",
+        "Schema violation: a NameID look-alike in another namespace first in the signed Subject (readers matching the local name); saml-schema-assertion-2.0 SubjectType",
+        fx.resign_assertion(valid, &fx.idp_key, |doc| {
+            let subject = first(doc, ns::ASSERTION, "Subject");
+            let decoy = doc.create_element(crossfed_xml::QualifiedName::new("ext", "NameID", EXT_NS));
+            doc.declare_namespace(decoy, "ext", EXT_NS).expect("namespace");
+            doc.append_text(decoy, ADMIN);
+            doc.prepend_child(subject, decoy);
+        }),
+        unexpected(
+            "ext:NameID",
+            EXT_NS,
+            "saml:Subject",
+            "saml:BaseID, saml:NameID, saml:EncryptedID or saml:SubjectConfirmation",
+        ),
+    );
+    add(
+        "unknown-element-in-signed-conditions",
+        "Schema violation: an element outside the schema in the signed Conditions (SAML core §2.5.1.1 makes it Indeterminate); saml-schema-assertion-2.0 ConditionsType",
+        fx.resign_assertion(valid, &fx.idp_key, |doc| {
+            let conditions = first(doc, ns::ASSERTION, "Conditions");
+            let c = doc
+                .append_element(conditions, crossfed_xml::QualifiedName::new("ext", "DelegationRestriction", EXT_NS));
+            doc.declare_namespace(c, "ext", EXT_NS).expect("namespace");
+        }),
+        unexpected(
+            "ext:DelegationRestriction",
+            EXT_NS,
+            "saml:Conditions",
+            "saml:Condition, saml:AudienceRestriction, saml:OneTimeUse, saml:ProxyRestriction or the end of <saml:Conditions>",
+        ),
+    );
+    add(
+        "unknown-element-in-signed-audience-restriction",
+        "Schema violation: an Audience look-alike in another namespace in the signed AudienceRestriction (readers matching the local name); saml-schema-assertion-2.0 AudienceRestrictionType",
+        fx.resign_assertion(valid, &fx.idp_key, |doc| {
+            let restriction = first(doc, ns::ASSERTION, "AudienceRestriction");
+            let decoy = doc.append_element(restriction, crossfed_xml::QualifiedName::new("ext", "Audience", EXT_NS));
+            doc.declare_namespace(decoy, "ext", EXT_NS).expect("namespace");
+            doc.append_text(decoy, "https://other-sp.example.com");
+        }),
+        unexpected(
+            "ext:Audience",
+            EXT_NS,
+            "saml:AudienceRestriction",
+            "saml:Audience or the end of <saml:AudienceRestriction>",
+        ),
+    );
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crossfed_iam::{Policy, RequestContext, RequestPrincipal, evaluate_trust};
-use crossfed_saml::{Accepted, DeferredReplayCheck, SpPolicy, Timestamp, ValidationError, validate_response};
+use crossfed_saml::{
+    Accepted, DeferredReplayCheck, SpPolicy, SurroundingWhitespace, Timestamp, ValidationError, validate_response,
+};
 use crossfed_store::{ObjectKey, ReplayStore};
 use crossfed_xmldsig::Certificate;
 
@@ -73,7 +75,12 @@ pub fn role_pairs(accepted: &Accepted) -> Result<Vec<(String, String)>, AwsError
     }
     let mut pairs = Vec::new();
     for value in values {
-        let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+        // The ARNs name who is signed in as what: taken exactly as the IdP signed them.
+        let parts: Vec<&str> = value
+            .split(',')
+            .map(|part| SurroundingWhitespace::check("Role attribute ARN", part))
+            .collect::<Result<_, _>>()
+            .map_err(|e| AwsError::invalid_identity_token(format!("Role attribute value {value:?}: {e}")))?;
         let pair = match parts.as_slice() {
             [a, b] if a.contains(":role/") && b.contains(":saml-provider/") => (a.to_string(), b.to_string()),
             [a, b] if b.contains(":role/") && a.contains(":saml-provider/") => (b.to_string(), a.to_string()),
@@ -371,6 +378,50 @@ mod tests {
         assert!(check_session_name(&"x".repeat(65)).is_err());
         assert!(check_session_name("alice smith").is_err());
         assert!(check_session_name("a/b").is_err());
+    }
+
+    fn with_roles(values: &[&str]) -> Accepted {
+        Accepted {
+            response_id: None,
+            assertion_id: "_a".into(),
+            issuer: "https://idp.example.com".into(),
+            name_id: crossfed_saml::NameId { value: "alice".into(), ..Default::default() },
+            session_index: None,
+            authn_instant: None,
+            session_not_on_or_after: None,
+            not_on_or_after: "2026-11-25T10:05:00Z".into(),
+            attributes: vec![crossfed_saml::Attribute::uri(
+                ROLE_ATTRIBUTE,
+                values.iter().map(|v| v.to_string()).collect(),
+            )],
+            in_response_to: None,
+            recipient: "https://signin.example.com/saml".into(),
+            response_signed: false,
+            assertion_signed: true,
+            certificate_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn role_values_are_taken_exactly_as_signed() {
+        let role = "arn:aws:iam::123456789012:role/Agent";
+        let provider = "arn:aws:iam::123456789012:saml-provider/Corp";
+        let pairs = role_pairs(&with_roles(&[&format!("{provider},{role}")])).unwrap();
+        assert_eq!(pairs, [(role.to_string(), provider.to_string())]);
+        for value in [format!("{role}, {provider}"), format!(" {role},{provider}"), format!("{role},{provider}\n")] {
+            let error = role_pairs(&with_roles(&[&value])).unwrap_err();
+            assert_eq!(error.code, "InvalidIdentityToken");
+            assert!(
+                error.message.contains("has surrounding whitespace; identity values are taken exactly as signed"),
+                "{}",
+                error.message
+            );
+            assert!(
+                error.message.starts_with(&format!("Role attribute value {value:?}: Role attribute ARN ")),
+                "{}",
+                error.message
+            );
+        }
     }
 
     #[test]

@@ -6,11 +6,13 @@
 mod authn_request;
 mod bindings;
 mod id;
+mod identity;
 mod logout;
 mod metadata;
 pub mod ns;
 mod protocol;
 mod response;
+mod schema;
 mod timestamp;
 mod validate;
 
@@ -20,6 +22,7 @@ pub use bindings::{
     html_unescape, inflate_bounded, redirect_query,
 };
 pub use id::new_id;
+pub use identity::SurroundingWhitespace;
 pub use logout::{
     LogoutRequest, LogoutResponse, build_logout_request, build_logout_response, parse_logout_request,
     parse_logout_response,
@@ -32,6 +35,7 @@ pub use protocol::RequestError;
 pub use response::{
     Attribute, BuiltResponse, NameId, ResponseSpec, SignedParts, build_response, build_status_response,
 };
+pub use schema::SchemaError;
 pub use timestamp::Timestamp;
 pub use validate::{
     Accepted, Check, DeferredReplayCheck, MemoryReplayCache, ReplayCache, SignatureRequirement, SpPolicy,

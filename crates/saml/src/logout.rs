@@ -4,7 +4,7 @@ use crossfed_xml::QualifiedName;
 use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
 
 use crate::ns;
-use crate::protocol::{RequestError, finish, issuer_of, new_message, parse_message};
+use crate::protocol::{RequestError, finish, identity_text, issuer_of, new_message, parse_message};
 use crate::response::NameId;
 use crate::timestamp::Timestamp;
 
@@ -92,14 +92,14 @@ pub fn parse_logout_request(xml: &[u8], trusted: Option<&[Certificate]>) -> Resu
             destination: root.attr("Destination").map(str::to_string),
             issue_instant: root.attr("IssueInstant").ok_or(RequestError::Missing("IssueInstant"))?.to_string(),
             name_id: NameId {
-                value: name_id.trimmed_text()?.to_string(),
+                value: identity_text(name_id, "NameID")?,
                 format: name_id.attr("Format").map(str::to_string),
                 name_qualifier: name_id.attr("NameQualifier").map(str::to_string),
                 sp_name_qualifier: name_id.attr("SPNameQualifier").map(str::to_string),
             },
             session_indexes: root
                 .children_named(ns::PROTOCOL, "SessionIndex")
-                .map(|s| s.trimmed_text().map(str::to_string))
+                .map(|s| identity_text(s, "SessionIndex"))
                 .collect::<Result<_, _>>()?,
             xml_signed,
         })

@@ -6,6 +6,10 @@ pub const METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub const XS: &str = "http://www.w3.org/2001/XMLSchema";
 pub use crossfed_xmldsig::DSIG_NS as DSIG;
+/// XInclude, which SAML messages must not carry; and its 2003 draft namespace, which libxml2
+/// still processes.
+pub const XINCLUDE: &str = "http://www.w3.org/2001/XInclude";
+pub const XINCLUDE_DRAFT: &str = "http://www.w3.org/2003/XInclude";
 
 pub const BINDING_HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 pub const BINDING_HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";

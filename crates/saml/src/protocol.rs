@@ -7,6 +7,7 @@ use crossfed_xmldsig::{
 };
 
 use crate::id::new_id;
+use crate::identity::{SurroundingWhitespace, exact};
 use crate::ns;
 use crate::timestamp::Timestamp;
 
@@ -24,6 +25,8 @@ pub enum RequestError {
     Signature(DsigError),
     #[error("AssertionConsumerServiceIndex {0:?} is not a number")]
     BadIndex(String),
+    #[error(transparent)]
+    Identity(#[from] SurroundingWhitespace),
 }
 
 /// A new message document `samlp:{local}` with ID, Version, IssueInstant, Destination and
@@ -80,8 +83,11 @@ pub(crate) fn parse_message<T>(
 }
 
 pub(crate) fn issuer_of(e: Element<'_>) -> Result<String, RequestError> {
-    e.child(ns::ASSERTION, "Issuer")
-        .map(|i| i.trimmed_text().map(str::to_string))
-        .transpose()?
-        .ok_or(RequestError::Missing("Issuer"))
+    let issuer = e.child(ns::ASSERTION, "Issuer").ok_or(RequestError::Missing("Issuer"))?;
+    identity_text(issuer, "Issuer")
+}
+
+/// The text of an identity-bearing element, exactly as sent (see [`exact`]).
+pub(crate) fn identity_text(e: Element<'_>, name: &'static str) -> Result<String, RequestError> {
+    Ok(exact(name, e.text()?)?.to_string())
 }

@@ -1,6 +1,8 @@
 //! SP-side validation of a Response: one function, `now` passed in, every failure its own
 //! error variant saying what was expected and what was found. Fields of the assertion are read
-//! only through the view of the element whose signature verified.
+//! only through the view of the element whose signature verified; identity values are taken
+//! exactly as signed (`identity.rs`), and nothing the SAML 2.0 schemas do not allow may sit in
+//! the Response (`schema.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,8 +13,10 @@ use crossfed_xmldsig::{
 };
 use thiserror::Error;
 
+use crate::identity::{SurroundingWhitespace, exact};
 use crate::ns;
 use crate::response::{Attribute, NameId};
+use crate::schema::{SchemaError, check_response};
 use crate::timestamp::Timestamp;
 
 /// Which signatures the SP insists on.
@@ -167,6 +171,10 @@ pub enum ValidationError {
     AssertionNotSigned { required: SignatureRequirement },
     #[error("the Response must be signed (policy {required:?})")]
     ResponseNotSigned { required: SignatureRequirement },
+    #[error(transparent)]
+    Identity(#[from] SurroundingWhitespace),
+    #[error("the response does not follow the SAML 2.0 schema: {0}")]
+    Schema(#[from] SchemaError),
     #[error("the assertion has no Subject/NameID")]
     NoNameId,
     #[error("encrypted NameIDs are not supported")]
@@ -317,7 +325,7 @@ pub fn validate_response_traced(
     }
 
     if let Some(issuer) = response.child(ns::ASSERTION, "Issuer") {
-        let issuer = issuer.trimmed_text()?;
+        let issuer = exact("Issuer", issuer.text()?)?;
         if issuer != policy.idp_entity_id {
             return Err(ValidationError::Issuer {
                 element: "Response",
@@ -384,6 +392,10 @@ pub fn validate_response_traced(
         }
         (None, None) => return Err(ValidationError::Unsigned { required }),
     };
+    // Nothing the schemas do not allow may sit anywhere in the Response, signed or not. Checked
+    // once the signatures verified, so a wrapping attack is named by the check it defeats.
+    check_response(&doc)?;
+    pass("schema", "only what the SAML 2.0 schemas allow, in their order; no XInclude".to_string());
     read_assertion(view, covering, policy, request_id, now, replay, response.attr("ID"), in_response_to, trace).map(
         |mut accepted| {
             accepted.response_signed = response_signature.is_some();
@@ -423,6 +435,19 @@ fn check_in_response_to(
     }
 }
 
+/// The text of an identity-bearing element, exactly as signed (see [`exact`]).
+fn identity_text<'d>(element: SignedView<'d>, name: &'static str) -> Result<&'d str, ValidationError> {
+    Ok(exact(name, element.text()?)?)
+}
+
+/// A condition's name for the error, with the `xsi:type` an extension condition carries.
+fn condition_name(condition: SignedView<'_>) -> String {
+    match condition.attr_ns(ns::XSI, "type") {
+        Some(t) => format!("{} xsi:type=\"{t}\"", condition.qualified_name()),
+        None => condition.qualified_name(),
+    }
+}
+
 fn parse_time(field: &'static str, value: &str) -> Result<Timestamp, ValidationError> {
     Timestamp::parse(value).ok_or_else(|| ValidationError::BadTime { field, value: value.to_string() })
 }
@@ -447,7 +472,7 @@ fn read_assertion(
     }
     let assertion_id = assertion.attr("ID").ok_or(ValidationError::Missing { field: "Assertion ID" })?;
 
-    let issuer = assertion.child(ns::ASSERTION, "Issuer").map(|i| i.trimmed_text()).transpose()?;
+    let issuer = assertion.child(ns::ASSERTION, "Issuer").map(|i| identity_text(i, "Issuer")).transpose()?;
     if issuer != Some(policy.idp_entity_id) {
         return Err(ValidationError::Issuer {
             element: "Assertion",
@@ -464,7 +489,7 @@ fn read_assertion(
     }
     let name_id_element = subject.child(ns::ASSERTION, "NameID").ok_or(ValidationError::NoNameId)?;
     let name_id = NameId {
-        value: name_id_element.trimmed_text()?.to_string(),
+        value: identity_text(name_id_element, "NameID")?.to_string(),
         format: name_id_element.attr("Format").map(str::to_string),
         name_qualifier: name_id_element.attr("NameQualifier").map(str::to_string),
         sp_name_qualifier: name_id_element.attr("SPNameQualifier").map(str::to_string),
@@ -539,7 +564,7 @@ fn read_assertion(
             // OneTimeUse is what the replay cache enforces anyway; ProxyRestriction limits
             // what a relying party re-issues, which this SP does not do with this assertion.
         } else {
-            return Err(ValidationError::UnknownCondition(condition.qualified_name()));
+            return Err(ValidationError::UnknownCondition(condition_name(condition)));
         }
     }
     if restrictions == 0 {

@@ -123,7 +123,15 @@ a control test checks that the untouched Response is accepted. \
 Every case is also posted over HTTP to the hub's ACS (`POST /saml/acs`, `crates/hub/tests/hub/attack_corpus.rs`, \
 on SQLite and PostgreSQL) and to the target account's AWS sign-in endpoint (`POST /saml`, \
 `crates/cloud/tests/cloud/attack_corpus.rs`), each with its clock fixed at the case's instant; \
-both must refuse it with the expected error on their error page, except where the table after this one says otherwise.\n\n",
+both must refuse it with the expected error on their error page, except where the table after this one says otherwise.\n\n\
+Besides the signature and protocol checks, two rules hold for every Response before its assertion is read \
+(`crates/saml/src/identity.rs`, `crates/saml/src/schema.rs`). Identity values (NameID, Issuer) are taken \
+exactly as signed: one with surrounding whitespace is refused, never trimmed (`Identity`, SAML core §1.3.1). \
+The Response follows the SAML 2.0 protocol and assertion schemas: the children of Response, Status, Assertion, \
+Subject, SubjectConfirmation, Conditions, AudienceRestriction, AuthnStatement, AuthnContext, AttributeStatement \
+and Attribute in the schemas' order, no element in a foreign or near-miss namespace among them, no XInclude \
+anywhere (`Schema`); content the schemas leave open (Extensions, Advice, SubjectConfirmationData, AttributeValue) \
+stays open.\n\n",
     );
     out.push_str(&format!("{} cases.\n\n| # | Case | Source | Expected error |\n|---|---|---|---|\n", cases.len()));
     for (i, case) in cases.iter().enumerate() {

@@ -77,3 +77,46 @@ fn logout_request_and_response_round_trip() {
     ));
     assert!(matches!(parse_logout_request(xml.as_bytes(), None).unwrap_err(), RequestError::WrongElement { .. }));
 }
+
+#[test]
+fn logout_request_identity_values_are_taken_exactly_as_sent() {
+    let padded = NameId { value: " alice@example.com ".into(), ..NameId::default() };
+    let (_, xml) =
+        build_logout_request("https://hub.example.com/sp", "https://corp.example.com/slo", &padded, None, now(), None)
+            .unwrap();
+    assert_eq!(
+        parse_logout_request(xml.as_bytes(), None).unwrap_err().to_string(),
+        "NameID \" alice@example.com \" has surrounding whitespace; identity values are taken exactly as signed, so expected a value without it"
+    );
+    let name_id = NameId { value: "alice@example.com".into(), ..NameId::default() };
+    let (_, xml) = build_logout_request(
+        "https://hub.example.com/sp",
+        "https://corp.example.com/slo",
+        &name_id,
+        Some("_s1\n"),
+        now(),
+        None,
+    )
+    .unwrap();
+    assert!(
+        parse_logout_request(xml.as_bytes(), None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("SessionIndex \"_s1\\n\" has surrounding whitespace"),
+    );
+    let (_, xml) = build_logout_request(
+        " https://hub.example.com/sp",
+        "https://corp.example.com/slo",
+        &name_id,
+        None,
+        now(),
+        None,
+    )
+    .unwrap();
+    assert!(
+        parse_logout_request(xml.as_bytes(), None)
+            .unwrap_err()
+            .to_string()
+            .starts_with("Issuer \" https://hub.example.com/sp\" has surrounding whitespace"),
+    );
+}

@@ -8,7 +8,8 @@ use crossfed_saml::{
     Attribute, MemoryReplayCache, NameId, ResponseSpec, SignatureRequirement, SignedParts, SpPolicy, Timestamp,
     ValidationError, build_response, ns, validate_response,
 };
-use crossfed_xmldsig::{Certificate, DsigError, SigningKey};
+use crossfed_xml::{Document, QualifiedName};
+use crossfed_xmldsig::{Certificate, DSIG_NS, DsigError, SignOptions, SigningKey, sign_enveloped};
 
 const IDP: &str = "https://corp.example.com/saml/idp";
 const SP: &str = "https://hub.example.com/saml/sp";
@@ -246,4 +247,149 @@ fn an_sp_with_several_endpoints_and_no_requests() {
     // Without the extra endpoint the same response is for someone else.
     policy.extra_acs_urls = &[];
     assert!(matches!(validate_with(&xml, &policy, None).unwrap_err(), ValidationError::Destination { .. }));
+}
+
+// --- Identity values are taken exactly as signed; the Response follows the schema. -----------
+// These compare the errors' messages, so they build (and fail) against a validator that trims
+// identity values and skips what the schema does not allow.
+
+/// What the IdP would sign: `xml` with its assertion changed by `edit` and signed again.
+fn resigned(xml: &str, edit: impl FnOnce(&mut Document)) -> String {
+    let mut doc = crossfed_xml::parse(xml.as_bytes()).unwrap();
+    let assertion = doc.descendants().find(|e| e.is(ns::ASSERTION, "Assertion")).unwrap().id();
+    let signature = doc.element(assertion).and_then(|a| a.child(DSIG_NS, "Signature")).unwrap().id();
+    doc.detach(signature);
+    edit(&mut doc);
+    sign_enveloped(&mut doc, assertion, idp_key(), &SignOptions::default()).unwrap();
+    crossfed_xml::to_xml(&doc)
+}
+
+fn first(doc: &Document, local: &str) -> crossfed_xml::NodeId {
+    doc.descendants().find(|e| e.is(ns::ASSERTION, local)).unwrap().id()
+}
+
+fn refusal(xml: &str) -> String {
+    match validate(xml, Some(REQUEST_ID), t0().plus_seconds(5)) {
+        Ok(accepted) => panic!("accepted, as {:?}", accepted.name_id.value),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The XInclude namespace (`ns::XINCLUDE`), spelled out so these tests build without it.
+const XINCLUDE: &str = "http://www.w3.org/2001/XInclude";
+
+const SCHEMA_LEGEND: &str = "(saml = urn:oasis:names:tc:SAML:2.0:assertion, samlp = urn:oasis:names:tc:SAML:2.0:protocol, ds = http://www.w3.org/2000/09/xmldsig#)";
+
+#[test]
+fn a_signed_name_id_with_surrounding_whitespace_is_refused_not_trimmed() {
+    for value in [" alice@example.com ", "alice@example.com\n", "\talice@example.com"] {
+        let name_id = NameId { value: value.into(), ..spec().name_id };
+        let xml = built(&ResponseSpec { name_id, ..spec() });
+        assert_eq!(
+            refusal(&xml),
+            format!(
+                "NameID {value:?} has surrounding whitespace; identity values are taken exactly as signed, so expected a value without it"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_signed_issuer_with_surrounding_whitespace_is_refused_not_trimmed() {
+    let padded = format!("{IDP}\n");
+    let xml = built(&ResponseSpec { issuer: padded.clone(), ..spec() });
+    assert!(refusal(&xml).starts_with(&format!("Issuer {padded:?} has surrounding whitespace")), "{}", refusal(&xml));
+    // Only the assertion's Issuer padded (re-signed): refused there too.
+    let xml = resigned(&built(&spec()), |doc| {
+        let issuer = doc.descendants().filter(|e| e.is(ns::ASSERTION, "Issuer")).nth(1).unwrap().id();
+        let replacement = doc.create_element(QualifiedName::new("saml", "Issuer", ns::ASSERTION));
+        doc.append_text(replacement, &padded);
+        doc.insert_after(issuer, replacement);
+        doc.detach(issuer);
+    });
+    assert!(refusal(&xml).starts_with(&format!("Issuer {padded:?} has surrounding whitespace")), "{}", refusal(&xml));
+}
+
+#[test]
+fn an_assertion_in_a_near_miss_namespace_beside_the_signed_one_is_refused() {
+    for near_miss in [
+        "urn:oasis:names:tc:SAML:2.0:assertion ",
+        "urn:oasis:names:tc:SAML:2.0:Assertion",
+        "urn:oasis:names:tc:SAML:1.0:assertion",
+    ] {
+        let beside = format!(
+            "<saml:Assertion xmlns:saml=\"{near_miss}\" ID=\"_beside\" Version=\"2.0\"><saml:Subject><saml:NameID>admin@example.com</saml:NameID></saml:Subject></saml:Assertion>"
+        );
+        let xml = built(&spec()).replacen("</samlp:Response>", &format!("{beside}</samlp:Response>"), 1);
+        assert_eq!(
+            refusal(&xml),
+            format!(
+                "the response does not follow the SAML 2.0 schema: <saml:Assertion> in namespace {near_miss:?} is not \
+                 allowed in <samlp:Response> here; the SAML 2.0 schema expects saml:Assertion, saml:EncryptedAssertion \
+                 or the end of <samlp:Response> {SCHEMA_LEGEND}"
+            )
+        );
+    }
+}
+
+#[test]
+fn xinclude_is_refused_in_the_response_and_in_the_signed_assertion() {
+    let include = format!("<xi:include xmlns:xi=\"{}\" href=\"file:///etc/passwd\"/>", XINCLUDE);
+    let in_response = built(&spec()).replacen("<samlp:Status>", &format!("{include}<samlp:Status>"), 1);
+    assert_eq!(
+        refusal(&in_response),
+        format!(
+            "the response does not follow the SAML 2.0 schema: XInclude element <xi:include> (namespace \"{}\") in \
+             <samlp:Response>; expected none: XInclude is refused in SAML messages, never processed",
+            XINCLUDE
+        )
+    );
+    let in_assertion = resigned(&built(&spec()), |doc| {
+        let data = first(doc, "SubjectConfirmationData");
+        let xi = doc.append_element(data, QualifiedName::new("xi", "include", XINCLUDE));
+        doc.declare_namespace(xi, "xi", XINCLUDE).unwrap();
+        doc.set_attribute(xi, QualifiedName::plain("href"), "file:///etc/passwd").unwrap();
+    });
+    assert!(refusal(&in_assertion).contains("XInclude element <xi:include>"), "{}", refusal(&in_assertion));
+    assert!(refusal(&in_assertion).contains("in <saml:SubjectConfirmationData>"), "{}", refusal(&in_assertion));
+}
+
+#[test]
+fn unknown_elements_in_subject_and_conditions_are_refused() {
+    for (parent, expected) in [
+        ("Subject", "saml:SubjectConfirmation or the end of <saml:Subject>"),
+        (
+            "Conditions",
+            "saml:Condition, saml:AudienceRestriction, saml:OneTimeUse, saml:ProxyRestriction or the end of <saml:Conditions>",
+        ),
+    ] {
+        let xml = resigned(&built(&spec()), |doc| {
+            let at = first(doc, parent);
+            let extra = doc.append_element(at, QualifiedName::new("ext", "Extra", "urn:example:ext"));
+            doc.declare_namespace(extra, "ext", "urn:example:ext").unwrap();
+        });
+        assert_eq!(
+            refusal(&xml),
+            format!(
+                "the response does not follow the SAML 2.0 schema: <ext:Extra> in namespace \"urn:example:ext\" is not \
+                 allowed in <saml:{parent}> here; the SAML 2.0 schema expects {expected} {SCHEMA_LEGEND}"
+            )
+        );
+    }
+}
+
+#[test]
+fn what_the_schema_leaves_open_stays_open() {
+    // Extensions and SubjectConfirmationData may carry elements of other namespaces; a Response
+    // using both is accepted. (AttributeValue is open too, but values are read as text only.)
+    let xml = resigned(&built(&spec()), |doc| {
+        let data = first(doc, "SubjectConfirmationData");
+        let key_info = doc.append_element(data, QualifiedName::new("ds", "KeyInfo", DSIG_NS));
+        doc.declare_namespace(key_info, "ds", DSIG_NS).unwrap();
+        doc.append_text_element(key_info, QualifiedName::new("ds", "KeyName", DSIG_NS), "alice's key");
+    });
+    let extensions = "<samlp:Extensions><x:Hint xmlns:x=\"urn:example:x\">any</x:Hint></samlp:Extensions>";
+    let xml = xml.replacen("<samlp:Status>", &format!("{extensions}<samlp:Status>"), 1);
+    let accepted = validate(&xml, Some(REQUEST_ID), t0().plus_seconds(5)).unwrap();
+    assert_eq!(accepted.name_id.value, "alice@example.com");
 }
