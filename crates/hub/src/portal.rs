@@ -112,7 +112,7 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
                 LoginError::Invalid { reason } => (*reason).to_string(),
                 other => other.to_string(),
             };
-            hub.audit.record(&form.user_name, "login", None, Outcome::Failure, detail).await;
+            hub.audit.note(&form.user_name, "login", None, Outcome::Failure, detail).await;
             let status = match e {
                 LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
                 LoginError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -256,7 +256,7 @@ async fn passive_refusal(
         Err(e) => return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot answer the request", &e.to_string()),
     };
     let detail = "IsPassive and nobody signed in: answered NoPassive".to_string();
-    hub.audit.record("anonymous", "launch", Some(app_id), crossfed_store::Outcome::Failure, detail).await;
+    hub.audit.note("anonymous", "launch", Some(app_id), crossfed_store::Outcome::Failure, detail).await;
     post_response(&app.acs_url, &xml, relay_state)
 }
 

@@ -41,6 +41,7 @@ fn refused_page(e: &AnswerRefused) -> Response {
             (StatusCode::FORBIDDEN, "Sign-in refused")
         }
         AnswerRefused::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable"),
+        AnswerRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, "Audit log unavailable"),
     };
     error_page(status, title, &e.to_string(), None)
 }

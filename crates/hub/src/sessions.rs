@@ -11,6 +11,7 @@ use crossfed_web::set_cookie;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use crate::browsers::{BrowserKey, KEY_SECONDS};
 use crate::records::kinds::CONSOLE_SESSION;
 use crate::records::{CONSOLE_SECONDS, SCOPE, insert_json, new_token, read_json};
@@ -18,6 +19,15 @@ use crate::tokens::digest;
 
 pub const SESSION_KIND: &str = "hub-session";
 const SESSION_SCOPE: &str = "hub";
+
+/// Why a session could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session could not be stored: {0}")]
+    Store(#[from] StoreError),
+    #[error("the sign-in's audit record could not be stored ({0}), so no session was opened; try again shortly")]
+    Unrecorded(#[from] AuditError),
+}
 
 /// A signed-in session of the admin console, opened with an admin token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,7 +192,7 @@ impl Sessions {
         headers: &HeaderMap,
         method: &str,
         upstream: Option<UpstreamLogin>,
-    ) -> Result<Option<HeaderValue>, StoreError> {
+    ) -> Result<Option<HeaderValue>, SessionError> {
         let now = self.clock.unix();
         let secret = new_token();
         let session = Session {
@@ -197,17 +207,22 @@ impl Sessions {
         };
         let key = ObjectKey { kind: SESSION_KIND, scope: SESSION_SCOPE, name_key: &session.id, id: &session.id };
         insert_json(&self.store, key, &session, now).await?;
+        let recorded = self.audit.record(&user.user_name, "login", None, Outcome::Success, method.to_string()).await;
+        if let Err(e) = recorded {
+            // Fail closed: a sign-in the audit log does not show opens nothing.
+            let _ = self.store.delete_object(SESSION_KIND, &session.id).await;
+            return Err(e.into());
+        }
         if let Some(old) = crossfed_web::cookie(headers, &self.cookie) {
             let _ = self.store.delete_object(SESSION_KIND, &digest(old)).await;
         }
-        self.audit.record(&user.user_name, "login", None, Outcome::Success, method.to_string()).await;
         Ok(self.cookie(&self.cookie, &secret, "/", self.max_seconds))
     }
 
     /// Ends `session`, audited with `detail` (empty for a sign-out at the hub).
     pub async fn end(&self, session: &Session, detail: String) {
         let _ = self.store.delete_object(SESSION_KIND, &session.id).await;
-        self.audit.record(&session.user_name, "logout", None, Outcome::Success, detail).await;
+        self.audit.note(&session.user_name, "logout", None, Outcome::Success, detail).await;
     }
 
     /// Removes sessions past their limits at `now`; returns how many went.
@@ -222,7 +237,7 @@ impl Sessions {
         &self,
         token: &ApiToken,
         token_digest: String,
-    ) -> Result<(ConsoleSession, Option<HeaderValue>), StoreError> {
+    ) -> Result<(ConsoleSession, Option<HeaderValue>), SessionError> {
         let now = self.clock.unix();
         let secret = new_token();
         let session = ConsoleSession {
@@ -234,7 +249,12 @@ impl Sessions {
         };
         let key = ObjectKey { kind: CONSOLE_SESSION, scope: SCOPE, name_key: &session.id, id: &session.id };
         insert_json(&self.store, key, &session, now).await?;
-        self.audit.record(&session.actor(), "console.login", None, Outcome::Success, String::new()).await;
+        let recorded =
+            self.audit.record(&session.actor(), "console.login", None, Outcome::Success, String::new()).await;
+        if let Err(e) = recorded {
+            let _ = self.store.delete_object(CONSOLE_SESSION, &session.id).await;
+            return Err(e.into());
+        }
         let cookie = self.cookie(&self.console_cookie(), &secret, "/admin", CONSOLE_SECONDS);
         Ok((session, cookie))
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, TransactionManager};
 
 use crate::direct_read::DirectReader;
 use crate::direct_write::DirectWriter;
@@ -31,6 +31,11 @@ pub struct Store {
     pub(crate) direct_writer: Option<Arc<DirectWriter>>,
 }
 
+/// How long a request waits for a database connection before it is told the store is
+/// unavailable: long enough for a busy pool, well under a person's patience when the database is
+/// down (the request answers 503 then, and the pool reconnects by itself once it is back).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -48,17 +53,40 @@ fn make_private(url: &str) -> Result<(), StoreError> {
         if crossfed_files::is_disk_full(&e) { StoreError::DiskFull(message) } else { StoreError::Unavailable(message) }
     };
     match crossfed_files::create_private(file, b"") {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+                if path.exists() && crossfed_files::tighten_file(&path).map_err(io)? {
+                    tracing::warn!("{} was readable by other users; it is now private (chmod 600)", path.display());
+                }
+            }
+        }
         Err(e) => return Err(io(e)),
     }
-    for suffix in ["", "-wal", "-shm"] {
-        let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
-        if path.exists() && crossfed_files::tighten_file(&path).map_err(io)? {
-            tracing::warn!("{} was readable by other users; it is now private (chmod 600)", path.display());
+    opens_in_wal_mode(file)
+}
+
+/// Opens the SQLite file once and puts it in WAL mode, to say at once what stops it (a full
+/// disk, a folder that cannot be written) — a pool that cannot connect only says it timed out.
+fn opens_in_wal_mode(file: &std::path::Path) -> Result<(), StoreError> {
+    let opened = rusqlite::Connection::open(file)
+        .and_then(|connection| connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())));
+    opened.map_err(|e| {
+        let message = format!("{}: {e}", file.display());
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull(message),
+            _ => StoreError::Unavailable(message),
         }
-    }
-    Ok(())
+    })
+}
+
+/// Whether a pooled connection is outside any transaction, fit to lend. A transaction whose
+/// COMMIT failed (a full disk) may have been rolled back by SQLite itself; the rollback sqlx
+/// then queues fails, and the connection would stay "in a transaction" for sqlx, refusing every
+/// later `BEGIN` until a restart. Such a connection is closed instead, and a fresh one opened.
+fn outside_transactions(conn: &sqlx::AnyConnection) -> bool {
+    <sqlx::Any as sqlx::Database>::TransactionManager::get_transaction_depth(conn) == 0
 }
 
 impl Store {
@@ -86,7 +114,9 @@ impl Store {
         if backend == Backend::Sqlite {
             make_private(&url)?;
         }
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let mut options = AnyPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(outside_transactions(conn)) }));
         if backend == Backend::Sqlite {
             // A connection to a local file does not go stale: no ping before every statement
             // (each is a round trip to the connection's thread).
@@ -107,7 +137,13 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
+        migrator.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(inner) => match StoreError::backend(inner) {
+                StoreError::Backend(message) => StoreError::Backend(format!("applying migrations: {message}")),
+                said => said,
+            },
+            other => StoreError::Backend(format!("applying migrations: {other}")),
+        })?;
         let file = match backend {
             Backend::Sqlite if !url.contains(":memory:") && !url.contains("mode=memory") => {
                 let options = SqliteConnectOptions::from_str(&url).map_err(StoreError::backend)?;

@@ -118,6 +118,7 @@ fn store_error(error: rusqlite::Error, what: &'static str) -> StoreError {
         Some(rusqlite::ErrorCode::ConstraintViolation) if error.to_string().contains("UNIQUE") => {
             StoreError::Conflict { what, field: "id".to_string(), value: String::new() }
         }
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull(error.to_string()),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(format!("the database stayed locked by another writer: {error}"))
         }

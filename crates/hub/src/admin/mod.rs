@@ -24,6 +24,7 @@ pub use auth::AdminToken;
 use body::{ApiResult, json, parse};
 pub use openapi::OPERATIONS;
 
+use crate::audit_queue::AuditError;
 use crate::presenter::{change_membership, group_view, identity_source_view, user_view};
 use crate::state::Hub;
 use crate::tokens;
@@ -173,8 +174,17 @@ async fn create_token(hub: &Hub, admin: &AdminToken, body: &Bytes, purpose: &'st
     };
     let (token, record) = tokens::issue(&hub.store, purpose, &request.name, expires_at, now).await?;
     let action = format!("{purpose}-token.create");
-    hub.audit.record(&admin.actor(), &action, Some(&record.name), Outcome::Success, record.id.clone()).await;
+    recorded(hub.audit.record(&admin.actor(), &action, Some(&record.name), Outcome::Success, record.id.clone()).await)?;
     json(StatusCode::CREATED, &IssuedToken { token, record })
+}
+
+/// A record that could not be stored: what it vouches for is not acknowledged.
+fn recorded(stored: Result<(), AuditError>) -> Result<(), ApiError> {
+    stored.map_err(|e| {
+        ApiError::unrecorded(format!(
+            "the audit record could not be stored ({e}); the request is not acknowledged: check before retrying"
+        ))
+    })
 }
 
 async fn revoke_token(hub: &Hub, admin: &AdminToken, id: &str, purpose: &'static str) -> ApiResult {
@@ -185,7 +195,7 @@ async fn revoke_token(hub: &Hub, admin: &AdminToken, id: &str, purpose: &'static
     }
     let record = hub.store.revoke_token(purpose, id, hub.clock.unix()).await?;
     let action = format!("{purpose}-token.revoke");
-    hub.audit.record(&admin.actor(), &action, Some(&record.name), Outcome::Success, record.id.clone()).await;
+    recorded(hub.audit.record(&admin.actor(), &action, Some(&record.name), Outcome::Success, record.id.clone()).await)?;
     json(StatusCode::OK, &record)
 }
 
@@ -225,7 +235,8 @@ async fn provisioning_status(
 
 /// Starts a provisioning pass now instead of at the next interval.
 async fn provisioning_sync(State(hub): State<Arc<Hub>>, token: AdminToken) -> ApiResult {
-    hub.audit.record(&token.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
+    // A pass changes nothing by itself; its changes are recorded as they are made.
+    hub.audit.note(&token.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
     // One full pass, answered when it is done, so the caller reads fresh status right after.
     let next_retry_at = hub.provisioning.run_once().await;
     let connectors = hub.provisioning.connector_names().await;

@@ -18,11 +18,16 @@ use crate::apps::catalog::{
 use crate::apps::model::Application;
 use crate::apps::spec::{ApplicationSpec, SpecError};
 use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use crate::directory::{Directory, DirectoryError};
 use crate::views::{Preview, PreviewAttribute};
 
 #[derive(Debug, Error)]
 pub enum ChangeError {
+    #[error(
+        "the change was stored but its audit record could not be ({0}); it is not acknowledged: check the application before retrying"
+    )]
+    Unrecorded(#[from] AuditError),
     #[error(transparent)]
     Invalid(Box<SpecError>),
     #[error(transparent)]
@@ -102,7 +107,7 @@ impl Applications<'_> {
         Self::check(&catalog, id, spec)?;
         let record = stored_application(id, spec, ManagedBy::Api)?;
         self.store.create_application(&record, self.clock.unix()).await?;
-        self.audit.record(actor, "application.create", Some(id), Outcome::Success, record.template.clone()).await;
+        self.audit.record(actor, "application.create", Some(id), Outcome::Success, record.template.clone()).await?;
         Ok(self.changed(id).await?.1)
     }
 
@@ -123,7 +128,7 @@ impl Applications<'_> {
         let record = stored_application(id, &spec, ManagedBy::Api)?;
         let record = StoredApplication { version: current.version, created_at: current.created_at, ..record };
         self.store.update_application(&record, self.clock.unix()).await?;
-        self.audit.record(actor, "application.update", Some(id), Outcome::Success, record.template.clone()).await;
+        self.audit.record(actor, "application.update", Some(id), Outcome::Success, record.template.clone()).await?;
         Ok(self.changed(id).await?.1)
     }
 
@@ -135,7 +140,7 @@ impl Applications<'_> {
             return Err(ChangeError::ManagedByConfig(id.to_string()));
         }
         self.store.delete_application(id).await?;
-        self.audit.record(actor, "application.delete", Some(id), Outcome::Success, String::new()).await;
+        self.audit.record(actor, "application.delete", Some(id), Outcome::Success, String::new()).await?;
         self.fresh().await?;
         self.directory.changes().notify_waiters();
         Ok(())
@@ -172,7 +177,7 @@ impl Applications<'_> {
             let added = self.store.assign(&assignment).await?;
             if added {
                 let detail = format!("{} {name}", kind.as_str());
-                self.audit.record(actor, "application.assign", Some(id), Outcome::Success, detail).await;
+                self.audit.record(actor, "application.assign", Some(id), Outcome::Success, detail).await?;
             }
             added
         } else {
@@ -195,7 +200,7 @@ impl Applications<'_> {
             }
             self.store.unassign(id, kind, &existing.name).await?;
             let detail = format!("{} {}", kind.as_str(), existing.name);
-            self.audit.record(actor, "application.unassign", Some(id), Outcome::Success, detail).await;
+            self.audit.record(actor, "application.unassign", Some(id), Outcome::Success, detail).await?;
             true
         };
         let (_, entry) = self.changed(id).await?;

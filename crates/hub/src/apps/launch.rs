@@ -14,7 +14,8 @@ use thiserror::Error;
 use crate::apps::catalog::{Catalog, CatalogCache, CatalogEntry};
 use crate::apps::mapping::{MappingError, UserValues};
 use crate::apps::model::{Application, Signing};
-use crate::audit::{Auditor, warn_if_unstored};
+use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
@@ -30,6 +31,8 @@ pub enum LaunchError {
     Gone(String),
     #[error(transparent)]
     Pool(#[from] PoolError),
+    #[error("the launch's audit record could not be stored ({0}), so no assertion was issued; try again shortly")]
+    Unrecorded(AuditError),
 }
 
 /// The hub's side of one login into an application.
@@ -88,6 +91,8 @@ pub enum LaunchRefused {
     NotAssigned(String),
     #[error("{0}")]
     CannotBuild(LaunchError),
+    #[error("{0}")]
+    Unrecorded(LaunchError),
 }
 
 /// A signed Response, ready for the browser to post.
@@ -124,9 +129,11 @@ impl Launcher<'_> {
         let Some(CatalogEntry { app, assignees, .. }) = catalog.get(id) else {
             return Err(LaunchRefused::NoSuchApplication(id.to_string()));
         };
+        // A store that does not answer says so; only a user who is gone or disabled is told so.
         let user = match self.store.get_user(&session.user_id).await {
             Ok(Some(u)) if u.active => u,
-            _ => return Err(LaunchRefused::AccountUnavailable),
+            Ok(_) => return Err(LaunchRefused::AccountUnavailable),
+            Err(e) => return Err(LaunchRefused::DirectoryUnavailable(e)),
         };
         // The groups are read only when they matter: for an assignment through a group, or a
         // mapping that sends them.
@@ -138,13 +145,14 @@ impl Launcher<'_> {
             .map_err(LaunchRefused::DirectoryUnavailable)?;
         if !assignees.includes(&user.user_name, &values.groups) {
             let actor = &session.user_name;
-            self.audit.record(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
+            self.audit.note(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
             return Err(LaunchRefused::NotAssigned(app.name.clone()));
         }
         let built = match self.sign(&catalog, id, session, in_response_to, values).await {
             Ok(b) => b,
+            Err(e @ LaunchError::Unrecorded(_)) => return Err(LaunchRefused::Unrecorded(e)),
             Err(e) => {
-                self.audit.record(&session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;
+                self.audit.note(&session.user_name, "launch", Some(id), Outcome::Failure, e.to_string()).await;
                 return Err(LaunchRefused::CannotBuild(e));
             }
         };
@@ -154,7 +162,9 @@ impl Launcher<'_> {
 
     /// Builds and signs the Response for application `id` of `catalog` on a signing thread, which
     /// then queues the launch's audit record itself: the request is woken once, when the record
-    /// is stored. A Response that cannot be built is an error, audited by the caller.
+    /// is stored, and gets the Response only then (fail closed: a Response whose record could not
+    /// be stored is never answered). A Response that cannot be built is an error, audited by the
+    /// caller.
     async fn sign(
         &self,
         catalog: &Arc<Catalog>,
@@ -185,8 +195,7 @@ impl Launcher<'_> {
                     let detail = format!("assertion {}", built.assertion_id);
                     let event = audit.event(&user_name, "launch", Some(&id), Outcome::Success, detail);
                     audit.queue().append_then(event, move |stored| {
-                        warn_if_unstored(stored);
-                        let _ = reply.send(Ok(built));
+                        let _ = reply.send(stored.map(|()| built).map_err(LaunchError::Unrecorded));
                     });
                 }
                 Err(e) => {
@@ -207,6 +216,7 @@ impl LaunchRefused {
             LaunchRefused::DirectoryUnavailable(_) => "Directory unavailable",
             LaunchRefused::NotAssigned(_) => "Not assigned",
             LaunchRefused::CannotBuild(_) => "Cannot open the application",
+            LaunchRefused::Unrecorded(_) => "Audit log unavailable",
         }
     }
 }

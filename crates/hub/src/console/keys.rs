@@ -14,6 +14,7 @@ use crossfed_xmldsig::Certificate;
 
 use super::guard::{Console, ConsoleForm};
 use super::layout::{ConsolePage, Expiry, Frame, NoFields, Notice, show};
+use crate::audit_queue::AuditError;
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 
@@ -66,6 +67,13 @@ pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console)
     render(&hub, &session, StatusCode::OK, None)
 }
 
+/// What the console says when a key change was made but could not be audited.
+fn unrecorded(e: &AuditError) -> Notice {
+    Notice::error(format!(
+        "The key change was made but its audit record could not be stored ({e}); it is not acknowledged. Check the keys below."
+    ))
+}
+
 pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
     let session = form.session;
     let result = {
@@ -75,7 +83,11 @@ pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoField
     match result {
         Ok(Ok(c)) => {
             let fingerprint = c.fingerprint_hex();
-            hub.audit.record(&session.actor(), "keys.stage", Some(&fingerprint), Outcome::Success, String::new()).await;
+            let actor = session.actor();
+            let recorded = hub.audit.record(&actor, "keys.stage", Some(&fingerprint), Outcome::Success, String::new());
+            if let Err(e) = recorded.await {
+                return render(&hub, &session, StatusCode::SERVICE_UNAVAILABLE, Some(unrecorded(&e)));
+            }
             let note = Notice::ok(
                 "A next key is staged and published in the metadata. Re-import the metadata where service providers copy it, then activate.",
             );
@@ -100,9 +112,12 @@ pub(super) async fn activate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<Ac
     match hub.keys.activate_next() {
         Ok(c) => {
             let fingerprint = c.fingerprint_hex();
-            hub.audit
-                .record(&session.actor(), "keys.activate", Some(&fingerprint), Outcome::Success, String::new())
-                .await;
+            let actor = session.actor();
+            let recorded =
+                hub.audit.record(&actor, "keys.activate", Some(&fingerprint), Outcome::Success, String::new());
+            if let Err(e) = recorded.await {
+                return render(&hub, &session, StatusCode::SERVICE_UNAVAILABLE, Some(unrecorded(&e)));
+            }
             let note = Notice::ok("The next key signs from now on; the old one is kept as the previous key.");
             render(&hub, &session, StatusCode::OK, Some(note))
         }

@@ -67,7 +67,7 @@ pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console)
 
 pub(super) async fn sync(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
     let session = form.session;
-    hub.audit.record(&session.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
+    hub.audit.note(&session.actor(), "provisioning.sync", None, Outcome::Success, String::new()).await;
     hub.provisioning.run_once().await;
     render(&hub, &session, Some(Notice::ok("A provisioning pass ran."))).await
 }

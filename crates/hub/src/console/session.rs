@@ -53,7 +53,7 @@ pub(super) async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(
     let admin = match crate::tokens::authenticate(&hub.store, &bearer, crate::tokens::ADMIN, hub.clock.unix()).await {
         Ok(t) => t,
         Err(e) => {
-            hub.audit.record("console", "console.login", None, Outcome::Failure, e.to_string()).await;
+            hub.audit.note("console", "console.login", None, Outcome::Failure, e.to_string()).await;
             return login_page(StatusCode::UNAUTHORIZED, Some(&e.to_string()));
         }
     };

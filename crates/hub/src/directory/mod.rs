@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 
 use crate::apps::mapping::UserValues;
 use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use password::PasswordError;
 
 /// Actions recorded in the audit log for directory changes.
@@ -43,6 +44,10 @@ pub enum DirectoryError {
     NoSuchGroup(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "the change was stored but its audit record could not be ({0}); it is not acknowledged: check the directory before retrying"
+    )]
+    Unrecorded(AuditError),
 }
 
 /// Users, groups and memberships, changed in one place.
@@ -212,7 +217,8 @@ impl Directory {
     }
 
     /// Audits the outcome of a change to `target` (success: the target and detail `shown` gives;
-    /// failure: the error) and, after a success, wakes provisioning.
+    /// failure: the error) and, after a success, wakes provisioning. A change whose record could
+    /// not be stored is not acknowledged: the caller gets [`DirectoryError::Unrecorded`].
     async fn audited<T>(
         &self,
         actor: &str,
@@ -221,15 +227,20 @@ impl Directory {
         result: Result<T, DirectoryError>,
         shown: impl FnOnce(&T) -> (String, String),
     ) -> Result<T, DirectoryError> {
-        match &result {
+        match result {
             Ok(value) => {
-                let (target, detail) = shown(value);
-                self.audit.record(actor, action, Some(&target), Outcome::Success, detail).await;
+                let (target, detail) = shown(&value);
+                // Provisioning follows the directory, recorded or not: the change is there.
+                let recorded = self.audit.record(actor, action, Some(&target), Outcome::Success, detail).await;
                 self.changed.notify_waiters();
+                recorded.map_err(DirectoryError::Unrecorded)?;
+                Ok(value)
             }
-            Err(e) => self.audit.record(actor, action, Some(target), Outcome::Failure, e.to_string()).await,
+            Err(e) => {
+                self.audit.note(actor, action, Some(target), Outcome::Failure, e.to_string()).await;
+                Err(e)
+            }
         }
-        result
     }
 }
 

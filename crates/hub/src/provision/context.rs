@@ -120,7 +120,7 @@ impl Recorder<'_> {
             let action = format!("{}.{action}", self.kind());
             self.context
                 .audit
-                .record("provisioning", &action, Some(name), Outcome::Success, self.connector.clone())
+                .note("provisioning", &action, Some(name), Outcome::Success, self.connector.clone())
                 .await;
         }
         stored
@@ -145,7 +145,7 @@ impl Recorder<'_> {
             let action = format!("{}.delete", self.kind());
             self.context
                 .audit
-                .record("provisioning", &action, Some(name), Outcome::Success, self.connector.clone())
+                .note("provisioning", &action, Some(name), Outcome::Success, self.connector.clone())
                 .await;
         }
     }
@@ -181,7 +181,7 @@ impl Recorder<'_> {
         if attempts == 1 {
             let detail = format!("{}: {reason}", self.connector);
             let action = format!("{}.failure", self.kind());
-            self.context.audit.record("provisioning", &action, Some(name), Outcome::Failure, detail).await;
+            self.context.audit.note("provisioning", &action, Some(name), Outcome::Failure, detail).await;
         }
         next
     }

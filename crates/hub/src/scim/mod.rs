@@ -121,6 +121,7 @@ impl From<DirectoryError> for Failure {
             DirectoryError::NoSuchUser(_) | DirectoryError::NoSuchGroup(_) => {
                 Failure(ScimError::not_found(e.to_string()))
             }
+            DirectoryError::Unrecorded(_) => Failure(ScimError::new(503, None, e.to_string())),
         }
     }
 }

@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::{IdentitySource, SourceError, user_for_assertion, user_name_of};
 use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use crate::browsers::{BrowserKey, is_bound_to};
 use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
@@ -85,6 +86,8 @@ pub enum AnswerRefused {
     Replayed(String),
     #[error("{0}")]
     Unavailable(#[from] StoreError),
+    #[error("the answer's audit record could not be stored ({0}); nothing is shown or signed in: try again shortly")]
+    Unrecorded(#[from] AuditError),
     #[error("{0}")]
     User(SourceError),
 }
@@ -184,7 +187,7 @@ impl UpstreamLogins<'_> {
     }
 
     /// Keeps what a console test login received, audited as `actor`; returns its ID.
-    async fn keep_test(&self, actor: &str, accepted: &Accepted) -> Result<String, StoreError> {
+    async fn keep_test(&self, actor: &str, accepted: &Accepted) -> Result<String, AnswerRefused> {
         let user_name = user_name_of(accepted);
         let user_exists = matches!(self.store.find_user_by_name(&user_name).await, Ok(Some(_)));
         let test = TestLogin {
@@ -205,7 +208,7 @@ impl UpstreamLogins<'_> {
         let key = ObjectKey { kind: TEST_LOGIN, scope: SCOPE, name_key: &test.id, id: &test.id };
         insert_json(self.store, key, &test, test.at).await?;
         let detail = format!("NameID {}", test.name_id);
-        self.audit.record(actor, "identity-source.test", Some(&test.issuer), Outcome::Success, detail).await;
+        self.audit.record(actor, "identity-source.test", Some(&test.issuer), Outcome::Success, detail).await?;
         Ok(test.id)
     }
 }

@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use super::{IdentitySource, SourceError};
 use crate::audit::Auditor;
+use crate::audit_queue::AuditError;
 use crate::metadata_source::{FetchError, read_metadata};
 
 const UPLOADED_KIND: &str = "idp-metadata";
@@ -33,6 +34,10 @@ pub enum RefreshError {
     Refused(#[from] SourceError),
     #[error("storing the metadata: {0}")]
     Store(#[from] StoreError),
+    #[error(
+        "the metadata is stored but its audit record could not be ({0}); it is not acknowledged: check the identity source"
+    )]
+    Unrecorded(#[from] AuditError),
 }
 
 /// The identity source's metadata with what keeping it needs: the store (uploads), the hub's
@@ -64,7 +69,7 @@ impl IdpMetadata {
         self.keep_upload(&text).await?;
         self.source.adopt_idp(fresh, now)?;
         let detail = if previous == entity_id { entity_id.clone() } else { format!("{previous} → {entity_id}") };
-        self.audit.record(actor, "identity-source.metadata", None, Outcome::Success, detail).await;
+        self.audit.record(actor, "identity-source.metadata", None, Outcome::Success, detail).await?;
         Ok(entity_id)
     }
 
@@ -119,12 +124,12 @@ impl IdpMetadata {
         match self.refresh_once().await {
             Ok(true) => {
                 let detail = "identity source".to_string();
-                self.audit.record("system", "metadata.refresh", None, Outcome::Success, detail).await;
+                self.audit.note("system", "metadata.refresh", None, Outcome::Success, detail).await;
             }
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!("refreshing the identity source's metadata: {e}; the last good copy stays");
-                self.audit.record("system", "metadata.refresh", None, Outcome::Failure, e.to_string()).await;
+                self.audit.note("system", "metadata.refresh", None, Outcome::Failure, e.to_string()).await;
             }
         }
     }

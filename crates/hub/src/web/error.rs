@@ -27,6 +27,11 @@ impl ApiError {
         ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into() }
     }
 
+    /// What was done could not be audited, so it is not acknowledged (the audit log fails closed).
+    pub fn unrecorded(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "audit_unavailable", message: message.into() }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into() }
     }
@@ -42,6 +47,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Store(inner) => inner.into(),
             DirectoryError::Password(_) => ApiError::bad_request(e.to_string()),
             DirectoryError::NoSuchUser(_) | DirectoryError::NoSuchGroup(_) => ApiError::not_found(e.to_string()),
+            DirectoryError::Unrecorded(_) => ApiError::unrecorded(e.to_string()),
         }
     }
 }
@@ -71,6 +77,7 @@ impl From<ChangeError> for ApiError {
             ChangeError::Vanished(_) => ApiError::internal(message),
             ChangeError::Directory(inner) => inner.into(),
             ChangeError::Store(inner) => inner.into(),
+            ChangeError::Unrecorded(_) => ApiError::unrecorded(message),
         }
     }
 }

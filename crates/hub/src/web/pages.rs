@@ -103,6 +103,7 @@ pub fn launch_answer(result: Result<Posted, LaunchRefused>, session: &Session) -
                 LaunchRefused::DirectoryUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
                 LaunchRefused::NotAssigned(_) => (StatusCode::FORBIDDEN, Some(session)),
                 LaunchRefused::CannotBuild(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some(session)),
+                LaunchRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
             };
             error_page(status, refused.title(), &refused.to_string(), shown)
         }

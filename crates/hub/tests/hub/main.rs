@@ -8,6 +8,7 @@ mod chain;
 mod connect_client;
 mod connect_launch;
 mod console;
+mod disk_full;
 mod keys;
 mod login;
 mod logout;

@@ -13,6 +13,8 @@ use crossfed_saml::Timestamp;
 use crossfed_store::{AuditLog, AuditQuery, Store};
 use crossfed_testkit::browser::follow;
 
+use crate::support::sign_in;
+
 fn field<'a>(html: &'a str, name: &str) -> &'a str {
     let marker = format!("name=\"{name}\" value=\"");
     html.split(&marker).nth(1).unwrap_or_else(|| panic!("no field {name} in {html}")).split('"').next().unwrap()
@@ -108,24 +110,6 @@ destination = "/agent-app-v2"
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().unwrap()
-}
-
-async fn sign_in(client: &reqwest::Client, hub: &str, user: &str, password: &str) -> reqwest::Response {
-    let form = client.get(format!("{hub}/login")).send().await.unwrap().text().await.unwrap();
-    let nonce = field(&form, "nonce").to_string();
-    client
-        .post(format!("{hub}/login"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[
-            ("nonce", nonce.as_str()),
-            ("next", "/portal"),
-            ("user_name", user),
-            ("password", password),
-            ("totp", ""),
-        ])
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

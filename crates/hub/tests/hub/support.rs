@@ -114,3 +114,23 @@ pub async fn federation() -> Federation {
     let hub_stop = serve(hub_listener, Arc::new(hub));
     Federation { corp_url, hub_url, _stops: vec![corp_stop, hub_stop] }
 }
+
+/// Signs `user` in at `hub`'s built-in directory form in `client` (which keeps cookies); the
+/// answer is the page the sign-in lands on (the portal).
+pub async fn sign_in(client: &reqwest::Client, hub: &str, user: &str, password: &str) -> reqwest::Response {
+    let form = client.get(format!("{hub}/login")).send().await.unwrap().text().await.unwrap();
+    let nonce = crossfed_testkit::browser::field(&form, "nonce").to_string();
+    client
+        .post(format!("{hub}/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("nonce", nonce.as_str()),
+            ("next", "/portal"),
+            ("user_name", user),
+            ("password", password),
+            ("totp", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
