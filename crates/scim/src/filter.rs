@@ -1,8 +1,12 @@
 //! Filters (RFC 7644 §3.4.2.2): parsing into a tree and evaluating the tree against a
 //! resource's SCIM JSON.
 //!
-//! The parser is a recursive descent over the text with explicit bounds on length and
-//! nesting, so hostile input costs at most a few thousand steps and never exhausts the stack.
+//! The parser is a recursive descent over the text with explicit bounds on length, terms and
+//! nesting, so hostile input costs a bounded number of steps and never exhausts the stack. A
+//! chain of `and` or `or` terms is read in a loop into one node holding every term, so the tree
+//! (and everything that walks it: evaluation, validation, printing, the store's SQL) is as deep
+//! as the filter's nesting, never as long as its chains. Checking a filter against a resource
+//! type's schema is [`crate::check`]'s.
 
 use std::cmp::Ordering;
 
@@ -15,7 +19,9 @@ use crate::schema::{AttrType, AttributeDef, Resolved, ResourceType};
 use crate::{AttrPath, ScimError, ScimType};
 
 /// Longest filter accepted, in bytes.
-pub const MAX_FILTER_LEN: usize = 4096;
+pub const MAX_FILTER_LEN: usize = 32 * 1024;
+/// Most terms (comparisons and `pr` tests, those inside `[...]` included) a filter may hold.
+pub const MAX_FILTER_TERMS: usize = 1000;
 /// Deepest nesting of parentheses, `not (...)` and `[...]` accepted.
 pub const MAX_FILTER_DEPTH: usize = 32;
 
@@ -65,13 +71,15 @@ impl CompareOp {
 }
 
 /// A parsed filter. Inside `ValuePath`, paths are relative to one element of the
-/// multi-valued attribute (`type`, not `emails.type`).
+/// multi-valued attribute (`type`, not `emails.type`). `And` holds when every part does, `Or`
+/// when some part does; the parser gives them two or more parts, none of them of the same kind
+/// (`(a or b) or c` is `a or b or c`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     Compare { path: AttrPath, op: CompareOp, value: Value },
     Present(AttrPath),
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
     Not(Box<Filter>),
     ValuePath { path: AttrPath, filter: Box<Filter> },
 }
@@ -81,7 +89,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
     if text.len() > MAX_FILTER_LEN {
         return Err(ScimError::bad_request(
             ScimType::InvalidFilter,
-            format!("the filter is {} bytes long; the limit is {MAX_FILTER_LEN}, so split the query", text.len()),
+            format!("the filter is {} bytes long; the limit is {MAX_FILTER_LEN} bytes, so split the query", text.len()),
         ));
     }
     let mut p = Parser::new(text);
@@ -106,15 +114,40 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
 pub(crate) struct Parser<'a> {
     text: &'a str,
     pub(crate) pos: usize,
+    /// Terms read so far, against [`MAX_FILTER_TERMS`].
+    terms: usize,
 }
 
 fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '$' | '-' | '+')
 }
 
+/// One node of `parts` made with `make`, a part of the same kind spliced in (`unwrap` gives its
+/// parts back); a single part stands alone.
+fn joined(
+    parts: Vec<Filter>,
+    make: fn(Vec<Filter>) -> Filter,
+    unwrap: fn(Filter) -> Result<Vec<Filter>, Filter>,
+) -> Filter {
+    let mut parts = parts;
+    if parts.len() == 1
+        && let Some(only) = parts.pop()
+    {
+        return only;
+    }
+    let mut flat = Vec::with_capacity(parts.len());
+    for part in parts {
+        match unwrap(part) {
+            Ok(inner) => flat.extend(inner),
+            Err(single) => flat.push(single),
+        }
+    }
+    make(flat)
+}
+
 impl<'a> Parser<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        Parser { text, pos: 0 }
+        Parser { text, pos: 0, terms: 0 }
     }
 
     fn rest(&self) -> &'a str {
@@ -192,34 +225,51 @@ impl<'a> Parser<'a> {
         }
     }
 
-    pub(crate) fn parse_or(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
-        let mut left = self.parse_and(depth, in_value)?;
-        loop {
-            let save = self.pos;
-            self.skip_ws();
-            if self.keyword("or") {
-                let right = self.parse_and(depth, in_value)?;
-                left = Filter::Or(Box::new(left), Box::new(right));
-            } else {
-                self.pos = save;
-                return Ok(left);
-            }
+    /// Consumes `kw` and the whitespace before it if it comes next; else consumes nothing.
+    fn next_keyword(&mut self, kw: &str) -> bool {
+        let save = self.pos;
+        self.skip_ws();
+        if self.keyword(kw) {
+            return true;
         }
+        self.pos = save;
+        false
     }
 
-    fn parse_and(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
-        let mut left = self.parse_unary(depth, in_value)?;
-        loop {
-            let save = self.pos;
-            self.skip_ws();
-            if self.keyword("and") {
-                let right = self.parse_unary(depth, in_value)?;
-                left = Filter::And(Box::new(left), Box::new(right));
-            } else {
-                self.pos = save;
-                return Ok(left);
-            }
+    /// `a or b or …`, read in a loop into one node.
+    pub(crate) fn parse_or(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
+        let mut parts = vec![self.parse_and(depth, in_value)?];
+        while self.next_keyword("or") {
+            parts.push(self.parse_and(depth, in_value)?);
         }
+        Ok(joined(parts, Filter::Or, |f| match f {
+            Filter::Or(inner) => Ok(inner),
+            other => Err(other),
+        }))
+    }
+
+    /// `a and b and …`, read in a loop into one node.
+    fn parse_and(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
+        let mut parts = vec![self.parse_unary(depth, in_value)?];
+        while self.next_keyword("and") {
+            parts.push(self.parse_unary(depth, in_value)?);
+        }
+        Ok(joined(parts, Filter::And, |f| match f {
+            Filter::And(inner) => Ok(inner),
+            other => Err(other),
+        }))
+    }
+
+    /// Counts one more term, refusing the filter past [`MAX_FILTER_TERMS`].
+    fn count_term(&mut self, at: usize) -> Result<(), ScimError> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(self.error(
+                at,
+                &format!("the filter holds more than {MAX_FILTER_TERMS} terms, the limit; split the query"),
+            ));
+        }
+        Ok(())
     }
 
     fn parse_unary(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
@@ -283,6 +333,7 @@ impl<'a> Parser<'a> {
 
     fn parse_attr_expr(&mut self, depth: usize, in_value: bool) -> Result<Filter, ScimError> {
         let start = self.pos;
+        self.count_term(start)?;
         let path = self.parse_path()?;
         if self.peek() == Some('[') {
             if in_value {
@@ -396,26 +447,31 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Writes `parts` separated by `separator`, in parentheses those `parens` says need them.
+fn joined_with(
+    f: &mut std::fmt::Formatter<'_>,
+    parts: &[Filter],
+    separator: &str,
+    parens: fn(&Filter) -> bool,
+) -> std::fmt::Result {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            f.write_str(separator)?;
+        }
+        if parens(part) { write!(f, "({part})")? } else { write!(f, "{part}")? }
+    }
+    Ok(())
+}
+
 impl std::fmt::Display for Filter {
     /// Writes the filter back as text that parses to the same tree, with only the
     /// parentheses the tree needs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        fn wrapped(f: &mut std::fmt::Formatter<'_>, x: &Filter, parens: bool) -> std::fmt::Result {
-            if parens { write!(f, "({x})") } else { write!(f, "{x}") }
-        }
         match self {
             Filter::Compare { path, op, value } => write!(f, "{path} {} {value}", op.as_str()),
             Filter::Present(path) => write!(f, "{path} pr"),
-            Filter::And(a, b) => {
-                wrapped(f, a, matches!(**a, Filter::Or(..)))?;
-                f.write_str(" and ")?;
-                wrapped(f, b, matches!(**b, Filter::Or(..) | Filter::And(..)))
-            }
-            Filter::Or(a, b) => {
-                wrapped(f, a, false)?;
-                f.write_str(" or ")?;
-                wrapped(f, b, matches!(**b, Filter::Or(..)))
-            }
+            Filter::And(parts) => joined_with(f, parts, " and ", |p| matches!(p, Filter::Or(..) | Filter::And(..))),
+            Filter::Or(parts) => joined_with(f, parts, " or ", |p| matches!(p, Filter::Or(..))),
             Filter::Not(x) => write!(f, "not ({x})"),
             Filter::ValuePath { path, filter } => write!(f, "{path}[{filter}]"),
         }
@@ -425,12 +481,12 @@ impl std::fmt::Display for Filter {
 /// What paths are relative to while evaluating: the resource, or one element of a
 /// multi-valued complex attribute (inside `[...]`).
 #[derive(Clone, Copy)]
-enum Scope<'a> {
+pub(crate) enum Scope<'a> {
     Resource(&'a ResourceType),
     Element(&'static AttributeDef),
 }
 
-fn resolve_in(scope: Scope<'_>, path: &AttrPath) -> Option<Resolved> {
+pub(crate) fn resolve_in(scope: Scope<'_>, path: &AttrPath) -> Option<Resolved> {
     match scope {
         Scope::Resource(rt) => rt.resolve(path),
         Scope::Element(parent) => {
@@ -450,19 +506,9 @@ impl Filter {
         eval(self, Scope::Resource(rt), resource)
     }
 
-    /// Checks that every attribute the filter names exists for `rt` and that value
-    /// filters sit on complex attributes; errors are 400 `invalidFilter`.
-    pub fn validate(&self, rt: &ResourceType) -> Result<(), ScimError> {
-        validate_in(self, Scope::Resource(rt), rt.name)
-    }
-
     /// Evaluates a value filter against one element of `parent` (PATCH paths use this).
     pub(crate) fn matches_element(&self, element: &Value, parent: &'static AttributeDef) -> bool {
         eval(self, Scope::Element(parent), element)
-    }
-
-    pub(crate) fn validate_element(&self, parent: &'static AttributeDef) -> Result<(), ScimError> {
-        validate_in(self, Scope::Element(parent), parent.name)
     }
 
     /// The `attr eq value` terms joined by `and`, which describe an element the filter
@@ -473,10 +519,7 @@ impl Filter {
         while let Some(f) = stack.pop() {
             match f {
                 Filter::Compare { path, op: CompareOp::Eq, value } => out.push((path, value)),
-                Filter::And(a, b) => {
-                    stack.push(b);
-                    stack.push(a);
-                }
+                Filter::And(parts) => stack.extend(parts.iter().rev()),
                 _ => {}
             }
         }
@@ -484,44 +527,10 @@ impl Filter {
     }
 }
 
-fn validate_in(f: &Filter, scope: Scope<'_>, owner: &str) -> Result<(), ScimError> {
-    let unknown = |path: &AttrPath| {
-        let msg = match scope {
-            Scope::Resource(_) => {
-                format!("the filter names \"{path}\", which is not an attribute of {owner}; see /Schemas for the names")
-            }
-            Scope::Element(_) => format!(
-                "the filter names \"{path}\", which is not a sub-attribute of {owner}; see /Schemas for the names"
-            ),
-        };
-        ScimError::bad_request(ScimType::InvalidFilter, msg)
-    };
-    match f {
-        Filter::Compare { path, .. } | Filter::Present(path) => {
-            resolve_in(scope, path).map(|_| ()).ok_or_else(|| unknown(path))
-        }
-        Filter::And(a, b) | Filter::Or(a, b) => {
-            validate_in(a, scope, owner)?;
-            validate_in(b, scope, owner)
-        }
-        Filter::Not(x) => validate_in(x, scope, owner),
-        Filter::ValuePath { path, filter } => {
-            let r = resolve_in(scope, path).ok_or_else(|| unknown(path))?;
-            if r.attr.kind != AttrType::Complex || r.sub.is_some() {
-                return Err(ScimError::bad_request(
-                    ScimType::InvalidFilter,
-                    format!("\"{path}\" is not a complex attribute, so it cannot take a value filter '[...]'"),
-                ));
-            }
-            validate_in(filter, Scope::Element(r.attr), r.attr.name)
-        }
-    }
-}
-
 fn eval(f: &Filter, scope: Scope<'_>, node: &Value) -> bool {
     match f {
-        Filter::And(a, b) => eval(a, scope, node) && eval(b, scope, node),
-        Filter::Or(a, b) => eval(a, scope, node) || eval(b, scope, node),
+        Filter::And(parts) => parts.iter().all(|p| eval(p, scope, node)),
+        Filter::Or(parts) => parts.iter().any(|p| eval(p, scope, node)),
         Filter::Not(x) => !eval(x, scope, node),
         Filter::Present(path) => {
             let Some(r) = resolve_in(scope, path) else { return false };
@@ -530,13 +539,9 @@ fn eval(f: &Filter, scope: Scope<'_>, node: &Value) -> bool {
         Filter::Compare { path, op, value } => {
             let Some(r) = resolve_in(scope, path) else { return false };
             let mut vals = values_at(node, &r);
-            let mut def = r.target();
-            // `emails co "x"` means the emails' `value` sub-attribute (RFC 7644 §3.4.2.2).
-            if def.kind == AttrType::Complex
-                && let Some(value_def) = def.sub("value")
-            {
+            let def = compared(r.target());
+            if !std::ptr::eq(def, r.target()) {
                 vals = vals.into_iter().filter_map(|v| get_ci(v, "value")).flat_map(flatten).collect();
-                def = value_def;
             }
             compare(&vals, def, *op, value)
         }
@@ -547,6 +552,15 @@ fn eval(f: &Filter, scope: Scope<'_>, node: &Value) -> bool {
             }
             values_at(node, &r).into_iter().any(|el| eval(filter, Scope::Element(r.attr), el))
         }
+    }
+}
+
+/// The attribute a comparison on `def` tests: `emails co "x"` means the emails' `value`
+/// sub-attribute (RFC 7644 §3.4.2.2), so a complex attribute with one compares that.
+pub(crate) fn compared(def: &'static AttributeDef) -> &'static AttributeDef {
+    match def.sub("value") {
+        Some(value_def) if def.kind == AttrType::Complex => value_def,
+        _ => def,
     }
 }
 

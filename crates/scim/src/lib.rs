@@ -4,6 +4,7 @@
 //! projection. Everything works on the SCIM JSON representation of a resource; HTTP and
 //! storage belong to the hub.
 
+mod check;
 mod error;
 mod filter;
 mod list;
@@ -12,8 +13,9 @@ mod path;
 mod schema;
 mod urns;
 
+pub use check::FilterTypeError;
 pub use error::{ScimError, ScimType};
-pub use filter::{CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN, parse_filter};
+pub use filter::{CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN, MAX_FILTER_TERMS, parse_filter};
 pub use list::{ListQuery, list_response_json, parse_list_query, project, sort_resources};
 pub use patch::{PatchOp, PatchOperation, PatchPath, apply_patch, parse_patch, parse_patch_path};
 pub use path::AttrPath;

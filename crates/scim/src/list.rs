@@ -63,8 +63,9 @@ pub fn parse_list_query(params: &[(String, String)]) -> Result<ListQuery, ScimEr
         match canonical {
             "filter" if value.is_empty() => {}
             "filter" => q.filter = Some(parse_filter(value)?),
-            "startIndex" => q.start_index = parse_int(canonical, value)?.max(1),
-            "count" => q.count = Some(parse_int(canonical, value)?.max(0)),
+            // RFC 7644 §3.4.2.4: a startIndex below 1 is read as 1, a negative count as 0.
+            "startIndex" => q.start_index = parse_int(canonical, value, "1 or more (below 1 is read as 1)")?.max(1),
+            "count" => q.count = Some(parse_int(canonical, value, "0 or more (below 0 is read as 0)")?.max(0)),
             "sortBy" if value.is_empty() => {}
             "sortBy" => q.sort_by = Some(AttrPath::parse(value)?),
             "sortOrder" => {
@@ -87,9 +88,13 @@ pub fn parse_list_query(params: &[(String, String)]) -> Result<ListQuery, ScimEr
     Ok(q)
 }
 
-fn parse_int(name: &str, value: &str) -> Result<i64, ScimError> {
+/// A whole-number parameter; `range` says which values it takes, for the error.
+fn parse_int(name: &str, value: &str, range: &str) -> Result<i64, ScimError> {
     value.parse::<i64>().map_err(|_| {
-        ScimError::bad_request(ScimType::InvalidValue, format!("{name} is \"{value}\"; it must be a whole number"))
+        ScimError::bad_request(
+            ScimType::InvalidValue,
+            format!("the query parameter {name} is \"{value}\"; give a whole number, {range}"),
+        )
     })
 }
 

@@ -132,8 +132,15 @@ pub fn compile_user_condition(condition: &Condition<UserField>) -> Result<Compil
     compile(condition)
 }
 
-/// Deep enough for any real filter; deeper nesting is refused rather than risking the stack.
-const MAX_DEPTH: usize = 64;
+/// Deep enough for any filter the SCIM parser accepts (32 levels of nesting, each of which may
+/// add a `NOT` and an `AND`/`OR` here, and a `ne` two more); deeper conditions are refused rather
+/// than risking the stack. A chain of terms is one level, however long.
+const MAX_DEPTH: usize = 128;
+
+/// Most terms one SQL `AND`/`OR` lists side by side: SQLite reads `a OR b OR …` as a tree as
+/// deep as the list is long, and refuses expressions deeper than 1000, so longer lists are
+/// written as parenthesised runs of this many.
+const RUN: usize = 64;
 
 pub(crate) fn compile<F: Field>(condition: &Condition<F>) -> Result<Compiled, StoreError> {
     let mut compiled = Compiled::default();
@@ -173,8 +180,12 @@ fn join<F: Field>(
         // An empty AND holds; an empty OR does not.
         return Ok(if op == "AND" { "1 = 1" } else { "1 = 0" }.to_string());
     }
-    let clauses = parts.iter().map(|p| clause(p, params, depth + 1)).collect::<Result<Vec<_>, _>>()?;
-    Ok(format!("({})", clauses.join(&format!(" {op} "))))
+    let separator = format!(" {op} ");
+    let mut clauses = parts.iter().map(|p| clause(p, params, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+    while clauses.len() > RUN {
+        clauses = clauses.chunks(RUN).map(|run| format!("({})", run.join(&separator))).collect();
+    }
+    Ok(format!("({})", clauses.join(&separator)))
 }
 
 fn clause<F: Field>(condition: &Condition<F>, params: &mut Vec<Param>, depth: usize) -> Result<String, StoreError> {
@@ -299,9 +310,22 @@ mod tests {
         let c = Condition::Compare(UserField::Active, Comparison::Gt, Value::Bool(true));
         assert!(compile(&c).is_err());
         let mut deep = Condition::Present(UserField::Id);
-        for _ in 0..100 {
+        for _ in 0..=MAX_DEPTH {
             deep = Condition::Not(Box::new(deep));
         }
         assert!(matches!(compile(&deep), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn long_chains_are_one_level_written_in_runs() {
+        let term = |i: i64| Condition::Compare(UserField::CreatedAt, Comparison::Eq, Value::Int(i));
+        let chain = Condition::Or((0..1000).map(term).collect());
+        let compiled = compile(&chain).unwrap();
+        assert_eq!(compiled.params.len(), 1000);
+        // 1000 terms: 16 runs of at most 64, each in its own parentheses.
+        assert_eq!(compiled.sql.matches('(').count(), 17, "{}", compiled.sql);
+        assert!(compiled.sql.starts_with("((created_at = $1 OR created_at = $2 OR "), "{}", compiled.sql);
+        let short = compile(&Condition::Or((0..3).map(term).collect())).unwrap();
+        assert_eq!(short.sql, "(created_at = $1 OR created_at = $2 OR created_at = $3)");
     }
 }

@@ -428,11 +428,13 @@ fn comparison(op: CompareOp) -> Comparison {
 }
 
 /// The filter as a store condition, or `None` when it names an attribute the store cannot
-/// filter on (the caller then evaluates it on each resource's SCIM representation).
+/// filter on (the caller then evaluates it on each resource's SCIM representation). An `and`
+/// or `or` chain stays one condition with every term, so the condition is as deep as the
+/// filter's nesting.
 fn condition<F: Fields>(filter: &Filter) -> Option<Condition<F>> {
     Some(match filter {
-        Filter::And(a, b) => Condition::And(vec![condition(a)?, condition(b)?]),
-        Filter::Or(a, b) => Condition::Or(vec![condition(a)?, condition(b)?]),
+        Filter::And(parts) => Condition::And(parts.iter().map(condition).collect::<Option<_>>()?),
+        Filter::Or(parts) => Condition::Or(parts.iter().map(condition).collect::<Option<_>>()?),
         Filter::Not(inner) => Condition::Not(Box::new(condition(inner)?)),
         Filter::Present(path) => Condition::Present(F::field(path)?.0),
         Filter::ValuePath { .. } => return None,
@@ -565,5 +567,22 @@ mod tests {
         assert!(user_condition(&f).is_some(), "userName has a key column folded by the hub");
         let f = crossfed_scim::parse_filter(r#"members.value eq "u1""#).unwrap();
         assert!(group_condition(&f).is_none());
+    }
+
+    /// A chain of 1000 terms is one condition of 1000 parts, and compiles; so does the deepest
+    /// nesting the filter parser accepts, with `not` and `ne` adding levels of their own.
+    #[test]
+    fn long_chains_and_the_deepest_nesting_compile() {
+        let chain = (0..1000).map(|i| format!(r#"userName eq "u{i}""#)).collect::<Vec<_>>().join(" or ");
+        let c = user_condition(&crossfed_scim::parse_filter(&chain).unwrap()).unwrap();
+        let Condition::Or(parts) = &c else { panic!("{c:?}") };
+        assert_eq!(parts.len(), 1000);
+        assert_eq!(crossfed_store::compile_user_condition(&c).unwrap().params().len(), 1000);
+        let mut deep = r#"userName ne "x""#.to_string();
+        for _ in 0..crossfed_scim::MAX_FILTER_DEPTH {
+            deep = format!(r#"not (userName ne "x" and {deep})"#);
+        }
+        let c = user_condition(&crossfed_scim::parse_filter(&deep).unwrap()).unwrap();
+        crossfed_store::compile_user_condition(&c).unwrap();
     }
 }

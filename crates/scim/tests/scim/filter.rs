@@ -2,8 +2,8 @@
 //! Filter parsing and evaluation (RFC 7644 §3.4.2.2).
 
 use crossfed_scim::{
-    AttrPath, CompareOp, ENTERPRISE_USER_SCHEMA, Filter, GROUP, MAX_FILTER_DEPTH, MAX_FILTER_LEN, ScimType, USER,
-    USER_SCHEMA, parse_filter,
+    AttrPath, CompareOp, ENTERPRISE_USER_SCHEMA, Filter, GROUP, MAX_FILTER_DEPTH, MAX_FILTER_LEN, MAX_FILTER_TERMS,
+    ScimType, USER, USER_SCHEMA, parse_filter,
 };
 use serde_json::{Value, json};
 
@@ -64,11 +64,11 @@ fn pr(p: &str) -> Filter {
 }
 
 fn and(a: Filter, b: Filter) -> Filter {
-    Filter::And(Box::new(a), Box::new(b))
+    Filter::And(vec![a, b])
 }
 
 fn or(a: Filter, b: Filter) -> Filter {
-    Filter::Or(Box::new(a), Box::new(b))
+    Filter::Or(vec![a, b])
 }
 
 /// Every example filter of RFC 7644 §3.4.2.2, with whether it matches Barbara and Jo.
@@ -146,8 +146,10 @@ fn precedence_is_not_then_and_then_or() {
     assert_eq!(parse_filter("a pr and b pr or c pr").unwrap(), or(and(pr("a"), pr("b")), pr("c")));
     assert_eq!(parse_filter("(a pr or b pr) and c pr").unwrap(), and(or(pr("a"), pr("b")), pr("c")));
     assert_eq!(parse_filter("not (a pr) and b pr").unwrap(), and(Filter::Not(Box::new(pr("a"))), pr("b")));
-    // and/or chains associate to the left.
-    assert_eq!(parse_filter("a pr and b pr and c pr").unwrap(), and(and(pr("a"), pr("b")), pr("c")));
+    // An and/or chain is one node with every term; parentheses around a part of the same kind
+    // change nothing.
+    assert_eq!(parse_filter("a pr and b pr and c pr").unwrap(), Filter::And(vec![pr("a"), pr("b"), pr("c")]));
+    assert_eq!(parse_filter("(a pr or b pr) or c pr").unwrap(), Filter::Or(vec![pr("a"), pr("b"), pr("c")]));
     // Evaluation agrees: false or (true and false) is false; (false or true) and false too,
     // but (false or true) and true is true.
     let u = barbara();
@@ -182,10 +184,11 @@ fn string_literals_are_json_strings() {
     let f = parse_filter("x eq 42 or y eq -1.5e2 or z eq null").unwrap();
     assert_eq!(
         f,
-        or(
-            or(cmp("x", CompareOp::Eq, json!(42)), cmp("y", CompareOp::Eq, json!(-150.0))),
+        Filter::Or(vec![
+            cmp("x", CompareOp::Eq, json!(42)),
+            cmp("y", CompareOp::Eq, json!(-150.0)),
             cmp("z", CompareOp::Eq, Value::Null)
-        )
+        ])
     );
 }
 
@@ -233,7 +236,7 @@ fn errors_name_position_and_expectation() {
 fn length_and_depth_are_bounded() {
     let long = format!("userName eq \"{}\"", "a".repeat(MAX_FILTER_LEN));
     let d = err(&long);
-    assert!(d.contains("4096"), "{d}");
+    assert!(d.contains(&format!("the limit is {MAX_FILTER_LEN} bytes")), "{d}");
     let exactly = format!("userName eq \"{}\"", "a".repeat(MAX_FILTER_LEN - 14));
     assert_eq!(exactly.len(), MAX_FILTER_LEN);
     assert!(parse_filter(&exactly).is_ok());
@@ -250,6 +253,38 @@ fn length_and_depth_are_bounded() {
     // Long flat chains are fine: they are loops, not nesting.
     let chain = vec!["title pr"; 300].join(" and ");
     assert!(parse_filter(&chain).unwrap().matches(&barbara(), &USER));
+}
+
+/// Terms joined by `or` (or `and`) in one flat chain are not nesting: 66 or 1000 of them parse,
+/// validate, evaluate and print as one node, without a recursion per term; past
+/// MAX_FILTER_TERMS the filter is refused, naming the limit. Nesting is counted apart.
+#[test]
+fn flat_chains_are_bounded_by_terms_not_depth() {
+    let chain = |n: usize, op: &str| {
+        (0..n).map(|i| format!("userName eq \"user-{i:04}\"")).collect::<Vec<_>>().join(&format!(" {op} "))
+    };
+    for n in [66, 1000] {
+        let f = parse_filter(&chain(n, "or")).unwrap_or_else(|e| panic!("{n} terms: {e}"));
+        let Filter::Or(parts) = &f else { panic!("{n} terms: {f:?}") };
+        assert_eq!(parts.len(), n);
+        f.validate(&USER).unwrap();
+        assert!(!f.matches(&barbara(), &USER));
+        assert_eq!(parse_filter(&f.to_string()).unwrap(), f);
+        let last = format!("{} or userName eq \"bjensen\"", chain(n - 1, "or"));
+        assert!(parse_filter(&last).unwrap().matches(&barbara(), &USER));
+        assert!(parse_filter(&chain(n, "and")).is_ok());
+    }
+    assert_eq!(MAX_FILTER_TERMS, 1000);
+    let d = err(&chain(MAX_FILTER_TERMS + 1, "or"));
+    assert!(d.contains("more than 1000 terms"), "{d}");
+    // Terms inside value filters count too.
+    let inside = format!("emails[{}]", vec!["type pr"; MAX_FILTER_TERMS + 1].join(" or "));
+    assert!(err(&inside).contains("1000 terms"));
+    // Nesting 65 deep is refused with the depth limit named, however few its terms.
+    let deep = format!("{}title pr{}", "(".repeat(65), ")".repeat(65));
+    assert!(err(&deep).contains(&format!("more than {MAX_FILTER_DEPTH} levels")));
+    let deep_not = format!("{}title pr{}", "not (".repeat(65), ")".repeat(65));
+    assert!(err(&deep_not).contains(&format!("more than {MAX_FILTER_DEPTH} levels")));
 }
 
 #[test]
