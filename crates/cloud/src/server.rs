@@ -1,5 +1,8 @@
 //! The listener of the emulated account: routes, request limits, and the glue between HTTP and
 //! the API modules. Only this file imports the handlers; they import the state ([`crate::state`]).
+//! A request the listener refuses before a handler answers it (oversized headers or URI, a body
+//! over the limit, no route, a method or form the console page does not take) gets the error
+//! body of the side it was sent to, as AWS writes them ([`refused`]).
 
 use std::sync::Arc;
 
@@ -9,15 +12,17 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use crossfed_web::{Guard, Refusal};
 use tokio::net::TcpListener;
 
 use crate::auth::SignedRequest;
+use crate::error::AwsError;
 use crate::iam_api::Params;
-use crate::state::App;
+use crate::state::{App, MAX_BODY_BYTES};
 
 /// The routes of the account.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", any(query_endpoint))
         .route("/saml", post(crate::console::sign_in))
         .route("/saml/role", post(crate::console::choose_role))
@@ -26,9 +31,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connect/{instance}/sign-in", get(crate::console::connect_sign_in))
         .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
         .fallback(connect_endpoint)
-        .layer(DefaultBodyLimit::max(crate::state::MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(crossfed_web::limit_headers))
-        .with_state(app)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app);
+    crossfed_web::guarded(routes, Guard { render: refused, max_body_bytes: MAX_BODY_BYTES })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
@@ -111,4 +116,43 @@ async fn connect_endpoint(
         body: &body,
     };
     json_response(crate::connect_api::handle(&app, &request, app.now()).await)
+}
+
+/// Whether `path` is one of the console's HTML pages.
+fn console_page(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    under("/saml") || under("/console") || path.starts_with("/connect/")
+}
+
+/// The AWS error code of a refusal: the query protocol's (`/`) and the REST JSON one's.
+fn aws_codes(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("InvalidAction", "UnknownOperationException"),
+        StatusCode::METHOD_NOT_ALLOWED => ("InvalidAction", "UnknownOperationException"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("RequestEntityTooLarge", "RequestEntityTooLargeException"),
+        StatusCode::URI_TOO_LONG => ("RequestURITooLong", "RequestURITooLongException"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UnsupportedMediaType", "UnsupportedMediaTypeException"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            ("RequestHeaderFieldsTooLarge", "RequestHeaderFieldsTooLargeException")
+        }
+        s if s.is_server_error() => ("InternalFailure", "InternalServerException"),
+        _ => ("MalformedQueryString", "InvalidRequestException"),
+    }
+}
+
+/// A request to `path` the listener refused, in the error body of that side of the account: the
+/// query API's XML `ErrorResponse` at `/`, an HTML error page on the console's pages, and
+/// Connect's REST JSON error (its code in `x-amzn-ErrorType`) everywhere else.
+fn refused(path: &str, refusal: Refusal) -> Response {
+    let (query_code, json_code) = aws_codes(refusal.status);
+    if path == "/" {
+        let error = AwsError::new(query_code, refusal.status.as_u16(), refusal.message);
+        let body = crate::aws_xml::error(&error, crate::aws_xml::STS_NS, &crate::ids::uuid());
+        return xml_response(error.status, body);
+    }
+    if console_page(path) {
+        let fix = "Go back and start again at the identity provider.";
+        return crate::pages::error_page(refusal.status, refusal.title(), &refusal.sentence(), fix);
+    }
+    json_response(Err(AwsError::new(json_code, refusal.status.as_u16(), refusal.message)))
 }

@@ -8,10 +8,12 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 use crate::state::Hub;
+use crate::web::refusal::{MAX_BODY_BYTES, guard};
 
-/// Every route of the hub, with its request limits.
+/// Every route of the hub, with its request limits; a request no handler answers in full gets
+/// the error body of the surface it was sent to ([`crate::web::refusal`]).
 pub fn router(hub: Arc<Hub>) -> Router {
-    Router::new()
+    let app = Router::new()
         .merge(crate::portal::routes())
         .merge(crate::saml_idp::routes())
         .merge(crate::saml_sp::routes())
@@ -19,9 +21,9 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::console::routes())
         .merge(crate::scim::routes())
-        .layer(DefaultBodyLimit::max(256 * 1024))
-        .layer(axum::middleware::from_fn(crossfed_web::limit_headers))
-        .with_state(hub)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(hub);
+    crossfed_web::guarded(app, guard())
 }
 
 /// Serves `hub` on `listener` until `shutdown` completes.

@@ -153,24 +153,6 @@ pub struct PreviewAttribute {
     pub values: Vec<String>,
 }
 
-/// `GET /api/v1/audit` query.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub limit: Option<i64>,
-}
-
-/// `GET /api/v1/provisioning` query.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProvisioningFilter {
-    pub connector: Option<String>,
-}
-
 impl UpdateUser {
     /// Changes the fields given on `user`, keeping the others.
     pub fn apply_to(&self, user: &mut User) {

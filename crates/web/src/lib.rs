@@ -1,11 +1,17 @@
 //! What crossfed's web listeners (the hub and the emulated account) share: HTML pages carrying
 //! the security headers every page needs — rendered from compile-time askama templates, escaped
 //! by default, in one page shell (`templates/layout.html`) that the hub's and the account's
-//! templates extend — the auto-posting form of the SAML POST binding, cookies, and redirects.
+//! templates extend — the auto-posting form of the SAML POST binding, cookies, redirects, and the
+//! request limits and refusals every listener applies ([`guarded`]).
+
+mod refusal;
 
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use refusal::{
+    Guard, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES, Refusal, guard, guarded, media_type, media_type_is,
+};
 
 /// Where a page's forms may post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,26 +165,6 @@ pub fn see_other(location: &str, cookies: impl IntoIterator<Item = HeaderValue>)
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// The most request headers the web listeners accept, and their total size (names and values):
-/// generous for browsers' cookies, small enough that no handler ever sees a flood.
-pub const MAX_HEADERS: usize = 100;
-pub const MAX_HEADER_BYTES: usize = 32 * 1024;
-
-/// Middleware refusing a request with too many or too large headers (431) before any handler
-/// runs.
-pub async fn limit_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let headers = request.headers();
-    let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
-    if headers.len() > MAX_HEADERS || size > MAX_HEADER_BYTES {
-        let message = format!(
-            "The request's headers are too large ({} headers, {size} bytes; at most {MAX_HEADERS} and {MAX_HEADER_BYTES} bytes). Clear this site's cookies and try again.",
-            headers.len()
-        );
-        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

@@ -3,3 +3,4 @@
 
 mod account;
 mod attack_corpus;
+mod refusals;

@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use crossfed_store::PrincipalKind;
+use serde_json::Value;
 
 use super::auth::AdminToken;
-use super::body::{ApiResult, json, parse};
+use super::body::{ApiJson, ApiResult, json};
 use crate::apps::spec::{ApplicationSpec, spec_from_json};
 use crate::presenter::{application_view as view, application_views as views};
 use crate::state::Hub;
@@ -20,8 +20,8 @@ use crate::views::{Listing, PreviewRequest};
 use crate::web::error::ApiError;
 
 /// The body of a create or replace: the application's settings, and its ID for a create.
-fn read_spec(body: &Bytes, path_id: Option<&str>) -> Result<(String, ApplicationSpec), ApiError> {
-    Ok(spec_from_json(parse(body)?, path_id)?)
+fn read_spec(body: Value, path_id: Option<&str>) -> Result<(String, ApplicationSpec), ApiError> {
+    Ok(spec_from_json(body, path_id)?)
 }
 
 pub(super) async fn list(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiResult {
@@ -35,8 +35,8 @@ pub(super) async fn get(State(hub): State<Arc<Hub>>, _: AdminToken, Path(id): Pa
     json(StatusCode::OK, &view(&hub, &id, &entry))
 }
 
-pub(super) async fn create(State(hub): State<Arc<Hub>>, token: AdminToken, body: Bytes) -> ApiResult {
-    let (id, spec) = read_spec(&body, None)?;
+pub(super) async fn create(State(hub): State<Arc<Hub>>, token: AdminToken, ApiJson(body): ApiJson<Value>) -> ApiResult {
+    let (id, spec) = read_spec(body, None)?;
     let entry = hub.apps().create(&token.actor(), &id, &spec).await?;
     json(StatusCode::CREATED, &view(&hub, &id, &entry))
 }
@@ -45,9 +45,9 @@ pub(super) async fn replace(
     State(hub): State<Arc<Hub>>,
     token: AdminToken,
     Path(id): Path<String>,
-    body: Bytes,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult {
-    let (_, spec) = read_spec(&body, Some(&id))?;
+    let (_, spec) = read_spec(body, Some(&id))?;
     let entry = hub.apps().replace(&token.actor(), &id, spec).await?;
     json(StatusCode::OK, &view(&hub, &id, &entry))
 }
@@ -102,8 +102,7 @@ pub(super) async fn preview(
     State(hub): State<Arc<Hub>>,
     _: AdminToken,
     Path(id): Path<String>,
-    body: Bytes,
+    ApiJson(request): ApiJson<PreviewRequest>,
 ) -> ApiResult {
-    let request: PreviewRequest = parse(&body)?;
     json(StatusCode::OK, &hub.apps().preview(&id, &request.user).await?)
 }

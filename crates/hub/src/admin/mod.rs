@@ -1,28 +1,30 @@
 //! The admin REST API (`/api/v1`, JSON, bearer tokens of purpose `admin`). Every handler takes
 //! an [`AdminToken`], so none runs unauthorized; every change is written to the audit log with
 //! the token's name as the actor (by the services: the directory, the applications). The OpenAPI
-//! document is served at `/api/v1/openapi.json`; the bodies are [`crate::views`].
+//! document is served at `/api/v1/openapi.json`; the bodies are [`crate::views`], read by
+//! [`body::ApiJson`], and the query strings [`query`]'s. Every error is
+//! [`crate::web::error::ApiError`]'s JSON body, those of requests no handler answers included
+//! ([`crate::web::refusal`]).
 
 mod applications;
 mod auth;
 mod body;
 mod openapi;
+mod query;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use crossfed_store::{
-    AuditLog, AuditQuery, GroupStore, NewUser, Outcome, Page, ProvisioningStore, TokenStore, UserStore,
-};
+use crossfed_store::{AuditLog, GroupStore, NewUser, Outcome, ProvisioningStore, TokenStore, UserStore};
 
 pub use auth::AdminToken;
-use body::{ApiResult, json, parse};
+use body::{ApiJson, ApiResult, XmlBody, json};
 pub use openapi::OPERATIONS;
+use query::{ApiQuery, AuditFilter, Paging, ProvisioningFilter};
 
 use crate::audit_queue::AuditError;
 use crate::presenter::{change_membership, group_view, identity_source_view, user_view};
@@ -60,19 +62,8 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/api/v1/identity-source/metadata", put(upload_identity_source_metadata))
 }
 
-fn page(offset: Option<i64>, limit: Option<i64>) -> Page {
-    Page { offset: offset.unwrap_or(0), limit: limit.unwrap_or(100) }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Paging {
-    offset: Option<i64>,
-    limit: Option<i64>,
-}
-
-async fn list_users(State(hub): State<Arc<Hub>>, _: AdminToken, Query(q): Query<Paging>) -> ApiResult {
-    let (users, total) = hub.store.list_users(page(q.offset, q.limit)).await?;
+async fn list_users(State(hub): State<Arc<Hub>>, _: AdminToken, ApiQuery(q): ApiQuery<Paging>) -> ApiResult {
+    let (users, total) = hub.store.list_users(q.page()?).await?;
     let mut items = Vec::with_capacity(users.len());
     for user in users {
         items.push(user_view(&hub, user).await?);
@@ -80,8 +71,11 @@ async fn list_users(State(hub): State<Arc<Hub>>, _: AdminToken, Query(q): Query<
     json(StatusCode::OK, &Listing { items, total })
 }
 
-async fn create_user(State(hub): State<Arc<Hub>>, token: AdminToken, body: Bytes) -> ApiResult {
-    let request: CreateUser = parse(&body)?;
+async fn create_user(
+    State(hub): State<Arc<Hub>>,
+    token: AdminToken,
+    ApiJson(request): ApiJson<CreateUser>,
+) -> ApiResult {
     let new = NewUser {
         user_name: request.user_name.clone(),
         external_id: request.external_id.clone(),
@@ -101,8 +95,12 @@ async fn get_user(State(hub): State<Arc<Hub>>, _: AdminToken, Path(id): Path<Str
     json(StatusCode::OK, &user_view(&hub, user).await?)
 }
 
-async fn update_user(State(hub): State<Arc<Hub>>, token: AdminToken, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let request: UpdateUser = parse(&body)?;
+async fn update_user(
+    State(hub): State<Arc<Hub>>,
+    token: AdminToken,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<UpdateUser>,
+) -> ApiResult {
     let mut user = hub.directory.find_user(&id).await?;
     request.apply_to(&mut user);
     let user = hub.directory.update_user(&token.actor(), &user, request.password.as_deref()).await?;
@@ -115,8 +113,8 @@ async fn delete_user(State(hub): State<Arc<Hub>>, token: AdminToken, Path(id): P
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_groups(State(hub): State<Arc<Hub>>, _: AdminToken, Query(q): Query<Paging>) -> ApiResult {
-    let (groups, total) = hub.store.list_groups(page(q.offset, q.limit)).await?;
+async fn list_groups(State(hub): State<Arc<Hub>>, _: AdminToken, ApiQuery(q): ApiQuery<Paging>) -> ApiResult {
+    let (groups, total) = hub.store.list_groups(q.page()?).await?;
     let mut items = Vec::with_capacity(groups.len());
     for group in groups {
         items.push(group_view(&hub, group).await?);
@@ -124,8 +122,11 @@ async fn list_groups(State(hub): State<Arc<Hub>>, _: AdminToken, Query(q): Query
     json(StatusCode::OK, &Listing { items, total })
 }
 
-async fn create_group(State(hub): State<Arc<Hub>>, token: AdminToken, body: Bytes) -> ApiResult {
-    let request: CreateGroup = parse(&body)?;
+async fn create_group(
+    State(hub): State<Arc<Hub>>,
+    token: AdminToken,
+    ApiJson(request): ApiJson<CreateGroup>,
+) -> ApiResult {
     json(StatusCode::CREATED, &crate::presenter::create_group(&hub, &token.actor(), &request).await?)
 }
 
@@ -162,8 +163,7 @@ async fn list_tokens(hub: &Hub, purpose: &'static str) -> ApiResult {
     json(StatusCode::OK, &Listing { items, total })
 }
 
-async fn create_token(hub: &Hub, admin: &AdminToken, body: &Bytes, purpose: &'static str) -> ApiResult {
-    let request: CreateToken = parse(body)?;
+async fn create_token(hub: &Hub, admin: &AdminToken, request: CreateToken, purpose: &'static str) -> ApiResult {
     let now = hub.clock.unix();
     let expires_at = match request.expires_in_days {
         Some(days) if !(1..=3650).contains(&days) => {
@@ -203,8 +203,12 @@ async fn list_scim_tokens(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiResu
     list_tokens(&hub, tokens::SCIM).await
 }
 
-async fn create_scim_token(State(hub): State<Arc<Hub>>, admin: AdminToken, body: Bytes) -> ApiResult {
-    create_token(&hub, &admin, &body, tokens::SCIM).await
+async fn create_scim_token(
+    State(hub): State<Arc<Hub>>,
+    admin: AdminToken,
+    ApiJson(request): ApiJson<CreateToken>,
+) -> ApiResult {
+    create_token(&hub, &admin, request, tokens::SCIM).await
 }
 
 async fn revoke_scim_token(State(hub): State<Arc<Hub>>, admin: AdminToken, Path(id): Path<String>) -> ApiResult {
@@ -215,8 +219,12 @@ async fn list_admin_tokens(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiRes
     list_tokens(&hub, tokens::ADMIN).await
 }
 
-async fn create_admin_token(State(hub): State<Arc<Hub>>, admin: AdminToken, body: Bytes) -> ApiResult {
-    create_token(&hub, &admin, &body, tokens::ADMIN).await
+async fn create_admin_token(
+    State(hub): State<Arc<Hub>>,
+    admin: AdminToken,
+    ApiJson(request): ApiJson<CreateToken>,
+) -> ApiResult {
+    create_token(&hub, &admin, request, tokens::ADMIN).await
 }
 
 async fn revoke_admin_token(State(hub): State<Arc<Hub>>, admin: AdminToken, Path(id): Path<String>) -> ApiResult {
@@ -226,7 +234,7 @@ async fn revoke_admin_token(State(hub): State<Arc<Hub>>, admin: AdminToken, Path
 async fn provisioning_status(
     State(hub): State<Arc<Hub>>,
     _: AdminToken,
-    Query(q): Query<ProvisioningFilter>,
+    ApiQuery(q): ApiQuery<ProvisioningFilter>,
 ) -> ApiResult {
     let items = hub.store.list_provisioning(q.connector.as_deref()).await?;
     let total = items.len() as i64;
@@ -243,9 +251,8 @@ async fn provisioning_sync(State(hub): State<Arc<Hub>>, token: AdminToken) -> Ap
     json(StatusCode::OK, &SyncAnswer { connectors, next_retry_at })
 }
 
-async fn audit_log(State(hub): State<Arc<Hub>>, _: AdminToken, Query(q): Query<AuditFilter>) -> ApiResult {
-    let query = AuditQuery { actor: q.actor, action: q.action, since: q.since, until: q.until, limit: q.limit };
-    let items = hub.store.query(&query).await?;
+async fn audit_log(State(hub): State<Arc<Hub>>, _: AdminToken, ApiQuery(q): ApiQuery<AuditFilter>) -> ApiResult {
+    let items = hub.store.query(&q.query()?).await?;
     let total = items.len() as i64;
     json(StatusCode::OK, &Listing { items, total })
 }
@@ -262,7 +269,11 @@ async fn identity_source(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiResul
 }
 
 /// Trusts the IdP metadata in the body from now on (kept in the store for every instance).
-async fn upload_identity_source_metadata(State(hub): State<Arc<Hub>>, token: AdminToken, body: Bytes) -> ApiResult {
+async fn upload_identity_source_metadata(
+    State(hub): State<Arc<Hub>>,
+    token: AdminToken,
+    XmlBody(body): XmlBody,
+) -> ApiResult {
     let Some(metadata) = hub.idp_metadata() else {
         return Err(ApiError::not_found(
             "this hub signs people in with its built-in directory; add [identity_source] to its configuration first",

@@ -61,6 +61,24 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
 ];
 
+/// Every `error` code an answer may carry ([`crate::web::error::ApiError`]).
+const ERROR_CODES: [&str; 14] = [
+    "invalid_request",
+    "unauthorized",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "stale",
+    "managed_by_config",
+    "broken",
+    "body_too_large",
+    "uri_too_long",
+    "unsupported_media_type",
+    "headers_too_large",
+    "internal",
+    "unavailable",
+];
+
 fn schemas() -> Value {
     let string = json!({"type": "string"});
     let text_map = json!({"type": "object", "additionalProperties": {"type": "string"}});
@@ -96,7 +114,9 @@ fn schemas() -> Value {
                     "attributes": {"type": "array", "items": {"type": "object", "required": ["name", "value"],
                         "properties": {"name": string, "value": string, "required": {"type": "boolean"}}}}}}}},
         "PreviewRequest": {"type": "object", "required": ["user"], "additionalProperties": false, "properties": {"user": string}},
-        "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": string, "message": string}},
+        "Error": {"type": "object", "required": ["error", "message"], "additionalProperties": false, "properties": {
+            "error": {"type": "string", "enum": ERROR_CODES},
+            "message": {"type": "string", "description": "What was wrong (the field or parameter, what it takes, what it was) and how to fix it"}}},
     })
 }
 

@@ -3,12 +3,15 @@
 //! discovery documents. Requests need a bearer token of purpose `scim` ([`ScimToken`]);
 //! discovery documents are public, as they hold nothing secret. Every change goes through the
 //! directory service, audited under the token's name, and wakes outbound provisioning. The
-//! SCIM representations of users and groups are [`crate::directory::scim`]'s.
+//! SCIM representations of users and groups are [`crate::directory::scim`]'s; bodies are read by
+//! [`body::ScimJson`]; every error, those of requests no handler answers included, is the SCIM
+//! error body ([`crate::web::scim_error`], [`crate::web::refusal`]).
+
+mod body;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,15 +21,17 @@ use crossfed_scim::{
     GROUP, ListQuery, ResourceType, ScimError, ScimType, ServiceProviderFeatures, USER, apply_patch,
     list_response_json, parse_list_query, parse_patch, project,
 };
-use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Page, StoreError, User, UserStore};
+use crossfed_store::{ApiToken, Group, GroupStore, NewUser, Page, User, UserStore};
 use serde_json::Value;
 
-use crate::directory::DirectoryError;
+use body::ScimJson;
+
 use crate::directory::scim::{
     UserFields, etag, group_condition, group_from_scim, group_to_scim, user_condition, user_from_scim, user_to_scim,
 };
 use crate::state::Hub;
 use crate::tokens;
+use crate::web::scim_error::{Failure, scim_body};
 
 /// The most resources one list answer holds (advertised as `filter.maxResults`).
 const MAX_RESULTS: i64 = 200;
@@ -52,7 +57,7 @@ pub fn routes() -> Router<Arc<Hub>> {
 
 /// `POST /.search` over both resource types (RFC 7644 §3.4.3): users first, then groups, paged
 /// as one list. A filter naming attributes only one type has matches nothing of the other.
-async fn search_everything(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
+async fn search_everything(State(hub): State<Arc<Hub>>, _: ScimToken, ScimJson(body): ScimJson) -> ScimResult {
     let query = parse_list_query(&search_params(&body)?)?;
     let page = page_of(&query);
     let valid_for = |rt: &ResourceType| query.filter.as_ref().is_none_or(|f| f.validate(rt).is_ok());
@@ -90,60 +95,7 @@ async fn no_such_endpoint(uri: axum::http::Uri) -> Failure {
     )))
 }
 
-/// A SCIM error as a response.
-struct Failure(ScimError);
-
-impl From<ScimError> for Failure {
-    fn from(e: ScimError) -> Self {
-        Failure(e)
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure(match &e {
-            StoreError::NotFound { .. } => ScimError::not_found(e.to_string()),
-            StoreError::Conflict { .. } => ScimError::conflict(e.to_string()),
-            StoreError::Stale { .. } => ScimError::precondition_failed(e.to_string()),
-            StoreError::Invalid(_) => ScimError::bad_request(ScimType::InvalidValue, e.to_string()),
-            StoreError::Unavailable(_) => ScimError::new(503, None, e.to_string()),
-            StoreError::DiskFull(_) => ScimError::new(507, None, e.to_string()),
-            StoreError::Backend(_) => ScimError::internal(e.to_string()),
-        })
-    }
-}
-
-impl From<DirectoryError> for Failure {
-    fn from(e: DirectoryError) -> Self {
-        match e {
-            DirectoryError::Store(inner) => inner.into(),
-            DirectoryError::Password(_) => Failure(ScimError::bad_request(ScimType::InvalidValue, e.to_string())),
-            DirectoryError::NoSuchUser(_) | DirectoryError::NoSuchGroup(_) => {
-                Failure(ScimError::not_found(e.to_string()))
-            }
-            DirectoryError::Unrecorded(_) => Failure(ScimError::new(503, None, e.to_string())),
-        }
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = scim_body(status, &self.0.to_json());
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
-
 type ScimResult = Result<Response, Failure>;
-
-fn scim_body(status: StatusCode, value: &Value) -> Response {
-    let mut response = (status, value.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crossfed_scim::MEDIA_TYPE));
-    response
-}
 
 /// A resource answer, with its ETag (when the answer shows its `meta`) and, for creations, its
 /// Location.
@@ -188,12 +140,6 @@ impl FromRequestParts<Arc<Hub>> for ScimToken {
             other => Failure(ScimError::unauthorized(other.to_string())),
         })
     }
-}
-
-fn parse_json(body: &Bytes) -> Result<Value, Failure> {
-    serde_json::from_slice(body).map_err(|e| {
-        Failure(ScimError::bad_request(ScimType::InvalidSyntax, format!("the request body is not valid JSON: {e}")))
-    })
 }
 
 /// Refuses a change when `If-Match` names another version than the stored one.
@@ -354,28 +300,42 @@ async fn list_users(
 }
 
 /// The parameters of a `POST .search` body, as query parameters.
-fn search_params(body: &Bytes) -> Result<Vec<(String, String)>, Failure> {
-    let value = parse_json(body)?;
+fn search_params(value: &Value) -> Result<Vec<(String, String)>, Failure> {
     let object = value.as_object().ok_or_else(|| {
         Failure(ScimError::bad_request(ScimType::InvalidSyntax, "the search request must be a JSON object"))
     })?;
     let mut params = Vec::new();
     for (key, value) in object {
-        if key.eq_ignore_ascii_case("schemas") {
+        if key.eq_ignore_ascii_case("schemas") || value.is_null() {
             continue;
         }
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
-            _ => continue,
-        };
-        params.push((key.clone(), text));
+        params.push((key.clone(), search_param(key, value)?));
     }
     Ok(params)
 }
 
-async fn search_users(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
+/// One parameter of a search request as query text: a string, a number or a boolean as written,
+/// an array of strings joined with commas; anything else is refused, naming the parameter.
+fn search_param(key: &str, value: &Value) -> Result<String, Failure> {
+    let refused = || {
+        Failure(ScimError::bad_request(
+            ScimType::InvalidSyntax,
+            format!("the search request's \"{key}\" is {value}; give a string, a number or a list of strings"),
+        ))
+    };
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Array(items) => {
+            let texts = items.iter().map(Value::as_str).collect::<Option<Vec<_>>>().ok_or_else(refused)?;
+            Ok(texts.join(","))
+        }
+        Value::Null | Value::Object(_) => Err(refused()),
+    }
+}
+
+async fn search_users(State(hub): State<Arc<Hub>>, _: ScimToken, ScimJson(body): ScimJson) -> ScimResult {
     listing(&hub, &USER, &parse_list_query(&search_params(&body)?)?).await
 }
 
@@ -391,8 +351,8 @@ async fn get_user(
     Ok(single(&headers, &USER, &query, &user_json(&hub, &user).await?, user.version))
 }
 
-async fn create_user(State(hub): State<Arc<Hub>>, token: ScimToken, body: Bytes) -> ScimResult {
-    let mut fields = user_from_scim(&parse_json(&body)?)?;
+async fn create_user(State(hub): State<Arc<Hub>>, token: ScimToken, ScimJson(body): ScimJson) -> ScimResult {
+    let mut fields = user_from_scim(&body)?;
     let password = fields.password.take();
     let active = fields.active.unwrap_or(true);
     let new = NewUser {
@@ -422,11 +382,11 @@ async fn replace_user(
     token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ScimJson(body): ScimJson,
 ) -> ScimResult {
     let user = find_user(&hub, &id).await?;
     check_if_match(&headers, user.version)?;
-    let mut fields = user_from_scim(&parse_json(&body)?)?;
+    let mut fields = user_from_scim(&body)?;
     // A replacement without `active` keeps the default a new user gets.
     fields.active = Some(fields.active.unwrap_or(true));
     save_user(&hub, &token, user, fields).await
@@ -437,9 +397,9 @@ async fn patch_user(
     token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let operations = parse_patch(&parse_json(&body)?)?;
+    let operations = parse_patch(&body)?;
     let user = find_user(&hub, &id).await?;
     check_if_match(&headers, user.version)?;
     let mut json = user_json(&hub, &user).await?;
@@ -522,7 +482,7 @@ async fn list_groups(
     listing(&hub, &GROUP, &parse_list_query(&params)?).await
 }
 
-async fn search_groups(State(hub): State<Arc<Hub>>, _: ScimToken, body: Bytes) -> ScimResult {
+async fn search_groups(State(hub): State<Arc<Hub>>, _: ScimToken, ScimJson(body): ScimJson) -> ScimResult {
     listing(&hub, &GROUP, &parse_list_query(&search_params(&body)?)?).await
 }
 
@@ -551,8 +511,8 @@ async fn check_members(hub: &Hub, members: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn create_group(State(hub): State<Arc<Hub>>, token: ScimToken, body: Bytes) -> ScimResult {
-    let (name, external_id, members) = group_from_scim(&parse_json(&body)?)?;
+async fn create_group(State(hub): State<Arc<Hub>>, token: ScimToken, ScimJson(body): ScimJson) -> ScimResult {
+    let (name, external_id, members) = group_from_scim(&body)?;
     check_members(&hub, &members).await?;
     let group = hub.directory.create_group(&token.actor(), &name, external_id.as_deref(), &members).await?;
     Ok(resource(StatusCode::CREATED, &group_json(&hub, &group).await?, group.version))
@@ -573,11 +533,11 @@ async fn replace_group(
     token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ScimJson(body): ScimJson,
 ) -> ScimResult {
     let group = find_group(&hub, &id).await?;
     check_if_match(&headers, group.version)?;
-    save_group(&hub, &token, group, parse_json(&body)?).await
+    save_group(&hub, &token, group, body).await
 }
 
 async fn patch_group(
@@ -585,9 +545,9 @@ async fn patch_group(
     token: ScimToken,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let operations = parse_patch(&parse_json(&body)?)?;
+    let operations = parse_patch(&body)?;
     let group = find_group(&hub, &id).await?;
     check_if_match(&headers, group.version)?;
     let mut json = group_json(&hub, &group).await?;

@@ -1,10 +1,12 @@
 //! The admin API's errors: an HTTP status and a JSON body `{"error": CODE, "message": TEXT}`
 //! whose message says what was wrong and what to do — and the status each domain error gets at
-//! every door (the console shows the same status and message on its pages).
+//! every door (the console shows the same status and message on its pages), and the code of
+//! each request the listener refuses before a handler ([`crossfed_web::Refusal`]).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use crossfed_store::StoreError;
+use crossfed_web::Refusal;
 
 use crate::apps::changes::ChangeError;
 use crate::apps::spec::SpecError;
@@ -38,6 +40,24 @@ impl ApiError {
 
     fn conflict(code: &'static str, message: String) -> Self {
         ApiError { status: StatusCode::CONFLICT, code, message }
+    }
+}
+
+/// The code of each status the listener refuses a request with.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let code = match r.status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            StatusCode::URI_TOO_LONG => "uri_too_long",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            s if s.is_server_error() => "internal",
+            _ => "invalid_request",
+        };
+        ApiError { status: r.status, code, message: r.message }
     }
 }
 

@@ -378,6 +378,7 @@ async fn identity_source_metadata_is_uploaded_in_the_console_and_kept() {
     let put = reqwest::Client::new()
         .put(format!("{}/api/v1/identity-source/metadata", restarted.url))
         .bearer_auth(&restarted.token)
+        .header("content-type", "application/xml")
         .body(third)
         .send()
         .await

@@ -9,6 +9,7 @@ mod connect_client;
 mod connect_launch;
 mod console;
 mod disk_full;
+mod error_bodies;
 mod keys;
 mod login;
 mod logout;
