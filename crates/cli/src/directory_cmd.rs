@@ -453,6 +453,12 @@ pub enum MetadataCommand {
     },
 }
 
+/// What an error page says (its `id="message"` paragraph), or the body as it is.
+fn page_message(body: &str) -> String {
+    let said = body.split_once("id=\"message\">").and_then(|(_, rest)| rest.split_once("</p>")).map(|(m, _)| m);
+    said.map_or_else(|| body.trim().to_string(), crossfed_saml::html_unescape)
+}
+
 /// Metadata is public: fetched without a token.
 pub async fn metadata(target: HubTarget, command: MetadataCommand) -> Result<ExitCode> {
     let hub = &target.hub;
@@ -465,7 +471,7 @@ pub async fn metadata(target: HubTarget, command: MetadataCommand) -> Result<Exi
     let status = response.status();
     let body = response.text().await.context("reading the hub's answer")?;
     if !status.is_success() {
-        bail!("the hub answered {status} for {url}: {}", body.trim());
+        bail!("the hub answered {status} for {url}: {}", page_message(&body));
     }
     match out {
         Some(file) => {

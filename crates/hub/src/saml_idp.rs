@@ -267,7 +267,10 @@ async fn sso_resume(
     MaybeSignedIn(session): MaybeSignedIn,
     Browser(browser): Browser,
 ) -> Response {
-    let pending = read_json::<PendingSso>(&hub.store, PENDING_SSO, &id).await.ok().flatten();
+    let pending = match read_json::<PendingSso>(&hub.store, PENDING_SSO, &id).await {
+        Ok(pending) => pending,
+        Err(e) => return crate::web::extract::store_unavailable(&e),
+    };
     if let Some(p) = &pending
         && !is_bound_to(&p.browser, browser.as_ref())
     {

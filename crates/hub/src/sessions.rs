@@ -163,15 +163,23 @@ impl Sessions {
         self.cookie(&self.cookie, "", "/", 0)
     }
 
-    /// The session of the request, if it has a live one (idle and absolute limits applied).
-    pub async fn current(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = &digest(crossfed_web::cookie(headers, &self.cookie)?);
-        let stored = self.store.get_object(SESSION_KIND, id).await.ok()??;
-        let mut session: Session = serde_json::from_str(&stored.body).ok()?;
+    /// The session of the request, if it has a live one (idle and absolute limits applied). A
+    /// store that does not answer is an error, never "no session".
+    pub async fn current(&self, headers: &HeaderMap) -> Result<Option<Session>, StoreError> {
+        let Some(secret) = crossfed_web::cookie(headers, &self.cookie) else {
+            return Ok(None);
+        };
+        let id = &digest(secret);
+        let Some(stored) = self.store.get_object(SESSION_KIND, id).await? else {
+            return Ok(None);
+        };
+        let Ok(mut session) = serde_json::from_str::<Session>(&stored.body) else {
+            return Ok(None);
+        };
         let now = self.clock.unix();
         if now - session.last_seen > self.idle_seconds || now - session.created > self.max_seconds {
             let _ = self.store.delete_object(SESSION_KIND, id).await;
-            return None;
+            return Ok(None);
         }
         // Record activity at most once a minute, to keep writes down.
         if now - session.last_seen > 60 {
@@ -180,7 +188,7 @@ impl Sessions {
                 let _ = self.store.update_object(SESSION_KIND, id, &body, stored.version, now).await;
             }
         }
-        Some(session)
+        Ok(Some(session))
     }
 
     /// Opens a session for `user` (a new ID at every sign-in: a planted cookie cannot be carried
@@ -259,17 +267,23 @@ impl Sessions {
         Ok((session, cookie))
     }
 
-    /// The console session of the request, if its admin token is still live.
-    pub async fn console(&self, headers: &HeaderMap) -> Option<ConsoleSession> {
-        let id = &digest(crossfed_web::cookie(headers, &self.console_cookie())?);
-        let session: ConsoleSession = read_json(&self.store, CONSOLE_SESSION, id).await.ok()??;
+    /// The console session of the request, if its admin token is still live; a store that does
+    /// not answer is an error.
+    pub async fn console(&self, headers: &HeaderMap) -> Result<Option<ConsoleSession>, StoreError> {
+        let Some(secret) = crossfed_web::cookie(headers, &self.console_cookie()) else {
+            return Ok(None);
+        };
+        let id = &digest(secret);
+        let Some(session) = read_json::<ConsoleSession>(&self.store, CONSOLE_SESSION, id).await? else {
+            return Ok(None);
+        };
         let now = self.clock.unix();
-        let token_live = self.store.find_token(&session.token_digest).await.ok()?.is_some_and(|t| t.is_live(now));
+        let token_live = self.store.find_token(&session.token_digest).await?.is_some_and(|t| t.is_live(now));
         if !token_live || now - session.created > CONSOLE_SECONDS {
             let _ = self.store.delete_object(CONSOLE_SESSION, id).await;
-            return None;
+            return Ok(None);
         }
-        Some(session)
+        Ok(Some(session))
     }
 
     /// Ends a console session; returns the cookie that clears it.

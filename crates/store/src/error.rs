@@ -61,12 +61,10 @@ impl StoreError {
         if is_disk_full(&error) {
             return StoreError::DiskFull(error.to_string());
         }
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(error.to_string())
-            }
-            other => StoreError::Backend(other.to_string()),
+        if is_unreachable(&error) {
+            return StoreError::Unavailable(error.to_string());
         }
+        StoreError::Backend(error.to_string())
     }
 }
 
@@ -78,6 +76,19 @@ fn is_disk_full(error: &sqlx::Error) -> bool {
             matches!(db.code().as_deref(), Some("13" | "53100")) || db.message().contains("disk is full")
         }
         sqlx::Error::Io(e) => crossfed_files::is_disk_full(e),
+        _ => false,
+    }
+}
+
+/// Whether the database could not be reached or went away: no connection in time, a closed
+/// pool, a broken connection, or PostgreSQL shutting down, restarting or refusing connections
+/// (SQLSTATE classes 08 and 57P, and 53300 too many connections).
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
+        }
         _ => false,
     }
 }

@@ -5,6 +5,8 @@
 pub mod bench;
 #[cfg(feature = "http")]
 pub mod browser;
+#[cfg(feature = "store")]
+pub mod postgres_server;
 pub mod proxy;
 #[cfg(feature = "store")]
 mod stores;

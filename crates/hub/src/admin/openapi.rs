@@ -62,7 +62,7 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
 ];
 
 /// Every `error` code an answer may carry ([`crate::web::error::ApiError`]).
-const ERROR_CODES: [&str; 14] = [
+const ERROR_CODES: [&str; 16] = [
     "invalid_request",
     "unauthorized",
     "not_found",
@@ -77,6 +77,8 @@ const ERROR_CODES: [&str; 14] = [
     "headers_too_large",
     "internal",
     "unavailable",
+    "audit_unavailable",
+    "insufficient_storage",
 ];
 
 fn schemas() -> Value {

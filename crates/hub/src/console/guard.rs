@@ -24,7 +24,11 @@ impl FromRequestParts<Arc<Hub>> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Response> {
-        hub.sessions.console(&parts.headers).await.map(Console).ok_or_else(|| see_other("/admin/login", None))
+        match hub.sessions.console(&parts.headers).await {
+            Ok(Some(session)) => Ok(Console(session)),
+            Ok(None) => Err(see_other("/admin/login", None)),
+            Err(e) => Err(crate::web::extract::store_unavailable(&e)),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use crossfed_store::StoreError;
 use crossfed_web::see_other;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -64,19 +65,30 @@ impl FromRequestParts<Arc<Hub>> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Response> {
-        hub.sessions.current(&parts.headers).await.map(SignedIn).ok_or_else(|| see_other("/login?next=/portal", None))
+        match hub.sessions.current(&parts.headers).await {
+            Ok(Some(session)) => Ok(SignedIn(session)),
+            Ok(None) => Err(see_other("/login?next=/portal", None)),
+            Err(e) => Err(store_unavailable(&e)),
+        }
     }
 }
 
-/// The browser's live session, if it has one.
+/// The browser's live session, if it has one (a store that does not answer refuses the request:
+/// not knowing is not "nobody is signed in").
 pub struct MaybeSignedIn(pub Option<Session>);
 
 impl FromRequestParts<Arc<Hub>> for MaybeSignedIn {
-    type Rejection = std::convert::Infallible;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Self::Rejection> {
-        Ok(MaybeSignedIn(hub.sessions.current(&parts.headers).await))
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub>) -> Result<Self, Response> {
+        hub.sessions.current(&parts.headers).await.map(MaybeSignedIn).map_err(|e| store_unavailable(&e))
     }
+}
+
+/// The page of a request the store could not answer: 503, quickly, saying why.
+pub fn store_unavailable(e: &StoreError) -> Response {
+    let message = format!("The hub cannot reach its database just now ({e}). Try again in a moment.");
+    error_page(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", &message, None)
 }
 
 /// The key of the browser making the request, if it has one ([`crate::browsers`]).

@@ -8,6 +8,7 @@ mod chain;
 mod connect_client;
 mod connect_launch;
 mod console;
+mod database_outage;
 mod disk_full;
 mod error_bodies;
 mod keys;
