@@ -1,12 +1,14 @@
 //! Starting a hub from its configuration: the store, the signing key, the bootstrap users and
 //! the applications, then every service of the [`Hub`]. Idempotent: existing users keep their
-//! passwords.
+//! passwords, and the file's users and assignments are found again after renames made elsewhere.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use crossfed_clock::Clock;
-use crossfed_store::{CredentialStore, Email, NewUser, Store, StoreError, ThrottlePolicy, UserStore};
+use crossfed_store::{
+    ConfigUserStore, CredentialStore, Email, NewUser, PrincipalName, Store, StoreError, ThrottlePolicy, User, UserStore,
+};
 use thiserror::Error;
 
 use crate::apps::catalog::{ApplyError, Catalog, CatalogCache, apply_config};
@@ -14,7 +16,7 @@ use crate::apps::mapping::{Template, TemplateError};
 use crate::audit::Auditor;
 use crate::audit_queue::{AuditError, AuditQueue};
 use crate::check::{Parties, TargetAccess};
-use crate::config::{HubConfig, IdentitySourceEntry};
+use crate::config::{HubConfig, IdentitySourceEntry, UserEntry};
 use crate::directory::{Directory, DirectoryError};
 use crate::keys::{KeyError, KeyRing};
 use crate::metadata_source::{FetchError, read_metadata};
@@ -131,25 +133,30 @@ pub async fn build_hub(
 }
 
 /// The configuration file's users: created when missing, given their password when they have
-/// none yet (through the directory service, audited as `config`).
+/// none yet (through the directory service, audited as `config`). A user the file made or found
+/// at an earlier start stays the file's under whatever name it has now (see [`existing_user`]).
 async fn bootstrap_users(config: &HubConfig, store: &Store, directory: &Directory) -> Result<Vec<String>, StartError> {
     let mut changes = Vec::new();
     for entry in &config.users {
         let failed = |source| StartError::User { user: entry.user_name.clone(), source };
-        let user = match store.find_user_by_name(&entry.user_name).await? {
-            Some(u) => u,
+        let user = match existing_user(store, entry).await? {
+            Some((user, bound)) => {
+                if !bound {
+                    store.bind_config_user(&entry.user_name, &user.id).await?;
+                }
+                if !PrincipalName::same(&user.user_name, &entry.user_name) {
+                    changes.push(format!(
+                        "user {} of the configuration file was renamed {} since; kept as it is",
+                        entry.user_name, user.user_name
+                    ));
+                }
+                user
+            }
             None => {
-                let new = NewUser {
-                    user_name: entry.user_name.clone(),
-                    emails: entry.email.iter().map(|e| Email::work(e)).collect(),
-                    given_name: entry.given_name.clone(),
-                    family_name: entry.family_name.clone(),
-                    display_name: entry.display_name.clone(),
-                    active: true,
-                    ..NewUser::default()
-                };
+                let user = directory.create_user(ACTOR, &new_user(entry), None).await.map_err(failed)?;
+                store.bind_config_user(&entry.user_name, &user.id).await?;
                 changes.push(format!("created user {}", entry.user_name));
-                directory.create_user(ACTOR, &new, None).await.map_err(failed)?
+                user
             }
         };
         if let Some(password) = &entry.password
@@ -160,6 +167,31 @@ async fn bootstrap_users(config: &HubConfig, store: &Store, directory: &Director
         }
     }
     Ok(changes)
+}
+
+/// The directory user a `[[users]]` entry is, and whether that is recorded already: the user the
+/// file made or found at an earlier start, renamed since or not (a rename through SCIM, the API
+/// or the console neither makes the file create a second user under the old name nor rename the
+/// first one back); else the user of that name, made elsewhere first or by a version that did
+/// not record it, which becomes the file's.
+async fn existing_user(store: &Store, entry: &UserEntry) -> Result<Option<(User, bool)>, StoreError> {
+    if let Some(user) = store.config_user(&entry.user_name).await? {
+        return Ok(Some((user, true)));
+    }
+    Ok(store.find_user_by_name(&entry.user_name).await?.map(|user| (user, false)))
+}
+
+/// The user a `[[users]]` entry makes.
+fn new_user(entry: &UserEntry) -> NewUser {
+    NewUser {
+        user_name: entry.user_name.clone(),
+        emails: entry.email.iter().map(|e| Email::work(e)).collect(),
+        given_name: entry.given_name.clone(),
+        family_name: entry.family_name.clone(),
+        display_name: entry.display_name.clone(),
+        active: true,
+        ..NewUser::default()
+    }
 }
 
 /// Reads the upstream IdP's metadata from its file or URL.

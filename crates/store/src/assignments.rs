@@ -1,6 +1,8 @@
 //! Who may open an application: users and groups, by name, matched as the directory matches
 //! names ([`PrincipalName`]). Renaming or deleting a user or group carries its assignments along
-//! inside the directory's own transaction.
+//! inside the directory's own transaction. An assignment the configuration file owns also keeps
+//! the name the file gave, which renames leave alone: the file's next start finds its assignment
+//! under the principal's new name rather than replacing it with one to the old name.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -61,7 +63,8 @@ pub trait AssignmentStore {
         name: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Makes the assignments owned by `owner` exactly `wanted`, in one transaction, leaving the
-    /// other owner's alone. Returns how many were added and removed.
+    /// other owner's alone. An assignment is matched by the name it was made to, so one whose
+    /// user or group was renamed since is kept as it is. Returns how many were added and removed.
     fn replace_assignments(
         &self,
         application_id: &str,
@@ -162,12 +165,18 @@ pub(crate) async fn forget_principal(
     Ok(())
 }
 
-/// Inserts an assignment unless one for the same principal exists; returns the rows added.
-async fn insert_assignment(tx: &mut sqlx::Transaction<'static, sqlx::Any>, a: &Assignment) -> Result<u64, StoreError> {
+/// Inserts an assignment unless one for the same principal exists, with the name it was declared
+/// under when the configuration file makes it; returns the rows added.
+async fn insert_assignment(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    a: &Assignment,
+    declared: Option<&str>,
+) -> Result<u64, StoreError> {
     let result = sqlx::query(&format!(
-        "INSERT INTO app_assignments (principal_key, {ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (application_id, principal_kind, principal_key) DO NOTHING"
+        "INSERT INTO app_assignments (declared_name, principal_key, {ASSIGNMENT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (application_id, principal_kind, principal_key) DO NOTHING"
     ))
+    .bind(declared)
     .bind(principal_key(&a.name))
     .bind(&a.application_id)
     .bind(a.kind.as_str())
@@ -200,7 +209,7 @@ impl AssignmentStore for Store {
 
     async fn assign(&self, a: &Assignment) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let added = insert_assignment(&mut tx, a).await? > 0;
+        let added = insert_assignment(&mut tx, a, None).await? > 0;
         if added {
             bump_generation(&mut tx).await?;
         }
@@ -234,30 +243,32 @@ impl AssignmentStore for Store {
         wanted: &[(PrincipalKind, String)],
         now: i64,
     ) -> Result<(usize, usize), StoreError> {
-        let current: Vec<Assignment> =
-            self.list_assignments(Some(application_id)).await?.into_iter().filter(|a| a.managed_by == owner).collect();
         let wanted_keys: Vec<(PrincipalKind, String)> =
             wanted.iter().map(|(kind, name)| (*kind, principal_key(name))).collect();
+        let (kept, unwanted): (Vec<Owned>, Vec<Owned>) = self
+            .owned_assignments(application_id, owner)
+            .await?
+            .into_iter()
+            .partition(|a| wanted_keys.contains(&(a.kind, principal_key(&a.declared))));
         let mut tx = self.begin_write().await?;
-        let mut removed = 0;
-        for a in &current {
-            if !wanted_keys.contains(&(a.kind, principal_key(&a.name))) {
-                sqlx::query(
-                    "DELETE FROM app_assignments WHERE application_id = $1 AND principal_kind = $2 \
-                     AND principal_key = $3 AND managed_by = $4",
-                )
-                .bind(application_id)
-                .bind(a.kind.as_str())
-                .bind(principal_key(&a.name))
-                .bind(owner.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::backend)?;
-                removed += 1;
-            }
+        for a in &unwanted {
+            sqlx::query(
+                "DELETE FROM app_assignments WHERE application_id = $1 AND principal_kind = $2 \
+                 AND principal_key = $3 AND managed_by = $4",
+            )
+            .bind(application_id)
+            .bind(a.kind.as_str())
+            .bind(&a.key)
+            .bind(owner.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::backend)?;
         }
         let mut added = 0;
         for (kind, name) in wanted {
+            if kept.iter().any(|a| a.kind == *kind && PrincipalName::same(&a.declared, name)) {
+                continue;
+            }
             let assignment = Assignment {
                 application_id: application_id.to_string(),
                 kind: *kind,
@@ -265,13 +276,46 @@ impl AssignmentStore for Store {
                 managed_by: owner,
                 created_at: now,
             };
-            let inserted = insert_assignment(&mut tx, &assignment).await?;
+            let inserted = insert_assignment(&mut tx, &assignment, Some(name)).await?;
             added += usize::try_from(inserted).unwrap_or(0);
         }
-        if added + removed > 0 {
+        if added + unwanted.len() > 0 {
             bump_generation(&mut tx).await?;
         }
         tx.commit().await.map_err(StoreError::backend)?;
-        Ok((added, removed))
+        Ok((added, unwanted.len()))
+    }
+}
+
+/// An assignment of one owner: its principal as it is now (kind and key), and the name it was
+/// made to (the principal's current name when none was recorded).
+struct Owned {
+    kind: PrincipalKind,
+    key: String,
+    declared: String,
+}
+
+impl Store {
+    async fn owned_assignments(&self, application_id: &str, owner: ManagedBy) -> Result<Vec<Owned>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT principal_kind, principal_key, principal_name, declared_name FROM app_assignments \
+             WHERE application_id = $1 AND managed_by = $2",
+        )
+        .bind(application_id)
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        let text = |row: &AnyRow, column: &str| row.try_get::<String, _>(column).map_err(StoreError::backend);
+        rows.iter()
+            .map(|row| {
+                let declared: Option<String> = row.try_get("declared_name").map_err(StoreError::backend)?;
+                Ok(Owned {
+                    kind: PrincipalKind::parse(&text(row, "principal_kind")?)?,
+                    key: text(row, "principal_key")?,
+                    declared: declared.map_or_else(|| text(row, "principal_name"), Ok)?,
+                })
+            })
+            .collect()
     }
 }

@@ -162,6 +162,16 @@ impl CatalogCache {
         }
     }
 
+    /// The catalog read again from the store if the store's changed since it was loaded (a change
+    /// the once-a-second check has not seen yet); `None` when it did not, or cannot be read.
+    pub async fn if_changed(&self, store: &Store) -> Option<Arc<Catalog>> {
+        let known = self.snapshot();
+        match store.catalog_generation().await {
+            Ok(generation) if generation != known.generation => self.reload(store).await.ok(),
+            _ => None,
+        }
+    }
+
     /// Loads the catalog from the store now (after a change this instance made).
     pub async fn reload(&self, store: &Store) -> Result<Arc<Catalog>, StoreError> {
         let loaded = Arc::new(Catalog::load(store).await?);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossfed_clock::Clock;
 use crossfed_saml::{BuiltResponse, ResponseSpec, SignedParts, Timestamp, build_response, ns};
-use crossfed_store::{Outcome, Store, StoreError, UserStore};
+use crossfed_store::{Outcome, Store, StoreError, User, UserStore};
 use crossfed_xmldsig::{DsigError, SigningKey};
 use thiserror::Error;
 
@@ -125,29 +125,17 @@ impl Launcher<'_> {
         in_response_to: Option<&str>,
         relay_state: Option<&str>,
     ) -> Result<Posted, LaunchRefused> {
-        let catalog = self.applications.current(self.store).await;
-        let Some(CatalogEntry { app, assignees, .. }) = catalog.get(id) else {
-            return Err(LaunchRefused::NoSuchApplication(id.to_string()));
-        };
+        let catalog = self.catalog_with(id).await?;
         // A store that does not answer says so; only a user who is gone or disabled is told so.
         let user = match self.store.get_user(&session.user_id).await {
             Ok(Some(u)) if u.active => u,
             Ok(_) => return Err(LaunchRefused::AccountUnavailable),
             Err(e) => return Err(LaunchRefused::DirectoryUnavailable(e)),
         };
-        // The groups are read only when they matter: for an assignment through a group, or a
-        // mapping that sends them.
-        let direct = assignees.includes_user(&user.user_name);
-        let values = self
-            .directory
-            .user_values_with(&user, !direct || app.uses_groups())
-            .await
-            .map_err(LaunchRefused::DirectoryUnavailable)?;
-        if !assignees.includes(&user.user_name, &values.groups) {
-            let actor = &session.user_name;
-            self.audit.note(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
-            return Err(LaunchRefused::NotAssigned(app.name.clone()));
-        }
+        let (catalog, values) = self.assigned(catalog, id, session, &user).await?;
+        let Some(CatalogEntry { app, .. }) = catalog.get(id) else {
+            return Err(LaunchRefused::NoSuchApplication(id.to_string()));
+        };
         let built = match self.sign(&catalog, id, session, in_response_to, values).await {
             Ok(b) => b,
             Err(e @ LaunchError::Unrecorded(_)) => return Err(LaunchRefused::Unrecorded(e)),
@@ -158,6 +146,62 @@ impl Launcher<'_> {
         };
         let relay_state = relay_state.or(app.relay_state.as_deref()).map(str::to_string);
         Ok(Posted { acs_url: app.acs_url.clone(), xml: built.xml, relay_state })
+    }
+
+    /// The catalog holding application `id`: the one in memory, or the store's when it changed
+    /// since (an application made a moment ago through another instance).
+    async fn catalog_with(&self, id: &str) -> Result<Arc<Catalog>, LaunchRefused> {
+        let catalog = self.applications.current(self.store).await;
+        if catalog.get(id).is_some() {
+            return Ok(catalog);
+        }
+        match self.applications.if_changed(self.store).await {
+            Some(fresh) if fresh.get(id).is_some() => Ok(fresh),
+            _ => Err(LaunchRefused::NoSuchApplication(id.to_string())),
+        }
+    }
+
+    /// What application `id`'s mappings read of `user`, who must be assigned to it: by the
+    /// catalog in memory or, before refusing, by the store's when it changed since. The one in
+    /// memory may be a second old, and an assignment made or carried to a new name by a rename
+    /// in that second must not be refused. A refusal is audited.
+    async fn assigned(
+        &self,
+        catalog: Arc<Catalog>,
+        id: &str,
+        session: &Session,
+        user: &User,
+    ) -> Result<(Arc<Catalog>, UserValues), LaunchRefused> {
+        if let Some(values) = self.values_if_assigned(&catalog, id, user).await? {
+            return Ok((catalog, values));
+        }
+        if let Some(fresh) = self.applications.if_changed(self.store).await
+            && let Some(values) = self.values_if_assigned(&fresh, id, user).await?
+        {
+            return Ok((fresh, values));
+        }
+        let actor = &session.user_name;
+        self.audit.note(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
+        Err(LaunchRefused::NotAssigned(catalog.get(id).map_or(id, |e| e.app.name.as_str()).to_string()))
+    }
+
+    /// What the mappings of application `id` of `catalog` read of `user`, if `user` is assigned.
+    async fn values_if_assigned(
+        &self,
+        catalog: &Catalog,
+        id: &str,
+        user: &User,
+    ) -> Result<Option<UserValues>, LaunchRefused> {
+        let Some(CatalogEntry { app, assignees, .. }) = catalog.get(id) else { return Ok(None) };
+        // The groups are read only when they matter: for an assignment through a group, or a
+        // mapping that sends them.
+        let direct = assignees.includes_user(&user.user_name);
+        let values = self
+            .directory
+            .user_values_with(user, !direct || app.uses_groups())
+            .await
+            .map_err(LaunchRefused::DirectoryUnavailable)?;
+        Ok(assignees.includes(&user.user_name, &values.groups).then_some(values))
     }
 
     /// Builds and signs the Response for application `id` of `catalog` on a signing thread, which

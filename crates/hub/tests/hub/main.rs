@@ -16,6 +16,7 @@ mod login;
 mod logout;
 mod portal;
 mod provisioning;
+mod renames;
 mod scim;
 mod support;
 mod upstream;

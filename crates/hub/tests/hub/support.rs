@@ -1,5 +1,6 @@
 //! What the hub's tests share: a listener on a free port, a hub built from a configuration and
-//! served on it until the test lets go of it, and the first admin token.
+//! served on it until the test lets go of it, the first admin token, and a person signed in to
+//! the portal who launches applications.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -133,4 +134,36 @@ pub async fn sign_in(client: &reqwest::Client, hub: &str, user: &str, password: 
         .send()
         .await
         .unwrap()
+}
+
+/// A browser signed in to a hub's built-in directory, with its portal's CSRF token.
+pub struct Portal {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    url: String,
+}
+
+/// Signs `user` in to the built-in directory of the hub at `url`.
+pub async fn portal_sign_in(url: &str, user: &str, password: &str) -> Portal {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let portal = sign_in(&client, url, user, password).await;
+    assert_eq!(portal.status(), 200, "{user} signs in");
+    let csrf = crossfed_testkit::browser::field(&portal.text().await.unwrap(), "csrf").to_string();
+    Portal { client, csrf, url: url.to_string() }
+}
+
+impl Portal {
+    /// Launches application `app` from the portal: the status and the page, unescaped.
+    pub async fn launch(&self, app: &str) -> (u16, String) {
+        let answer = self
+            .client
+            .post(format!("{}/apps/{app}/launch", self.url))
+            .header("Sec-Fetch-Site", "same-origin")
+            .form(&[("csrf", self.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, crossfed_testkit::browser::unescape(&answer.text().await.unwrap()))
+    }
 }

@@ -794,3 +794,62 @@ async fn read_then_write_transactions_wait_for_a_busy_writer() {
     }
     backends.finish().await;
 }
+
+/// A user named `name` with the e-mail addresses `emails` (the first primary).
+fn with_emails(name: &str, emails: &[&str]) -> NewUser {
+    let emails = emails.iter().enumerate().map(|(i, e)| Email { primary: i == 0, ..Email::work(e) }).collect();
+    NewUser { user_name: name.into(), emails, active: true, ..NewUser::default() }
+}
+
+/// The configuration file's assignments and users are matched by the name the file gave them:
+/// after a rename the file finds them under the new name (nothing added or removed), still
+/// removes an assignment it no longer declares, and a deleted user is the file's no more.
+#[tokio::test]
+async fn the_configuration_files_names_follow_renames() {
+    use crossfed_store::{
+        ApplicationStore, Assignment, AssignmentStore, ConfigUserStore, ManagedBy, PrincipalKind, StoredApplication,
+        User,
+    };
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let backend = store.backend();
+        let app = StoredApplication {
+            id: "wiki".into(),
+            name: "Wiki".into(),
+            template: "custom-saml".into(),
+            definition: "{}".into(),
+            managed_by: ManagedBy::Config,
+            created_at: 0,
+            updated_at: 0,
+            version: 0,
+        };
+        store.put_application(&app, 1).await.unwrap();
+        let alice = store.create_user(&with_emails("alice", &[]), 1).await.unwrap();
+        store.bind_config_user("alice", &alice.id).await.unwrap();
+        let group = store.create_group("Agents", None, 1).await.unwrap();
+        let wanted = vec![(PrincipalKind::User, "alice".to_string()), (PrincipalKind::Group, "Agents".to_string())];
+        assert_eq!(store.replace_assignments("wiki", ManagedBy::Config, &wanted, 2).await.unwrap(), (2, 0));
+
+        let alice = store.update_user(&User { user_name: "alice2".into(), ..alice }, 3).await.unwrap();
+        let group = crossfed_store::Group { display_name: "Agents2".into(), ..group };
+        store.update_group(&group, 3).await.unwrap();
+        let names = |list: Vec<Assignment>| list.into_iter().map(|a| a.name).collect::<Vec<_>>();
+        assert_eq!(names(store.list_assignments(Some("wiki")).await.unwrap()), ["Agents2", "alice2"], "{backend:?}");
+        assert_eq!(store.replace_assignments("wiki", ManagedBy::Config, &wanted, 4).await.unwrap(), (0, 0));
+        assert_eq!(names(store.list_assignments(Some("wiki")).await.unwrap()), ["Agents2", "alice2"], "{backend:?}");
+        assert_eq!(store.config_user("ALICE").await.unwrap().unwrap().id, alice.id, "the file's alice is alice2");
+        assert!(store.config_user("alice2").await.unwrap().is_none(), "the file never named alice2");
+
+        // The file drops alice: her assignment goes, under her new name too.
+        let only_group = vec![(PrincipalKind::Group, "agents".to_string())];
+        assert_eq!(store.replace_assignments("wiki", ManagedBy::Config, &only_group, 5).await.unwrap(), (0, 1));
+        assert_eq!(names(store.list_assignments(Some("wiki")).await.unwrap()), ["Agents2"], "{backend:?}");
+        store.delete_user(&alice.id).await.unwrap();
+        assert!(store.config_user("alice").await.unwrap().is_none(), "{backend:?}");
+        assert!(matches!(
+            store.bind_config_user("alice", &alice.id).await.unwrap_err(),
+            StoreError::NotFound { what: "user", .. }
+        ));
+    }
+    backends.finish().await;
+}
