@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crossfed_clock::Clock;
 use crossfed_store::{
-    ConfigUserStore, CredentialStore, Email, NewUser, PrincipalName, Store, StoreError, ThrottlePolicy, User, UserStore,
+    ConfigUserStore, CredentialStore, Email, NewUser, PrincipalName, Store, StoreError, ThrottlePolicy, User,
+    UserStore, email_key,
 };
 use thiserror::Error;
 
@@ -36,6 +37,10 @@ pub enum StartError {
     Keys(#[from] KeyError),
     #[error("user {user}: {source}")]
     User { user: String, source: DirectoryError },
+    #[error(
+        "users {first:?} and {second:?} of the configuration file both have the e-mail address {email:?}; an address belongs to one user only: give one of them another address"
+    )]
+    SameEmail { first: String, second: String, email: String },
     #[error("reading the users: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -136,6 +141,7 @@ pub async fn build_hub(
 /// none yet (through the directory service, audited as `config`). A user the file made or found
 /// at an earlier start stays the file's under whatever name it has now (see [`existing_user`]).
 async fn bootstrap_users(config: &HubConfig, store: &Store, directory: &Directory) -> Result<Vec<String>, StartError> {
+    check_user_emails(config, store).await?;
     let mut changes = Vec::new();
     for entry in &config.users {
         let failed = |source| StartError::User { user: entry.user_name.clone(), source };
@@ -192,6 +198,30 @@ fn new_user(entry: &UserEntry) -> NewUser {
         active: true,
         ..NewUser::default()
     }
+}
+
+/// Refuses configuration users that would share an e-mail address, with each other or with
+/// another user of the directory, before any user is written.
+async fn check_user_emails(config: &HubConfig, store: &Store) -> Result<(), StartError> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for entry in &config.users {
+        let Some((email, key)) = entry.email.as_deref().and_then(|e| Some((e, email_key(e)?))) else { continue };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            let (first, second) = (first.to_string(), entry.user_name.clone());
+            return Err(StartError::SameEmail { first, second, email: email.to_string() });
+        }
+        seen.push((key, &entry.user_name));
+        if existing_user(store, entry).await?.is_some() {
+            continue;
+        }
+        if let Some(holder) = store.find_user_by_email(email).await? {
+            let user = entry.user_name.clone();
+            let source =
+                DirectoryError::EmailTaken { user: user.clone(), email: email.to_string(), holder: holder.user_name };
+            return Err(StartError::User { user, source });
+        }
+    }
+    Ok(())
 }
 
 /// Reads the upstream IdP's metadata from its file or URL.

@@ -265,7 +265,7 @@ static NAME_SUBS: [AttributeDef; 6] = [
 ];
 
 static EMAIL_SUBS: [AttributeDef; 4] = [
-    AttributeDef::string("value", "The email address"),
+    AttributeDef::string("value", "The email address; one user's only, compared without case or Unicode form").unique(),
     DISPLAY,
     AttributeDef::string("type", "Kind of address").canonical(&["work", "home", "other"]),
     PRIMARY,

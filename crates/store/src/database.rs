@@ -1,4 +1,6 @@
-//! Opening a store: pick the backend from the URL, connect, apply its migrations.
+//! The database under a store: pick the backend from the URL, connect, apply its migrations
+//! (`open`, which [`Store::connect`] follows with the work SQL cannot do), and begin writing
+//! transactions.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -92,7 +94,7 @@ fn outside_transactions(conn: &sqlx::AnyConnection) -> bool {
 impl Store {
     /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, or `postgres://…`) and brings its
     /// schema up to date.
-    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+    pub(crate) async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite

@@ -1,5 +1,7 @@
-//! Users, groups and memberships. Uniqueness of userName (case-insensitive), externalId and
-//! group names is enforced by the database's unique indexes, not by scanning.
+//! Users, groups and memberships. Uniqueness of userName and group names (by their keys:
+//! case-insensitive, Unicode-normalized), of every e-mail address across users (by the same
+//! key, through `identities`) and of externalId is enforced by the database's unique indexes, in
+//! the transaction that writes the user or group, not by scanning.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ use crate::database::Store;
 use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
+use crate::identities::{email_key, write_email_keys};
 use crate::names::PrincipalName;
 use crate::search::{Compiled, Condition, GroupField, Param, UserField, compile};
 
@@ -60,6 +63,11 @@ impl User {
     pub fn email(&self) -> Option<&str> {
         self.emails.iter().find(|e| e.primary).or_else(|| self.emails.first()).map(|e| e.value.as_str())
     }
+}
+
+/// Every address of `emails`, as the e-mail index keys them.
+fn addresses(emails: &[Email]) -> Vec<&str> {
+    emails.iter().map(|e| e.value.as_str()).collect()
 }
 
 /// What is needed to create a user.
@@ -123,6 +131,9 @@ pub trait UserStore {
         &self,
         external_id: &str,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    /// The user one of whose e-mail addresses is `email`, compared by key (case-insensitive,
+    /// Unicode-normalized): at most one user has it.
+    fn find_user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
     /// Users ordered by userName, and the total count.
     fn list_users(&self, page: Page) -> impl Future<Output = Result<(Vec<User>, i64), StoreError>> + Send;
     /// Users meeting `condition`, ordered by userName, and how many meet it.
@@ -294,8 +305,9 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 impl Store {
+    /// The user meeting `condition`, which compares with its one parameter `$1`, `value`.
     async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition} = $1");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
         if let Some(reader) = &self.direct
             && let Direct::Answered(answer) = reader.query_row(&sql, &[&value], |row| user_from_row(row))
         {
@@ -408,6 +420,7 @@ impl UserStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| user_conflict(e, &created))?;
+        write_email_keys(&mut tx, &created.id, &addresses(&created.emails)).await?;
         if let Some(hash) = password_hash {
             crate::credentials::write_password_hash(&mut tx, &created.id, hash, now).await?;
         }
@@ -416,15 +429,20 @@ impl UserStore for Store {
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        self.user_where("id", id).await
+        self.user_where("id = $1", id).await
     }
 
     async fn find_user_by_name(&self, user_name: &str) -> Result<Option<User>, StoreError> {
-        self.user_where("user_name_key", &name_key(user_name)).await
+        self.user_where("user_name_key = $1", &name_key(user_name)).await
     }
 
     async fn find_user_by_external_id(&self, external_id: &str) -> Result<Option<User>, StoreError> {
-        self.user_where("external_id", external_id).await
+        self.user_where("external_id = $1", external_id).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let Some(key) = email_key(email) else { return Ok(None) };
+        self.user_where("id = (SELECT user_id FROM user_emails WHERE email_key = $1)", &key).await
     }
 
     async fn list_users(&self, page: Page) -> Result<(Vec<User>, i64), StoreError> {
@@ -488,6 +506,7 @@ impl UserStore for Store {
             let still_there = self.get_user(&user.id).await?.is_some();
             return Err(StoreError::stale_or_missing("user", &user.id, still_there));
         }
+        write_email_keys(&mut tx, &user.id, &addresses(&updated.emails)).await?;
         if let Some(old_key) = old_key {
             rename_principal(&mut tx, PrincipalKind::User, &old_key, &updated.user_name).await?;
         }
@@ -504,6 +523,8 @@ impl UserStore for Store {
             return Err(StoreError::NotFound { what: "user", key: id.to_string() });
         };
         forget_principal(&mut tx, PrincipalKind::User, &key).await?;
+        // Explicitly, rather than trusting ON DELETE CASCADE on every SQLite connection.
+        write_email_keys(&mut tx, id, &[]).await?;
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(StoreError::backend)?;
         tx.commit().await.map_err(StoreError::backend)?;
         Ok(())

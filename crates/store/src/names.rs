@@ -1,14 +1,26 @@
-//! User and group names as the directory compares them. A name keeps the spelling it was given,
-//! but two names are the same principal when their case-folded keys are equal (Unicode lower
-//! case, so `Ärzte` and `ärzte` are one group). The store's unique indexes, assignment lookups
-//! and the hub's launch and assignment checks all fold through [`PrincipalName::key_of`], so no
-//! two code paths can disagree on whether two names are the same person.
+//! User and group names, and e-mail addresses, as the directory compares them. A name keeps the
+//! spelling it was given, but two names are the same principal when their keys are equal; two
+//! users may not share an e-mail address under the same key. The key folds what people cannot
+//! tell apart on a screen, nor many downstream systems in a comparison:
+//!
+//! - case (Unicode lower case, so `Ärzte` and `ärzte` are one group), without the final-sigma
+//!   rule: `ς` and `σ` are one letter, whatever follows them;
+//! - Unicode normalization, compatibility form (NFKC): a composed `é` and `e` followed by a
+//!   combining acute accent are one letter, and so are full-width and ligature forms (`ｆｉ`, `ﬁ`)
+//!   and their plain letters. NFC alone would keep those apart although they read the same; a
+//!   key that folds more only refuses a look-alike of an existing name, never admits one.
+//!
+//! The store's unique indexes, assignment lookups, the e-mail index and the hub's launch and
+//! assignment checks all fold through [`PrincipalName::key_of`], so no two code paths can
+//! disagree on whether two names are the same person. Keys stored by an older version of this
+//! function are brought up to date when a store opens.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use unicode_normalization::UnicodeNormalization;
 
 /// A name as spelled, compared, ordered and hashed by its case-folded key.
 #[derive(Debug, Clone)]
@@ -22,9 +34,14 @@ impl PrincipalName {
         PrincipalName { spelled: name.to_string(), key: Self::key_of(name) }
     }
 
-    /// The key two names share when they name the same principal.
+    /// The key two names share when they name the same principal: NFKC, lower case (letter
+    /// by letter, `ς` as `σ`), NFKC again (lower-casing can leave a string unnormalized).
     pub fn key_of(name: &str) -> String {
-        name.to_lowercase()
+        if name.is_ascii() {
+            return name.to_ascii_lowercase();
+        }
+        let lowered: String = name.nfkc().flat_map(char::to_lowercase).map(without_final_sigma).collect();
+        lowered.nfkc().collect()
     }
 
     /// Whether `a` and `b` name the same principal.
@@ -45,6 +62,12 @@ impl PrincipalName {
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// Lower-casing letter by letter gives `σ` for `Σ`; a name typed with the final form means the
+/// same letter.
+fn without_final_sigma(c: char) -> char {
+    if c == 'ς' { 'σ' } else { c }
 }
 
 impl PartialEq for PrincipalName {
@@ -112,5 +135,26 @@ mod tests {
         assert!(!PrincipalName::same("alice", "alice2"));
         assert_eq!(PrincipalName::new("Alice").to_string(), "Alice");
         assert_eq!(serde_json::to_string(&PrincipalName::new("Bob")).unwrap(), "\"Bob\"");
+    }
+
+    #[test]
+    fn keys_fold_unicode_normalization_and_the_final_sigma() {
+        let composed = "Jos\u{e9}@example.com";
+        let decomposed = "JOSE\u{301}@Example.com";
+        assert_ne!(composed, decomposed);
+        assert_eq!(PrincipalName::key_of(composed), PrincipalName::key_of(decomposed));
+        assert_eq!(PrincipalName::key_of(composed), "jos\u{e9}@example.com");
+        assert!(PrincipalName::same("\u{ff41}lice", "ALICE"), "full-width letters");
+        assert!(PrincipalName::same("\u{fb01}nance", "Finance"), "the fi ligature");
+        assert!(PrincipalName::same(
+            "\u{39f}\u{394}\u{3a5}\u{3a3}\u{3a3}\u{395}\u{3a5}\u{3a3}",
+            "\u{3bf}\u{3b4}\u{3c5}\u{3c3}\u{3c3}\u{3b5}\u{3c5}\u{3c2}"
+        ));
+        // The key of a letter does not depend on what follows it: text after a name cannot
+        // make two keys of the name equal or different.
+        let key = |s: &str| PrincipalName::key_of(s);
+        assert_eq!(key("x\u{3a3}"), key("x\u{3c2}"));
+        assert_eq!(key("x\u{3a3}-y"), key("x\u{3c2}-y"));
+        assert!(!PrincipalName::same("jos\u{e9}", "jose"));
     }
 }

@@ -15,6 +15,7 @@ use thiserror::Error;
 use crate::apps::catalog::{
     Assignees, Catalog, CatalogCache, CatalogEntry, SameServiceProvider, check_unique_sp, stored_application,
 };
+use crate::apps::identity::{CheckError, check_identity};
 use crate::apps::model::Application;
 use crate::apps::spec::{ApplicationSpec, SpecError};
 use crate::audit::Auditor;
@@ -215,7 +216,8 @@ impl Applications<'_> {
         self.preview_of(&entry.app, &entry.assignees, user_key).await
     }
 
-    /// What `app` (stored or a draft) would send the user named (or with the ID) `user_key`.
+    /// What `app` (stored or a draft) would send the user named (or with the ID) `user_key`, or
+    /// why a launch would be refused (a missing value, a value another user yields too).
     pub async fn preview_of(
         &self,
         app: &Application,
@@ -233,6 +235,12 @@ impl Applications<'_> {
                 None,
             ),
             Err(e) => (None, None, Vec::new(), Some(e.to_string())),
+        };
+        let error = match (error, check_identity(self.store, app, &user, &values).await) {
+            (Some(error), _) => Some(error),
+            (None, Ok(())) => None,
+            (None, Err(CheckError::Shared(shared))) => Some(format!("a launch is refused: {}", shared.audit_detail())),
+            (None, Err(CheckError::Store(e))) => return Err(e.into()),
         };
         Ok(Preview {
             user: user.user_name.clone(),

@@ -12,6 +12,7 @@ use crossfed_xmldsig::{DsigError, SigningKey};
 use thiserror::Error;
 
 use crate::apps::catalog::{Catalog, CatalogCache, CatalogEntry};
+use crate::apps::identity::{CheckError, SharedIdentity, check_identity};
 use crate::apps::mapping::{MappingError, UserValues};
 use crate::apps::model::{Application, Signing};
 use crate::audit::Auditor;
@@ -89,6 +90,8 @@ pub enum LaunchRefused {
     DirectoryUnavailable(StoreError),
     #[error("{0} is not assigned to you; ask an administrator to assign it.")]
     NotAssigned(String),
+    #[error(transparent)]
+    SharedIdentity(SharedIdentity),
     #[error("{0}")]
     CannotBuild(LaunchError),
     #[error("{0}")]
@@ -117,7 +120,8 @@ pub struct Launcher<'a> {
 impl Launcher<'_> {
     /// The signed Response for application `id` and the signed-in `session`, answering
     /// `in_response_to` when an application asked; refused (and audited) when the user is not
-    /// assigned or lacks a mapped value.
+    /// assigned, when another user yields the value that identifies them to the application
+    /// ([`check_identity`]), or when they lack a mapped value.
     pub async fn respond(
         &self,
         id: &str,
@@ -136,6 +140,15 @@ impl Launcher<'_> {
         let Some(CatalogEntry { app, .. }) = catalog.get(id) else {
             return Err(LaunchRefused::NoSuchApplication(id.to_string()));
         };
+        match check_identity(self.store, app, &user, &values).await {
+            Ok(()) => {}
+            Err(CheckError::Store(e)) => return Err(LaunchRefused::DirectoryUnavailable(e)),
+            Err(CheckError::Shared(shared)) => {
+                let detail = shared.audit_detail();
+                self.audit.note(&session.user_name, "launch", Some(id), Outcome::Failure, detail).await;
+                return Err(LaunchRefused::SharedIdentity(shared));
+            }
+        }
         let built = match self.sign(&catalog, id, session, in_response_to, values).await {
             Ok(b) => b,
             Err(e @ LaunchError::Unrecorded(_)) => return Err(LaunchRefused::Unrecorded(e)),
@@ -259,6 +272,7 @@ impl LaunchRefused {
             LaunchRefused::AccountUnavailable => "Account unavailable",
             LaunchRefused::DirectoryUnavailable(_) => "Directory unavailable",
             LaunchRefused::NotAssigned(_) => "Not assigned",
+            LaunchRefused::SharedIdentity(_) => "Identity not unique",
             LaunchRefused::CannotBuild(_) => "Cannot open the application",
             LaunchRefused::Unrecorded(_) => "Audit log unavailable",
         }

@@ -104,13 +104,15 @@ pub(super) async fn check_application<H: HubView>(
         if !preview.assigned {
             continue;
         }
-        match preview.attribute(ROLE_SESSION_NAME_ATTRIBUTE) {
+        match preview.attribute(ROLE_SESSION_NAME_ATTRIBUTE).filter(|_| preview.error.is_none()) {
             Some(session) => sessions.push((name.to_string(), session.to_string())),
             None => report.fail(
                 "session-name",
                 id,
                 format!("{name} gets no RoleSessionName: {}", preview.error.as_deref().unwrap_or("-")),
-                format!("give {name} the value the mapping needs (crossfed apps preview {id} --user {name})"),
+                format!(
+                    "give {name} the value the mapping needs, one no other user has (crossfed apps preview {id} --user {name})"
+                ),
             ),
         }
     }

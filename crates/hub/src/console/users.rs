@@ -1,5 +1,6 @@
-//! The Users page: every user with their groups, and a user added (through the directory
-//! service, audited as the console session's token).
+//! The Users page: every user with their groups, a warning for each e-mail address or user name
+//! several users still share (from before the directory refused that), and a user added
+//! (through the directory service, audited as the console session's token).
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use crossfed_store::{Email, GroupStore, NewUser, Page, UserStore};
+use crossfed_store::{Email, GroupStore, NewUser, Page, SharedValue, UserStore};
 use serde::Deserialize;
 
 use super::guard::{Console, ConsoleForm};
@@ -62,8 +63,24 @@ async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice:
             }
         })
         .collect();
-    let frame = Frame::new("/admin/users", "Users", Some(session)).with(notice);
+    let mut frame = Frame::new("/admin/users", "Users", Some(session)).with(notice);
+    frame.notices.extend(hub.store.shared_values().await.unwrap_or_default().iter().map(shared_notice));
     show(status, &UsersPage { frame, total, users, csrf: &session.csrf })
+}
+
+/// The warning for a value several users share: who has it, who the hub gives it to, the fix.
+fn shared_notice(shared: &SharedValue) -> Notice {
+    let what =
+        if shared.field == "email" { "e-mail address" } else { "user name (compared without case or Unicode form)" };
+    let given = match &shared.holder {
+        Some(holder) => format!("only {holder} may open applications that receive it"),
+        None => "applications that receive it are refused to each of them".to_string(),
+    };
+    Notice::warn(format!(
+        "The {what} {:?} belongs to several users: {}. It must belong to one: {given}; change it for the others.",
+        shared.value,
+        shared.users.join(", ")
+    ))
 }
 
 pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {

@@ -42,6 +42,10 @@ pub enum DirectoryError {
     NoSuchUser(String),
     #[error("no group {0:?}")]
     NoSuchGroup(String),
+    #[error(
+        "user {user:?}: e-mail address {email:?} is already an address of user {holder:?}; an address belongs to one user only, so applications that receive it cannot mistake one person for the other: give {user:?} another address, or remove it from {holder:?} first"
+    )]
+    EmailTaken { user: String, email: String, holder: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
@@ -112,7 +116,8 @@ impl Directory {
     ) -> Result<User, DirectoryError> {
         let created = async {
             let hash = hash(password).await?;
-            Ok(self.store.create_user_with_password(new, hash.as_deref(), self.clock.unix()).await?)
+            let created = self.store.create_user_with_password(new, hash.as_deref(), self.clock.unix()).await;
+            self.naming_holder(created, &new.user_name).await
         }
         .await;
         self.audited(actor, actions::USER_CREATE, &new.user_name, created, |u| (u.user_name.clone(), u.id.clone()))
@@ -124,11 +129,31 @@ impl Directory {
     pub async fn update_user(&self, actor: &str, user: &User, password: Option<&str>) -> Result<User, DirectoryError> {
         let updated = async {
             let hash = hash(password).await?;
-            Ok(self.store.update_user_with_password(user, hash.as_deref(), self.clock.unix()).await?)
+            let updated = self.store.update_user_with_password(user, hash.as_deref(), self.clock.unix()).await;
+            self.naming_holder(updated, &user.user_name).await
         }
         .await;
         self.audited(actor, actions::USER_UPDATE, &user.user_name, updated, |u| (u.user_name.clone(), u.id.clone()))
             .await
+    }
+
+    /// A write refused because another user has one of the addresses, as
+    /// [`DirectoryError::EmailTaken`] naming that user (found by the address); other outcomes
+    /// as they are.
+    async fn naming_holder(&self, written: Result<User, StoreError>, user: &str) -> Result<User, DirectoryError> {
+        match written {
+            Err(StoreError::Conflict { what: "user", field, value }) if field == "email" => {
+                match self.store.find_user_by_email(&value).await {
+                    Ok(Some(holder)) => Err(DirectoryError::EmailTaken {
+                        user: user.to_string(),
+                        email: value,
+                        holder: holder.user_name,
+                    }),
+                    _ => Err(StoreError::Conflict { what: "user", field, value }.into()),
+                }
+            }
+            other => Ok(other?),
+        }
     }
 
     pub async fn delete_user(&self, actor: &str, user: &User) -> Result<(), DirectoryError> {

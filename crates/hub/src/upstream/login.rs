@@ -167,10 +167,14 @@ impl UpstreamLogins<'_> {
         if let Some(actor) = test_by {
             return Ok(Answered::Tested { id: self.keep_test(&actor, &accepted).await? });
         }
-        let user = user_for_assertion(self.store, self.directory, self.source, &accepted)
-            .await
-            .map_err(AnswerRefused::User)?;
-        Ok(Answered::SignIn { user: Box::new(user), accepted: Box::new(accepted), next })
+        match user_for_assertion(self.store, self.directory, self.source, &accepted).await {
+            Ok(user) => Ok(Answered::SignIn { user: Box::new(user), accepted: Box::new(accepted), next }),
+            Err(e) => {
+                let (actor, detail) = (user_name_of(&accepted), format!("from {}: {e}", accepted.issuer));
+                self.audit.note(&actor, "login", None, Outcome::Failure, detail).await;
+                Err(AnswerRefused::User(e))
+            }
+        }
     }
 
     /// Takes the pending login `id` if `browser` started it: an answer arriving in another

@@ -114,6 +114,10 @@ pub enum SourceError {
         "user {user_name:?} is linked to another identity at the IdP (NameID {linked:?}, not {presented:?}); an administrator must clear or correct the user's externalId"
     )]
     LinkedElsewhere { user_name: String, linked: String, presented: String },
+    #[error(
+        "{user_name:?} cannot sign in: the identity provider gives the e-mail address {email:?}, which belongs to another user of the hub. An address belongs to one user only; an administrator must correct the directory (the audit log names both users)."
+    )]
+    EmailTaken { user_name: String, email: String },
     #[error("the directory refused the user: {0}")]
     Store(#[from] StoreError),
     #[error("the directory refused the user: {0}")]
@@ -305,7 +309,7 @@ pub async fn user_for_assertion(
             if user == before {
                 return Ok(user);
             }
-            Ok(directory.update_user(ACTOR, &user, None).await?)
+            directory.update_user(ACTOR, &user, None).await.map_err(refused)
         }
         (None, Provisioning::Required) => Err(SourceError::NotProvisioned(user_name)),
         (None, Provisioning::JustInTime) => {
@@ -319,7 +323,16 @@ pub async fn user_for_assertion(
                 active: true,
                 attributes: BTreeMap::new(),
             };
-            Ok(directory.create_user(ACTOR, &new, None).await?)
+            directory.create_user(ACTOR, &new, None).await.map_err(refused)
         }
+    }
+}
+
+/// A directory write refused for a sign-in: an address another user holds is said without
+/// naming that user to the person signing in (the directory's audit record names both).
+fn refused(e: DirectoryError) -> SourceError {
+    match e {
+        DirectoryError::EmailTaken { user, email, .. } => SourceError::EmailTaken { user_name: user, email },
+        other => SourceError::Directory(other),
     }
 }

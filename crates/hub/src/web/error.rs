@@ -68,6 +68,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Password(_) => ApiError::bad_request(e.to_string()),
             DirectoryError::NoSuchUser(_) | DirectoryError::NoSuchGroup(_) => ApiError::not_found(e.to_string()),
             DirectoryError::Unrecorded(_) => ApiError::unrecorded(e.to_string()),
+            DirectoryError::EmailTaken { .. } => ApiError::conflict("conflict", e.to_string()),
         }
     }
 }

@@ -102,6 +102,7 @@ pub fn launch_answer(result: Result<Posted, LaunchRefused>, session: &Session) -
                 LaunchRefused::AccountUnavailable => (StatusCode::FORBIDDEN, None),
                 LaunchRefused::DirectoryUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
                 LaunchRefused::NotAssigned(_) => (StatusCode::FORBIDDEN, Some(session)),
+                LaunchRefused::SharedIdentity(_) => (StatusCode::CONFLICT, Some(session)),
                 LaunchRefused::CannotBuild(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some(session)),
                 LaunchRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
             };

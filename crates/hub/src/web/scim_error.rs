@@ -44,6 +44,8 @@ impl From<DirectoryError> for Failure {
                 Failure(ScimError::not_found(e.to_string()))
             }
             DirectoryError::Unrecorded(_) => Failure(ScimError::new(503, None, e.to_string())),
+            // 409 with scimType "uniqueness" (RFC 7644 §3.3, §3.5.1).
+            DirectoryError::EmailTaken { .. } => Failure(ScimError::conflict(e.to_string())),
         }
     }
 }

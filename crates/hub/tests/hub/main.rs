@@ -11,6 +11,7 @@ mod console;
 mod database_outage;
 mod disk_full;
 mod error_bodies;
+mod identities;
 mod keys;
 mod login;
 mod logout;

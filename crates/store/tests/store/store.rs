@@ -18,6 +18,8 @@ const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// A store on each backend; PostgreSQL databases are dropped when the guard goes.
 struct Backends {
     stores: Vec<Store>,
+    /// Each store's URL, for a second connection to the same database.
+    urls: Vec<String>,
     postgres_database: String,
     sqlite_dir: std::path::PathBuf,
 }
@@ -32,7 +34,8 @@ fn sqlite_dir() -> std::path::PathBuf {
 impl Backends {
     async fn new() -> Self {
         let sqlite_dir = sqlite_dir();
-        let sqlite = Store::connect(&format!("sqlite://{}", sqlite_dir.join("crossfed.db").display())).await.unwrap();
+        let sqlite_url = format!("sqlite://{}", sqlite_dir.join("crossfed.db").display());
+        let sqlite = Store::connect(&sqlite_url).await.unwrap();
         let admin_url = std::env::var("CROSSFED_TEST_POSTGRES_URL").unwrap_or_else(|_| ADMIN_URL.to_string());
         let database = format!("crossfed_test_{}", new_id());
         let admin = sqlx_admin(&admin_url).await;
@@ -47,7 +50,12 @@ impl Backends {
         let postgres = Store::connect(&url).await.unwrap();
         assert_eq!(sqlite.backend(), Backend::Sqlite);
         assert_eq!(postgres.backend(), Backend::Postgres);
-        Backends { stores: vec![sqlite, postgres], postgres_database: database, sqlite_dir }
+        Backends {
+            stores: vec![sqlite, postgres],
+            urls: vec![sqlite_url, url],
+            postgres_database: database,
+            sqlite_dir,
+        }
     }
 
     async fn finish(self) {
@@ -799,6 +807,153 @@ async fn read_then_write_transactions_wait_for_a_busy_writer() {
 fn with_emails(name: &str, emails: &[&str]) -> NewUser {
     let emails = emails.iter().enumerate().map(|(i, e)| Email { primary: i == 0, ..Email::work(e) }).collect();
     NewUser { user_name: name.into(), emails, active: true, ..NewUser::default() }
+}
+
+fn email_taken(value: &str) -> StoreError {
+    StoreError::Conflict { what: "user", field: "email".into(), value: value.into() }
+}
+
+/// Every e-mail address of a user is that user's alone, compared as names are (case, Unicode
+/// normalization, surrounding blanks); a refused write leaves nothing of itself behind.
+#[tokio::test]
+async fn an_email_address_belongs_to_one_user() {
+    use crossfed_store::User;
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let backend = store.backend();
+        let alice = store.create_user(&alice(), 1).await.unwrap();
+        let refused = store.create_user(&with_emails("bob", &["ALICE@Example.COM"]), 2).await.unwrap_err();
+        assert_eq!(refused, email_taken("ALICE@Example.COM"), "{backend:?}");
+        // Any address counts, not only the primary one.
+        let refused = store.create_user(&with_emails("bob", &["bob@example.com", " alice@example.com "]), 2).await;
+        assert_eq!(refused.unwrap_err(), email_taken(" alice@example.com "));
+        assert!(store.find_user_by_name("bob").await.unwrap().is_none(), "a refused user leaves nothing");
+        assert!(store.find_user_by_email("bob@example.com").await.unwrap().is_none(), "nor its addresses");
+        // A composed and a decomposed é are one letter.
+        let jose = store.create_user(&with_emails("jose", &["jos\u{e9}@example.com"]), 3).await.unwrap();
+        let refused = store.create_user(&with_emails("jose2", &["JOSE\u{301}@example.com"]), 3).await.unwrap_err();
+        assert_eq!(refused, email_taken("JOSE\u{301}@example.com"), "{backend:?}");
+        assert_eq!(store.find_user_by_email("Jose\u{301}@EXAMPLE.com").await.unwrap().unwrap().id, jose.id);
+        assert_eq!(store.find_user_by_email("ALICE@example.com").await.unwrap().unwrap().id, alice.id);
+        assert!(store.find_user_by_email("nobody@example.com").await.unwrap().is_none());
+        assert!(store.find_user_by_email("  ").await.unwrap().is_none());
+        // One user may list an address twice (as work and home).
+        let bob = store.create_user(&with_emails("bob", &["bob@example.com", "Bob@example.com"]), 4).await.unwrap();
+        // An update taking another's address is refused and changes nothing.
+        let mut taking = bob.clone();
+        taking.emails.push(Email::work("alice@EXAMPLE.com"));
+        taking.given_name = Some("Bobby".into());
+        assert_eq!(store.update_user(&taking, 5).await.unwrap_err(), email_taken("alice@EXAMPLE.com"));
+        assert_eq!(store.get_user(&bob.id).await.unwrap().unwrap(), bob, "{backend:?}");
+        // An address given up is free for another user; so are a deleted user's.
+        let moved = User { emails: vec![Email::work("alice@work.example.com")], ..alice.clone() };
+        let moved = store.update_user(&moved, 6).await.unwrap();
+        store.update_user(&User { emails: vec![Email::work("Alice@example.com")], ..bob.clone() }, 7).await.unwrap();
+        assert_eq!(store.find_user_by_email("alice@example.com").await.unwrap().unwrap().id, bob.id);
+        assert!(store.find_user_by_email("bob@example.com").await.unwrap().is_none(), "{backend:?}");
+        store.delete_user(&moved.id).await.unwrap();
+        store.create_user(&with_emails("carol", &["alice@work.example.com"]), 8).await.unwrap();
+        assert!(store.shared_values().await.unwrap().is_empty());
+    }
+    backends.finish().await;
+}
+
+/// A database written before e-mail addresses were indexed and before names were normalized
+/// opens: each address goes to the first user who had it, names and their assignments are
+/// re-keyed, and what several users still share is listed rather than stopping the store.
+#[tokio::test]
+async fn a_store_from_before_the_index_opens_and_lists_what_users_share() {
+    use crossfed_store::{ApplicationStore, Assignment, AssignmentStore, ManagedBy, PrincipalKind, SharedValue};
+    let backends = Backends::new().await;
+    for (store, url) in backends.stores.iter().zip(&backends.urls) {
+        let backend = store.backend();
+        let alice = store.create_user(&with_emails("alice", &["alice@example.com"]), 1).await.unwrap();
+        let bob = store.create_user(&with_emails("bob", &["bob@example.com"]), 2).await.unwrap();
+        let decomposed = store.create_user(&with_emails("JOSE\u{301}", &[]), 3).await.unwrap();
+        let rene = store.create_user(&with_emails("RENE\u{301}", &[]), 4).await.unwrap();
+        let app = crossfed_store::StoredApplication {
+            id: "wiki".into(),
+            name: "Wiki".into(),
+            template: "custom-saml".into(),
+            definition: "{}".into(),
+            managed_by: ManagedBy::Api,
+            created_at: 0,
+            updated_at: 0,
+            version: 0,
+        };
+        store.put_application(&app, 1).await.unwrap();
+        for name in ["RENE\u{301}", "ZOE\u{308}"] {
+            let assignment = Assignment {
+                application_id: "wiki".into(),
+                kind: PrincipalKind::User,
+                name: name.into(),
+                managed_by: ManagedBy::Api,
+                created_at: 1,
+            };
+            store.assign(&assignment).await.unwrap();
+        }
+        // What an older version wrote: no index, bob with alice's address, keys lower-cased only.
+        let raw = sqlx_admin(url).await;
+        let statements = [
+            (
+                "UPDATE users SET emails = (SELECT emails FROM users WHERE id = $1) WHERE id = $2",
+                alice.id.as_str(),
+                bob.id.as_str(),
+            ),
+            ("UPDATE users SET user_name_key = $1 WHERE id = $2", "jose\u{301}", decomposed.id.as_str()),
+            ("UPDATE users SET user_name_key = $1 WHERE id = $2", "rene\u{301}", rene.id.as_str()),
+            ("UPDATE app_assignments SET principal_key = $1 WHERE principal_name = $2", "rene\u{301}", "RENE\u{301}"),
+            ("UPDATE app_assignments SET principal_key = $1 WHERE principal_name = $2", "zoe\u{308}", "ZOE\u{308}"),
+        ];
+        sqlx::query("DELETE FROM user_emails").execute(&raw).await.unwrap();
+        for (sql, first, second) in statements {
+            sqlx::query(sql).bind(first).bind(second).execute(&raw).await.unwrap();
+        }
+        raw.close().await;
+        // Told apart by the old key, the same name by the new one.
+        let composed = store.create_user(&with_emails("jos\u{e9}", &[]), 5).await.unwrap();
+
+        let reopened = Store::connect(url).await.unwrap();
+        assert_eq!(reopened.find_user_by_email("alice@example.com").await.unwrap().unwrap().id, alice.id);
+        assert!(reopened.find_user_by_email("bob@example.com").await.unwrap().is_none(), "{backend:?}");
+        assert_eq!(reopened.find_user_by_name("ren\u{e9}").await.unwrap().unwrap().id, rene.id);
+        assert_eq!(reopened.find_user_by_name("Jos\u{e9}").await.unwrap().unwrap().id, composed.id);
+        assert!(reopened.unassign("wiki", PrincipalKind::User, "ren\u{e9}").await.unwrap(), "{backend:?}");
+        assert!(reopened.unassign("wiki", PrincipalKind::User, "zo\u{eb}").await.unwrap(), "{backend:?}");
+        let shared = reopened.shared_values().await.unwrap();
+        assert_eq!(
+            shared,
+            vec![
+                SharedValue {
+                    field: "email",
+                    value: "alice@example.com".into(),
+                    holder: Some("alice".into()),
+                    users: vec!["alice".into(), "bob".into()],
+                },
+                SharedValue {
+                    field: "userName",
+                    value: "JOSE\u{301}".into(),
+                    holder: Some("jos\u{e9}".into()),
+                    users: vec!["JOSE\u{301}".into(), "jos\u{e9}".into()],
+                },
+            ],
+            "{backend:?}"
+        );
+        // bob keeps the address only until his record is written: then it must be his own.
+        let bob = reopened.get_user(&bob.id).await.unwrap().unwrap();
+        let renamed = crossfed_store::User { given_name: Some("Bob".into()), ..bob.clone() };
+        assert_eq!(reopened.update_user(&renamed, 9).await.unwrap_err(), email_taken("alice@example.com"));
+        let own = crossfed_store::User { emails: vec![Email::work("bob@example.com")], ..bob };
+        reopened.update_user(&own, 9).await.unwrap();
+        assert_eq!(reopened.shared_values().await.unwrap().len(), 1, "{backend:?}");
+        reopened.close().await;
+        // Opening again changes nothing more.
+        let again = Store::connect(url).await.unwrap();
+        assert_eq!(again.shared_values().await.unwrap().len(), 1);
+        assert_eq!(again.find_user_by_email("bob@example.com").await.unwrap().unwrap().user_name, "bob");
+        again.close().await;
+    }
+    backends.finish().await;
 }
 
 /// The configuration file's assignments and users are matched by the name the file gave them:
