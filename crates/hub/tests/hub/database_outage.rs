@@ -19,21 +19,6 @@ use tokio::sync::Mutex;
 
 use crate::support::{listener, serve, sign_in};
 
-const CONFIG: &str = r#"
-[[users]]
-user_name = "alice"
-email = "alice@example.com"
-password = "alice-password-1"
-
-[[applications]]
-id = "wiki"
-name = "Wiki"
-assigned_users = ["alice"]
-[applications.custom]
-acs_url = "https://wiki.example.com/saml/acs"
-audience = "https://wiki.example.com"
-"#;
-
 /// How each kind of request was answered, and the longest a refusal took.
 #[derive(Default, Debug)]
 struct Tally {
@@ -121,7 +106,7 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
     let server = PostgresServer::start();
     let store = Store::connect(&server.url()).await.unwrap();
     let data = crossfed_testkit::temp_dir().keep();
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let config: HubConfig = toml::from_str(crate::support::ALICE_AND_WIKI).unwrap();
     let (tcp, url) = listener().await;
     let hub = crate::support::build(&config, &store, &data, &url).await;
     let _stop = serve(tcp, Arc::new(hub));

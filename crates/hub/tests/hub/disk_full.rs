@@ -18,21 +18,6 @@ use serde_json::json;
 
 use crate::support::{listener, serve, sign_in};
 
-const CONFIG: &str = r#"
-[[users]]
-user_name = "alice"
-email = "alice@example.com"
-password = "alice-password-1"
-
-[[applications]]
-id = "wiki"
-name = "Wiki"
-assigned_users = ["alice"]
-[applications.custom]
-acs_url = "https://wiki.example.com/saml/acs"
-audience = "https://wiki.example.com"
-"#;
-
 /// A tmpfs of `size` mounted on a fresh folder, unmounted when dropped.
 struct SmallDisk(PathBuf);
 
@@ -112,7 +97,7 @@ async fn a_full_disk_refuses_what_it_cannot_record_and_recovers_when_space_is_fr
     let data = disk.0.join("data");
     crossfed_files::private_dir(&data).unwrap();
     let store = Store::connect(&format!("sqlite://{}", data.join("hub.db").display())).await.unwrap();
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let config: HubConfig = toml::from_str(crate::support::ALICE_AND_WIKI).unwrap();
     let (tcp, url) = listener().await;
     let hub = crate::support::build(&config, &store, &data, &url).await;
     let _stop = serve(tcp, Arc::new(hub));

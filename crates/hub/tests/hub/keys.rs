@@ -12,25 +12,11 @@ use crossfed_saml::{EntityDescriptor, Timestamp};
 use crossfed_store::{Store, UserStore};
 use crossfed_xmldsig::{Certificate, VerifyOptions};
 
-const CONFIG: &str = r#"
-[[users]]
-user_name = "alice"
-email = "alice@example.com"
-
-[[applications]]
-id = "wiki"
-name = "Wiki"
-assigned_users = ["alice"]
-[applications.custom]
-acs_url = "https://wiki.example.com/saml/acs"
-audience = "https://wiki.example.com"
-"#;
-
 /// Starts the hub on `data` (as a restart would), returns its published IdP certificates and a
 /// Response it signs for alice.
 async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
     let (listener, url) = crate::support::listener().await;
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let config: HubConfig = toml::from_str(crate::support::ALICE_AND_WIKI).unwrap();
     let (hub, _) =
         crossfed_hub::build_hub(&config, store.clone(), data, &url, crossfed_clock::Clock::system()).await.unwrap();
     let hub = Arc::new(hub);

@@ -42,6 +42,23 @@ pub async fn admin_token(store: &Store, data: &Path) -> String {
     std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_string()
 }
 
+/// A configuration with one user, alice (password `alice-password-1`), assigned to one custom
+/// application, the wiki.
+pub const ALICE_AND_WIKI: &str = r#"
+[[users]]
+user_name = "alice"
+email = "alice@example.com"
+password = "alice-password-1"
+
+[[applications]]
+id = "wiki"
+name = "Wiki"
+assigned_users = ["alice"]
+[applications.custom]
+acs_url = "https://wiki.example.com/saml/acs"
+audience = "https://wiki.example.com"
+"#;
+
 /// The emulated account's ID in the hub's tests.
 pub const ACCOUNT: &str = "123456789012";
 
