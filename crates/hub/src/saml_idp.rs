@@ -274,6 +274,9 @@ async fn sso_resume(
     if let Some(p) = &pending
         && !is_bound_to(&p.browser, browser.as_ref())
     {
+        let actor = session.as_ref().map_or("anonymous", |s| s.user_name.as_str());
+        let detail = "a waiting AuthnRequest opened in another browser".to_string();
+        hub.audit.note(actor, "launch", Some(&p.app_id), crossfed_store::Outcome::Failure, detail).await;
         return saml_error(
             StatusCode::FORBIDDEN,
             "Sign-in started in another browser",

@@ -9,6 +9,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use crossfed_store::Outcome;
 use crossfed_web::see_other;
 use serde::Deserialize;
 
@@ -79,7 +80,14 @@ async fn acs(
                 Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
             }
         }
-        Err(e) => refused_page(&e),
+        Err(e) => {
+            // A refused person is recorded by name where the answer was accepted (User); before
+            // that nobody is known, and the refusal is on record anyway.
+            if !matches!(e, AnswerRefused::User(_)) {
+                hub.audit.note("anonymous", "login", None, Outcome::Failure, e.to_string()).await;
+            }
+            refused_page(&e)
+        }
     }
 }
 

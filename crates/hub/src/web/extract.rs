@@ -87,6 +87,7 @@ impl FromRequestParts<Arc<Hub>> for MaybeSignedIn {
 
 /// The page of a request the store could not answer: 503, quickly, saying why.
 pub fn store_unavailable(e: &StoreError) -> Response {
+    tracing::warn!("answered 503, the store did not answer: {e}");
     let message = format!("The hub cannot reach its database just now ({e}). Try again in a moment.");
     error_page(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", &message, None)
 }
