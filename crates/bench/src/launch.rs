@@ -34,6 +34,8 @@ pub(crate) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
     let hub_url = format!("http://{address}");
     let mut serve = std::process::Command::new(std::env::current_exe().context("locating this binary")?);
     serve.arg("serve").arg("--config").arg(&config_file).arg("--listen").arg(&address);
+    // A line per request would be measured too: the bench compares the signing path alone.
+    serve.arg("--log-level").arg("warn");
     serve.arg("--data-dir").arg(dir.path().join("hub"));
     if let Some(url) = &args.database_url {
         serve.arg("--database-url").arg(url);

@@ -674,6 +674,8 @@ pub(super) async fn run(args: &BenchArgs, reference: RsaReference) -> Result<Exi
         .context("writing the hub's configuration")?;
     let mut serve = std::process::Command::new(std::env::current_exe().context("locating this binary")?);
     serve.arg("serve").arg("--config").arg(&hub_config_file).arg("--listen").arg(&hub_address);
+    // A line per request would be measured too: the bench compares the signing path alone.
+    serve.arg("--log-level").arg("warn");
     serve.arg("--data-dir").arg(&hub_dir);
     let mut hub_server = Server::start("the crossfed hub", serve, &dir.path().join("hub.log"))?;
     let hub_metadata_url = format!("{hub_url}/saml/apps/bench-sp/metadata");

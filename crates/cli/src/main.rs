@@ -20,6 +20,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: process::LogArgs,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +123,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = process::install_log(&cli.log) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Saml(c) => saml_cmd::run(c),
         Command::Keys(c) => keys_cmd::run(c),

@@ -48,3 +48,38 @@ pub fn data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// How log lines are written: for people, or one JSON object per line for collectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the log goes and what it keeps, for every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogArgs {
+    /// Log lines for people (`text`) or one JSON object per line (`json`).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// Which levels to keep: `error`, `warn`, `info`, `debug`, `trace`, or a filter such as
+    /// `info,crossfed::request=warn`; by default RUST_LOG, else `info`.
+    #[arg(long, global = true)]
+    pub log_level: Option<String>,
+}
+
+/// Installs the log: to standard error (standard output carries what a command prints).
+pub fn install_log(args: &LogArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use tracing_subscriber::EnvFilter;
+    let filter = match &args.log_level {
+        Some(level) => EnvFilter::try_new(level).with_context(|| format!("--log-level {level:?}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match args.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("installing the log: {e}"))
+}

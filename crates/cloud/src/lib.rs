@@ -9,6 +9,7 @@ pub mod connect_api;
 pub mod console;
 pub mod error;
 pub mod federation;
+pub mod health;
 pub mod iam_api;
 pub mod ids;
 pub mod model;

@@ -30,10 +30,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connect/federate/{instance}", get(crate::console::federate_url))
         .route("/connect/{instance}/sign-in", get(crate::console::connect_sign_in))
         .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
         .fallback(connect_endpoint)
+        .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app);
-    crossfed_web::guarded(routes, Guard { render: refused, max_body_bytes: MAX_BODY_BYTES })
+    let guarded = crossfed_web::guarded(routes, Guard { render: refused, max_body_bytes: MAX_BODY_BYTES });
+    crossfed_web::log::logged(guarded, "cloud")
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

@@ -23,6 +23,7 @@ pub mod config;
 pub mod console;
 pub mod cpu_pool;
 pub mod directory;
+pub mod health;
 pub mod janitor;
 pub mod keys;
 pub mod logout;

@@ -11,7 +11,8 @@ use crate::state::Hub;
 use crate::web::refusal::{MAX_BODY_BYTES, guard};
 
 /// Every route of the hub, with its request limits; a request no handler answers in full gets
-/// the error body of the surface it was sent to ([`crate::web::refusal`]).
+/// the error body of the surface it was sent to ([`crate::web::refusal`]); every request is
+/// logged ([`crossfed_web::log`]).
 pub fn router(hub: Arc<Hub>) -> Router {
     let app = Router::new()
         .merge(crate::portal::routes())
@@ -21,9 +22,11 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::console::routes())
         .merge(crate::scim::routes())
+        .merge(crate::health::routes())
+        .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(hub);
-    crossfed_web::guarded(app, guard())
+    crossfed_web::log::logged(crossfed_web::guarded(app, guard()), "hub")
 }
 
 /// Serves `hub` on `listener` until `shutdown` completes.

@@ -23,7 +23,7 @@ use crate::records::kinds::PENDING_SSO;
 use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json};
 use crate::state::Hub;
 use crate::web::extract::{Browser, MaybeSignedIn};
-use crate::web::pages::{error_page, launch_answer, post_response};
+use crate::web::pages::{error_page, launch_answer, post_response, refused_as};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/saml/sso", get(sso_redirect).post(sso_post)).route("/saml/sso/resume/{id}", get(sso_resume))
@@ -47,8 +47,9 @@ struct PendingSso {
     browser: String,
 }
 
-fn saml_error(status: StatusCode, title: &str, message: &str) -> Response {
-    error_page(status, title, message, None)
+/// A refused SAML request's page, of stable `kind` for the request's log line.
+fn saml_error(status: StatusCode, kind: &'static str, title: &str, message: &str) -> Response {
+    refused_as(error_page(status, title, message, None), kind)
 }
 
 #[derive(Deserialize)]
@@ -73,7 +74,7 @@ async fn sso_redirect(
             let relay_state = message.relay_state.clone();
             handle_authn_request(&hub, &message.xml, Some(&message), relay_state, signed_in, browser).await
         }
-        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "saml.request_invalid", "Invalid SAML request", &e.to_string()),
     }
 }
 
@@ -93,7 +94,7 @@ async fn sso_post(
     }
     match decode_post(&form.saml_request) {
         Ok(xml) => handle_authn_request(&hub, &xml, None, form.relay_state, signed_in, browser).await,
-        Err(e) => saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+        Err(e) => saml_error(StatusCode::BAD_REQUEST, "saml.request_invalid", "Invalid SAML request", &e.to_string()),
     }
 }
 
@@ -153,7 +154,9 @@ async fn handle_authn_request(
 ) -> Response {
     let request = match parse_authn_request(xml, None) {
         Ok(r) => r,
-        Err(e) => return saml_error(StatusCode::BAD_REQUEST, "Invalid SAML request", &e.to_string()),
+        Err(e) => {
+            return saml_error(StatusCode::BAD_REQUEST, "saml.request_invalid", "Invalid SAML request", &e.to_string());
+        }
     };
     // The application is the one whose audience (SP entity ID) issued the request; the response
     // only ever goes to the ACS configured for it, whatever the request asks.
@@ -164,6 +167,7 @@ async fn handle_authn_request(
     let Some((app_id, entry)) = catalog.by_sp_entity_id(&request.issuer) else {
         return saml_error(
             StatusCode::BAD_REQUEST,
+            "saml.unknown_sp",
             "Unknown service provider",
             &format!(
                 "No application is configured for the service provider {:?}; add it to the hub first.",
@@ -175,7 +179,12 @@ async fn handle_authn_request(
     let request = match verified_request(app, xml, redirect, request) {
         Ok(r) => r,
         Err(refused) => {
-            return saml_error(StatusCode::BAD_REQUEST, "Request signature refused", &refused.to_string());
+            return saml_error(
+                StatusCode::BAD_REQUEST,
+                "saml.request_signature",
+                "Request signature refused",
+                &refused.to_string(),
+            );
         }
     };
     if let Some(acs) = &request.acs_url
@@ -183,6 +192,7 @@ async fn handle_authn_request(
     {
         return saml_error(
             StatusCode::BAD_REQUEST,
+            "saml.unexpected_acs",
             "Unexpected assertion consumer service",
             &format!("The request asks for {acs:?}, but {} is configured with {:?}.", app.name, app.acs_url),
         );
@@ -193,6 +203,7 @@ async fn handle_authn_request(
     {
         return saml_error(
             StatusCode::BAD_REQUEST,
+            "saml.wrong_destination",
             "Wrong destination",
             &format!("The request is addressed to {destination:?}, not {sso_url:?}."),
         );
@@ -221,7 +232,7 @@ async fn handle_authn_request(
     let id = new_token();
     let key = ObjectKey { kind: PENDING_SSO, scope: SCOPE, name_key: &id, id: &id };
     if let Err(e) = insert_json(&hub.store, key, &pending, now).await {
-        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", &e.to_string());
+        return saml_error(StatusCode::SERVICE_UNAVAILABLE, "store.unavailable", "Sign-in unavailable", &e.to_string());
     }
     see_other(&login_url(&id, pending.force_authn), cookie)
 }
@@ -253,7 +264,14 @@ async fn passive_refusal(
     );
     let xml = match built {
         Ok((_, xml)) => xml,
-        Err(e) => return saml_error(StatusCode::INTERNAL_SERVER_ERROR, "Cannot answer the request", &e.to_string()),
+        Err(e) => {
+            return saml_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "saml.cannot_answer",
+                "Cannot answer the request",
+                &e.to_string(),
+            );
+        }
     };
     let detail = "IsPassive and nobody signed in: answered NoPassive".to_string();
     hub.audit.note("anonymous", "launch", Some(app_id), crossfed_store::Outcome::Failure, detail).await;
@@ -279,6 +297,7 @@ async fn sso_resume(
         hub.audit.note(actor, "launch", Some(&p.app_id), crossfed_store::Outcome::Failure, detail).await;
         return saml_error(
             StatusCode::FORBIDDEN,
+            "saml.other_browser",
             "Sign-in started in another browser",
             "This sign-in request was started in another browser, so it is not answered here. Open the application again in this browser.",
         );
@@ -304,6 +323,7 @@ async fn sso_resume(
         }
         _ => saml_error(
             StatusCode::BAD_REQUEST,
+            "saml.request_expired",
             "Sign-in expired",
             "This sign-in request expired or was already answered; open the application again.",
         ),

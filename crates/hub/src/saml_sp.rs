@@ -18,7 +18,7 @@ use crate::sessions::UpstreamLogin;
 use crate::state::Hub;
 use crate::upstream::login::{AnswerRefused, Answered};
 use crate::web::extract::{Browser, local_path};
-use crate::web::pages::error_page;
+use crate::web::pages::{error_page, refused_as};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/saml/acs", post(acs)).route("/saml/sp/metadata", get(sp_metadata))
@@ -33,18 +33,22 @@ struct PostedResponse {
 }
 
 fn refused_page(e: &AnswerRefused) -> Response {
-    let (status, title) = match e {
-        AnswerRefused::Undecodable(_) => (StatusCode::BAD_REQUEST, "Invalid SAML response"),
-        AnswerRefused::NotPending => (StatusCode::FORBIDDEN, "Sign-in expired"),
-        AnswerRefused::Misconfigured(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured"),
-        AnswerRefused::OtherBrowser => (StatusCode::FORBIDDEN, "Sign-in started in another browser"),
-        AnswerRefused::Invalid(_) | AnswerRefused::Replayed(_) | AnswerRefused::User(_) => {
-            (StatusCode::FORBIDDEN, "Sign-in refused")
+    let (status, title, kind) = match e {
+        AnswerRefused::Undecodable(_) => (StatusCode::BAD_REQUEST, "Invalid SAML response", "saml.undecodable"),
+        AnswerRefused::NotPending => (StatusCode::FORBIDDEN, "Sign-in expired", "saml.not_pending"),
+        AnswerRefused::OtherBrowser => {
+            (StatusCode::FORBIDDEN, "Sign-in started in another browser", "saml.other_browser")
         }
-        AnswerRefused::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable"),
-        AnswerRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, "Audit log unavailable"),
+        AnswerRefused::Misconfigured(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "Identity source misconfigured", "saml.misconfigured")
+        }
+        AnswerRefused::Invalid(_) => (StatusCode::FORBIDDEN, "Sign-in refused", "saml.invalid"),
+        AnswerRefused::Replayed(_) => (StatusCode::FORBIDDEN, "Sign-in refused", "saml.replay"),
+        AnswerRefused::User(_) => (StatusCode::FORBIDDEN, "Sign-in refused", "saml.user_refused"),
+        AnswerRefused::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Sign-in unavailable", "store.unavailable"),
+        AnswerRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, "Audit log unavailable", "audit.unavailable"),
     };
-    error_page(status, title, &e.to_string(), None)
+    refused_as(error_page(status, title, &e.to_string(), None), kind)
 }
 
 /// `POST /saml/acs`: the upstream IdP's answer, judged at the hub's clock in the browser that

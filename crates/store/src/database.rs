@@ -158,6 +158,11 @@ impl Store {
         Ok(Store { pool, backend, direct, direct_writer })
     }
 
+    /// Whether the database answers a trivial query (readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(StoreError::backend)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

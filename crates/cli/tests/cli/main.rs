@@ -7,5 +7,6 @@ mod bench_cli;
 mod cloud_cli;
 mod data_files_cli;
 mod demo_cli;
+mod operations_cli;
 mod saml_cli;
 mod scaleout_cli;

@@ -266,6 +266,19 @@ impl Launcher<'_> {
 
 impl LaunchRefused {
     /// The page title a person sees.
+    /// The refusal's stable kind, for the request's log line.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LaunchRefused::NoSuchApplication(_) => "launch.no_such_application",
+            LaunchRefused::AccountUnavailable => "launch.account_unavailable",
+            LaunchRefused::DirectoryUnavailable(_) => "launch.directory_unavailable",
+            LaunchRefused::NotAssigned(_) => "launch.not_assigned",
+            LaunchRefused::SharedIdentity(_) => "launch.identity_not_unique",
+            LaunchRefused::CannotBuild(_) => "launch.cannot_build",
+            LaunchRefused::Unrecorded(_) => "launch.unrecorded",
+        }
+    }
+
     pub fn title(&self) -> &'static str {
         match self {
             LaunchRefused::NoSuchApplication(_) => "No such application",

@@ -131,6 +131,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.code, "message": self.message});
         let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(crossfed_web::log::Refused(self.code));
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

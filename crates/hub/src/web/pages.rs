@@ -22,6 +22,12 @@ struct Message<'a> {
     session: Option<&'a Session>,
 }
 
+/// `response`, marked as a refusal of `kind` for the request's log line.
+pub fn refused_as(mut response: Response, kind: &'static str) -> Response {
+    response.extensions_mut().insert(crossfed_web::log::Refused(kind));
+    response
+}
+
 /// A page saying what went wrong, with a link back to the portal.
 pub fn error_page(status: StatusCode, title: &str, message: &str, session: Option<&Session>) -> Response {
     page(status, &Message { title, message, session })
@@ -106,7 +112,7 @@ pub fn launch_answer(result: Result<Posted, LaunchRefused>, session: &Session) -
                 LaunchRefused::CannotBuild(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some(session)),
                 LaunchRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
             };
-            error_page(status, refused.title(), &refused.to_string(), shown)
+            refused_as(error_page(status, refused.title(), &refused.to_string(), shown), refused.kind())
         }
     }
 }

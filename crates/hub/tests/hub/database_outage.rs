@@ -135,7 +135,12 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     // pg_ctl waits for the server; the load goes on on the other worker threads meanwhile.
     tokio::task::block_in_place(|| server.stop());
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // A load balancer's readiness check says so, naming only the check.
+    let ready = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "not ready", "failing": ["store"]}));
+    tokio::time::sleep(Duration::from_secs(6)).await;
     tokio::task::block_in_place(|| server.start_again());
     tokio::time::sleep(Duration::from_secs(4)).await;
     running.store(false, Ordering::SeqCst);
@@ -148,6 +153,7 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
     let refused: usize = tally.answers.iter().filter(|(what, _)| what.ends_with("503")).map(|(_, n)| n).sum();
     assert!(refused >= 3, "the outage was hardly met: {:?}", tally.answers);
     // Served again after the restart, without a restart of the hub.
+    assert_eq!(reqwest::get(format!("{url}/readyz")).await.unwrap().status(), 200);
     let mut again = Mutex::new(Tally::default());
     portal_and_launch(&alice, &url, &csrf, &again).await;
     create_user(&url, &token, "after-the-restart", &again).await;

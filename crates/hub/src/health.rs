@@ -1,0 +1,60 @@
+//! Health checks for load balancers and orchestrators: `/healthz` says the process answers,
+//! `/readyz` whether it can serve sign-ins — its store answers, its signing certificate is
+//! valid, and, with an identity source, the IdP's metadata is valid now. Both are public and
+//! cheap, and say which check fails without saying why (the log and `crossfed check` do that).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::state::Hub;
+
+pub fn routes() -> Router<Arc<Hub>> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    /// The checks that fail, by name only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failing: Vec<&'static str>,
+}
+
+/// `GET /healthz`: the process answers.
+async fn healthz() -> Response {
+    (StatusCode::OK, axum::Json(Health { status: "ok", failing: Vec::new() })).into_response()
+}
+
+/// `GET /readyz`: 200 when every check passes, else 503 naming the failing checks.
+async fn readyz(State(hub): State<Arc<Hub>>) -> Response {
+    let failing = failing_checks(&hub).await;
+    if failing.is_empty() {
+        return (StatusCode::OK, axum::Json(Health { status: "ready", failing })).into_response();
+    }
+    tracing::warn!("not ready: {}", failing.join(", "));
+    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Health { status: "not ready", failing })).into_response()
+}
+
+/// The names of the readiness checks that fail now.
+async fn failing_checks(hub: &Hub) -> Vec<&'static str> {
+    let mut failing = Vec::new();
+    if hub.store.ping().await.is_err() {
+        failing.push("store");
+    }
+    let now = hub.clock.unix();
+    if hub.keys.signing_key().certificate().not_after() <= now {
+        failing.push("signing-certificate");
+    }
+    if let Some(source) = &hub.identity_source
+        && source.idp_certificates(hub.saml_now()).is_err()
+    {
+        failing.push("identity-source-metadata");
+    }
+    failing
+}
