@@ -34,10 +34,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .fallback(connect_endpoint)
         .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app);
-    let guarded = crossfed_web::guarded(routes, Guard { render: refused, max_body_bytes: MAX_BODY_BYTES });
-    crossfed_web::log::logged(guarded, "cloud")
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let name = app.settings.base_url.clone();
+    let guarded =
+        crossfed_web::guarded(routes.with_state(app), Guard { render: refused, max_body_bytes: MAX_BODY_BYTES });
+    crossfed_web::log::logged(guarded, &name)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

@@ -24,9 +24,9 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .merge(crate::scim::routes())
         .merge(crate::health::routes())
         .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(hub);
-    crossfed_web::log::logged(crossfed_web::guarded(app, guard()), "hub")
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let name = hub.base_url.clone();
+    crossfed_web::log::logged(crossfed_web::guarded(app.with_state(hub), guard()), &name)
 }
 
 /// Serves `hub` on `listener` until `shutdown` completes.

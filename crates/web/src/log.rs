@@ -5,6 +5,7 @@
 //! neither belongs in a log. What a refusal was is its stable kind, set by whoever refused
 //! ([`Refused`]) or, for the listener's own answers, the status's name.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -29,10 +30,14 @@ pub struct Refused(pub &'static str);
 #[derive(Debug, Clone)]
 struct Route(String);
 
-/// `app` with a log line per request of `listener` (`hub`, `cloud`): the outermost layer, so
-/// the line has the status the client got.
-pub fn logged(app: Router, listener: &'static str) -> Router {
-    app.layer(axum::middleware::from_fn(move |request: Request, next: Next| log_request(listener, request, next)))
+/// `app` with a log line per request: the outermost layer, so the line has the status the client
+/// got. `listener` names the server in the lines (its public URL: one process may run several,
+/// as the demo does).
+pub fn logged(app: Router, listener: &str) -> Router {
+    let listener: Arc<str> = Arc::from(listener);
+    app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+        log_request(listener.clone(), request, next)
+    }))
 }
 
 /// Records the matched route's template in the response, for [`logged`]'s line. Added with
@@ -46,19 +51,21 @@ pub async fn note_route(request: Request, next: Next) -> Response {
     response
 }
 
-async fn log_request(listener: &'static str, mut request: Request, next: Next) -> Response {
+async fn log_request(listener: Arc<str>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = crossfed_random::hex::<8>();
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
     let mut response = next.run(request).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Microseconds are enough, and keep the lines short.
+    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    let listener = &*listener;
     let status = response.status().as_u16();
     let route = response.extensions().get::<Route>().map_or("(no route)", |r| r.0.as_str()).to_string();
-    tracing::info!(target: "crossfed::request", listener, %method, route = %route, status, latency_ms, request_id = %id);
+    tracing::info!(target: "crossfed::request", %listener, %method, route = %route, status, latency_ms, request_id = %id);
     if status >= 400 {
         let kind = response.extensions().get::<Refused>().map_or_else(|| status_kind(status), |r| r.0);
-        tracing::info!(target: "crossfed::refusal", listener, %method, route = %route, status, kind, request_id = %id);
+        tracing::info!(target: "crossfed::refusal", %listener, %method, route = %route, status, kind, request_id = %id);
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
