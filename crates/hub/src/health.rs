@@ -7,10 +7,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use serde::Serialize;
 
 use crate::state::Hub;
 
@@ -18,27 +16,14 @@ pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    /// The checks that fail, by name only.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    failing: Vec<&'static str>,
-}
-
 /// `GET /healthz`: the process answers.
 async fn healthz() -> Response {
-    (StatusCode::OK, axum::Json(Health { status: "ok", failing: Vec::new() })).into_response()
+    crossfed_web::health::alive()
 }
 
 /// `GET /readyz`: 200 when every check passes, else 503 naming the failing checks.
 async fn readyz(State(hub): State<Arc<Hub>>) -> Response {
-    let failing = failing_checks(&hub).await;
-    if failing.is_empty() {
-        return (StatusCode::OK, axum::Json(Health { status: "ready", failing })).into_response();
-    }
-    tracing::warn!("not ready: {}", failing.join(", "));
-    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Health { status: "not ready", failing })).into_response()
+    crossfed_web::health::readiness(&failing_checks(&hub).await)
 }
 
 /// The names of the readiness checks that fail now.

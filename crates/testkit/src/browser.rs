@@ -57,9 +57,7 @@ pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
 /// absolute URL) with every hidden field, as its script does; `message` names the field the page
 /// must carry.
 pub async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) -> reqwest::Response {
-    let action = unescape(
-        page.split("action=\"").nth(1).unwrap_or_else(|| panic!("no form in {page}")).split('"').next().unwrap_or(""),
-    );
+    let action = form_action(page);
     let form = hidden_fields(page);
     assert!(form.iter().any(|(name, _)| name == message), "no {message} in {page}");
     client.post(action).form(&form).send().await.expect("posting the SAML form")
@@ -68,6 +66,12 @@ pub async fn auto_submit(client: &reqwest::Client, page: &str, message: &str) ->
 /// Where a page that sends the browser on to another site leads.
 pub fn continue_link(page: &str) -> Option<String> {
     page.split("<a id=\"next\" href=\"").nth(1).and_then(|r| r.split('"').next()).map(unescape)
+}
+
+/// Where the form of `page` posts, unescaped.
+fn form_action(page: &str) -> String {
+    let action = page.split("action=\"").nth(1).unwrap_or_else(|| panic!("no form in {page}"));
+    unescape(action.split('"').next().unwrap_or(""))
 }
 
 /// A page as a browser ends up showing it.
@@ -87,7 +91,7 @@ pub async fn follow(client: &reqwest::Client, mut response: reqwest::Response) -
         let status = response.status();
         let text = response.text().await.expect("page");
         if text.contains("document.forms[0].submit()") {
-            let action = unescape(text.split("action=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or(""));
+            let action = form_action(&text);
             let action = url.join(&action).unwrap_or_else(|e| panic!("form action {action}: {e}"));
             response = client.post(action).form(&hidden_fields(&text)).send().await.expect("posting the form");
         } else if let Some(next) = continue_link(&text) {

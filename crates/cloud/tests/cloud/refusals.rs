@@ -139,3 +139,15 @@ async fn console_pages_refuse_with_the_html_error_page() {
     let padded = client().get(format!("{}/console", cloud.base)).header("x-pad", "b".repeat(40_000));
     assert_page_error(&send(padded).await, 431, "Headers too large", "clear this site's cookies");
 }
+
+/// The account's health checks answer as the hub's do, and each answer carries its request ID.
+#[tokio::test]
+async fn health_checks_answer() {
+    let cloud = start().await;
+    let alive = reqwest::get(format!("{}/healthz", cloud.base)).await.unwrap();
+    assert!(alive.headers().contains_key("x-request-id"));
+    assert_eq!(alive.json::<Value>().await.unwrap(), serde_json::json!({"status": "ok"}));
+    let ready = reqwest::get(format!("{}/readyz", cloud.base)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap(), serde_json::json!({"status": "ready"}));
+}
