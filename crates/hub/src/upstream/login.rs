@@ -8,7 +8,7 @@ use crossfed_clock::Clock;
 use crossfed_saml::{
     Accepted, BindingError, DeferredReplayCheck, SpPolicy, Timestamp, ValidationError, decode_post, validate_response,
 };
-use crossfed_store::{ObjectKey, Outcome, ReplayStore, Store, StoreError, User, UserStore};
+use crossfed_store::{ObjectKey, ObjectStore, Outcome, ReplayStore, Store, StoreError, User, UserStore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -20,7 +20,7 @@ use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::records::kinds::{PENDING_LOGIN, TEST_LOGIN};
-use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json, take_json};
+use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json};
 
 /// A login sent to the upstream IdP, found again by its request ID.
 #[derive(Serialize, Deserialize)]
@@ -183,9 +183,11 @@ impl UpstreamLogins<'_> {
         let now = self.clock.unix();
         match read_json::<PendingLogin>(self.store, PENDING_LOGIN, id).await? {
             Some(p) if p.expires > now && !is_bound_to(&p.browser, browser) => Err(AnswerRefused::OtherBrowser),
-            Some(p) if p.expires > now => {
-                take_json::<PendingLogin>(self.store, PENDING_LOGIN, id).await.ok_or(AnswerRefused::NotPending)
-            }
+            // One use: whoever deletes it answers it.
+            Some(p) if p.expires > now => match self.store.delete_object(PENDING_LOGIN, id).await {
+                Ok(()) => Ok(p),
+                Err(_) => Err(AnswerRefused::NotPending),
+            },
             _ => Err(AnswerRefused::NotPending),
         }
     }
