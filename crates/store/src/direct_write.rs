@@ -19,6 +19,10 @@ use crate::error::StoreError;
 /// How long a write waits for another connection's write lock, as sqlx's connections do.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How often, and how far apart, closing tries to fold the write-ahead log into the file.
+const FOLD_ATTEMPTS: usize = 40;
+const FOLD_PAUSE: Duration = Duration::from_millis(50);
+
 /// One read-write connection to a SQLite file, opened on first use.
 #[derive(Debug)]
 pub(crate) struct DirectWriter {
@@ -52,9 +56,19 @@ impl DirectWriter {
     /// closes its connections on their own threads at once, and two closing together may each
     /// see the other still open, leaving the log behind. A connection opened now is the last.
     /// If another process still has the file open, the log stays (its records are safe in it).
+    /// sqlx's connections may still be closing when this runs, and a connection that closes
+    /// beside another leaves the log too; so it tries again until the log is gone, for two
+    /// seconds at most.
     pub(crate) fn fold_log(&self) {
-        if let Ok(connection) = self.open() {
-            let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        let log = PathBuf::from(format!("{}-wal", self.path.display()));
+        for _ in 0..FOLD_ATTEMPTS {
+            if let Ok(connection) = self.open() {
+                let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            }
+            if !log.exists() {
+                return;
+            }
+            std::thread::sleep(FOLD_PAUSE);
         }
     }
 
