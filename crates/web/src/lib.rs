@@ -4,6 +4,7 @@
 //! templates extend — the auto-posting form of the SAML POST binding, cookies, redirects, and the
 //! request limits and refusals every listener applies ([`guarded`]).
 
+pub mod client;
 pub mod health;
 pub mod log;
 mod refusal;

@@ -38,6 +38,7 @@ pub fn logged(app: Router, listener: &str) -> Router {
     app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
         log_request(listener.clone(), request, next)
     }))
+    .layer(axum::middleware::from_fn(crate::client::note_peer))
 }
 
 /// Records the matched route's template in the response, for [`logged`]'s line. Added with
@@ -56,16 +57,17 @@ async fn log_request(listener: Arc<str>, mut request: Request, next: Next) -> Re
     let id = crossfed_random::hex::<8>();
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
+    let client = crate::client::client_address(&request).map(|c| c.0.to_string()).unwrap_or_default();
     let mut response = next.run(request).await;
     // Microseconds are enough, and keep the lines short.
     let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
     let listener = &*listener;
     let status = response.status().as_u16();
     let route = response.extensions().get::<Route>().map_or("(no route)", |r| r.0.as_str()).to_string();
-    tracing::info!(target: "crossfed::request", %listener, %method, route = %route, status, latency_ms, request_id = %id);
+    tracing::info!(target: "crossfed::request", %listener, %client, %method, route = %route, status, latency_ms, request_id = %id);
     if status >= 400 {
         let kind = response.extensions().get::<Refused>().map_or_else(|| status_kind(status), |r| r.0);
-        tracing::info!(target: "crossfed::refusal", %listener, %method, route = %route, status, kind, request_id = %id);
+        tracing::info!(target: "crossfed::refusal", %listener, %client, %method, route = %route, status, kind, request_id = %id);
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
