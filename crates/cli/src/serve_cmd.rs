@@ -59,10 +59,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);
     let tasks = crossfed_hub::tasks::spawn_all(&hub);
-    crossfed_hub::serve(listener, hub, shutdown_signal()).await.context("serving")?;
+    crossfed_hub::serve(listener, hub.clone(), shutdown_signal()).await.context("serving")?;
     for task in tasks {
         task.abort();
     }
+    hub.refusals.flush().await;
     store.close().await;
     say("crossfed hub: stopped");
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ use crate::keys::{KeyError, KeyRing};
 use crate::metadata_source::{FetchError, read_metadata};
 use crate::provision::scim_push::{PushError, ScimPush};
 use crate::provision::{Connector, Provisioning, Schedule};
+use crate::refusals::Refusals;
 use crate::sessions::Sessions;
 use crate::state::Hub;
 use crate::upstream::{IdentitySource, MetadataRefresh};
@@ -113,6 +114,7 @@ pub async fn build_hub(
         config.hub.session_idle_minutes.unwrap_or(60) * 60,
         config.hub.session_max_hours.unwrap_or(12) * 3600,
     );
+    let refusals = Refusals::new(audit.clone(), clock.clone());
     let hub = Hub {
         store,
         base_url,
@@ -121,6 +123,7 @@ pub async fn build_hub(
         keys,
         applications,
         directory,
+        refusals,
         audit,
         throttle: ThrottlePolicy::default(),
         identity_source,

@@ -8,7 +8,7 @@
 //!   [`admin`] (the REST API), [`console`], [`scim`] — each takes the state and its guards as
 //!   extractors, and only the router imports them;
 //! - services, which know nothing of HTTP nor of the state: [`apps`], [`directory`],
-//!   [`sessions`], [`upstream`], [`provision`], [`check`], [`keys`], [`tokens`], [`audit`], with
+//!   [`sessions`], [`upstream`], [`provision`], [`check`], [`keys`], [`tokens`], [`audit`], [`refusals`], with
 //!   [`aws`] clients and the shared [`web`] pieces (pages, guards, the API's error body).
 
 pub mod admin;
@@ -32,6 +32,7 @@ pub mod portal;
 pub mod presenter;
 pub mod provision;
 pub mod records;
+pub mod refusals;
 pub mod router;
 pub mod saml_idp;
 pub mod saml_sp;

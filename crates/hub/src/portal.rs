@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use crossfed_store::{GroupStore, Outcome};
+use crossfed_store::GroupStore;
 use crossfed_web::see_other;
 use serde::Deserialize;
 
@@ -20,7 +20,8 @@ use crate::records::new_token;
 use crate::state::Hub;
 use crate::upstream::login::StartError;
 use crate::web::extract::{Browser, PortalForm, SignedIn, local_path, same_site_request};
-use crate::web::pages::{PortalApp, error_page, launch_answer, leave_for, login_page, portal_page};
+use crate::web::pages::{PortalApp, error_page, launch_answer, leave_for, login_page, portal_page, refused_as};
+use crate::web::refusal_audit::{RefusalSubject, refused_subject};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new()
@@ -112,13 +113,14 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
                 LoginError::Invalid { reason } => (*reason).to_string(),
                 other => other.to_string(),
             };
-            hub.audit.note(&form.user_name, "login", None, Outcome::Failure, detail).await;
-            let status = match e {
-                LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
-                LoginError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNAUTHORIZED,
+            let (status, kind) = match e {
+                LoginError::Locked { .. } => (StatusCode::TOO_MANY_REQUESTS, "login.locked"),
+                LoginError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store.unavailable"),
+                _ => (StatusCode::UNAUTHORIZED, "login.invalid"),
             };
-            login_form(&hub, status, form.next.as_deref(), Some(&e.to_string()), Some(&form.user_name))
+            let page = login_form(&hub, status, form.next.as_deref(), Some(&e.to_string()), Some(&form.user_name));
+            let subject = RefusalSubject { actor: Some(form.user_name.clone()), target: None, detail };
+            refused_subject(refused_as(page, kind), subject)
         }
     }
 }
@@ -168,7 +170,7 @@ async fn portal(State(hub): State<Arc<Hub>>, SignedIn(session): SignedIn) -> Res
 
 async fn launch(State(hub): State<Arc<Hub>>, Path(id): Path<String>, form: PortalForm<NoFields>) -> Response {
     let result = hub.launcher().respond(&id, &form.session, None, None).await;
-    launch_answer(result, &form.session)
+    launch_answer(result, &id, &form.session)
 }
 
 async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {

@@ -23,6 +23,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .merge(crate::console::routes())
         .merge(crate::scim::routes())
         .merge(crate::health::routes())
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::web::refusal_audit::audit_refusals))
         .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let name = hub.base_url.clone();

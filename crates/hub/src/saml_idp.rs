@@ -21,9 +21,11 @@ use crate::apps::model::Application;
 use crate::browsers::is_bound_to;
 use crate::records::kinds::PENDING_SSO;
 use crate::records::{PENDING_SECONDS, SCOPE, insert_json, new_token, read_json};
+use crate::sessions::Session;
 use crate::state::Hub;
 use crate::web::extract::{Browser, MaybeSignedIn};
 use crate::web::pages::{error_page, launch_answer, post_response, refused_as};
+use crate::web::refusal_audit::{RefusalSubject, refused_subject};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/saml/sso", get(sso_redirect).post(sso_post)).route("/saml/sso/resume/{id}", get(sso_resume))
@@ -47,9 +49,19 @@ struct PendingSso {
     browser: String,
 }
 
-/// A refused SAML request's page, of stable `kind` for the request's log line.
+/// A refused SAML request's page, of stable `kind` for the request's log line and its audit
+/// record.
 fn saml_error(status: StatusCode, kind: &'static str, title: &str, message: &str) -> Response {
-    refused_as(error_page(status, title, message, None), kind)
+    let subject = RefusalSubject { detail: message.to_string(), ..RefusalSubject::default() };
+    refused_subject(refused_as(error_page(status, title, message, None), kind), subject)
+}
+
+/// `response` to a request of `peer` (an SP's entity ID, an application), for its audit record.
+fn from_peer(mut response: Response, peer: &str) -> Response {
+    if let Some(subject) = response.extensions_mut().get_mut::<RefusalSubject>() {
+        subject.target = Some(peer.to_string());
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -163,6 +175,20 @@ async fn handle_authn_request(
     // Only custom applications start logins: AWS sign-in never sends AuthnRequests, so a request
     // naming its audience is forged, and answering it would let its RelayState replace the
     // configured one.
+    let issuer = request.issuer.clone();
+    from_peer(answer_authn_request(hub, xml, redirect, relay_state, session, browser, request).await, &issuer)
+}
+
+/// Answers `request`, parsed but not yet verified, of the SP it names as its issuer.
+async fn answer_authn_request(
+    hub: &Hub,
+    xml: &[u8],
+    redirect: Option<&RedirectMessage>,
+    relay_state: Option<String>,
+    session: Option<Session>,
+    browser: Browser,
+    request: AuthnRequest,
+) -> Response {
     let catalog = hub.catalog().await;
     let Some((app_id, entry)) = catalog.by_sp_entity_id(&request.issuer) else {
         return saml_error(
@@ -212,7 +238,7 @@ async fn handle_authn_request(
         && !request.force_authn
     {
         let answer = hub.launcher().respond(app_id, session, Some(&request.id), relay_state.as_deref()).await;
-        return launch_answer(answer, session);
+        return launch_answer(answer, app_id, session);
     }
     if request.is_passive {
         // The application asked that nobody be shown a sign-in page: answer at once.
@@ -292,15 +318,19 @@ async fn sso_resume(
     if let Some(p) = &pending
         && !is_bound_to(&p.browser, browser.as_ref())
     {
-        let actor = session.as_ref().map_or("anonymous", |s| s.user_name.as_str());
-        let detail = "a waiting AuthnRequest opened in another browser".to_string();
-        hub.audit.note(actor, "launch", Some(&p.app_id), crossfed_store::Outcome::Failure, detail).await;
-        return saml_error(
+        let refused = saml_error(
             StatusCode::FORBIDDEN,
             "saml.other_browser",
             "Sign-in started in another browser",
             "This sign-in request was started in another browser, so it is not answered here. Open the application again in this browser.",
         );
+        let actor = session.map(|s| s.user_name);
+        let subject = RefusalSubject {
+            actor,
+            target: Some(p.app_id.clone()),
+            detail: "a waiting AuthnRequest opened in another browser".to_string(),
+        };
+        return refused_subject(refused, subject);
     }
     let force = pending.as_ref().is_some_and(|p| p.force_authn);
     let Some(session) = session else {
@@ -319,7 +349,7 @@ async fn sso_resume(
         Some(p) if taken && p.expires > hub.clock.unix() => {
             let answer =
                 hub.launcher().respond(&p.app_id, &session, Some(&p.request_id), p.relay_state.as_deref()).await;
-            launch_answer(answer, &session)
+            launch_answer(answer, &p.app_id, &session)
         }
         _ => saml_error(
             StatusCode::BAD_REQUEST,

@@ -9,7 +9,6 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use crossfed_store::Outcome;
 use crossfed_web::see_other;
 use serde::Deserialize;
 
@@ -19,6 +18,7 @@ use crate::state::Hub;
 use crate::upstream::login::{AnswerRefused, Answered};
 use crate::web::extract::{Browser, local_path};
 use crate::web::pages::{error_page, refused_as};
+use crate::web::refusal_audit::{RefusalSubject, audited_already, refused_subject};
 
 pub fn routes() -> Router<Arc<Hub>> {
     Router::new().route("/saml/acs", post(acs)).route("/saml/sp/metadata", get(sp_metadata))
@@ -85,12 +85,14 @@ async fn acs(
             }
         }
         Err(e) => {
+            let page = refused_page(&e);
             // A refused person is recorded by name where the answer was accepted (User); before
-            // that nobody is known, and the refusal is on record anyway.
-            if !matches!(e, AnswerRefused::User(_)) {
-                hub.audit.note("anonymous", "login", None, Outcome::Failure, e.to_string()).await;
+            // that nobody is known.
+            if matches!(e, AnswerRefused::User(_)) {
+                return audited_already(page);
             }
-            refused_page(&e)
+            let peer = hub.identity_source.as_ref().map(|s| s.idp().entity_id.clone());
+            refused_subject(page, RefusalSubject { actor: None, target: peer, detail: e.to_string() })
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::check::Parties;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::provision::Provisioning;
+use crate::refusals::Refusals;
 use crate::sessions::{Sessions, UpstreamLogin};
 use crate::upstream::IdentitySource;
 use crate::upstream::login::UpstreamLogins;
@@ -38,6 +39,8 @@ pub struct Hub {
     /// Users, groups and memberships: every change goes through here.
     pub directory: Directory,
     pub audit: Auditor,
+    /// Refused requests, on the audit log per client address and kind, a minute at a time.
+    pub refusals: Refusals,
     pub throttle: ThrottlePolicy,
     /// When set, people sign in at this IdP instead of the built-in directory.
     pub identity_source: Option<Arc<IdentitySource>>,

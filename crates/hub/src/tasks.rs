@@ -1,6 +1,7 @@
 //! The hub's background tasks, started once the hub is built: outbound provisioning after every
 //! directory change and at its interval, the identity source's metadata refresh, and the janitor
-//! (expired records; key files and uploaded metadata changed through another instance). Each
+//! (expired records; key files and uploaded metadata changed through another instance), and the
+//! summaries of refusals counted a minute at a time. Each
 //! holds the hub weakly and ends once it is dropped.
 
 use std::sync::{Arc, Weak};
@@ -13,12 +14,14 @@ use crate::state::Hub;
 
 /// How often expired records are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How often a minute's refusal counts are looked at, to be summed up once it is over.
+const REFUSAL_SUMMARIES_EVERY: Duration = Duration::from_secs(5);
 /// How often the key files and the uploaded metadata are re-read.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
 
 /// Starts every background task of `hub`.
 pub fn spawn_all(hub: &Arc<Hub>) -> Vec<JoinHandle<()>> {
-    let mut tasks = vec![spawn_provisioning(hub), spawn_janitor(hub)];
+    let mut tasks = vec![spawn_provisioning(hub), spawn_janitor(hub), spawn_refusal_summaries(hub)];
     tasks.extend(spawn_metadata_refresh(hub));
     tasks
 }
@@ -28,6 +31,18 @@ pub fn spawn_all(hub: &Arc<Hub>) -> Vec<JoinHandle<()>> {
 /// application with provisioning can be added through the admin API.
 pub fn spawn_provisioning(hub: &Arc<Hub>) -> JoinHandle<()> {
     tokio::spawn(Provisioning::run_forever(Arc::downgrade(&hub.provisioning)))
+}
+
+/// The summaries of refusals counted in a minute that is over, written soon after it ends.
+pub fn spawn_refusal_summaries(hub: &Arc<Hub>) -> JoinHandle<()> {
+    let weak = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(REFUSAL_SUMMARIES_EVERY).await;
+            let Some(hub) = weak.upgrade() else { return };
+            hub.refusals.close_past_minute().await;
+        }
+    })
 }
 
 /// The identity source's metadata refresh, if it has a refresh interval.

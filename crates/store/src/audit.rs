@@ -71,7 +71,10 @@ fn time_ordered_id(at: i64) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub actor: Option<String>,
+    /// An action, or a family of them: `refused.*` is every action starting with `refused.`.
     pub action: Option<String>,
+    /// The client address the records came from.
+    pub source: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub limit: Option<i64>,
@@ -217,16 +220,23 @@ impl AuditLog for Store {
 
     async fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         // Absent filters become conditions that always hold, so one statement serves all.
+        let (action, family) = match query.action.as_deref().and_then(|a| a.strip_suffix('*')) {
+            Some(prefix) => (None, Some(format!("{}%", like_escaped(prefix)))),
+            None => (query.action.clone(), None),
+        };
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, source, outcome, detail FROM audit_log \
              WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) \
+             AND ($6 IS NULL OR action LIKE $6 ESCAPE '\\') AND ($7 IS NULL OR source = $7) \
              AND at >= $3 AND at <= $4 ORDER BY at DESC, id DESC LIMIT $5",
         )
         .bind(&query.actor)
-        .bind(&query.action)
+        .bind(action)
         .bind(query.since.unwrap_or(i64::MIN))
         .bind(query.until.unwrap_or(i64::MAX))
         .bind(query.limit.unwrap_or(100).clamp(1, 10_000))
+        .bind(family)
+        .bind(&query.source)
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::backend)?;
@@ -245,4 +255,16 @@ impl AuditLog for Store {
             })
             .collect()
     }
+}
+
+/// `text` matching itself only, in a LIKE pattern whose escape character is a backslash.
+fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

@@ -66,13 +66,19 @@ async fn log_request(listener: Arc<str>, mut request: Request, next: Next) -> Re
     let route = response.extensions().get::<Route>().map_or("(no route)", |r| r.0.as_str()).to_string();
     tracing::info!(target: "crossfed::request", %listener, %client, %method, route = %route, status, latency_ms, request_id = %id);
     if status >= 400 {
-        let kind = response.extensions().get::<Refused>().map_or_else(|| status_kind(status), |r| r.0);
+        let kind = refusal_kind(&response);
         tracing::info!(target: "crossfed::refusal", %listener, %client, %method, route = %route, status, kind, request_id = %id);
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The stable kind of `response`'s refusal: the one its refuser named, else what its status
+/// says.
+pub fn refusal_kind(response: &Response) -> &'static str {
+    response.extensions().get::<Refused>().map_or_else(|| status_kind(response.status().as_u16()), |r| r.0)
 }
 
 /// The kind of a refusal nobody named: what its status says.

@@ -58,7 +58,13 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
         None,
         200,
     ),
-    ("get", "/api/v1/audit", "Audit log, newest first (actor, action, since, until, limit)", None, 200),
+    (
+        "get",
+        "/api/v1/audit",
+        "Audit log, newest first (actor, action or family.*, source, since, until, limit)",
+        None,
+        200,
+    ),
 ];
 
 /// Every `error` code an answer may carry ([`crate::web::error::ApiError`]).

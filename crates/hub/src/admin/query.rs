@@ -84,7 +84,10 @@ impl Paging {
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     actor: Option<String>,
+    /// An action, or `family.*` for every action starting with `family.`.
     action: Option<String>,
+    /// The client address the records came from.
+    source: Option<String>,
     since: Option<String>,
     until: Option<String>,
     limit: Option<String>,
@@ -104,7 +107,7 @@ impl AuditFilter {
             });
         }
         let limit = number("limit", self.limit.as_deref(), 1, MAX_AUDIT, DEFAULT_AUDIT)?;
-        Ok(AuditQuery { actor: self.actor, action: self.action, since, until, limit: Some(limit) })
+        Ok(AuditQuery { actor: self.actor, action: self.action, source: self.source, since, until, limit: Some(limit) })
     }
 }
 

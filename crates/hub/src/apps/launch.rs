@@ -136,18 +136,14 @@ impl Launcher<'_> {
             Ok(_) => return Err(LaunchRefused::AccountUnavailable),
             Err(e) => return Err(LaunchRefused::DirectoryUnavailable(e)),
         };
-        let (catalog, values) = self.assigned(catalog, id, session, &user).await?;
+        let (catalog, values) = self.assigned(catalog, id, &user).await?;
         let Some(CatalogEntry { app, .. }) = catalog.get(id) else {
             return Err(LaunchRefused::NoSuchApplication(id.to_string()));
         };
         match check_identity(self.store, app, &user, &values).await {
             Ok(()) => {}
             Err(CheckError::Store(e)) => return Err(LaunchRefused::DirectoryUnavailable(e)),
-            Err(CheckError::Shared(shared)) => {
-                let detail = shared.audit_detail();
-                self.audit.note(&session.user_name, "launch", Some(id), Outcome::Failure, detail).await;
-                return Err(LaunchRefused::SharedIdentity(shared));
-            }
+            Err(CheckError::Shared(shared)) => return Err(LaunchRefused::SharedIdentity(shared)),
         }
         let built = match self.sign(&catalog, id, session, in_response_to, values).await {
             Ok(b) => b,
@@ -177,12 +173,11 @@ impl Launcher<'_> {
     /// What application `id`'s mappings read of `user`, who must be assigned to it: by the
     /// catalog in memory or, before refusing, by the store's when it changed since. The one in
     /// memory may be a second old, and an assignment made or carried to a new name by a rename
-    /// in that second must not be refused. A refusal is audited.
+    /// in that second must not be refused.
     async fn assigned(
         &self,
         catalog: Arc<Catalog>,
         id: &str,
-        session: &Session,
         user: &User,
     ) -> Result<(Arc<Catalog>, UserValues), LaunchRefused> {
         if let Some(values) = self.values_if_assigned(&catalog, id, user).await? {
@@ -193,8 +188,6 @@ impl Launcher<'_> {
         {
             return Ok((fresh, values));
         }
-        let actor = &session.user_name;
-        self.audit.note(actor, "launch", Some(id), Outcome::Failure, "not assigned".to_string()).await;
         Err(LaunchRefused::NotAssigned(catalog.get(id).map_or(id, |e| e.app.name.as_str()).to_string()))
     }
 

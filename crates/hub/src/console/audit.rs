@@ -1,4 +1,5 @@
-//! The Audit log page: the newest records, filtered by actor and action.
+//! The Audit log page: the newest records, filtered by actor, action (or a family of actions,
+//! such as `refused.*`) and client address.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ struct Row {
     actor: String,
     action: String,
     target: String,
+    source: String,
     success: bool,
     detail: String,
 }
@@ -30,6 +32,7 @@ struct AuditPage<'a> {
     frame: Frame<'a>,
     actor: String,
     action: String,
+    source: String,
     events: Vec<Row>,
 }
 
@@ -43,6 +46,7 @@ impl ConsolePage for AuditPage<'_> {
 pub(super) struct AuditFilter {
     actor: Option<String>,
     action: Option<String>,
+    source: Option<String>,
 }
 
 pub(super) async fn page(
@@ -52,7 +56,15 @@ pub(super) async fn page(
 ) -> Response {
     let actor = filter.actor.filter(|a| !a.is_empty());
     let action = filter.action.filter(|a| !a.is_empty());
-    let query = AuditQuery { actor: actor.clone(), action: action.clone(), since: None, until: None, limit: Some(200) };
+    let source = filter.source.filter(|a| !a.is_empty());
+    let query = AuditQuery {
+        actor: actor.clone(),
+        action: action.clone(),
+        source: source.clone(),
+        since: None,
+        until: None,
+        limit: Some(200),
+    };
     let events = match hub.store.query(&query).await {
         Ok(e) => e,
         Err(e) => {
@@ -66,12 +78,19 @@ pub(super) async fn page(
             when: date(e.at),
             success: e.outcome == Outcome::Success,
             target: e.target.unwrap_or_default(),
+            source: e.source.unwrap_or_default(),
             actor: e.actor,
             action: e.action,
             detail: e.detail,
         })
         .collect();
     let frame = Frame::new("/admin/audit", "Audit log", Some(&session));
-    let page = AuditPage { frame, actor: actor.unwrap_or_default(), action: action.unwrap_or_default(), events };
+    let page = AuditPage {
+        frame,
+        actor: actor.unwrap_or_default(),
+        action: action.unwrap_or_default(),
+        source: source.unwrap_or_default(),
+        events,
+    };
     show(StatusCode::OK, &page)
 }

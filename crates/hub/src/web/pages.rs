@@ -9,6 +9,7 @@ use crossfed_web::{FormTargets, render};
 use crate::apps::launch::{LaunchRefused, Posted};
 use crate::records::new_token;
 use crate::sessions::Session;
+use crate::web::refusal_audit::{RefusalSubject, audited_already, refused_subject};
 
 fn page(status: StatusCode, template: &impl Template) -> Response {
     render(status, template, None, FormTargets::SameOrigin)
@@ -98,8 +99,9 @@ pub fn post_response(acs_url: &str, xml: &str, relay_state: Option<&str>) -> Res
     crossfed_web::saml_post(acs_url, "SAMLResponse", xml, relay_state, &new_token())
 }
 
-/// A launch's answer: the auto-posting form, or the page saying why it was refused.
-pub fn launch_answer(result: Result<Posted, LaunchRefused>, session: &Session) -> Response {
+/// A launch of application `app_id`'s answer: the auto-posting form, or the page saying why it
+/// was refused (with what the refusal's audit record says).
+pub fn launch_answer(result: Result<Posted, LaunchRefused>, app_id: &str, session: &Session) -> Response {
     match result {
         Ok(posted) => post_response(&posted.acs_url, &posted.xml, posted.relay_state.as_deref()),
         Err(refused) => {
@@ -112,7 +114,16 @@ pub fn launch_answer(result: Result<Posted, LaunchRefused>, session: &Session) -
                 LaunchRefused::CannotBuild(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some(session)),
                 LaunchRefused::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(session)),
             };
-            refused_as(error_page(status, refused.title(), &refused.to_string(), shown), refused.kind())
+            let page = refused_as(error_page(status, refused.title(), &refused.to_string(), shown), refused.kind());
+            let detail = match &refused {
+                // Its service wrote the record, with the error's whole story.
+                LaunchRefused::CannotBuild(_) => return audited_already(page),
+                LaunchRefused::SharedIdentity(shared) => shared.audit_detail(),
+                other => other.to_string(),
+            };
+            let subject =
+                RefusalSubject { actor: Some(session.user_name.clone()), target: Some(app_id.to_string()), detail };
+            refused_subject(page, subject)
         }
     }
 }

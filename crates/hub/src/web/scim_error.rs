@@ -63,8 +63,10 @@ impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = scim_body(status, &self.0.to_json());
-        let kind = self.0.scim_type.map_or("scim", |t| t.as_str());
-        response.extensions_mut().insert(crossfed_web::log::Refused(kind));
+        // Without a scimType, the status names the refusal (`unauthorized`, `not_found`…).
+        if let Some(scim_type) = self.0.scim_type {
+            response.extensions_mut().insert(crossfed_web::log::Refused(scim_type.as_str()));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -233,7 +233,7 @@ async fn a_launch_is_refused_when_another_user_yields_the_same_identity() {
     );
     assert!(!page.contains("bob"), "the other user is not named to alice: {page}");
     let audit = hub.store.query(&AuditQuery { actor: Some("alice".into()), ..AuditQuery::default() }).await.unwrap();
-    let refused = audit.iter().find(|e| e.action == "launch").unwrap();
+    let refused = audit.iter().find(|e| e.action == "refused.launch.identity_not_unique").unwrap();
     assert_eq!((refused.outcome, refused.target.as_deref()), (Outcome::Failure, Some("by-given-name")));
     assert!(refused.detail.contains("\"user-Sam\" is also yielded for user \"bob\""), "{}", refused.detail);
 

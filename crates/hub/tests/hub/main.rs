@@ -17,6 +17,7 @@ mod login;
 mod logout;
 mod portal;
 mod provisioning;
+mod refusals;
 mod renames;
 mod scim;
 mod support;
