@@ -9,12 +9,16 @@
 //! record: a launch, an SSO answer) the writer waits up to [`LINGER`] for their records to join
 //! the batch. A hub with nothing being signed writes each record at once.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use crossfed_store::{AuditEvent, AuditWriter, Store, StoreError};
 use thiserror::Error;
 use tokio::sync::oneshot;
+
+use crate::metrics::StoreTimer;
 
 /// How long the writer keeps its connection without records to write.
 const QUIET: Duration = Duration::from_secs(1);
@@ -48,20 +52,33 @@ type Pending = (AuditEvent, Then);
 #[derive(Debug, Clone)]
 pub struct AuditQueue {
     queue: Sender<Pending>,
+    /// Records queued and not yet stored (those of the commit under way included).
+    depth: Arc<AtomicUsize>,
 }
 
 impl AuditQueue {
     /// Starts the writer thread; it ends when the queue is dropped. Called on the async runtime,
     /// which the writer uses where sqlx writes.
     pub fn start(store: Store) -> Result<AuditQueue, AuditError> {
+        AuditQueue::start_timed(store, StoreTimer::unregistered())
+    }
+
+    /// [`AuditQueue::start`], each group commit timed by `commits`.
+    pub fn start_timed(store: Store, commits: StoreTimer) -> Result<AuditQueue, AuditError> {
         let (queue, pending) = channel::<Pending>();
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| AuditError::NoRuntime(e.to_string()))?;
-        let writer = store.audit_writer();
+        let writer = Writer { store: store.audit_writer(), depth: Arc::new(AtomicUsize::new(0)), commits };
+        let depth = writer.depth.clone();
         std::thread::Builder::new()
             .name("crossfed-audit".to_string())
             .spawn(move || write_until_dropped(writer, &pending, &runtime))
             .map_err(|e| AuditError::NoThread(e.to_string()))?;
-        Ok(AuditQueue { queue })
+        Ok(AuditQueue { queue, depth })
+    }
+
+    /// How many records are queued and not yet stored.
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
     }
 
     /// Stores `event`, returning once it is stored.
@@ -78,17 +95,26 @@ impl AuditQueue {
     /// thread (at once on the caller's if the writer has stopped). For work running on a pool
     /// thread that wants its caller woken once, when both the work and its record are done.
     pub fn append_then(&self, event: AuditEvent, then: impl FnOnce(Result<(), AuditError>) + Send + 'static) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
         if let Err(std::sync::mpsc::SendError((_, then))) = self.queue.send((event, Box::new(then))) {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
             then(Err(AuditError::Stopped));
         }
     }
 }
 
-fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime: &tokio::runtime::Handle) {
+/// The writer thread's side: the store's writer, and what it reports of its work.
+struct Writer {
+    store: AuditWriter,
+    depth: Arc<AtomicUsize>,
+    commits: StoreTimer,
+}
+
+fn write_until_dropped(writer: Writer, pending: &Receiver<Pending>, runtime: &tokio::runtime::Handle) {
     // sqlx hands a pooled connection back by spawning a task, so the thread is inside the
     // runtime's context whenever it drops one; the writer is dropped before the context ends.
     let _context = runtime.enter();
-    let mut writer = writer;
+    let Writer { store: mut writer, depth, commits } = writer;
     while let Some(first) = next_record(&mut writer, pending) {
         // The records of the signatures under way join this batch. The writer sleeps until none
         // is under way or LINGER has passed, rather than waking for each record that arrives.
@@ -96,11 +122,14 @@ fn write_until_dropped(writer: AuditWriter, pending: &Receiver<Pending>, runtime
         let mut batch = vec![first];
         batch.extend(pending.try_iter().take(MOST_PER_WRITE - 1));
         let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
+        let started = Instant::now();
         let result = match writer.append_many_here(&events) {
             Some(result) => result,
             None => runtime.block_on(writer.append_many(&events)),
         }
         .map_err(AuditError::from);
+        commits.observe(started.elapsed());
+        depth.fetch_sub(events.len(), Ordering::Relaxed);
         for then in waiting {
             then(result.clone());
         }

@@ -21,6 +21,7 @@ use crate::config::{HubConfig, IdentitySourceEntry, UserEntry};
 use crate::directory::{Directory, DirectoryError};
 use crate::keys::{KeyError, KeyRing};
 use crate::metadata_source::{FetchError, read_metadata};
+use crate::metrics::Metrics;
 use crate::provision::scim_push::{PushError, ScimPush};
 use crate::provision::{Connector, Provisioning, Schedule};
 use crate::refusals::Refusals;
@@ -83,7 +84,8 @@ pub async fn build_hub(
 ) -> Result<(Hub, Vec<String>), StartError> {
     let base_url = base_url.trim_end_matches('/').to_string();
     let keys = Arc::new(KeyRing::load(data_dir, "crossfed hub", clock.clone())?);
-    let queue = AuditQueue::start(store.clone())?;
+    let metrics = Arc::new(Metrics::new());
+    let queue = AuditQueue::start_timed(store.clone(), metrics.store_timer("audit_commit"))?;
     let audit = Auditor::new(queue, clock.clone());
     let directory = Directory::new(store.clone(), audit.clone(), clock.clone());
     let mut changes = bootstrap_users(config, &store, &directory).await?;
@@ -113,7 +115,8 @@ pub async fn build_hub(
         &base_url,
         config.hub.session_idle_minutes.unwrap_or(60) * 60,
         config.hub.session_max_hours.unwrap_or(12) * 3600,
-    );
+    )
+    .with_lookup_timer(metrics.store_timer("session_lookup"));
     let refusals = Refusals::new(audit.clone(), clock.clone());
     let hub = Hub {
         store,
@@ -129,6 +132,7 @@ pub async fn build_hub(
         identity_source,
         provisioning: Arc::new(provisioning),
         check_parties: check_parties(config)?,
+        metrics,
     };
     if let Some(metadata) = hub.idp_metadata() {
         match metadata.adopt_upload().await {

@@ -23,23 +23,5 @@ async fn healthz() -> Response {
 
 /// `GET /readyz`: 200 when every check passes, else 503 naming the failing checks.
 async fn readyz(State(hub): State<Arc<Hub>>) -> Response {
-    crossfed_web::health::readiness(&failing_checks(&hub).await)
-}
-
-/// The names of the readiness checks that fail now.
-async fn failing_checks(hub: &Hub) -> Vec<&'static str> {
-    let mut failing = Vec::new();
-    if hub.store.ping().await.is_err() {
-        failing.push("store");
-    }
-    let now = hub.clock.unix();
-    if hub.keys.signing_key().certificate().not_after() <= now {
-        failing.push("signing-certificate");
-    }
-    if let Some(source) = &hub.identity_source
-        && source.idp_certificates(hub.saml_now()).is_err()
-    {
-        failing.push("identity-source-metadata");
-    }
-    failing
+    crossfed_web::health::readiness(&hub.failing_checks().await)
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::apps::catalog::Catalog;
 use crate::apps::model::Application;
 use crate::directory::login::{LoginError, authenticate};
+use crate::metrics::SignInMethod;
 use crate::records::new_token;
 use crate::state::Hub;
 use crate::upstream::login::StartError;
@@ -104,11 +105,16 @@ async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Form(form): Form
     }
     let now = hub.clock.unix();
     match authenticate(&hub.store, &form.user_name, &form.password, form.totp.as_deref(), &hub.throttle, now).await {
-        Ok(user) => match hub.sessions.start(&user, &headers, "built-in directory", None).await {
-            Ok(cookie) => see_other(local_path(form.next.as_deref()), cookie),
-            Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
-        },
+        Ok(user) => {
+            let started = hub.sessions.start(&user, &headers, "built-in directory", None).await;
+            hub.metrics.sign_in(SignInMethod::Directory, started.is_ok());
+            match started {
+                Ok(cookie) => see_other(local_path(form.next.as_deref()), cookie),
+                Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
+            }
+        }
         Err(e) => {
+            hub.metrics.sign_in(SignInMethod::Directory, false);
             let detail = match &e {
                 LoginError::Invalid { reason } => (*reason).to_string(),
                 other => other.to_string(),

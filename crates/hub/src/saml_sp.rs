@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use crossfed_web::see_other;
 use serde::Deserialize;
 
+use crate::metrics::SignInMethod;
 use crate::records::new_token;
 use crate::sessions::UpstreamLogin;
 use crate::state::Hub;
@@ -79,12 +80,15 @@ async fn acs(
             let upstream =
                 UpstreamLogin { name_id: accepted.name_id.clone(), session_index: accepted.session_index.clone() };
             let method = format!("SAML from {}", accepted.issuer);
-            match hub.sessions.start(&user, &headers, &method, Some(upstream)).await {
+            let started = hub.sessions.start(&user, &headers, &method, Some(upstream)).await;
+            hub.metrics.sign_in(SignInMethod::Saml, started.is_ok());
+            match started {
                 Ok(cookie) => see_other(local_path(Some(&next)), cookie),
                 Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, "Sign-in failed", &e.to_string(), None),
             }
         }
         Err(e) => {
+            hub.metrics.sign_in(SignInMethod::Saml, false);
             let page = refused_page(&e);
             // A refused person is recorded by name where the answer was accepted (User); before
             // that nobody is known.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Auditor;
 use crate::audit_queue::AuditError;
 use crate::browsers::{BrowserKey, KEY_SECONDS};
+use crate::metrics::StoreTimer;
 use crate::records::kinds::CONSOLE_SESSION;
 use crate::records::{CONSOLE_SECONDS, SCOPE, insert_json, new_token, read_json};
 use crate::tokens::digest;
@@ -84,6 +85,8 @@ pub struct Sessions {
     secure: bool,
     pub idle_seconds: i64,
     pub max_seconds: i64,
+    /// Times the store's lookups of sessions, the read every signed-in request makes.
+    lookups: StoreTimer,
 }
 
 /// Browsers do not separate cookies by port, so two hubs on one host (the demo's corp and hub)
@@ -116,7 +119,14 @@ impl Sessions {
             secure: base_url.starts_with("https://"),
             idle_seconds,
             max_seconds,
+            lookups: StoreTimer::unregistered(),
         }
+    }
+
+    /// These sessions, their store lookups timed by `lookups`.
+    pub fn with_lookup_timer(mut self, lookups: StoreTimer) -> Self {
+        self.lookups = lookups;
+        self
     }
 
     pub fn cookie_name(&self) -> &str {
@@ -170,7 +180,10 @@ impl Sessions {
             return Ok(None);
         };
         let id = &digest(secret);
-        let Some(stored) = self.store.get_object(SESSION_KIND, id).await? else {
+        let started = std::time::Instant::now();
+        let stored = self.store.get_object(SESSION_KIND, id).await;
+        self.lookups.observe(started.elapsed());
+        let Some(stored) = stored? else {
             return Ok(None);
         };
         let Ok(mut session) = serde_json::from_str::<Session>(&stored.body) else {

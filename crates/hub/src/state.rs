@@ -15,6 +15,7 @@ use crate::audit::Auditor;
 use crate::check::Parties;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
+use crate::metrics::Metrics;
 use crate::provision::Provisioning;
 use crate::refusals::Refusals;
 use crate::sessions::{Sessions, UpstreamLogin};
@@ -48,6 +49,8 @@ pub struct Hub {
     pub provisioning: Arc<Provisioning>,
     /// The target account and IdP metadata the console's chain checks read, when configured.
     pub check_parties: Option<Parties>,
+    /// What `/metrics` exposes; the services count through it.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Hub {
@@ -76,6 +79,7 @@ impl Hub {
             audit: &self.audit,
             clock: &self.clock,
             base_url: &self.base_url,
+            metrics: &self.metrics,
         }
     }
 
@@ -105,6 +109,27 @@ impl Hub {
             audit: &self.audit,
             clock: &self.clock,
         })
+    }
+
+    /// Each readiness check and whether it passes now: the store answers (its latency timed as
+    /// `ping`), the signing certificate is valid, and, with an identity source, its metadata is.
+    pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
+        let started = std::time::Instant::now();
+        let store = self.store.ping().await.is_ok();
+        self.metrics.store_timer("ping").observe(started.elapsed());
+        let mut checks = vec![
+            ("store", store),
+            ("signing-certificate", self.keys.signing_key().certificate().not_after() > self.clock.unix()),
+        ];
+        if let Some(source) = &self.identity_source {
+            checks.push(("identity-source-metadata", source.idp_certificates(self.saml_now()).is_ok()));
+        }
+        checks
+    }
+
+    /// The names of the readiness checks that fail now.
+    pub async fn failing_checks(&self) -> Vec<&'static str> {
+        self.readiness().await.into_iter().filter(|(_, passes)| !passes).map(|(check, _)| check).collect()
     }
 
     /// The upstream IdP's metadata with what keeping it needs; `None` with the built-in directory.

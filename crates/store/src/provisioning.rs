@@ -79,6 +79,8 @@ pub trait ProvisioningStore {
         connector: &str,
         subject_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// How many records each connector has in each state (states without records left out).
+    fn count_provisioning(&self) -> impl Future<Output = Result<Vec<(String, SyncState, i64)>, StoreError>> + Send;
 }
 
 const COLUMNS: &str =
@@ -153,5 +155,22 @@ impl ProvisioningStore for Store {
             .await
             .map_err(StoreError::backend)?;
         Ok(())
+    }
+
+    async fn count_provisioning(&self) -> Result<Vec<(String, SyncState, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT connector, state, COUNT(*) AS n FROM provisioning_status GROUP BY connector, state ORDER BY connector",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        rows.iter()
+            .map(|row| {
+                let connector: String = row.try_get("connector").map_err(StoreError::backend)?;
+                let state: String = row.try_get("state").map_err(StoreError::backend)?;
+                let n: i64 = row.try_get("n").map_err(StoreError::backend)?;
+                Ok((connector, SyncState::parse(&state)?, n))
+            })
+            .collect()
     }
 }

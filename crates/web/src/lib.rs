@@ -7,6 +7,7 @@
 pub mod client;
 pub mod health;
 pub mod log;
+pub mod metrics;
 mod refusal;
 
 use askama::Template;

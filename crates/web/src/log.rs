@@ -14,6 +14,8 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::metrics::HttpMetrics;
+
 /// The header carrying a request's ID back to the client.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -34,9 +36,15 @@ struct Route(String);
 /// got. `listener` names the server in the lines (its public URL: one process may run several,
 /// as the demo does).
 pub fn logged(app: Router, listener: &str) -> Router {
+    logged_and_measured(app, listener, None)
+}
+
+/// [`logged`], each request also measured in `metrics` (its latency by route, its refusal by
+/// kind): the same route and kind as the log line's.
+pub fn logged_and_measured(app: Router, listener: &str, metrics: Option<HttpMetrics>) -> Router {
     let listener: Arc<str> = Arc::from(listener);
     app.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-        log_request(listener.clone(), request, next)
+        log_request(listener.clone(), metrics.clone(), request, next)
     }))
     .layer(axum::middleware::from_fn(crate::client::note_peer))
 }
@@ -52,22 +60,29 @@ pub async fn note_route(request: Request, next: Next) -> Response {
     response
 }
 
-async fn log_request(listener: Arc<str>, mut request: Request, next: Next) -> Response {
+async fn log_request(listener: Arc<str>, metrics: Option<HttpMetrics>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = crossfed_random::hex::<8>();
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
     let client = crate::client::client_address(&request).map(|c| c.0.to_string()).unwrap_or_default();
     let mut response = next.run(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
     // Microseconds are enough, and keep the lines short.
-    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    let latency_ms = (elapsed * 1_000_000.0).round() / 1000.0;
     let listener = &*listener;
     let status = response.status().as_u16();
     let route = response.extensions().get::<Route>().map_or("(no route)", |r| r.0.as_str()).to_string();
     tracing::info!(target: "crossfed::request", %listener, %client, %method, route = %route, status, latency_ms, request_id = %id);
+    if let Some(metrics) = &metrics {
+        metrics.answered(method.as_str(), &route, status, elapsed);
+    }
     if status >= 400 {
         let kind = refusal_kind(&response);
         tracing::info!(target: "crossfed::refusal", %listener, %client, %method, route = %route, status, kind, request_id = %id);
+        if let Some(metrics) = &metrics {
+            metrics.refused(kind);
+        }
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

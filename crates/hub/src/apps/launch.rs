@@ -20,6 +20,7 @@ use crate::audit_queue::AuditError;
 use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
+use crate::metrics::Metrics;
 use crate::sessions::Session;
 
 #[derive(Debug, Error)]
@@ -115,14 +116,33 @@ pub struct Launcher<'a> {
     pub audit: &'a Auditor,
     pub clock: &'a Clock,
     pub base_url: &'a str,
+    pub metrics: &'a Metrics,
 }
 
 impl Launcher<'_> {
     /// The signed Response for application `id` and the signed-in `session`, answering
     /// `in_response_to` when an application asked; refused (and audited) when the user is not
     /// assigned, when another user yields the value that identifies them to the application
-    /// ([`check_identity`]), or when they lack a mapped value.
+    /// ([`check_identity`]), or when they lack a mapped value. Every launch is counted by its
+    /// outcome.
     pub async fn respond(
+        &self,
+        id: &str,
+        session: &Session,
+        in_response_to: Option<&str>,
+        relay_state: Option<&str>,
+    ) -> Result<Posted, LaunchRefused> {
+        let result = self.respond_uncounted(id, session, in_response_to, relay_state).await;
+        match &result {
+            Ok(_) => self.metrics.launch(id, "success"),
+            // The id came from a URL: only the catalog's ids become labels.
+            Err(e @ LaunchRefused::NoSuchApplication(_)) => self.metrics.launch("(unknown)", e.outcome()),
+            Err(e) => self.metrics.launch(id, e.outcome()),
+        }
+        result
+    }
+
+    async fn respond_uncounted(
         &self,
         id: &str,
         session: &Session,
@@ -258,7 +278,6 @@ impl Launcher<'_> {
 }
 
 impl LaunchRefused {
-    /// The page title a person sees.
     /// The refusal's stable kind, for the request's log line.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -272,6 +291,13 @@ impl LaunchRefused {
         }
     }
 
+    /// The refusal as a launch's outcome in the metrics: its kind without the `launch.` prefix.
+    pub fn outcome(&self) -> &'static str {
+        let kind = self.kind();
+        kind.strip_prefix("launch.").unwrap_or(kind)
+    }
+
+    /// The page title a person sees.
     pub fn title(&self) -> &'static str {
         match self {
             LaunchRefused::NoSuchApplication(_) => "No such application",

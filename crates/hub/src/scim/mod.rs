@@ -55,6 +55,45 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/scim/v2/{*rest}", axum::routing::any(no_such_endpoint))
 }
 
+/// Counts each operation on users and groups by its answer's status, refusals included: a
+/// route layer on [`routes`] (the discovery documents are not counted).
+pub async fn count_operation(
+    State(hub): State<Arc<Hub>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string());
+    let operation = route.and_then(|route| operation_of(request.method(), &route));
+    let response = next.run(request).await;
+    if let Some((resource, operation)) = operation {
+        hub.metrics.scim_operation(resource, operation, response.status().as_u16());
+    }
+    response
+}
+
+/// The resource type and operation of a request to `route`.
+fn operation_of(method: &axum::http::Method, route: &str) -> Option<(&'static str, &'static str)> {
+    use axum::http::Method;
+    let resource = match route.strip_prefix("/scim/v2/")?.split('/').next()? {
+        "Users" => "User",
+        "Groups" => "Group",
+        ".search" => "all",
+        _ => return None,
+    };
+    let one = route.ends_with("/{id}");
+    let operation = match *method {
+        _ if route.ends_with(".search") => "search",
+        Method::GET if one => "get",
+        Method::GET => "list",
+        Method::POST => "create",
+        Method::PUT => "replace",
+        Method::PATCH => "patch",
+        Method::DELETE => "delete",
+        _ => return None,
+    };
+    Some((resource, operation))
+}
+
 /// `POST /.search` over both resource types (RFC 7644 §3.4.3): users first, then groups, paged
 /// as one list. A filter naming attributes only one type has matches nothing of the other.
 async fn search_everything(State(hub): State<Arc<Hub>>, _: ScimToken, ScimJson(body): ScimJson) -> ScimResult {

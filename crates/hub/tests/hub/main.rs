@@ -15,6 +15,7 @@ mod identities;
 mod keys;
 mod login;
 mod logout;
+mod metrics;
 mod portal;
 mod provisioning;
 mod refusals;

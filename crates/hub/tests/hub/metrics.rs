@@ -1,0 +1,162 @@
+//! `/metrics`: the series that count sign-ins, launches, refusals and SCIM operations move when
+//! those happen, the expiry gauges say the seconds left by the hub's clock, and `/metrics` moves
+//! to a listener of its own when asked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossfed_hub::config::HubConfig;
+use crossfed_testkit::browser::{follow, hidden_fields, new_browser, submit_sign_in};
+use serde_json::json;
+
+use crate::support::{ALICE_AND_WIKI, CORP_PEOPLE, federation, listener, portal_sign_in, sign_in};
+
+/// The series of a `/metrics` answer: each sample's name with its labels, and its value.
+async fn scrape(url: &str) -> BTreeMap<String, f64> {
+    let answer = reqwest::get(format!("{url}/metrics")).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let content_type = answer.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+    let text = answer.text().await.unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            (series.to_string(), value.parse().unwrap_or_else(|_| panic!("a number in {line:?}")))
+        })
+        .collect()
+}
+
+fn value(series: &BTreeMap<String, f64>, name: &str) -> f64 {
+    series.get(name).copied().unwrap_or(0.0)
+}
+
+/// The value of the one series whose name starts with `prefix`.
+fn one_starting(series: &BTreeMap<String, f64>, prefix: &str) -> (String, f64) {
+    let found: Vec<_> = series.iter().filter(|(name, _)| name.starts_with(prefix)).collect();
+    assert_eq!(found.len(), 1, "one series {prefix}…: {series:#?}");
+    (found[0].0.clone(), *found[0].1)
+}
+
+const LAUNCHES_OK: &str = "crossfed_launches_total{application=\"wiki\",outcome=\"success\"}";
+const LAUNCHES_UNKNOWN: &str = "crossfed_launches_total{application=\"(unknown)\",outcome=\"no_such_application\"}";
+const SIGN_INS_OK: &str = "crossfed_sign_ins_total{method=\"directory\",outcome=\"success\"}";
+const SIGN_INS_FAILED: &str = "crossfed_sign_ins_total{method=\"directory\",outcome=\"failure\"}";
+const SAML_REFUSED: &str = "crossfed_refusals_total{kind=\"saml.request_invalid\"}";
+const SCIM_CREATED: &str = "crossfed_scim_operations_total{resource=\"User\",operation=\"create\",status=\"201\"}";
+const LAUNCH_LATENCY: &str =
+    "crossfed_http_request_duration_seconds_count{method=\"POST\",route=\"/apps/{id}/launch\",status=\"2xx\"}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn series_move_with_sign_ins_launches_refusals_and_scim_operations() {
+    // The hub's clock stands still, so the seconds until each expiry are known exactly.
+    let clock = crossfed_clock::Clock::fixed(crossfed_clock::Clock::system().now());
+    let now = clock.unix();
+    let config: HubConfig = toml::from_str(ALICE_AND_WIKI).unwrap();
+    let (store, data) = (crossfed_testkit::test_store("metrics").await, crossfed_testkit::temp_dir());
+    let (listener, url) = listener().await;
+    let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), data.path(), &url, clock).await.unwrap();
+    let signing_not_after = hub.keys.signing_key().certificate().not_after();
+    let (scim_token, _) =
+        crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::SCIM, "entra", Some(now + 3_600), now).await.unwrap();
+    let _stop = crate::support::serve(listener, Arc::new(hub));
+
+    let before = scrape(&url).await;
+    let (name, seconds) = one_starting(&before, "crossfed_certificate_expiry_seconds{certificate=\"signing\"");
+    assert_eq!(seconds as i64, signing_not_after - now, "{name}");
+    assert!(seconds > 300.0 * 86_400.0, "a new signing certificate lasts long: {seconds}");
+    let token = "crossfed_token_expiry_seconds{purpose=\"scim\",name=\"entra\"}";
+    assert_eq!(value(&before, token), 3_600.0);
+    assert_eq!(value(&before, "crossfed_ready{check=\"store\"}"), 1.0);
+    assert_eq!(value(&before, "crossfed_ready{check=\"signing-certificate\"}"), 1.0);
+
+    // A failed and a successful sign-in, a launch, a launch of no application.
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    assert_eq!(sign_in(&client, &url, "alice", "not-her-password").await.status(), 401);
+    let portal = portal_sign_in(&url, "alice", "alice-password-1").await;
+    assert_eq!(portal.launch("wiki").await.0, 200);
+    assert_eq!(portal.launch("no-such-app").await.0, 404);
+    // A SAML request that does not decode.
+    let refused = reqwest::get(format!("{url}/saml/sso?SAMLRequest=not-deflate")).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    // A SCIM client creates a user.
+    let created = reqwest::Client::new()
+        .post(format!("{url}/scim/v2/Users"))
+        .bearer_auth(&scim_token)
+        .header("content-type", "application/scim+json")
+        .json(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let after = scrape(&url).await;
+    for (series, moved) in [
+        (SIGN_INS_FAILED, 1.0),
+        (SIGN_INS_OK, 1.0),
+        (LAUNCHES_OK, 1.0),
+        (LAUNCHES_UNKNOWN, 1.0),
+        (SAML_REFUSED, 1.0),
+        (SCIM_CREATED, 1.0),
+        (LAUNCH_LATENCY, 1.0),
+    ] {
+        assert_eq!(value(&after, series) - value(&before, series), moved, "{series}: {after:#?}");
+    }
+    // The store was timed: session lookups of the signed-in requests, the audit log's commits.
+    for operation in ["session_lookup", "audit_commit", "ping"] {
+        let count = format!("crossfed_store_operation_duration_seconds_count{{operation=\"{operation}\"}}");
+        assert!(value(&after, &count) > 0.0, "{count}: {after:#?}");
+    }
+    // Every record is stored before its request is answered: nothing waits now.
+    assert_eq!(value(&after, "crossfed_audit_queue_depth"), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federated_hub_says_when_its_identity_source_expires_and_counts_saml_sign_ins() {
+    let f = federation().await;
+    let browser = new_browser();
+    let login = browser.get(format!("{}/portal", f.hub_url)).send().await.unwrap();
+    let (name, password) = CORP_PEOPLE[0];
+    let page = submit_sign_in(&browser, login, name, password).await.text().await.unwrap();
+    let answer = hidden_fields(&page).into_iter().find(|(name, _)| name == "SAMLResponse").unwrap().1;
+    let post = || browser.post(format!("{}/saml/acs", f.hub_url)).form(&[("SAMLResponse", answer.as_str())]).send();
+    let landed = follow(&browser, post().await.unwrap()).await;
+    assert_eq!(landed.url.path(), "/portal", "{landed:?}");
+    // The same answer again is refused: its request was answered already.
+    let again = follow(&browser, post().await.unwrap()).await;
+    assert_eq!(again.status, 403, "{again:?}");
+
+    let series = scrape(&f.hub_url).await;
+    assert_eq!(value(&series, "crossfed_sign_ins_total{method=\"saml\",outcome=\"success\"}"), 1.0, "{series:#?}");
+    assert_eq!(value(&series, "crossfed_sign_ins_total{method=\"saml\",outcome=\"failure\"}"), 1.0, "{series:#?}");
+    assert_eq!(value(&series, "crossfed_refusals_total{kind=\"saml.not_pending\"}"), 1.0, "{series:#?}");
+    // corp's signing certificate, as its metadata gives it: made today, valid for years.
+    let (_, seconds) = one_starting(&series, "crossfed_certificate_expiry_seconds{certificate=\"identity_source\"");
+    assert!(seconds > 300.0 * 86_400.0, "{seconds}");
+    assert_eq!(value(&series, "crossfed_ready{check=\"identity-source-metadata\"}"), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_a_listener_of_their_own_are_not_on_the_hubs() {
+    let config: HubConfig = toml::from_str(ALICE_AND_WIKI).unwrap();
+    let (store, data) = (crossfed_testkit::test_store("metrics-apart").await, crossfed_testkit::temp_dir());
+    let (listener, url) = listener().await;
+    let (metrics_listener, metrics_url) = crate::support::listener().await;
+    let hub = crate::support::build(&config, &store, data.path(), &url).await;
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(crossfed_hub::serve_with_metrics(listener, Some(metrics_listener), Arc::new(hub), async move {
+        let _ = stopped.await;
+    }));
+
+    let portal = portal_sign_in(&url, "alice", "alice-password-1").await;
+    assert_eq!(portal.launch("wiki").await.0, 200);
+    let series = scrape(&metrics_url).await;
+    assert_eq!(value(&series, LAUNCHES_OK), 1.0, "{series:#?}");
+    // The hub's own listener has no /metrics: a reverse proxy in front of it cannot publish them.
+    let hidden = reqwest::get(format!("{url}/metrics")).await.unwrap();
+    assert_eq!(hidden.status(), 404);
+    // The metrics listener serves nothing else.
+    assert_eq!(reqwest::get(format!("{metrics_url}/portal")).await.unwrap().status(), 404);
+}
