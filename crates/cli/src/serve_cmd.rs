@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// sqlite://… or postgres://… instead of the data dir's SQLite file.
     #[arg(long)]
     database_url: Option<String>,
+    /// Serve /metrics (Prometheus) on this address instead of on --listen: keep it where only
+    /// the monitoring can reach it.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -56,10 +60,20 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     for connector in hub.provisioning.connector_names().await {
         say(&format!("provisioning: {connector}"));
     }
+    let metrics_listener = match args.metrics_listen {
+        Some(address) => {
+            let bound = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening for metrics on {address}"))?;
+            say(&format!("metrics at http://{}/metrics", bound.local_addr()?));
+            Some(bound)
+        }
+        None => None,
+    };
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);
     let tasks = crossfed_hub::tasks::spawn_all(&hub);
-    crossfed_hub::serve(listener, hub.clone(), shutdown_signal()).await.context("serving")?;
+    crossfed_hub::serve_with_metrics(listener, metrics_listener, hub.clone(), shutdown_signal()).await.context("serving")?;
     for task in tasks {
         task.abort();
     }

@@ -44,6 +44,16 @@ pub fn xmlsec1() -> PathBuf {
     found.unwrap_or_else(|| panic!("xmlsec1 is not installed: run scripts/install-peers"))
 }
 
+/// The Prometheus server (Debian's `prometheus` package).
+pub fn prometheus() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("prometheus"))
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| panic!("prometheus is not installed: run scripts/install-peers"))
+}
+
 /// `xmlsec1 --verify` of the document in `file` against the certificate in `cert_pem`, with
 /// same-document references only and `ID` as the ID attribute of each element in `id_nodes`
 /// (`namespace:LocalName`).

@@ -8,5 +8,6 @@ mod cloud_cli;
 mod data_files_cli;
 mod demo_cli;
 mod operations_cli;
+mod prometheus_cli;
 mod saml_cli;
 mod scaleout_cli;
