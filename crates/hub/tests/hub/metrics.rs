@@ -160,3 +160,38 @@ async fn metrics_on_a_listener_of_their_own_are_not_on_the_hubs() {
     // The metrics listener serves nothing else.
     assert_eq!(reqwest::get(format!("{metrics_url}/portal")).await.unwrap().status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_states_are_counted_per_connector() {
+    // A peer whose SCIM server takes the pushes, and a connector to a port where nothing listens.
+    let (peer_listener, peer_url) = listener().await;
+    let peer_store = crossfed_testkit::test_store("metrics-peer").await;
+    let peer_data = crossfed_testkit::temp_dir();
+    let peer = crate::support::build(&HubConfig::default(), &peer_store, peer_data.path(), &peer_url).await;
+    let (peer_token, _) =
+        crossfed_hub::tokens::issue(&peer_store, crossfed_hub::tokens::SCIM, "source", None, 1_700_000_000)
+            .await
+            .unwrap();
+    let _peer = crate::support::serve(peer_listener, Arc::new(peer));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config: HubConfig = toml::from_str(&format!(
+        "{ALICE_AND_WIKI}\n[[provisioning.scim]]\nname = \"peer\"\nurl = \"{peer_url}/scim/v2\"\ntoken = \"{peer_token}\"\n\
+         [[provisioning.scim]]\nname = \"gone\"\nurl = \"http://{closed}/scim/v2\"\ntoken = \"{peer_token}\"\n"
+    ))
+    .unwrap();
+    let (store, data) = (crossfed_testkit::test_store("metrics-provisioning").await, crossfed_testkit::temp_dir());
+    let (listener, url) = listener().await;
+    let hub = Arc::new(crate::support::build(&config, &store, data.path(), &url).await);
+    hub.provisioning.run_once().await;
+    let _stop = crate::support::serve(listener, hub);
+
+    let series = scrape(&url).await;
+    let subjects = |connector: &str, state: &str| {
+        value(&series, &format!("crossfed_provisioning_subjects{{connector=\"{connector}\",state=\"{state}\"}}"))
+    };
+    assert_eq!(subjects("scim:peer", "in_sync"), 1.0, "{series:#?}");
+    assert_eq!(subjects("scim:gone", "failed"), 1.0, "{series:#?}");
+    // Every state of every connector is a series, so a state that empties reads 0, not nothing.
+    assert!(series.contains_key("crossfed_provisioning_subjects{connector=\"scim:peer\",state=\"failed\"}"));
+    assert_eq!(subjects("scim:peer", "failed") + subjects("scim:gone", "in_sync"), 0.0);
+}
