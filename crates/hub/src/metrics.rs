@@ -29,6 +29,15 @@ pub enum SignInMethod {
     Saml,
 }
 
+impl SignInMethod {
+    fn label(self) -> &'static str {
+        match self {
+            SignInMethod::Directory => "directory",
+            SignInMethod::Saml => "saml",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SignInLabels {
     method: &'static str,
@@ -212,16 +221,19 @@ impl Metrics {
             self.provisioning.clone(),
         );
         self.registry = r;
+        // Sign-ins are few: every series from the start, so rates and alerts see zeros, not nothing.
+        for method in [SignInMethod::Directory, SignInMethod::Saml] {
+            for succeeded in [true, false] {
+                let labels = SignInLabels { method: method.label(), outcome: outcome(succeeded) };
+                let _ = self.sign_ins.get_or_create(&labels);
+            }
+        }
         self
     }
 
     /// Counts a sign-in attempt.
     pub fn sign_in(&self, method: SignInMethod, succeeded: bool) {
-        let method = match method {
-            SignInMethod::Directory => "directory",
-            SignInMethod::Saml => "saml",
-        };
-        self.sign_ins.get_or_create(&SignInLabels { method, outcome: outcome(succeeded) }).inc();
+        self.sign_ins.get_or_create(&SignInLabels { method: method.label(), outcome: outcome(succeeded) }).inc();
     }
 
     /// Counts a launch of `application` (an id of the catalog, or `(unknown)`) that ended with
@@ -302,6 +314,7 @@ mod tests {
         let text = metrics.render(&snapshot).unwrap();
         for line in [
             "crossfed_sign_ins_total{method=\"saml\",outcome=\"success\"} 1",
+            "crossfed_sign_ins_total{method=\"directory\",outcome=\"failure\"} 0",
             "crossfed_launches_total{application=\"wiki\",outcome=\"success\"} 1",
             "crossfed_scim_operations_total{resource=\"User\",operation=\"create\",status=\"201\"} 1",
             "crossfed_store_operation_duration_seconds_count{operation=\"audit_commit\"} 1",
