@@ -32,13 +32,25 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connect/{instance}/{*page}", get(crate::console::agent_workspace))
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
+        .route("/metrics", get(metrics))
         .fallback(connect_endpoint)
         .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    let name = app.settings.base_url.clone();
+    let (name, measures) = (app.settings.base_url.clone(), app.metrics.http.clone());
     let guarded =
         crossfed_web::guarded(routes.with_state(app), Guard { render: refused, max_body_bytes: MAX_BODY_BYTES });
-    crossfed_web::log::logged(guarded, &name)
+    crossfed_web::log::logged_and_measured(guarded, &name, Some(measures))
+}
+
+/// `GET /metrics`: the listener's requests and refusals, for Prometheus.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    match app.metrics.encode() {
+        Ok(text) => crossfed_web::metrics::exposition(text),
+        Err(e) => refused(
+            "/metrics",
+            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the metrics could not be written: {e}")),
+        ),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

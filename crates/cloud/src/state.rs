@@ -19,6 +19,8 @@ pub struct App {
     pub administrator: Credentials,
     /// The account's time (the system clock; tests fix or shift it).
     pub clock: crate::clock::Clock,
+    /// What `/metrics` exposes: the listener's requests and refusals.
+    pub metrics: std::sync::Arc<crossfed_web::metrics::HttpOnly>,
 }
 
 impl App {
@@ -30,7 +32,13 @@ impl App {
             expiration: None,
             principal: Principal::Administrator { account: settings.account.clone() },
         };
-        App { resources: Resources { store }, settings, administrator, clock: crate::clock::Clock::system() }
+        App {
+            resources: Resources { store },
+            settings,
+            administrator,
+            clock: crate::clock::Clock::system(),
+            metrics: std::sync::Arc::default(),
+        }
     }
 
     /// The current time by the account's clock, in Unix seconds.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use crossfed_store::{ProvisioningStore, StoreError, SyncState, TokenStore};
 use crossfed_xmldsig::Certificate;
@@ -33,12 +33,7 @@ pub fn routes() -> Router<Arc<Hub>> {
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     let snapshot = snapshot(&hub).await;
     match hub.metrics.render(&snapshot) {
-        Ok(text) => {
-            let mut response = text.into_response();
-            let content_type = HeaderValue::from_static(crossfed_web::metrics::CONTENT_TYPE);
-            response.headers_mut().insert(header::CONTENT_TYPE, content_type);
-            response
-        }
+        Ok(text) => crossfed_web::metrics::exposition(text),
         Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Metrics unavailable", &e.to_string(), None),
     }
 }

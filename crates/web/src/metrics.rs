@@ -4,6 +4,8 @@
 //! template that matched (never the path as sent), an unknown method is `other`, and refusal
 //! kinds are a fixed vocabulary. Recording is a hash lookup and an atomic add or a short lock.
 
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -103,6 +105,36 @@ pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
     let mut text = String::new();
     prometheus_client::encoding::prometheus_text::encode(&mut text, registry)?;
     Ok(text)
+}
+
+/// The answer of `GET /metrics` carrying `text`.
+pub fn exposition(text: String) -> Response {
+    let mut response = text.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+/// The metrics of a listener that measures its HTTP traffic and nothing else (the emulated
+/// account's): the registry and its measures.
+#[derive(Debug)]
+pub struct HttpOnly {
+    registry: Registry,
+    pub http: HttpMetrics,
+}
+
+impl Default for HttpOnly {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("crossfed");
+        let http = HttpMetrics::register(&mut registry);
+        HttpOnly { registry, http }
+    }
+}
+
+impl HttpOnly {
+    /// The exposition text.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        encode(&self.registry)
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! elsewhere, and the console's HTML error page on its pages — for a body over the limit (413),
 //! a URI too long (414), headers too large (431), and on the console's pages a method they do
 //! not take (405, with `Allow`), a form of the wrong type (415) or that does not read (400).
+//! Each request and refusal is measured at `/metrics`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -150,4 +151,23 @@ async fn health_checks_answer() {
     let ready = reqwest::get(format!("{}/readyz", cloud.base)).await.unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.json::<Value>().await.unwrap(), serde_json::json!({"status": "ready"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_and_refusals_are_measured_at_metrics() {
+    let cloud = start().await;
+    let client = reqwest::Client::new();
+    assert_eq!(send(client.get(format!("{}/healthz", cloud.base))).await.status, 200);
+    assert_eq!(send(client.delete(format!("{}/console", cloud.base))).await.status, 405);
+    let metrics = send(client.get(format!("{}/metrics", cloud.base))).await;
+    assert_eq!(metrics.status, 200);
+    assert_eq!(metrics.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    for line in [
+        "crossfed_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"2xx\"} 1",
+        // A method the route does not take matched no route: the log line says so too.
+        "crossfed_http_request_duration_seconds_count{method=\"DELETE\",route=\"(no route)\",status=\"4xx\"} 1",
+        "crossfed_refusals_total{kind=\"method_not_allowed\"} 1",
+    ] {
+        assert!(metrics.text.lines().any(|l| l == line), "{line} in\n{}", metrics.text);
+    }
 }
