@@ -9,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use crossfed_cloud::{App, CloudConfig, Settings};
 use crossfed_store::Store;
+use crossfed_web::forwarded::TrustedProxies;
 
+use crate::listener_args::{ListenerArgs, public_url};
 use crate::process::say;
 
 #[derive(Args)]
@@ -33,6 +35,16 @@ pub struct CloudArgs {
     admin_access_key_id: Option<String>,
     #[arg(long, requires = "admin_access_key_id")]
     admin_secret_access_key: Option<String>,
+    /// A reverse proxy (address range, such as 10.0.0.0/8) whose forwarded client address is
+    /// believed; repeat for several. None by default.
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<crossfed_web::forwarded::Cidr>,
+    /// The header trusted proxies write the client's address in: xforwarded (X-Forwarded-For)
+    /// or forwarded (RFC 7239).
+    #[arg(long, default_value = "xforwarded")]
+    proxy_headers: crossfed_web::forwarded::ProxyHeaders,
+    #[command(flatten)]
+    listener: ListenerArgs,
 }
 
 /// The administrator's keys: from the flags, the configuration, or generated once and kept in
@@ -78,7 +90,12 @@ pub async fn run(args: CloudArgs) -> Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
-    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let base_url = match &args.base_url {
+        Some(url) => public_url(url, "--base-url")?,
+        None => format!("{}://{address}", args.listener.scheme()),
+    };
+    let trusted = TrustedProxies { ranges: args.trusted_proxies.clone(), headers: args.proxy_headers };
+    let options = args.listener.options(trusted)?;
     let settings = Settings::new(&config.account.id, &config.account.region, &base_url);
     let app = Arc::new(App::new(store.clone(), settings, &key_id, &secret));
     let changes = crossfed_cloud::config::apply(&app, &config, crate::process::now())
@@ -95,7 +112,7 @@ pub async fn run(args: CloudArgs) -> Result<ExitCode> {
     ));
     say(&format!("sign-in endpoint: {base_url}/saml"));
     say(&format!("administrator access key id: {key_id}"));
-    crossfed_cloud::serve(listener, app, crate::process::shutdown_signal()).await.context("serving")?;
+    crossfed_cloud::serve_with(listener, app, options, crate::process::shutdown_signal()).await.context("serving")?;
     store.close().await;
     say("crossfed cloud: stopped");
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ mod demo_cmd;
 mod directory_cmd;
 mod input;
 mod keys_cmd;
+mod listener_args;
 mod process;
 mod saml_cmd;
 mod serve_cmd;

@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use crossfed_hub::config::HubConfig;
 use crossfed_store::Store;
+use crossfed_web::forwarded::TrustedProxies;
 
+use crate::listener_args::{ListenerArgs, public_url};
 use crate::process::{clock, say, shutdown_signal};
 
 #[derive(Args)]
@@ -30,7 +32,12 @@ pub struct ServeArgs {
     /// the monitoring can reach it.
     #[arg(long)]
     metrics_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    listener: ListenerArgs,
 }
+
+/// How long a stopping hub waits for its last audit records to be written.
+const AUDIT_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let config = HubConfig::load(&args.config)?;
@@ -41,7 +48,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
-    let base_url = config.hub.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let base_url = match &config.hub.public_url {
+        Some(url) => public_url(url, "[hub] public_url")?,
+        None => format!("{}://{address}", args.listener.scheme()),
+    };
+    let trusted = TrustedProxies { ranges: config.hub.trusted_proxies.clone(), headers: config.hub.proxy_headers };
+    let options = args.listener.options(trusted)?;
     let (hub, changes) = crossfed_hub::build_hub(&config, store.clone(), &args.data_dir, &base_url, clock())
         .await
         .context("applying the configuration")?;
@@ -73,11 +85,19 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     say(&format!("crossfed hub listening on {base_url}"));
     let hub = Arc::new(hub);
     let tasks = crossfed_hub::tasks::spawn_all(&hub);
-    crossfed_hub::serve_with_metrics(listener, metrics_listener, hub.clone(), shutdown_signal()).await.context("serving")?;
+    crossfed_hub::serve_with(listener, metrics_listener, hub.clone(), options, shutdown_signal())
+        .await
+        .context("serving")?;
     for task in tasks {
         task.abort();
     }
     hub.refusals.flush().await;
+    if !hub.audit.queue().flush(AUDIT_FLUSH_LIMIT).await {
+        tracing::warn!(
+            "audit records were still being written {} s after the listener stopped",
+            AUDIT_FLUSH_LIMIT.as_secs()
+        );
+    }
     store.close().await;
     say("crossfed hub: stopped");
     Ok(ExitCode::SUCCESS)

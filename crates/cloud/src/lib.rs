@@ -22,6 +22,6 @@ pub mod sts;
 
 pub use clock::Clock;
 pub use config::CloudConfig;
-pub use server::{router, serve};
+pub use server::{router, serve, serve_with};
 pub use state::App;
 pub use state::Settings;

@@ -12,6 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use crossfed_web::serving::ServeOptions;
 use crossfed_web::{Guard, Refusal};
 use tokio::net::TcpListener;
 
@@ -39,7 +40,7 @@ pub fn router(app: Arc<App>) -> Router {
     let (name, measures) = (app.settings.base_url.clone(), app.metrics.http.clone());
     let guarded =
         crossfed_web::guarded(routes.with_state(app), Guard { render: refused, max_body_bytes: MAX_BODY_BYTES });
-    crossfed_web::log::logged_and_measured(guarded, &name, Some(measures))
+    crossfed_web::log::logged_and_measured(crossfed_web::strict_transport(guarded, &name), &name, Some(measures))
 }
 
 /// `GET /metrics`: the listener's requests and refusals, for Prometheus.
@@ -53,15 +54,24 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Serves `app` on `listener` until `shutdown` completes, with the default connection limits.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, ServeOptions::default(), shutdown).await
+}
+
+/// Serves `app` on `listener` as `options` say (TLS, limits, trusted proxies) until `shutdown`
+/// completes and the requests under way have finished.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crossfed_web::serving::serve(listener, router(app), options, shutdown).await
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {

@@ -47,7 +47,11 @@ pub enum AuditError {
 /// What to do once a record is stored (or could not be).
 type Then = Box<dyn FnOnce(Result<(), AuditError>) + Send>;
 
-type Pending = (AuditEvent, Then);
+/// A record to store, or a flush: a caller to tell once everything queued before it is stored.
+enum Pending {
+    Record(AuditEvent, Then),
+    Flush(Then),
+}
 
 #[derive(Debug, Clone)]
 pub struct AuditQueue {
@@ -96,10 +100,26 @@ impl AuditQueue {
     /// thread that wants its caller woken once, when both the work and its record are done.
     pub fn append_then(&self, event: AuditEvent, then: impl FnOnce(Result<(), AuditError>) + Send + 'static) {
         self.depth.fetch_add(1, Ordering::Relaxed);
-        if let Err(std::sync::mpsc::SendError((_, then))) = self.queue.send((event, Box::new(then))) {
+        if let Err(std::sync::mpsc::SendError(Pending::Record(_, then) | Pending::Flush(then))) =
+            self.queue.send(Pending::Record(event, Box::new(then)))
+        {
             self.depth.fetch_sub(1, Ordering::Relaxed);
             then(Err(AuditError::Stopped));
         }
+    }
+
+    /// Waits until every record queued so far is written (or failed), at most `limit`; for a
+    /// shutdown, before the store closes. Whether the queue was drained in time.
+    pub async fn flush(&self, limit: std::time::Duration) -> bool {
+        let (done, flushed) = oneshot::channel();
+        let then: Then = Box::new(move |_| {
+            let _ = done.send(());
+        });
+        if self.queue.send(Pending::Flush(then)).is_err() {
+            // The writer has stopped: nothing more can be written, and nothing waits.
+            return true;
+        }
+        tokio::time::timeout(limit, flushed).await.is_ok()
     }
 }
 
@@ -121,11 +141,25 @@ fn write_until_dropped(writer: Writer, pending: &Receiver<Pending>, runtime: &to
         crate::cpu_pool::signing().wait_until_idle(Instant::now() + LINGER);
         let mut batch = vec![first];
         batch.extend(pending.try_iter().take(MOST_PER_WRITE - 1));
-        let (events, waiting): (Vec<AuditEvent>, Vec<_>) = batch.into_iter().unzip();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut waiting = Vec::with_capacity(batch.len());
+        for queued in batch {
+            match queued {
+                Pending::Record(event, then) => {
+                    events.push(event);
+                    waiting.push(then);
+                }
+                Pending::Flush(then) => waiting.push(then),
+            }
+        }
         let started = Instant::now();
-        let result = match writer.append_many_here(&events) {
-            Some(result) => result,
-            None => runtime.block_on(writer.append_many(&events)),
+        let result = if events.is_empty() {
+            Ok(())
+        } else {
+            match writer.append_many_here(&events) {
+                Some(result) => result,
+                None => runtime.block_on(writer.append_many(&events)),
+            }
         }
         .map_err(AuditError::from);
         commits.observe(started.elapsed());

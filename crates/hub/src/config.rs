@@ -126,8 +126,19 @@ fn default_provisioning() -> crate::upstream::Provisioning {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubSection {
-    /// The URL people and peers reach the hub at (default: http://LISTEN).
-    pub base_url: Option<String>,
+    /// The URL people and peers reach the hub at (default: http://LISTEN): every URL the hub
+    /// publishes (metadata, redirects, SCIM locations) starts with it, whatever a request's
+    /// `Host` or forwarded headers say. `base_url` is its former name.
+    #[serde(alias = "base_url")]
+    pub public_url: Option<String>,
+    /// Reverse proxies (address ranges, `10.0.0.0/8`, `::1/128`) whose forwarded client address
+    /// is believed; none by default.
+    #[serde(default)]
+    pub trusted_proxies: Vec<crossfed_web::forwarded::Cidr>,
+    /// The header those proxies write the client's address in: `xforwarded` (`X-Forwarded-For`,
+    /// the default) or `forwarded` (RFC 7239).
+    #[serde(default)]
+    pub proxy_headers: crossfed_web::forwarded::ProxyHeaders,
     /// Minutes without activity before a session ends.
     pub session_idle_minutes: Option<i64>,
     /// Hours after sign-in before a session ends regardless.

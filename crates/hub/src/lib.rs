@@ -48,5 +48,5 @@ pub mod views;
 pub mod web;
 
 pub use bootstrap::build_hub;
-pub use router::{router, serve, serve_with_metrics};
+pub use router::{router, serve, serve_with};
 pub use state::Hub;

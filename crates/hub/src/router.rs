@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use crossfed_web::serving::ServeOptions;
 use tokio::net::TcpListener;
 
 use crate::state::Hub;
@@ -46,7 +47,8 @@ pub fn router_with(hub: Arc<Hub>, metrics: MetricsAt) -> Router {
         .layer(axum::middleware::from_fn(crossfed_web::log::note_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let (name, measures) = (hub.base_url.clone(), hub.metrics.http.clone());
-    crossfed_web::log::logged_and_measured(crossfed_web::guarded(app.with_state(hub), guard()), &name, Some(measures))
+    let app = crossfed_web::strict_transport(crossfed_web::guarded(app.with_state(hub), guard()), &name);
+    crossfed_web::log::logged_and_measured(app, &name, Some(measures))
 }
 
 /// The metrics listener's routes: `/metrics` alone, neither logged nor measured (a scrape a
@@ -55,29 +57,31 @@ pub fn metrics_router(hub: Arc<Hub>) -> Router {
     crossfed_web::guarded(crate::scrape::routes().with_state(hub), guard())
 }
 
-/// Serves `hub` on `listener` until `shutdown` completes.
+/// Serves `hub` on `listener` until `shutdown` completes, with the default connection limits.
 pub async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with_metrics(listener, None, hub, shutdown).await
+    serve_with(listener, None, hub, ServeOptions::default(), shutdown).await
 }
 
-/// Serves `hub` on `listener` until `shutdown` completes, and its `/metrics` on
-/// `metrics_listener` when given (then not on `listener`).
-pub async fn serve_with_metrics(
+/// Serves `hub` on `listener` as `options` say (TLS, limits, trusted proxies) until `shutdown`
+/// completes and the requests under way have finished; and its `/metrics` on `metrics_listener`
+/// when given (then not on `listener`), with the default limits and without TLS.
+pub async fn serve_with(
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     hub: Arc<Hub>,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let at = if metrics_listener.is_some() { MetricsAt::Elsewhere } else { MetricsAt::Here };
-    let metrics = metrics_listener.map(|l| tokio::spawn(axum::serve(l, metrics_router(hub.clone())).into_future()));
-    let served =
-        axum::serve(listener, router_with(hub, at).into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+    let metrics = metrics_listener.map(|l| {
+        let router = metrics_router(hub.clone());
+        tokio::spawn(crossfed_web::serving::serve(l, router, ServeOptions::default(), std::future::pending()))
+    });
+    let served = crossfed_web::serving::serve(listener, router_with(hub, at), options, shutdown).await;
     if let Some(metrics) = metrics {
         metrics.abort();
     }

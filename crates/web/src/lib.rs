@@ -5,10 +5,13 @@
 //! request limits and refusals every listener applies ([`guarded`]).
 
 pub mod client;
+pub mod forwarded;
 pub mod health;
 pub mod log;
 pub mod metrics;
 mod refusal;
+pub mod serving;
+pub mod tls;
 
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,6 +47,25 @@ pub fn secure_headers(headers: &mut HeaderMap, script_nonce: Option<&str>, forms
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+/// The HSTS header of a listener reached over HTTPS: browsers go on using HTTPS for a year.
+/// Without `includeSubDomains`: the hub's name does not decide for its sibling hosts, which an
+/// operator adds (or preloads) at the domain's apex.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// `app`, answering with [`STRICT_TRANSPORT_SECURITY`] when its `public_url` is HTTPS — also when
+/// a proxy terminates TLS, since the browser sees HTTPS.
+pub fn strict_transport(app: axum::Router, public_url: &str) -> axum::Router {
+    if !public_url.starts_with("https://") {
+        return app;
+    }
+    app.layer(axum::middleware::map_response(|mut response: Response| async move {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(STRICT_TRANSPORT_SECURITY));
+        response
+    }))
 }
 
 /// A complete HTML document.

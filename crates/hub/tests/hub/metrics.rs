@@ -146,7 +146,8 @@ async fn metrics_on_a_listener_of_their_own_are_not_on_the_hubs() {
     let (metrics_listener, metrics_url) = crate::support::listener().await;
     let hub = crate::support::build(&config, &store, data.path(), &url).await;
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(crossfed_hub::serve_with_metrics(listener, Some(metrics_listener), Arc::new(hub), async move {
+    let options = crossfed_web::serving::ServeOptions::default();
+    tokio::spawn(crossfed_hub::serve_with(listener, Some(metrics_listener), Arc::new(hub), options, async move {
         let _ = stopped.await;
     }));
 
