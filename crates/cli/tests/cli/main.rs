@@ -11,3 +11,4 @@ mod operations_cli;
 mod prometheus_cli;
 mod saml_cli;
 mod scaleout_cli;
+mod serving_cli;
