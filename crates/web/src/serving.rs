@@ -71,6 +71,11 @@ pub async fn serve(
     let (closing, closing_seen) = watch::channel(false);
     let mut connections = accept_until(&listener, &shared, closing_seen, shutdown).await;
     drop(listener);
+    tracing::info!(
+        "stopping: no new connections; {} open, their requests under way get {} s to finish",
+        connections.len(),
+        shared.options.shutdown_grace.as_secs()
+    );
     let _ = closing.send(true);
     finish(&mut connections, shared.options.shutdown_grace).await;
     if let Some(watcher) = watcher {
