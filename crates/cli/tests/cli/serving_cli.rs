@@ -579,6 +579,29 @@ fn nginx_terminates_tls_in_front_of_two_hubs() {
     });
     let lines = logged(&direct, &[&hub_a]);
     assert!(lines.iter().all(|(_, l)| l["client"] == "127.0.0.2"), "{lines:?}");
+
+    // A refusal through nginx is audited from the client's address, a forged one ignored.
+    let admin = std::fs::read_to_string(data_a.join("admin-token")).unwrap().trim().to_string();
+    let refusals = runtime.block_on(async {
+        let refused = browser
+            .get(format!("{front}/api/v1/users"))
+            .bearer_auth("not-a-token")
+            .header("X-Forwarded-For", "203.0.113.77")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        let audit = browser
+            .get(format!("{front}/api/v1/audit?action=refused.unauthorized"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(audit.status(), StatusCode::OK);
+        audit.json::<serde_json::Value>().await.unwrap()["items"].as_array().unwrap().clone()
+    });
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0]["source"], "127.0.0.3", "{refusals:?}");
     for hub in [&hub_a, &hub_b] {
         let log = hub.log();
         assert!(!log.contains("198.51.100.99") && !log.contains("203.0.113.77"), "a forged address was logged: {log}");
