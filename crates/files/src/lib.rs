@@ -87,6 +87,29 @@ pub fn replace_public(path: &Path, content: &[u8]) -> std::io::Result<()> {
     replace(path, content, PUBLIC_FILE)
 }
 
+/// Writes the private file `path` with what `write` puts in it, replacing what was there, whole
+/// or not at all: for content too large to hold in memory (a backup archive). `write` gets the
+/// temporary file; a failure there leaves neither it nor a changed `path`.
+pub fn replace_private_with<E: From<std::io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), E>,
+) -> Result<(), E> {
+    let temporary = temporary_beside(path);
+    let written = open_new(&temporary, PRIVATE_FILE).map_err(E::from).and_then(|mut file| {
+        write(&mut file)?;
+        file.sync_all().map_err(E::from)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&temporary, path) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e.into());
+    }
+    sync_parent(path).map_err(E::from)
+}
+
 fn replace(path: &Path, content: &[u8], mode: u32) -> std::io::Result<()> {
     let temporary = write_temporary(path, content, mode)?;
     if let Err(e) = std::fs::rename(&temporary, path) {
@@ -99,8 +122,7 @@ fn replace(path: &Path, content: &[u8], mode: u32) -> std::io::Result<()> {
 /// Writes `content` to a new temporary file beside `path` and flushes it to disk; on any
 /// failure nothing is left behind.
 fn write_temporary(path: &Path, content: &[u8], mode: u32) -> std::io::Result<PathBuf> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crossfed_random::hex::<8>()));
+    let temporary = temporary_beside(path);
     let written = open_new(&temporary, mode).and_then(|mut file| {
         file.write_all(content)?;
         file.sync_all()
@@ -110,6 +132,12 @@ fn write_temporary(path: &Path, content: &[u8], mode: u32) -> std::io::Result<Pa
         return Err(e);
     }
     Ok(temporary)
+}
+
+/// A fresh hidden name beside `path`, ending in `.tmp`.
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    path.with_file_name(format!(".{name}.{}.tmp", crossfed_random::hex::<8>()))
 }
 
 fn open_new(path: &Path, mode: u32) -> std::io::Result<File> {
@@ -152,6 +180,39 @@ pub fn lock(dir: &Path, name: &str) -> std::io::Result<FolderLock> {
     };
     file.lock()?;
     Ok(FolderLock { _file: file })
+}
+
+/// A data folder's "in use" lock: held shared by every process serving from the folder, taken
+/// exclusively by what must not run beside them (a restore). The operating system drops it when
+/// the process ends, however it ends.
+pub struct InUse {
+    _file: File,
+}
+
+/// The name of the in-use lock file in a data folder.
+const IN_USE: &str = ".in-use.lock";
+
+/// Takes `dir`'s in-use lock shared, for a process that serves from it; `WouldBlock` when a
+/// restore holds it.
+pub fn use_shared(dir: &Path) -> std::io::Result<InUse> {
+    let file = open_lock_file(&dir.join(IN_USE))?;
+    file.try_lock_shared().map_err(std::io::Error::from)?;
+    Ok(InUse { _file: file })
+}
+
+/// Takes `dir`'s in-use lock exclusively; `WouldBlock` while a process serves from `dir`.
+pub fn use_exclusive(dir: &Path) -> std::io::Result<InUse> {
+    let file = open_lock_file(&dir.join(IN_USE))?;
+    file.try_lock().map_err(std::io::Error::from)?;
+    Ok(InUse { _file: file })
+}
+
+fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    match open_new(path, PRIVATE_FILE) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => OpenOptions::new().write(true).open(path),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether `e` says the disk (or the user's quota) is full.
@@ -216,5 +277,34 @@ mod tests {
         assert!(file.try_lock().is_err(), "a second holder must wait");
         drop(held);
         assert!(file.try_lock().is_ok());
+    }
+
+    #[test]
+    fn servers_share_a_folder_and_a_restore_waits_for_none_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = use_shared(dir.path()).unwrap();
+        let second = use_shared(dir.path()).unwrap();
+        let refused = use_exclusive(dir.path()).err().unwrap();
+        assert_eq!(refused.kind(), ErrorKind::WouldBlock);
+        drop((first, second));
+        let restoring = use_exclusive(dir.path()).unwrap();
+        assert_eq!(use_shared(dir.path()).err().unwrap().kind(), ErrorKind::WouldBlock);
+        drop(restoring);
+        assert!(use_shared(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn a_streamed_private_file_is_whole_or_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup.tar");
+        replace_private_with(&path, |file| file.write_all(b"whole")).unwrap();
+        assert_eq!((std::fs::read(&path).unwrap(), mode(&path)), (b"whole".to_vec(), 0o600));
+        let failed = replace_private_with(&path, |file| {
+            file.write_all(b"half")?;
+            Err(std::io::Error::other("stopped"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"whole", "the old file stays");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
     }
 }

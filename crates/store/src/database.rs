@@ -38,7 +38,7 @@ pub struct Store {
 /// down (the request answers 503 then, and the pool reconnects by itself once it is back).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// A SQLite file holds sessions and tokens' digests: it is created readable by its owner only

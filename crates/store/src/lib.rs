@@ -26,6 +26,7 @@ mod provisioning;
 mod rekey;
 mod replay;
 mod search;
+mod snapshot;
 mod tokens;
 
 pub use applications::{ApplicationStore, PutOutcome, StoredApplication};
@@ -45,4 +46,5 @@ pub use objects::{ObjectKey, ObjectStore, StoredObject};
 pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;
 pub use search::{Comparison, Compiled, Condition, GroupField, Param, UserField, Value, compile_user_condition};
+pub use snapshot::{SnapshotError, SnapshotInfo, check_sqlite_snapshot, newest_sqlite_schema, snapshot_sqlite};
 pub use tokens::{ApiToken, NewToken, TokenStore};

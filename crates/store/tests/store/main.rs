@@ -2,3 +2,4 @@
 //! the tests of every module run in parallel.
 
 mod store;
+mod snapshot;
