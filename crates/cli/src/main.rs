@@ -1,6 +1,7 @@
 //! The `crossfed` binary.
 
 mod admin_cmd;
+mod backup_cmd;
 mod check_cmd;
 mod cloud_cmd;
 mod demo_cmd;
@@ -37,6 +38,10 @@ enum Command {
     Cloud(cloud_cmd::CloudArgs),
     /// Run the hub: sign-in, portal, applications.
     Serve(serve_cmd::ServeArgs),
+    /// Back up a hub's data folder (database snapshot, signing keys, admin token) into one archive, while it serves.
+    Backup(backup_cmd::BackupArgs),
+    /// Restore a backup into a data folder no hub serves from.
+    Restore(backup_cmd::RestoreArgs),
     /// Run the reference chain on this machine: corp, the hub, and the target account.
     Demo(demo_cmd::DemoArgs),
     /// Check every link of the federation chain (hub, target account, IdP) and print the fixes.
@@ -133,6 +138,8 @@ fn main() -> ExitCode {
         Command::Keys(c) => keys_cmd::run(c),
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
+        Command::Backup(args) => backup_cmd::backup(args),
+        Command::Restore(args) => backup_cmd::restore(args),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
         Command::Bench(args) => run_async(crossfed_bench::run(args)),
         Command::Check(args) => run_async(check_cmd::run(args)),

@@ -49,6 +49,17 @@ pub fn data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Marks the data folder `dir` as served from until the answer is dropped (shared: several
+/// instances may serve from one folder); refused while `crossfed restore` works there.
+pub fn in_use(dir: &std::path::Path) -> anyhow::Result<crossfed_files::InUse> {
+    crossfed_files::use_shared(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::WouldBlock => {
+            anyhow::anyhow!("{} is being restored: start the hub once the restore is done", dir.display())
+        }
+        _ => anyhow::anyhow!("locking {}: {e}", dir.display()),
+    })
+}
+
 /// How log lines are written: for people, or one JSON object per line for collectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {

@@ -42,6 +42,8 @@ const AUDIT_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5)
 pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let config = HubConfig::load(&args.config)?;
     crate::process::data_dir(&args.data_dir)?;
+    // Held while serving: `crossfed restore` refuses a folder a hub serves from.
+    let _in_use = crate::process::in_use(&args.data_dir)?;
     let url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("hub.db").display()));
     let store = Store::connect(&url).await.with_context(|| format!("opening the store at {url}"))?;

@@ -16,6 +16,7 @@ pub mod apps;
 pub mod audit;
 pub mod audit_queue;
 pub mod aws;
+pub mod backup;
 pub mod bootstrap;
 pub mod browsers;
 pub mod check;

@@ -62,9 +62,7 @@ pub fn snapshot_sqlite(database: &Path, into: &Path) -> Result<SnapshotInfo, Sna
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(database, flags).map_err(failed)?;
     connection.busy_timeout(BUSY_WAIT).map_err(failed)?;
-    let target = into.to_str().ok_or_else(|| {
-        failed(rusqlite::Error::InvalidPath(into.to_path_buf()))
-    })?;
+    let target = into.to_str().ok_or_else(|| failed(rusqlite::Error::InvalidPath(into.to_path_buf())))?;
     connection.execute("VACUUM INTO ?1", [target]).map_err(failed)?;
     drop(connection);
     check_sqlite_snapshot(into)
@@ -86,9 +84,11 @@ pub fn check_sqlite_snapshot(file: &Path) -> Result<SnapshotInfo, SnapshotError>
         return Err(SnapshotError::Damaged { path: path(), found: verdict.join("; ") });
     }
     let has_history: bool = connection
-        .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(failed)?;
     if !has_history {
         return Err(SnapshotError::NotCrossfed { path: path() });
@@ -99,8 +99,9 @@ pub fn check_sqlite_snapshot(file: &Path) -> Result<SnapshotInfo, SnapshotError>
     if let Some(version) = unfinished {
         return Err(SnapshotError::IncompleteMigration { path: path(), version });
     }
-    let found: i64 =
-        connection.query_row("SELECT coalesce(max(version), 0) FROM _sqlx_migrations", [], |r| r.get(0)).map_err(failed)?;
+    let found: i64 = connection
+        .query_row("SELECT coalesce(max(version), 0) FROM _sqlx_migrations", [], |r| r.get(0))
+        .map_err(failed)?;
     let newest = newest_sqlite_schema();
     if found > newest {
         return Err(SnapshotError::Newer { path: path(), found, newest });

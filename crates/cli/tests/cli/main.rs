@@ -3,6 +3,7 @@
 
 mod admin_cli;
 mod attack_corpus_cli;
+mod backup_cli;
 mod bench_cli;
 mod cloud_cli;
 mod data_files_cli;
