@@ -34,12 +34,20 @@ pub struct ServeArgs {
     metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     listener: ListenerArgs,
+    /// Check the configuration (and the secrets, templates and metadata files it names), print
+    /// `configuration OK` or each problem, and exit (0 or 2) without listening or touching the
+    /// data dir.
+    #[arg(long)]
+    check_config: bool,
 }
 
 /// How long a stopping hub waits for its last audit records to be written.
 const AUDIT_FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode> {
+    if args.check_config {
+        return Ok(check_config(&args.config).await);
+    }
     let config = HubConfig::load(&args.config)?;
     crate::process::data_dir(&args.data_dir)?;
     // Held while serving: `crossfed restore` refuses a folder a hub serves from.
@@ -103,4 +111,27 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     store.close().await;
     say("crossfed hub: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--check-config`: each problem on standard error, what was not checked on standard output.
+async fn check_config(path: &std::path::Path) -> ExitCode {
+    let config = match HubConfig::load(path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let check = crossfed_hub::config_check::check_config(&config).await;
+    for note in &check.notes {
+        say(&format!("note: {note}"));
+    }
+    if check.problems.is_empty() {
+        say("configuration OK");
+        return ExitCode::SUCCESS;
+    }
+    for problem in &check.problems {
+        eprintln!("error: {problem}");
+    }
+    ExitCode::from(2)
 }

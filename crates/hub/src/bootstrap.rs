@@ -25,6 +25,7 @@ use crate::metrics::Metrics;
 use crate::provision::scim_push::{PushError, ScimPush};
 use crate::provision::{Connector, Provisioning, Schedule};
 use crate::refusals::Refusals;
+use crate::secrets::SecretError;
 use crate::sessions::Sessions;
 use crate::state::Hub;
 use crate::upstream::{IdentitySource, MetadataRefresh};
@@ -53,14 +54,12 @@ pub enum StartError {
     Metadata(#[from] FetchError),
     #[error(transparent)]
     Audit(#[from] AuditError),
-    #[error("{0}: give {1}")]
-    Setting(&'static str, &'static str),
+    #[error("{0} is {2}: give {1}")]
+    Setting(&'static str, &'static str, i64),
     #[error("{whose}: the name is used twice; each target needs its own")]
     TargetTwice { whose: String },
-    #[error("{whose}: give exactly one of {what} or {what}_file")]
-    SecretNotExactlyOne { whose: String, what: &'static str },
-    #[error("{whose}: reading {path}: {source}")]
-    SecretFile { whose: String, path: String, source: std::io::Error },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     #[error("{whose}: {what} {text:?}: {source}")]
     Template { whose: String, what: &'static str, text: String, source: TemplateError },
     #[error("{whose}: {source}")]
@@ -83,6 +82,7 @@ pub async fn build_hub(
     clock: Clock,
 ) -> Result<(Hub, Vec<String>), StartError> {
     let base_url = base_url.trim_end_matches('/').to_string();
+    check_settings(config)?;
     let keys = Arc::new(KeyRing::load(data_dir, "crossfed hub", clock.clone())?);
     let metrics = Arc::new(Metrics::new());
     let queue = AuditQueue::start_timed(store.clone(), metrics.store_timer("audit_commit"))?;
@@ -172,10 +172,10 @@ async fn bootstrap_users(config: &HubConfig, store: &Store, directory: &Director
                 user
             }
         };
-        if let Some(password) = &entry.password
+        if let Some(password) = entry.password()?
             && store.credentials(&user.id).await?.password_hash.is_none()
         {
-            directory.update_user(ACTOR, &user, Some(password)).await.map_err(failed)?;
+            directory.update_user(ACTOR, &user, Some(&password)).await.map_err(failed)?;
             changes.push(format!("set the password of {}", entry.user_name));
         }
     }
@@ -247,31 +247,10 @@ async fn load_identity_source(entry: &IdentitySourceEntry, base_url: &str) -> Re
     Ok(source)
 }
 
-/// A secret given inline or in a file (exactly one of the two).
-fn secret(value: Option<&str>, file: Option<&Path>, whose: &str, what: &'static str) -> Result<String, StartError> {
-    match (value, file) {
-        (Some(value), None) => Ok(value.to_string()),
-        (None, Some(file)) => Ok(std::fs::read_to_string(file)
-            .map_err(|source| StartError::SecretFile {
-                whose: whose.to_string(),
-                path: file.display().to_string(),
-                source,
-            })?
-            .trim()
-            .to_string()),
-        _ => Err(StartError::SecretNotExactlyOne { whose: whose.to_string(), what }),
-    }
-}
-
 /// Where the console's chain checks find the target account and the upstream IdP's metadata.
-fn check_parties(config: &HubConfig) -> Result<Option<Parties>, StartError> {
+pub(crate) fn check_parties(config: &HubConfig) -> Result<Option<Parties>, StartError> {
     let Some(entry) = &config.target_account else { return Ok(None) };
-    let secret_access_key = secret(
-        entry.secret_access_key.as_deref(),
-        entry.secret_access_key_file.as_deref(),
-        "target_account",
-        "secret_access_key",
-    )?;
+    let secret_access_key = entry.secret_access_key()?;
     Ok(Some(Parties {
         target: TargetAccess {
             endpoint: entry.endpoint.clone(),
@@ -283,21 +262,39 @@ fn check_parties(config: &HubConfig) -> Result<Option<Parties>, StartError> {
     }))
 }
 
+/// The settings with a range, each in it.
+pub(crate) fn check_settings(config: &HubConfig) -> Result<(), StartError> {
+    let interval = i64::try_from(config.provisioning.interval_seconds).unwrap_or(i64::MAX);
+    let ranges = [
+        ("provisioning.interval_seconds", "1 to 86400 seconds", 1..=86_400, Some(interval)),
+        (
+            "provisioning.retry_base_seconds",
+            "1 to 3600 seconds",
+            1..=3_600,
+            Some(config.provisioning.retry_base_seconds),
+        ),
+        ("hub.session_idle_minutes", "1 to 10080 minutes (a week)", 1..=10_080, config.hub.session_idle_minutes),
+        ("hub.session_max_hours", "1 to 720 hours (30 days)", 1..=720, config.hub.session_max_hours),
+    ];
+    for (name, wanted, range, value) in ranges {
+        if let Some(value) = value
+            && !range.contains(&value)
+        {
+            return Err(StartError::Setting(name, wanted, value));
+        }
+    }
+    Ok(())
+}
+
 /// The provisioning connectors the configuration asks for.
-fn connectors(config: &HubConfig) -> Result<Vec<Connector>, StartError> {
+pub(crate) fn connectors(config: &HubConfig) -> Result<Vec<Connector>, StartError> {
     let mut connectors = Vec::new();
-    if !(1..=86_400).contains(&config.provisioning.interval_seconds) {
-        return Err(StartError::Setting("provisioning.interval_seconds", "1 to 86400 seconds"));
-    }
-    if !(1..=3_600).contains(&config.provisioning.retry_base_seconds) {
-        return Err(StartError::Setting("provisioning.retry_base_seconds", "1 to 3600 seconds"));
-    }
     for (i, target) in config.provisioning.scim.iter().enumerate() {
         let whose = format!("provisioning target {}", target.name);
         if config.provisioning.scim.iter().take(i).any(|t| t.name == target.name) {
             return Err(StartError::TargetTwice { whose });
         }
-        let token = secret(target.token.as_deref(), target.token_file.as_deref(), &whose, "token")?;
+        let token = target.token()?;
         let template = |text: &str, what: &'static str| {
             Template::parse(text).map_err(|source| StartError::Template {
                 whose: whose.clone(),

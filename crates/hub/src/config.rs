@@ -1,10 +1,14 @@
 //! The hub's configuration file (TOML): its URL, the built-in directory's bootstrap users, the
 //! applications from the catalog and who is assigned to them. Applied at every start: the
 //! applications it lists are written to the store, replacing what an earlier start wrote.
+//! Every table refuses keys it does not know, and the error names the key, its table and its
+//! line; secrets may come from files or environment variables ([`crate::secrets`]).
 
 use std::path::Path;
 
 use serde::Deserialize;
+
+use crate::secrets::{SecretError, SecretSetting};
 
 pub use crate::apps::spec::{
     ApplicationSpec, AttributeEntry, AwsAccountEntry, ConnectEntry, ConnectProvisioningEntry, CustomEntry,
@@ -35,9 +39,10 @@ pub struct TargetAccountEntry {
     /// The account's API endpoint; leave it out for AWS's own endpoints.
     pub endpoint: Option<String>,
     pub access_key_id: String,
-    /// The secret key, or a file holding it.
+    /// The secret key, or a file or environment variable holding it.
     pub secret_access_key: Option<String>,
     pub secret_access_key_file: Option<std::path::PathBuf>,
+    pub secret_access_key_env: Option<String>,
     /// Where the account's sign-in accepts assertions (default: ENDPOINT/saml, or AWS's).
     pub signin_url: Option<String>,
 }
@@ -81,9 +86,10 @@ pub struct ScimTargetEntry {
     pub name: String,
     /// The target's SCIM base URL, such as `https://hub.example.com/scim/v2`.
     pub url: String,
-    /// The bearer token, or a file holding it.
+    /// The bearer token, or a file or environment variable holding it.
     pub token: Option<String>,
     pub token_file: Option<std::path::PathBuf>,
+    pub token_env: Option<String>,
     /// The target's userName for each user.
     #[serde(default = "default_scim_user_name")]
     pub user_name: String,
@@ -153,8 +159,11 @@ pub struct UserEntry {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub display_name: Option<String>,
-    /// Set at start when the user has no password yet.
+    /// Set at start when the user has no password yet; or a file or environment variable
+    /// holding it.
     pub password: Option<String>,
+    pub password_file: Option<std::path::PathBuf>,
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,24 +189,110 @@ pub enum ConfigError {
     Read { path: String, source: std::io::Error },
     #[error("{path}: {source}")]
     Invalid { path: String, source: Box<toml::de::Error> },
+    #[error("{path}, line {line}: unknown key `{key}` in {table}; {source}")]
+    UnknownKey { path: String, line: usize, key: String, table: String, source: Box<toml::de::Error> },
+    #[error("{path}: `{at}`: {source}")]
+    InvalidAt { path: String, at: String, source: Box<toml::de::Error> },
 }
 
 impl HubConfig {
     pub fn load(path: &Path) -> Result<HubConfig, ConfigError> {
-        let shown = || path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: shown(), source: Box::new(e) })
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        HubConfig::parse(&text, &shown)
+    }
+
+    /// Reads the configuration `text`; `path` names it in errors, which say where in the file
+    /// (the table and key, and the line) the problem is.
+    pub fn parse(text: &str, path: &str) -> Result<HubConfig, ConfigError> {
+        let path = path.to_string();
+        let document = toml::Deserializer::parse(text)
+            .map_err(|e| ConfigError::Invalid { path: path.clone(), source: Box::new(e) })?;
+        serde_path_to_error::deserialize(document).map_err(|e| {
+            let at = e.path().to_string();
+            let source = Box::new(e.into_inner());
+            if !source.message().starts_with("unknown field") {
+                return ConfigError::InvalidAt { path, at, source };
+            }
+            let (table, key) = match at.rsplit_once('.') {
+                Some((table, key)) => (format!("table `{table}`"), key.to_string()),
+                None => ("the top level".to_string(), at),
+            };
+            let before = source.span().and_then(|span| text.get(..span.start)).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            ConfigError::UnknownKey { path, line, key, table, source }
+        })
+    }
+}
+
+impl UserEntry {
+    /// The password to set, if the entry gives one.
+    pub fn password(&self) -> Result<Option<String>, SecretError> {
+        let whose = format!("user {}", self.user_name);
+        SecretSetting {
+            whose: &whose,
+            what: "password",
+            value: self.password.as_deref(),
+            file: self.password_file.as_deref(),
+            env: self.password_env.as_deref(),
+        }
+        .read()
+    }
+}
+
+impl ScimTargetEntry {
+    /// The bearer token the target takes.
+    pub fn token(&self) -> Result<String, SecretError> {
+        let whose = format!("provisioning target {}", self.name);
+        SecretSetting {
+            whose: &whose,
+            what: "token",
+            value: self.token.as_deref(),
+            file: self.token_file.as_deref(),
+            env: self.token_env.as_deref(),
+        }
+        .require()
+    }
+}
+
+impl TargetAccountEntry {
+    /// The secret key of the account's read-only identity.
+    pub fn secret_access_key(&self) -> Result<String, SecretError> {
+        SecretSetting {
+            whose: "target_account",
+            what: "secret_access_key",
+            value: self.secret_access_key.as_deref(),
+            file: self.secret_access_key_file.as_deref(),
+            env: self.secret_access_key_env.as_deref(),
+        }
+        .require()
     }
 }
 
 impl ApplicationEntry {
-    /// The entry's settings, as the admin API takes them too.
-    pub fn spec(&self) -> ApplicationSpec {
-        ApplicationSpec {
+    /// The entry's settings, as the admin API takes them too: a secret given in a file or an
+    /// environment variable is read into its place.
+    pub fn spec(&self) -> Result<ApplicationSpec, SecretError> {
+        let mut amazon_connect = self.amazon_connect.clone();
+        if let Some(p) = amazon_connect.as_mut().and_then(|c| c.provisioning.as_mut()) {
+            let whose = format!("application {} (amazon_connect.provisioning)", self.id);
+            let secret = SecretSetting {
+                whose: &whose,
+                what: "secret_access_key",
+                value: Some(p.secret_access_key.as_str()).filter(|s| !s.is_empty()),
+                file: p.secret_access_key_file.as_deref(),
+                env: p.secret_access_key_env.as_deref(),
+            }
+            .read()?;
+            p.secret_access_key = secret.unwrap_or_default();
+            p.secret_access_key_file = None;
+            p.secret_access_key_env = None;
+        }
+        Ok(ApplicationSpec {
             name: self.name.clone(),
-            amazon_connect: self.amazon_connect.clone(),
+            amazon_connect,
             aws_account: self.aws_account.clone(),
             custom: self.custom.clone(),
-        }
+        })
     }
 }

@@ -6,6 +6,7 @@ mod attack_corpus_cli;
 mod backup_cli;
 mod bench_cli;
 mod cloud_cli;
+mod config_cli;
 mod data_files_cli;
 mod demo_cli;
 mod operations_cli;

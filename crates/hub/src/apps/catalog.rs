@@ -241,6 +241,8 @@ pub enum ApplyError {
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
     SameServiceProvider(#[from] SameServiceProvider),
     #[error("{what}: {source}")]
     Store { what: String, source: StoreError },
@@ -260,7 +262,7 @@ pub async fn apply_config(store: &Store, entries: &[ApplicationEntry], now: i64)
     for entry in entries {
         spec::check_id(&entry.id)?;
         let whose = format!("application {}", entry.id);
-        let spec = entry.spec().with_metadata_read(&whose).await?;
+        let spec = entry.spec()?.with_metadata_read(&whose).await?;
         let app = spec.compile(&entry.id)?;
         if declared.iter().any(|(id, _, _)| id == &entry.id) {
             return Err(SpecError::UsedTwice(entry.id.clone()).into());

@@ -22,6 +22,10 @@ pub enum SpecError {
     UsedTwice(String),
     #[error("{whose}: give it a name")]
     NoName { whose: String },
+    #[error(
+        "{whose}: secret_access_key_file and secret_access_key_env are read from the configuration file only; give secret_access_key"
+    )]
+    SecretElsewhere { whose: String },
     #[error("{whose}: give exactly one of amazon_connect, aws_account or custom")]
     NotOneTemplate { whose: String },
     #[error(
@@ -106,6 +110,12 @@ pub struct ConnectProvisioningEntry {
     /// Never shown by the admin API; an update that leaves it empty keeps the stored one.
     #[serde(default)]
     pub secret_access_key: String,
+    /// The configuration file only: a file or an environment variable holding the secret key,
+    /// read into `secret_access_key` before the application is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key_file: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key_env: Option<String>,
     #[serde(default = "default_security_profiles")]
     pub security_profiles: Vec<String>,
     #[serde(default = "default_routing_profile")]
@@ -232,10 +242,14 @@ impl ApplicationSpec {
         let context = |source: CatalogError| SpecError::Catalog { whose: whose.clone(), source };
         match (&self.amazon_connect, &self.aws_account, &self.custom) {
             (Some(c), None, None) => {
-                if let Some(p) = &c.provisioning
-                    && (p.access_key_id.is_empty() || p.secret_access_key.is_empty())
-                {
-                    return Err(SpecError::ProvisioningKeys { whose });
+                if let Some(p) = &c.provisioning {
+                    // Reading the hub's files or environment is not the admin API's to ask for.
+                    if p.secret_access_key_file.is_some() || p.secret_access_key_env.is_some() {
+                        return Err(SpecError::SecretElsewhere { whose });
+                    }
+                    if p.access_key_id.is_empty() || p.secret_access_key.is_empty() {
+                        return Err(SpecError::ProvisioningKeys { whose });
+                    }
                 }
                 AmazonConnect {
                     account_id: c.account_id.clone(),
