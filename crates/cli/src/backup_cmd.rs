@@ -63,11 +63,11 @@ pub fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let restored = crossfed_hub::backup::restore(&args.from, &args.data_dir, args.replace)?;
     let schema = restored.schema_version.map(|v| format!(", schema version {v}")).unwrap_or_default();
     say(&format!(
-        "restored into {}: {} (taken by crossfed {} at Unix time {}{schema})",
+        "restored into {}: {} (taken by crossfed {} at {}{schema})",
         args.data_dir.display(),
         restored.files.join(", "),
         restored.taken_by,
-        restored.taken_at
+        restored.taken_at_text()
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ mod check_cmd;
 mod cloud_cmd;
 mod demo_cmd;
 mod directory_cmd;
+mod health_cmd;
 mod input;
 mod keys_cmd;
 mod listener_args;
@@ -42,6 +43,8 @@ enum Command {
     Backup(backup_cmd::BackupArgs),
     /// Restore a backup into a data folder no hub serves from.
     Restore(backup_cmd::RestoreArgs),
+    /// Ask a running hub or account whether it answers (exit 0) or not (exit 1): container health checks.
+    Health(health_cmd::HealthArgs),
     /// Run the reference chain on this machine: corp, the hub, and the target account.
     Demo(demo_cmd::DemoArgs),
     /// Check every link of the federation chain (hub, target account, IdP) and print the fixes.
@@ -140,6 +143,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Backup(args) => backup_cmd::backup(args),
         Command::Restore(args) => backup_cmd::restore(args),
+        Command::Health(args) => run_async(health_cmd::run(args)),
         Command::Demo(args) => run_async(demo_cmd::run(args)),
         Command::Bench(args) => run_async(crossfed_bench::run(args)),
         Command::Check(args) => run_async(check_cmd::run(args)),

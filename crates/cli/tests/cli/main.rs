@@ -10,6 +10,7 @@ mod config_cli;
 mod data_files_cli;
 mod demo_cli;
 mod operations_cli;
+mod packaging_cli;
 mod prometheus_cli;
 mod saml_cli;
 mod scaleout_cli;

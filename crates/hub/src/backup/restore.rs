@@ -27,6 +27,16 @@ pub struct Restored {
     pub taken_at: i64,
 }
 
+impl Restored {
+    /// When the backup was taken, as RFC 3339 (UTC).
+    pub fn taken_at_text(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.taken_at)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_else(|| format!("Unix time {}", self.taken_at))
+    }
+}
+
 /// The unpacked archive, removed when dropped.
 struct Staging(PathBuf);
 
