@@ -11,7 +11,7 @@ pub mod proxy;
 #[cfg(feature = "store")]
 mod stores;
 #[cfg(feature = "store")]
-pub use stores::{drop_postgres_database, postgres_admin_url, postgres_test_database, test_store};
+pub use stores::{TestDatabase, drop_postgres_database, postgres_admin_url, postgres_test_database, test_store};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -32,6 +32,30 @@ pub async fn postgres_test_database(label: &str) -> String {
     create_database(&format!("crossfed_hubtest_{label}_{}", crossfed_store::new_id())).await
 }
 
+/// A test's own PostgreSQL database ([`postgres_test_database`]), dropped when the test ends,
+/// failed or not.
+pub struct TestDatabase(pub String);
+
+impl TestDatabase {
+    /// A new database labelled `label`, on a runtime of its own (for tests without one).
+    pub fn create(label: &str) -> TestDatabase {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        TestDatabase(runtime.block_on(postgres_test_database(label)))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let url = self.0.clone();
+        // A runtime of its own: this may run while the test's runtime unwinds.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(drop_postgres_database(&url));
+        })
+        .join();
+    }
+}
+
 /// Drops a database [`postgres_test_database`] created, closing whatever is still connected.
 pub async fn drop_postgres_database(url: &str) {
     let (_, name) = url.rsplit_once('/').expect("a database URL ends in /DATABASE");

@@ -96,12 +96,7 @@ fn start_load(
                 while !stop.load(Ordering::SeqCst) {
                     let name = format!("load-{c}-{n:05}");
                     n += 1;
-                    let answer = client
-                        .post(format!("{url}/api/v1/users"))
-                        .bearer_auth(&token)
-                        .json(&serde_json::json!({ "user_name": name, "email": format!("{name}@example.com") }))
-                        .send()
-                        .await;
+                    let answer = crate::admin_api::create_user(&client, &url, &token, &name).await;
                     match answer {
                         Ok(r) if r.status() == 201 => acknowledged.lock().unwrap().push(name),
                         Ok(r) => failures.lock().unwrap().push(format!("{name}: HTTP {}", r.status())),

@@ -1,6 +1,7 @@
 //! The integration tests of crossfed-cli, in one binary: one module per area, sharing their setup;
 //! the tests of every module run in parallel.
 
+mod admin_api;
 mod admin_cli;
 mod attack_corpus_cli;
 mod backup_cli;

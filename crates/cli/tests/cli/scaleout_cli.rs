@@ -60,21 +60,6 @@ impl Drop for Served {
     }
 }
 
-/// The test's own PostgreSQL database, dropped when the test ends, failed or not.
-struct Database(String);
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let url = self.0.clone();
-        // A runtime of its own: this may run while the test's runtime unwinds.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(crossfed_testkit::drop_postgres_database(&url));
-        })
-        .join();
-    }
-}
-
 fn log_of(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -275,12 +260,7 @@ async fn administer(front: String, token: String, stop: Arc<AtomicBool>, samples
         n += 1;
         let name = format!("load-{n:04}");
         let started = Instant::now();
-        let created = client
-            .post(format!("{front}/api/v1/users"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "user_name": name, "email": format!("{name}@example.com") }))
-            .send()
-            .await;
+        let created = crate::admin_api::create_user(&client, &front, &token, &name).await;
         let created = match created {
             Ok(r) if r.status() == StatusCode::CREATED => Ok(name.clone()),
             Ok(r) => Err(format!("create {name}: HTTP {}", r.status())),
@@ -317,7 +297,7 @@ fn strings(listing: &serde_json::Value, field: &str) -> BTreeSet<String> {
 fn two_hubs_on_one_database_behind_a_proxy() {
     let begun = Instant::now();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = Database(runtime.block_on(crossfed_testkit::postgres_test_database("scaleout")));
+    let database = crossfed_testkit::TestDatabase::create("scaleout");
     let database_url = database.0.clone();
     let dir = tempfile::tempdir().unwrap();
     let (addr_a, addr_b) = loop {

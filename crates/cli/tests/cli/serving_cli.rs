@@ -186,12 +186,7 @@ async fn create_users(url: String, token: String, client_number: usize, outcomes
     let mut failures_in_a_row = 0;
     for n in 0.. {
         let name = format!("load-{client_number}-{n:05}");
-        let answer = client
-            .post(format!("{url}/api/v1/users"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "user_name": name, "email": format!("{name}@example.com") }))
-            .send()
-            .await;
+        let answer = crate::admin_api::create_user(&client, &url, &token, &name).await;
         let mut outcomes = outcomes.lock().unwrap();
         match answer {
             Ok(r) if r.status() == StatusCode::CREATED => {
@@ -355,20 +350,6 @@ fn native_tls_signs_in_in_chromium_with_hsts_and_secure_cookies_and_reloads_its_
     assert_eq!(runtime.block_on(served_certificate(&hub.url, &[&first, &second])), Some(second));
 }
 
-/// The test's own PostgreSQL database, dropped when the test ends.
-struct Database(String);
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let url = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(crossfed_testkit::drop_postgres_database(&url));
-        })
-        .join();
-    }
-}
-
 /// Debian's nginx, run from a folder of its own, stopped when dropped.
 struct Nginx {
     child: Child,
@@ -486,7 +467,7 @@ fn request_id(response: &reqwest::Response) -> String {
 fn nginx_terminates_tls_in_front_of_two_hubs() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = Database(runtime.block_on(crossfed_testkit::postgres_test_database("nginx")));
+    let database = crossfed_testkit::TestDatabase::create("nginx");
     let tls = dir.path().join("tls");
     std::fs::create_dir_all(&tls).unwrap();
     let (cert, _) = write_certificate(&tls);

@@ -18,23 +18,11 @@ use serde_json::Value;
 /// 2026-12-08 10:00:05 UTC: five seconds into a minute.
 const START: i64 = 1_796_724_005;
 
-const CONFIG: &str = r#"
-[[users]]
-user_name = "alice"
-password = "alice-password-1"
-
-[[users]]
-user_name = "carol"
-password = "carol-password-1"
-
-[[applications]]
-id = "wiki"
-name = "Wiki"
-assigned_users = ["alice"]
-[applications.custom]
-acs_url = "https://wiki.example.com/saml/acs"
-audience = "https://wiki.example.com"
-"#;
+/// alice and the wiki she is assigned to, and carol, who is not.
+fn config() -> HubConfig {
+    let carol = "[[users]]\nuser_name = \"carol\"\npassword = \"carol-password-1\"\n";
+    toml::from_str(&format!("{carol}{}", crate::support::ALICE_AND_WIKI)).unwrap()
+}
 
 struct Running {
     url: String,
@@ -49,7 +37,7 @@ async fn start(name: &str) -> Running {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store(name).await;
     let (listener, url) = crate::support::listener().await;
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
+    let config = config();
     let clock = crossfed_clock::Clock::fixed(time::OffsetDateTime::from_unix_timestamp(START).unwrap());
     let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), &data, &url, clock.clone()).await.unwrap();
     let admin = crate::support::admin_token(&store, &data).await;
