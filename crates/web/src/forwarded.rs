@@ -12,35 +12,26 @@ use std::str::FromStr;
 use axum::http::HeaderMap;
 use thiserror::Error;
 
-/// A range of addresses, `192.168.0.0/16` or `::1/128`; a bare address is itself alone.
+/// A range of addresses, `192.168.0.0/16` or `::1/128`; a bare address is itself alone. An
+/// IPv4 peer arriving as `::ffff:a.b.c.d` on a dual-stack socket is judged as IPv4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(try_from = "String")]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(crossfed_iam::condition::Cidr);
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CidrError {
-    #[error("{0:?} is not an address range; expected an address and a prefix length, such as 10.0.0.0/8 or ::1/128")]
-    Syntax(String),
-    #[error("{0:?} has a prefix longer than its address ({1} bits at most)")]
-    Prefix(String, u8),
+#[error("{text:?} is not an address range: {reason}; expected an address and a prefix length, such as 10.0.0.0/8 or ::1/128")]
+pub struct CidrError {
+    text: String,
+    reason: String,
 }
 
 impl FromStr for Cidr {
     type Err = CidrError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let syntax = || CidrError::Syntax(text.to_string());
-        let (address, prefix) = text.trim().split_once('/').unwrap_or((text.trim(), ""));
-        let network: IpAddr = address.parse().map_err(|_| syntax())?;
-        let bits = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = if prefix.is_empty() { bits } else { prefix.parse::<u8>().map_err(|_| syntax())? };
-        if prefix > bits {
-            return Err(CidrError::Prefix(text.to_string(), bits));
-        }
-        Ok(Cidr { network, prefix })
+        crossfed_iam::condition::Cidr::parse(text)
+            .map(Cidr)
+            .map_err(|reason| CidrError { text: text.to_string(), reason })
     }
 }
 
@@ -54,13 +45,7 @@ impl TryFrom<String> for Cidr {
 
 impl Cidr {
     pub fn contains(&self, address: IpAddr) -> bool {
-        match (self.network, canonical(address)) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => {
-                same_prefix(u32::from(net).into(), u32::from(a).into(), self.prefix, 32)
-            }
-            (IpAddr::V6(net), IpAddr::V6(a)) => same_prefix(u128::from(net), u128::from(a), self.prefix, 128),
-            _ => false,
-        }
+        self.0.contains(canonical(address))
     }
 }
 
@@ -72,14 +57,9 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-fn same_prefix(a: u128, b: u128, prefix: u8, bits: u8) -> bool {
-    let ignored = u32::from(bits - prefix);
-    a.checked_shr(ignored).unwrap_or(0) == b.checked_shr(ignored).unwrap_or(0)
-}
-
 impl std::fmt::Display for Cidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -204,8 +184,10 @@ mod tests {
         let one: Cidr = "::1".parse().unwrap();
         assert_eq!(one.to_string(), "::1/128");
         assert!(one.contains("::1".parse().unwrap()));
-        assert_eq!("10.0.0.0/33".parse::<Cidr>(), Err(CidrError::Prefix("10.0.0.0/33".into(), 32)));
-        assert!(matches!("ten/8".parse::<Cidr>(), Err(CidrError::Syntax(_))));
+        let too_long = "10.0.0.0/33".parse::<Cidr>().unwrap_err().to_string();
+        assert!(too_long.contains("from 0 to 32") && too_long.contains("10.0.0.0/8"), "{too_long}");
+        assert!("ten/8".parse::<Cidr>().unwrap_err().to_string().contains("\"ten\" is not an IPv4 or IPv6 address"));
+        assert!("10.0.0.0/".parse::<Cidr>().is_err(), "an empty prefix is no prefix");
     }
 
     #[test]

@@ -9,9 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::sync::Arc;
-
-use crossfed_hub::config::HubConfig;
+use crate::support::Running;
 use crossfed_testkit::browser::unescape;
 use serde_json::{Value, json};
 
@@ -22,27 +20,12 @@ email = "alice@example.com"
 password = "alice-password-1"
 "#;
 
-struct Hub {
-    url: String,
-    admin: String,
-    scim: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start() -> Hub {
+async fn start() -> Running {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store("error-bodies").await;
-    let (listener, url) = crate::support::listener().await;
-    let config: HubConfig = toml::from_str(CONFIG).unwrap();
-    let hub = crate::support::build(&config, &store, &data, &url).await;
-    let admin = crate::support::admin_token(&store, &data).await;
-    let (scim, _) =
-        crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::SCIM, "entra", None, 1_700_000_000).await.unwrap();
-    let stop = crate::support::serve(listener, Arc::new(hub));
-    Hub { url, admin, scim, _stop: stop }
+    crate::support::start_hub(CONFIG, &store, &data, crossfed_clock::Clock::system()).await
 }
 
-/// One answer: status, headers and body text.
 struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
@@ -67,7 +50,7 @@ async fn send(request: reqwest::RequestBuilder) -> Answer {
 }
 
 /// `method path` with the admin token, and `body` sent as `content_type` (none when empty).
-async fn api(hub: &Hub, method: &str, path: &str, body: Option<(&str, String)>) -> Answer {
+async fn api(hub: &Running, method: &str, path: &str, body: Option<(&str, String)>) -> Answer {
     let mut request = client().request(method.parse().unwrap(), format!("{}{path}", hub.url)).bearer_auth(&hub.admin);
     if let Some((content_type, body)) = body {
         if !content_type.is_empty() {
@@ -79,7 +62,7 @@ async fn api(hub: &Hub, method: &str, path: &str, body: Option<(&str, String)>) 
 }
 
 /// `method path` under `/scim/v2` with the SCIM token, and `body` sent as `content_type`.
-async fn scim(hub: &Hub, method: &str, path: &str, body: Option<(&str, String)>) -> Answer {
+async fn scim(hub: &Running, method: &str, path: &str, body: Option<(&str, String)>) -> Answer {
     let url = format!("{}/scim/v2{path}", hub.url);
     let mut request = client().request(method.parse().unwrap(), url).bearer_auth(&hub.scim);
     if let Some((content_type, body)) = body {

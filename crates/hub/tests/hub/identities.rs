@@ -14,7 +14,7 @@ use crossfed_store::{AuditLog, AuditQuery, Outcome, Store, UserStore};
 use crossfed_testkit::browser::{field, unescape};
 use serde_json::{Value, json};
 
-use crate::support::{Portal, portal_sign_in};
+use crate::support::{Portal, Running, portal_sign_in, start_hub};
 
 /// Two applications of the same kind, one identifying people by a field the store keeps
 /// unique, one by a field it does not.
@@ -46,32 +46,17 @@ given_name = "Sam"
 password = "alice-password-1"
 "#;
 
-struct Hub {
-    url: String,
-    admin: String,
-    scim: String,
-    store: Store,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start_on(config: &str, store: Store) -> Hub {
+async fn start_on(config: &str, store: Store) -> Running {
     let data = crossfed_testkit::temp_dir().keep();
-    let (listener, url) = crate::support::listener().await;
-    let config: HubConfig = toml::from_str(config).unwrap();
-    let hub = crate::support::build(&config, &store, &data, &url).await;
-    let admin = crate::support::admin_token(&store, &data).await;
-    let (scim, _) =
-        crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::SCIM, "entra", None, 1_700_000_000).await.unwrap();
-    let stop = crate::support::serve(listener, Arc::new(hub));
-    Hub { url, admin, scim, store, _stop: stop }
+    start_hub(config, &store, &data, crossfed_clock::Clock::system()).await
 }
 
-async fn start(config: &str) -> Hub {
+async fn start(config: &str) -> Running {
     start_on(config, crossfed_testkit::test_store("identities").await).await
 }
 
 /// A JSON request with a bearer token; the status and the body.
-async fn send(hub: &Hub, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn send(hub: &Running, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = reqwest::Client::new()
         .request(method.parse().unwrap(), format!("{}{path}", hub.url))
         .header("authorization", format!("Bearer {token}"));
@@ -84,11 +69,11 @@ async fn send(hub: &Hub, token: &str, method: &str, path: &str, body: Option<Val
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
 }
 
-async fn api(hub: &Hub, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn api(hub: &Running, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     send(hub, &hub.admin, method, &format!("/api/v1{path}"), body).await
 }
 
-async fn scim(hub: &Hub, method: &str, path: &str, body: Value) -> (u16, Value) {
+async fn scim(hub: &Running, method: &str, path: &str, body: Value) -> (u16, Value) {
     send(hub, &hub.scim, method, &format!("/scim/v2{path}"), Some(body)).await
 }
 
@@ -111,7 +96,7 @@ fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().unwrap()
 }
 
-async fn signed_in(hub: &Hub, user: &str, password: &str) -> Portal {
+async fn signed_in(hub: &Running, user: &str, password: &str) -> Portal {
     portal_sign_in(&hub.url, user, password).await
 }
 

@@ -7,43 +7,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
-use crossfed_hub::Hub;
-use crossfed_hub::config::HubConfig;
 use crossfed_hub::refusals::{OTHER_SOURCES, SOURCES_PER_MINUTE};
 use crossfed_store::{AuditEvent, AuditLog, AuditQuery, Store};
 use serde_json::Value;
+
+use crate::support::{Running, start_hub};
 
 /// 2026-12-08 10:00:05 UTC: five seconds into a minute.
 const START: i64 = 1_796_724_005;
 
 /// alice and the wiki she is assigned to, and carol, who is not.
-fn config() -> HubConfig {
+fn config() -> String {
     let carol = "[[users]]\nuser_name = \"carol\"\npassword = \"carol-password-1\"\n";
-    toml::from_str(&format!("{carol}{}", crate::support::ALICE_AND_WIKI)).unwrap()
+    format!("{carol}{}", crate::support::ALICE_AND_WIKI)
 }
 
-struct Running {
-    url: String,
-    admin: String,
-    hub: Arc<Hub>,
-    store: Store,
-    clock: crossfed_clock::Clock,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start(name: &str) -> Running {
+/// A hub on a fixed clock, and the clock.
+async fn start(name: &str) -> (Running, crossfed_clock::Clock) {
     let data = crossfed_testkit::temp_dir().keep();
     let store = crossfed_testkit::test_store(name).await;
-    let (listener, url) = crate::support::listener().await;
-    let config = config();
     let clock = crossfed_clock::Clock::fixed(time::OffsetDateTime::from_unix_timestamp(START).unwrap());
-    let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), &data, &url, clock.clone()).await.unwrap();
-    let admin = crate::support::admin_token(&store, &data).await;
-    let hub = Arc::new(hub);
-    let stop = crate::support::serve(listener, hub.clone());
-    Running { url, admin, hub, store, clock, _stop: stop }
+    (start_hub(&config(), &store, &data, clock.clone()).await, clock)
 }
 
 /// Every refusal record, oldest first.
@@ -67,7 +52,7 @@ fn client_from(source: Ipv4Addr) -> reqwest::Client {
 
 #[tokio::test]
 async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed_up() {
-    let hub = start("refusals").await;
+    let (hub, clock) = start("refusals").await;
     let http = reqwest::Client::new();
     for _ in 0..5 {
         let refused = http.get(format!("{}/saml/sso?SAMLRequest=not-a-request", hub.url)).send().await.unwrap();
@@ -99,7 +84,7 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
     assert_eq!(events.len(), 4, "{events:#?}");
 
     // Once the minute is over, one record says how many more each address had of each kind.
-    hub.clock.set(time::OffsetDateTime::from_unix_timestamp(START + 60).unwrap());
+    clock.set(time::OffsetDateTime::from_unix_timestamp(START + 60).unwrap());
     hub.hub.refusals.close_past_minute().await;
     let events = refusals(&hub.store).await;
     let summaries: Vec<_> = events.iter().filter(|e| e.detail.contains("more refused in the minute")).collect();
@@ -140,7 +125,7 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
 
 #[tokio::test]
 async fn a_flood_from_many_addresses_writes_a_bounded_number_of_records() {
-    let hub = start("refusal-flood").await;
+    let (hub, clock) = start("refusal-flood").await;
     let addresses = SOURCES_PER_MINUTE + 50;
     let mut clients = Vec::new();
     for i in 0..addresses {
@@ -158,7 +143,7 @@ async fn a_flood_from_many_addresses_writes_a_bounded_number_of_records() {
     assert_eq!(events.len(), SOURCES_PER_MINUTE + 1, "one record per address, the rest under one: {}", events.len());
     assert_eq!(events.iter().filter(|e| e.source.as_deref() == Some(OTHER_SOURCES)).count(), 1);
 
-    hub.clock.set(time::OffsetDateTime::from_unix_timestamp(START + 60).unwrap());
+    clock.set(time::OffsetDateTime::from_unix_timestamp(START + 60).unwrap());
     hub.hub.refusals.close_past_minute().await;
     let events = refusals(&hub.store).await;
     assert_eq!(events.len(), 2 * (SOURCES_PER_MINUTE + 1), "450 refusals, 202 records");

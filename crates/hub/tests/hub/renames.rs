@@ -7,13 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;
-use std::sync::Arc;
 
-use crossfed_hub::config::HubConfig;
 use crossfed_store::{Page, Store, UserStore};
 use serde_json::{Value, json};
 
-use crate::support::portal_sign_in;
+use crate::support::{Running, portal_sign_in};
 
 const CONFIG: &str = r#"
 [[users]]
@@ -32,23 +30,9 @@ audience = "https://wiki.example.com"
 name_id = "${user:userName}"
 "#;
 
-struct Running {
-    url: String,
-    admin: String,
-    scim: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
 /// The hub `config` describes over `store` and `data`, as a start or a restart makes it.
 async fn start(config: &str, store: &Store, data: &Path) -> Running {
-    let (listener, url) = crate::support::listener().await;
-    let config: HubConfig = toml::from_str(config).unwrap();
-    let hub = crate::support::build(&config, store, data, &url).await;
-    let admin = crate::support::admin_token(store, data).await;
-    let (scim, _) =
-        crossfed_hub::tokens::issue(store, crossfed_hub::tokens::SCIM, "entra", None, 1_700_000_000).await.unwrap();
-    let stop = crate::support::serve(listener, Arc::new(hub));
-    Running { url, admin, scim, _stop: stop }
+    crate::support::start_hub(config, store, data, crossfed_clock::Clock::system()).await
 }
 
 async fn send(hub: &Running, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -35,6 +35,31 @@ pub fn serve(listener: TcpListener, hub: Arc<Hub>) -> oneshot::Sender<()> {
     stop
 }
 
+/// A hub served on a free port with its admin token and a SCIM token (of client "entra"),
+/// until this is dropped.
+pub struct Running {
+    pub url: String,
+    pub admin: String,
+    pub scim: String,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Starts the hub the TOML `config` describes over `store`, its keys in `data`, judging time by
+/// `clock`: as a start or a restart on the same store and data makes it.
+pub async fn start_hub(config: &str, store: &Store, data: &Path, clock: crossfed_clock::Clock) -> Running {
+    let (listener, url) = listener().await;
+    let config: HubConfig = toml::from_str(config).unwrap();
+    let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), data, &url, clock).await.unwrap();
+    let admin = admin_token(store, data).await;
+    let (scim, _) =
+        crossfed_hub::tokens::issue(store, crossfed_hub::tokens::SCIM, "entra", None, 1_700_000_000).await.unwrap();
+    let hub = Arc::new(hub);
+    let stop = serve(listener, hub.clone());
+    Running { url, admin, scim, store: store.clone(), hub, _stop: stop }
+}
+
 /// The admin token in `data`: written there at first start, found there at a restart.
 pub async fn admin_token(store: &Store, data: &Path) -> String {
     let now = crossfed_clock::Clock::system().unix();

@@ -1,10 +1,11 @@
-//! IPv4 and IPv6 CIDR blocks for `IpAddress` / `NotIpAddress`.
+//! IPv4 and IPv6 CIDR blocks for `IpAddress` / `NotIpAddress` (and the listeners' trusted
+//! proxies).
 
 use std::net::IpAddr;
 
 /// An address block such as `203.0.113.0/24` or `2001:DB8::/32`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cidr {
+pub struct Cidr {
     network: IpAddr,
     prefix: u8,
 }
@@ -13,7 +14,7 @@ impl Cidr {
     /// Parses CIDR notation. A bare address means a single host (`/32` or
     /// `/128`), as IAM documents. Host bits below the prefix are allowed and
     /// ignored, since IAM accepts `203.0.113.5/24`.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (address, prefix) = match text.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
@@ -39,7 +40,7 @@ impl Cidr {
 
     /// Whether `ip` lies inside the block. An IPv4-mapped IPv6 address
     /// (`::ffff:203.0.113.7`) is checked against IPv4 blocks.
-    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+    pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
                 same_prefix(u32::from(net).into(), u32::from(ip).into(), self.prefix, 32)
@@ -48,6 +49,12 @@ impl Cidr {
             (IpAddr::V4(_), IpAddr::V6(ip)) => ip.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
             (IpAddr::V6(_), IpAddr::V4(_)) => false,
         }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
     }
 }
 

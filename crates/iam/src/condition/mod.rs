@@ -11,6 +11,7 @@
 //!   operator ignores case.
 
 mod ip;
+pub use ip::Cidr;
 mod operator;
 mod scalar;
 mod values;
