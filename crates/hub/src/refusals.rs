@@ -43,7 +43,8 @@ pub struct Refusal {
 struct Tally {
     /// Refusals after the first, not recorded one by one.
     more: u64,
-    actor: String,
+    /// Who and what they concerned, while all had the same (else `various`, and none).
+    actor: Option<String>,
     target: Option<String>,
 }
 
@@ -73,7 +74,7 @@ impl Refusals {
     pub async fn note(&self, refusal: Refusal) {
         let now = self.clock.unix();
         let (ended, first) = self.tally(&refusal, now);
-        self.write(ended).await;
+        self.queue(ended);
         if let Some(source) = first {
             let event = self.event(now, refusal.kind, &source, refusal.actor, refusal.target, refusal.detail);
             self.write(vec![event]).await;
@@ -96,7 +97,7 @@ impl Refusals {
     /// Counts `refusal`; returns the summaries of an ended minute and, when this refusal is the
     /// first of its address and kind, the source its record names.
     fn tally(&self, refusal: &Refusal, now: i64) -> (Vec<AuditEvent>, Option<String>) {
-        let Ok(mut minute) = self.minute.lock() else { return (Vec::new(), None) };
+        let mut minute = self.minute.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let ended = if minute_of(now) != minute.start { self.summaries(&mut minute, now) } else { Vec::new() };
         let mut source = refusal.source.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
         let known = minute.tallies.contains_key(&(source.clone(), refusal.kind));
@@ -106,17 +107,24 @@ impl Refusals {
         let key = (source.clone(), refusal.kind);
         if let Some(tally) = minute.tallies.get_mut(&key) {
             tally.more += 1;
+            // A summary names who and what only when every refusal it counts had the same.
+            if tally.actor.as_deref() != Some(refusal.actor.as_deref().unwrap_or(ANONYMOUS)) {
+                tally.actor = None;
+            }
+            if tally.target != refusal.target {
+                tally.target = None;
+            }
             return (ended, None);
         }
         minute.sources += usize::from(!minute.tallies.keys().any(|(s, _)| *s == source));
-        let actor = refusal.actor.clone().unwrap_or_else(|| "anonymous".to_string());
+        let actor = Some(refusal.actor.clone().unwrap_or_else(|| ANONYMOUS.to_string()));
         minute.tallies.insert(key, Tally { more: 0, actor, target: refusal.target.clone() });
         (ended, Some(source))
     }
 
     /// The summaries of the current minute if it ended before `now`, which starts the next one.
     fn take_if_over(&self, now: i64) -> Vec<AuditEvent> {
-        let Ok(mut minute) = self.minute.lock() else { return Vec::new() };
+        let mut minute = self.minute.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if minute_of(now) == minute.start { Vec::new() } else { self.summaries(&mut minute, now) }
     }
 
@@ -137,7 +145,8 @@ impl Refusals {
                     clock_minute(start)
                 );
                 // Stamped at the minute's last second, so it reads after what it sums up.
-                self.event(start + 59, kind, &source, Some(tally.actor), tally.target, detail)
+                let actor = tally.actor.unwrap_or_else(|| VARIOUS.to_string());
+                self.event(start + 59, kind, &source, Some(actor), tally.target, detail)
             })
             .collect()
     }
@@ -151,20 +160,53 @@ impl Refusals {
         target: Option<String>,
         detail: String,
     ) -> AuditEvent {
-        let actor = actor.unwrap_or_else(|| "anonymous".to_string());
+        let actor = actor.unwrap_or_else(|| ANONYMOUS.to_string());
         let mut event = AuditEvent::new(at, &actor, &format!("{ACTION_PREFIX}{kind}"), Outcome::Failure);
         event.target = target;
         event.source = Some(source.to_string());
-        event.detail = detail;
+        event.detail = bounded(detail);
         event
     }
 
+    /// Stores `events` (in as few commits as the writer takes), returning once they are
+    /// stored or logged as lost, or after [`WRITE_AT_MOST`].
     async fn write(&self, events: Vec<AuditEvent>) {
-        for event in events {
-            if let Err(e) = self.audit.queue().append(event).await {
-                tracing::warn!("a refusal's audit record could not be stored: {e}");
-            }
+        if events.is_empty() {
+            return;
         }
+        self.queue(events);
+        if !self.audit.queue().flush(WRITE_AT_MOST).await {
+            tracing::warn!("refusal records were still being written after {} s", WRITE_AT_MOST.as_secs());
+        }
+    }
+
+    /// Queues `events` without waiting for their commit: a refused request is not held up by
+    /// the summaries of a minute that just ended.
+    fn queue(&self, events: Vec<AuditEvent>) {
+        for event in events {
+            self.audit.queue().append_then(event, |stored| {
+                if let Err(e) = stored {
+                    tracing::warn!("a refusal's audit record could not be stored: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// How long writing a batch of refusal records may hold its caller.
+const WRITE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(5);
+/// The actor of a refusal nobody signed in for.
+const ANONYMOUS: &str = "anonymous";
+/// The actor of a summary counting refusals of several actors.
+const VARIOUS: &str = "various";
+/// The most characters of a refusal's detail kept (it may quote what the client sent).
+const DETAIL_CHARS: usize = 500;
+
+/// `detail`, cut to [`DETAIL_CHARS`].
+fn bounded(detail: String) -> String {
+    match detail.char_indices().nth(DETAIL_CHARS) {
+        Some((end, _)) => format!("{}…", detail.get(..end).unwrap_or_default()),
+        None => detail,
     }
 }
 

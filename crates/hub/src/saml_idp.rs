@@ -56,7 +56,8 @@ fn saml_error(status: StatusCode, kind: &'static str, title: &str, message: &str
     refused_subject(refused_as(error_page(status, title, message, None), kind), subject)
 }
 
-/// `response` to a request of `peer` (an SP's entity ID, an application), for its audit record.
+/// `response` to a verified request of application `peer`, for its audit record (an unverified
+/// request's claimed issuer is no peer to name).
 fn from_peer(mut response: Response, peer: &str) -> Response {
     if let Some(subject) = response.extensions_mut().get_mut::<RefusalSubject>() {
         subject.target = Some(peer.to_string());
@@ -175,11 +176,11 @@ async fn handle_authn_request(
     // Only custom applications start logins: AWS sign-in never sends AuthnRequests, so a request
     // naming its audience is forged, and answering it would let its RelayState replace the
     // configured one.
-    let issuer = request.issuer.clone();
-    from_peer(answer_authn_request(hub, xml, redirect, relay_state, session, browser, request).await, &issuer)
+    answer_authn_request(hub, xml, redirect, relay_state, session, browser, request).await
 }
 
-/// Answers `request`, parsed but not yet verified, of the SP it names as its issuer.
+/// Answers `request`, parsed but not yet verified, of the SP it names as its issuer; only once
+/// its signature is verified is that application named as the peer of a refusal.
 async fn answer_authn_request(
     hub: &Hub,
     xml: &[u8],
@@ -216,22 +217,23 @@ async fn answer_authn_request(
     if let Some(acs) = &request.acs_url
         && *acs != app.acs_url
     {
-        return saml_error(
+        let message = format!("The request asks for {acs:?}, but {} is configured with {:?}.", app.name, app.acs_url);
+        let refused = saml_error(
             StatusCode::BAD_REQUEST,
             "saml.unexpected_acs",
             "Unexpected assertion consumer service",
-            &format!("The request asks for {acs:?}, but {} is configured with {:?}.", app.name, app.acs_url),
+            &message,
         );
+        return from_peer(refused, app_id);
     }
     let sso_url = format!("{}/saml/sso", hub.base_url);
     if let Some(destination) = &request.destination
         && *destination != sso_url
     {
-        return saml_error(
-            StatusCode::BAD_REQUEST,
-            "saml.wrong_destination",
-            "Wrong destination",
-            &format!("The request is addressed to {destination:?}, not {sso_url:?}."),
+        let message = format!("The request is addressed to {destination:?}, not {sso_url:?}.");
+        return from_peer(
+            saml_error(StatusCode::BAD_REQUEST, "saml.wrong_destination", "Wrong destination", &message),
+            app_id,
         );
     }
     if let Some(session) = &session

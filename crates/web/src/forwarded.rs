@@ -19,7 +19,9 @@ use thiserror::Error;
 pub struct Cidr(crossfed_iam::condition::Cidr);
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{text:?} is not an address range: {reason}; expected an address and a prefix length, such as 10.0.0.0/8 or ::1/128")]
+#[error(
+    "{text:?} is not an address range: {reason}; expected an address and a prefix length, such as 10.0.0.0/8 or ::1/128"
+)]
 pub struct CidrError {
     text: String,
     reason: String,

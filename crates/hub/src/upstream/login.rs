@@ -186,7 +186,9 @@ impl UpstreamLogins<'_> {
             // One use: whoever deletes it answers it.
             Some(p) if p.expires > now => match self.store.delete_object(PENDING_LOGIN, id).await {
                 Ok(()) => Ok(p),
-                Err(_) => Err(AnswerRefused::NotPending),
+                // Another answer took it first.
+                Err(StoreError::NotFound { .. }) => Err(AnswerRefused::NotPending),
+                Err(e) => Err(AnswerRefused::Unavailable(e)),
             },
             _ => Err(AnswerRefused::NotPending),
         }

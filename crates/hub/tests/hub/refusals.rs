@@ -65,6 +65,8 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
     let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let wrong = crate::support::sign_in(&browser, &hub.url, "alice", "not-her-password").await;
     assert_eq!(wrong.status(), 401);
+    let wrong = crate::support::sign_in(&browser, &hub.url, "carol", "not-her-password").await;
+    assert_eq!(wrong.status(), 401);
     let carol = crate::support::portal_sign_in(&hub.url, "carol", "carol-password-1").await;
     assert_eq!(carol.launch("wiki").await.0, 403, "carol is not assigned to the wiki");
 
@@ -88,11 +90,13 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
     hub.hub.refusals.close_past_minute().await;
     let events = refusals(&hub.store).await;
     let summaries: Vec<_> = events.iter().filter(|e| e.detail.contains("more refused in the minute")).collect();
-    assert_eq!(summaries.len(), 2, "{events:#?}");
+    assert_eq!(summaries.len(), 3, "{events:#?}");
     let saml_more = summaries.iter().find(|e| e.action == "refused.saml.request_invalid").unwrap();
     assert!(saml_more.detail.starts_with("4 more refused in the minute from 10:00"), "{saml_more:?}");
     let token_more = summaries.iter().find(|e| e.action == "refused.unauthorized").unwrap();
     assert!(token_more.detail.starts_with("1 more"), "{token_more:?}");
+    let login_more = summaries.iter().find(|e| e.action == "refused.login.invalid").unwrap();
+    assert_eq!(login_more.actor, "various", "alice's and carol's refusals are not all alice's: {login_more:?}");
 
     // The admin API reads them, by family of actions and by client address.
     let read = |query: &'static str| {
@@ -103,7 +107,7 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
             answer.json::<Value>().await.unwrap()["items"].as_array().unwrap().len()
         }
     };
-    assert_eq!(read("action=refused.*&source=127.0.0.1").await, 6);
+    assert_eq!(read("action=refused.*&source=127.0.0.1").await, 7);
     assert_eq!(read("action=refused.launch.*").await, 1);
     assert_eq!(read("action=refused.*&source=127.0.0.9").await, 0);
     assert_eq!(read("action=refused").await, 0, "an action without .* is matched exactly");
