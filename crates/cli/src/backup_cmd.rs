@@ -42,7 +42,7 @@ pub struct RestoreArgs {
 pub fn backup(args: BackupArgs) -> Result<ExitCode> {
     let source = match (args.keys_only, args.database_url.as_deref()) {
         (true, _) => BackupSource::KeysOnly,
-        (false, None) => BackupSource::Sqlite(args.data_dir.join("hub.db")),
+        (false, None) => BackupSource::Sqlite(crate::process::hub_database(&args.data_dir)),
         (false, Some(url)) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Some(file) => BackupSource::Sqlite(PathBuf::from(file.split('?').next().unwrap_or(file))),
             None => return Err(crossfed_hub::backup::BackupError::Postgres(redacted(url)).into()),

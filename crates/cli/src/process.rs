@@ -38,6 +38,11 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// The hub's SQLite file in data folder `dir`, where no --database-url says otherwise.
+pub fn hub_database(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("hub.db")
+}
+
 /// Creates the data folder `dir` private to its owner (it holds keys, tokens and the database),
 /// or makes an existing one private, saying so.
 pub fn data_dir(dir: &std::path::Path) -> anyhow::Result<()> {

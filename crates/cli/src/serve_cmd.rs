@@ -52,8 +52,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     crate::process::data_dir(&args.data_dir)?;
     // Held while serving: `crossfed restore` refuses a folder a hub serves from.
     let _in_use = crate::process::in_use(&args.data_dir)?;
-    let url =
-        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("hub.db").display()));
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", crate::process::hub_database(&args.data_dir).display()));
     let store = Store::connect(&url).await.with_context(|| format!("opening the store at {url}"))?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

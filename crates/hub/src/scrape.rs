@@ -68,10 +68,16 @@ async fn within<T>(read: impl Future<Output = Result<Vec<T>, StoreError>>) -> Ve
     match tokio::time::timeout(STORE_WAIT, read).await {
         Ok(Ok(found)) => found,
         Ok(Err(e)) => {
-            tracing::debug!("metrics: reading the store: {e}");
+            tracing::warn!("metrics: the token and provisioning series are left out of this scrape: {e}");
             Vec::new()
         }
-        Err(_) => Vec::new(),
+        Err(_) => {
+            tracing::warn!(
+                "metrics: the token and provisioning series are left out of this scrape: the store did not answer within {} s",
+                STORE_WAIT.as_secs()
+            );
+            Vec::new()
+        }
     }
 }
 

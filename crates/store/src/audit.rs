@@ -9,6 +9,7 @@ use crate::database::Store;
 use crate::direct_read::Direct;
 use crate::error::StoreError;
 use crate::id::new_id;
+use crate::search::like_escaped;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -255,16 +256,4 @@ impl AuditLog for Store {
             })
             .collect()
     }
-}
-
-/// `text` matching itself only, in a LIKE pattern whose escape character is a backslash.
-fn like_escaped(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }

@@ -153,12 +153,7 @@ fn like_pattern(text: &str, prefix: bool, suffix: bool) -> String {
     if prefix {
         pattern.push('%');
     }
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
+    pattern.push_str(&like_escaped(&text.to_lowercase()));
     if suffix {
         pattern.push('%');
     }
@@ -279,6 +274,18 @@ fn compare<F: Field>(
         }
         _ => Err(StoreError::Invalid(format!("filter on {column}: {comparison:?} does not apply to {value:?}"))),
     }
+}
+
+/// `text` matching itself only, in a LIKE pattern whose escape character is a backslash.
+pub(crate) fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ impl Served {
     /// SIGTERM, then the exit status (waiting generously: the test is not about speed).
     fn terminate(&mut self) -> ExitStatus {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
@@ -57,7 +57,7 @@ impl Served {
 
     /// Waits until the log has a line containing every one of `words`, and returns it.
     fn wait_for_line(&self, words: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             let log = self.log();
             if let Some(line) = log.lines().find(|l| words.iter().all(|w| l.contains(w))) {
@@ -212,7 +212,7 @@ fn sigterm_under_load_loses_no_acknowledged_write() {
     std::fs::write(&config, hub_toml("")).unwrap();
     let data = dir.path().join("data");
     let listen = free_address().to_string();
-    let mut hub = serve("hub", &config, &data, &["--listen", &listen, "--shutdown-grace-seconds", "20"]);
+    let mut hub = serve("hub", &config, &data, &["--listen", &listen, "--shutdown-grace-seconds", "120"]);
     let token = std::fs::read_to_string(data.join("admin-token")).unwrap().trim().to_string();
     let outcomes: Arc<Mutex<Outcomes>> = Arc::default();
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -104,8 +104,24 @@ pub(crate) fn copy_hashed(mut reader: impl Read, mut sink: impl std::io::Write) 
         sink.write_all(chunk)?;
         total += n as u64;
     }
-    let hex = context.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crossfed_random::to_hex(context.finish().as_ref());
     Ok((total, hex))
+}
+
+/// Loads each signing key pair among the files `content` gives (the current one must be there;
+/// a next or previous one only if either of its files is): the pair that does not load, and why.
+pub(crate) fn check_key_pairs(
+    content: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Result<(), (&'static str, crossfed_xmldsig::DsigError)> {
+    for (pair, stem) in [("current", "signing"), ("next", "signing-next"), ("previous", "signing-previous")] {
+        let (key, cert) = (content(&format!("{stem}.key")), content(&format!("{stem}.crt")));
+        if pair != "current" && key.is_none() && cert.is_none() {
+            continue;
+        }
+        crossfed_xmldsig::SigningKey::from_pem(&key.unwrap_or_default(), &cert.unwrap_or_default())
+            .map_err(|source| (pair, source))?;
+    }
+    Ok(())
 }
 
 /// Whether `name` is a file an archive may hold.

@@ -8,11 +8,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crossfed_xmldsig::SigningKey;
-
 use super::archive::{
-    BackupError, DATABASE, DATABASE_COMPANIONS, FORMAT, KEY_FILES, MANIFEST, Manifest, SMALL_FILE_LIMIT, copy_hashed,
-    is_known, is_public,
+    BackupError, DATABASE, DATABASE_COMPANIONS, FORMAT, KEY_FILES, MANIFEST, Manifest, SMALL_FILE_LIMIT,
+    check_key_pairs, copy_hashed, is_known, is_public,
 };
 
 /// What a restore brought back.
@@ -159,18 +157,12 @@ fn check_unpacked(from: &Path, staging: &Path, manifest: &Manifest) -> Result<Op
         true => Some(crossfed_store::check_sqlite_snapshot(&staging.join(DATABASE))?.schema_version),
         false => None,
     };
-    for (pair, stem) in [("current", "signing"), ("next", "signing-next"), ("previous", "signing-previous")] {
-        let (key, cert) = (format!("{stem}.key"), format!("{stem}.crt"));
-        if pair != "current" && !has(&key) && !has(&cert) {
-            continue;
-        }
-        let read = |name: &str| std::fs::read(staging.join(name)).unwrap_or_default();
-        SigningKey::from_pem(&read(&key), &read(&cert)).map_err(|source| BackupError::BadKeys {
-            path: from.to_path_buf(),
-            pair,
-            source,
-        })?;
-    }
+    let content = |name: &str| has(name).then(|| std::fs::read(staging.join(name)).unwrap_or_default());
+    check_key_pairs(content).map_err(|(pair, source)| BackupError::BadKeys {
+        path: from.to_path_buf(),
+        pair,
+        source,
+    })?;
     Ok(schema_version)
 }
 

@@ -4,9 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crossfed_xmldsig::SigningKey;
-
-use super::archive::{BackupError, DATABASE, FORMAT, FileEntry, KEY_FILES, MANIFEST, Manifest, copy_hashed};
+use super::archive::{
+    BackupError, DATABASE, FORMAT, FileEntry, KEY_FILES, MANIFEST, Manifest, check_key_pairs, copy_hashed,
+};
 
 /// Where the database of the backup comes from.
 #[derive(Debug, Clone)]
@@ -115,8 +115,8 @@ fn append<W: std::io::Write>(
     archive.append(&header, content)
 }
 
-/// The key files of `data_dir` as one set: the current pair must load together, else a rotation
-/// moved files between the reads and they are read again.
+/// The key files of `data_dir` as one set: every pair must load together (as a restore checks),
+/// else a rotation moved files between the reads and they are read again.
 fn read_keys(data_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, BackupError> {
     const ATTEMPTS: usize = 3;
     let mut last = None;
@@ -130,13 +130,13 @@ fn read_keys(data_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, BackupErro
                 Err(e) => return Err(BackupError::io("reading", path)(e)),
             }
         }
-        let content = |wanted: &str| found.iter().find(|(n, _)| *n == wanted).map(|(_, c)| c.as_slice());
-        let (Some(key), Some(cert)) = (content("signing.key"), content("signing.crt")) else {
+        let content = |wanted: &str| found.iter().find(|(n, _)| *n == wanted).map(|(_, c)| c.clone());
+        if content("signing.key").is_none() || content("signing.crt").is_none() {
             return Err(BackupError::NoKeys { path: data_dir.to_path_buf() });
-        };
-        match SigningKey::from_pem(key, cert) {
-            Ok(_) => return Ok(found),
-            Err(source) => last = Some(source),
+        }
+        match check_key_pairs(content) {
+            Ok(()) => return Ok(found),
+            Err((_, source)) => last = Some(source),
         }
     }
     match last {

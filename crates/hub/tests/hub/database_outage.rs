@@ -140,9 +140,21 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "not ready", "failing": ["store"]}));
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Down until the load has met the outage a few times (each refusal waits out the pool's
+    // acquire timeout), however slow the machine.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while refusals(&*tally.lock().await) < 3 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     tokio::task::block_in_place(|| server.start_again());
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Up until the readiness check says so, then a little load on the restarted server.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while reqwest::get(format!("{url}/readyz")).await.map_or(true, |r| r.status() != 200)
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
     running.store(false, Ordering::SeqCst);
     for worker in load {
         worker.await.unwrap();
@@ -150,7 +162,7 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
 
     let tally = tally.lock().await;
     eprintln!("database outage: {:?}, slowest refusal {:?}", tally.answers, tally.slowest_refusal);
-    let refused: usize = tally.answers.iter().filter(|(what, _)| what.ends_with("503")).map(|(_, n)| n).sum();
+    let refused = refusals(&tally);
     assert!(refused >= 3, "the outage was hardly met: {:?}", tally.answers);
     // Served again after the restart, without a restart of the hub.
     assert_eq!(reqwest::get(format!("{url}/readyz")).await.unwrap().status(), 200);
@@ -173,4 +185,9 @@ async fn a_database_restart_under_load_is_answered_503_and_recovered_from() {
         assert!(store.find_user_by_name(name).await.unwrap().is_some(), "{name} was acknowledged but is gone");
         assert!(recorded.contains(name), "{name} was acknowledged without its audit record");
     }
+}
+
+/// How many answers of `tally` were 503s.
+fn refusals(tally: &Tally) -> usize {
+    tally.answers.iter().filter(|(what, _)| what.ends_with("503")).map(|(_, n)| n).sum()
 }
