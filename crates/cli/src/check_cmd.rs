@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use crossfed_hub::check::{self, HubView, ReadError, Report, TargetAccess};
+use crossfed_hub::keys::{KeyFiles, KeyRole, Slot};
 use crossfed_hub::views::{ApplicationView, IdentitySourceView, Listing, Preview, UserView};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -154,18 +155,22 @@ impl HubView for RemoteHub {
         check::fetch(&view.metadata_url).await
     }
 
-    fn signing_key(&self) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, ReadError> {
+    fn signing_key(&self, app: &ApplicationView) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let Some(dir) = &self.data_dir else {
             return Err(ReadError(
                 "the hub's signing key is needed: give --hub-data-dir (or --demo-data-dir)".to_string(),
             ));
         };
-        if !dir.join("signing.key").exists() {
-            return Err(ReadError(format!("no signing key in {}", dir.display())));
+        let role = match app.definition.own_signing_key {
+            true => KeyRole::Application(app.id.clone()),
+            false => KeyRole::Assertion,
+        };
+        let files = KeyFiles::new(dir, &role.stem());
+        match files.load(Slot::Current) {
+            Ok(Some(key)) => Ok(std::sync::Arc::new(key)),
+            Ok(None) => Err(ReadError(format!("no {role} key in {}", dir.display()))),
+            Err(e) => Err(ReadError(e.to_string())),
         }
-        crossfed_hub::keys::load_or_create(dir, "crossfed hub", crate::process::clock().now())
-            .map(std::sync::Arc::new)
-            .map_err(|e| ReadError(e.to_string()))
     }
 }
 

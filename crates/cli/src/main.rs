@@ -138,7 +138,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Saml(c) => saml_cmd::run(c),
-        Command::Keys(c) => keys_cmd::run(c),
+        Command::Keys(c) => run_async(keys_cmd::run(c)),
         Command::Cloud(args) => run_async(cloud_cmd::run(args)),
         Command::Serve(args) => run_async(serve_cmd::run(args)),
         Command::Backup(args) => backup_cmd::backup(args),

@@ -68,14 +68,14 @@ value = "${user:givenName}"
 }
 
 /// The hub's SP metadata, written where corp imports it from: what an administrator downloads
-/// from the hub and uploads to the corporate IdP. The hub's key is created here if it is new.
+/// from the hub and uploads to the corporate IdP. The hub's keys are created here if they are new.
 fn export_hub_sp_metadata(data_dir: &Path, hub_url: &str) -> Result<PathBuf> {
     let hub_dir = data_dir.join("hub");
     crossfed_files::private_dir(&hub_dir).with_context(|| format!("creating {}", hub_dir.display()))?;
-    let key = crossfed_hub::keys::load_or_create(&hub_dir, "crossfed hub", crossfed_clock::Clock::system().now())?;
+    // The request key signs what the hub sends corp; its certificates are what corp trusts.
+    let keys = crossfed_hub::keys::Keys::load(&hub_dir, crossfed_clock::Clock::system())?;
     let (entity_id, acs_url) = crossfed_hub::upstream::sp_endpoints(hub_url);
-    let mut certificates = vec![key.certificate().clone()];
-    certificates.extend(crossfed_hub::keys::next_certificate(&hub_dir).map_err(anyhow::Error::msg)?);
+    let certificates = keys.request.current().published();
     let file = data_dir.join("corp").join("hub-sp-metadata.xml");
     crossfed_files::private_dir(&data_dir.join("corp")).context("creating corp's data dir")?;
     let metadata = crossfed_hub::upstream::sp_metadata_xml(&entity_id, &acs_url, &certificates);

@@ -31,6 +31,7 @@ fn application(name_id: &str) -> Application {
         assertion_lifetime_seconds: 300,
         requests: RequestSigning::default(),
         logout_url: None,
+        own_key: false,
     }
 }
 

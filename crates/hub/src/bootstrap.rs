@@ -19,7 +19,7 @@ use crate::audit_queue::{AuditError, AuditQueue};
 use crate::check::{Parties, TargetAccess};
 use crate::config::{HubConfig, IdentitySourceEntry, UserEntry};
 use crate::directory::{Directory, DirectoryError};
-use crate::keys::{KeyError, KeyRing};
+use crate::keys::{KeyError, Keys};
 use crate::metadata_source::{FetchError, read_metadata};
 use crate::metrics::Metrics;
 use crate::provision::scim_push::{PushError, ScimPush};
@@ -83,7 +83,7 @@ pub async fn build_hub(
 ) -> Result<(Hub, Vec<String>), StartError> {
     let base_url = base_url.trim_end_matches('/').to_string();
     check_settings(config)?;
-    let keys = Arc::new(KeyRing::load(data_dir, "crossfed hub", clock.clone())?);
+    let keys = Arc::new(Keys::load(data_dir, clock.clone())?);
     let metrics = Arc::new(Metrics::new());
     let queue = AuditQueue::start_timed(store.clone(), metrics.store_timer("audit_commit"))?;
     let audit = Auditor::new(queue, clock.clone());

@@ -180,6 +180,9 @@ pub struct ApplicationEntry {
     pub amazon_connect: Option<ConnectEntry>,
     pub aws_account: Option<AwsAccountEntry>,
     pub custom: Option<CustomEntry>,
+    /// Sign for this application with a key of its own (`assertion:ID`), rotated on its own.
+    #[serde(default)]
+    pub own_signing_key: bool,
 }
 
 /// Why the configuration file could not be read.
@@ -293,6 +296,7 @@ impl ApplicationEntry {
             amazon_connect,
             aws_account: self.aws_account.clone(),
             custom: self.custom.clone(),
+            own_signing_key: self.own_signing_key,
         })
     }
 }

@@ -36,6 +36,7 @@ pub mod presenter;
 pub mod provision;
 pub mod records;
 pub mod refusals;
+pub mod rollover;
 pub mod router;
 pub mod saml_idp;
 pub mod saml_sp;

@@ -25,6 +25,7 @@ use crossfed_saml::{
 use crossfed_web::see_other;
 use crossfed_xmldsig::{AlgorithmPolicy, Certificate};
 
+use crate::keys::KeyRing;
 use crate::sessions::Session;
 use crate::state::Hub;
 use crate::upstream::logout::{take_pending, with_query};
@@ -120,6 +121,9 @@ struct Requester {
     our_entity_id: String,
     /// Which of the browser's sessions the request may end.
     matches: SessionMatch,
+    /// The keys the answer is signed with: the request keys toward the identity source, the
+    /// application's toward an application.
+    signer: Arc<KeyRing>,
 }
 
 enum SessionMatch {
@@ -145,6 +149,7 @@ async fn requester(hub: &Hub, request: &LogoutRequest) -> Result<Requester, Resp
             answer_to,
             our_entity_id: source.sp_entity_id.clone(),
             matches: SessionMatch::Upstream,
+            signer: hub.keys.request.clone(),
         });
     }
     let catalog = hub.catalog().await;
@@ -167,6 +172,7 @@ async fn requester(hub: &Hub, request: &LogoutRequest) -> Result<Requester, Resp
         answer_to: entry.app.logout_url.clone(),
         our_entity_id: hub.app_entity_id(app_id),
         matches: SessionMatch::Application(app_id.clone()),
+        signer: hub.signer_for(app_id, &entry.app),
     })
 }
 
@@ -230,8 +236,13 @@ async fn logout_request(hub: &Hub, message: &RedirectMessage, MaybeSignedIn(sess
         None,
     );
     let query = built.map_err(|e| e.to_string()).and_then(|(_, xml)| {
-        redirect_query(MessageKind::Response, &xml, message.relay_state.as_deref(), Some(&*hub.keys.signing_key()))
-            .map_err(|e| e.to_string())
+        redirect_query(
+            MessageKind::Response,
+            &xml,
+            message.relay_state.as_deref(),
+            Some(&*requester.signer.signing_key()),
+        )
+        .map_err(|e| e.to_string())
     });
     match query {
         Ok(query) => see_other(&with_query(&answer_to, &query), cleared),

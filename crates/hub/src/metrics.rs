@@ -64,7 +64,7 @@ struct StoreLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CertificateLabels {
-    certificate: &'static str,
+    certificate: String,
     sha256: String,
 }
 
@@ -112,8 +112,9 @@ impl StoreTimer {
 /// A certificate's expiry, as the snapshot gives it.
 #[derive(Debug, Clone)]
 pub struct CertificateExpiry {
-    /// `signing`, `signing_next` or `identity_source`.
-    pub certificate: &'static str,
+    /// The key role (`request`, `assertion`, `assertion:APP`), with `_next` for a staged key,
+    /// or `identity_source`.
+    pub certificate: String,
     pub sha256: String,
     pub seconds: i64,
 }
@@ -268,7 +269,7 @@ impl Metrics {
         self.audit_queue_depth.set(i64::try_from(snapshot.audit_queue_depth).unwrap_or(i64::MAX));
         self.certificate_expiry.clear();
         for c in &snapshot.certificates {
-            let labels = CertificateLabels { certificate: c.certificate, sha256: c.sha256.clone() };
+            let labels = CertificateLabels { certificate: c.certificate.clone(), sha256: c.sha256.clone() };
             self.certificate_expiry.get_or_create(&labels).set(c.seconds);
         }
         self.metadata_expiry.clear();
@@ -306,7 +307,11 @@ mod tests {
         let snapshot = Snapshot {
             readiness: vec![("store", true), ("signing-certificate", false)],
             audit_queue_depth: 3,
-            certificates: vec![CertificateExpiry { certificate: "signing", sha256: "ab".into(), seconds: 86_400 }],
+            certificates: vec![CertificateExpiry {
+                certificate: "assertion".into(),
+                sha256: "ab".into(),
+                seconds: 86_400,
+            }],
             identity_source_metadata: Some(60),
             tokens: vec![("scim".into(), "entra".into(), 3_600)],
             provisioning: vec![("scim:peer".into(), "failed", 2)],
@@ -320,7 +325,7 @@ mod tests {
             "crossfed_store_operation_duration_seconds_count{operation=\"audit_commit\"} 1",
             "crossfed_ready{check=\"signing-certificate\"} 0",
             "crossfed_audit_queue_depth 3",
-            "crossfed_certificate_expiry_seconds{certificate=\"signing\",sha256=\"ab\"} 86400",
+            "crossfed_certificate_expiry_seconds{certificate=\"assertion\",sha256=\"ab\"} 86400",
             "crossfed_metadata_expiry_seconds{metadata=\"identity_source\"} 60",
             "crossfed_token_expiry_seconds{purpose=\"scim\",name=\"entra\"} 3600",
             "crossfed_provisioning_subjects{connector=\"scim:peer\",state=\"failed\"} 2",

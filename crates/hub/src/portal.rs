@@ -180,15 +180,16 @@ async fn launch(State(hub): State<Arc<Hub>>, Path(id): Path<String>, form: Porta
 }
 
 async fn app_metadata(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {
-    if hub.catalog().await.get(&id).is_none() {
+    let catalog = hub.catalog().await;
+    let Some(entry) = catalog.get(&id) else {
         return error_page(
             StatusCode::NOT_FOUND,
             "No such application",
             &format!("There is no application {id:?}."),
             None,
         );
-    }
-    let mut response = hub.app_metadata_xml(&id).into_response();
+    };
+    let mut response = hub.app_metadata_xml(&id, &entry.app).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     response
 }

@@ -288,7 +288,7 @@ async fn passive_refusal(
         (crossfed_saml::ns::STATUS_RESPONDER, Some(crossfed_saml::ns::STATUS_NO_PASSIVE)),
         Some("Nobody is signed in at the hub, and the request asked not to show a sign-in page."),
         hub.saml_now(),
-        &hub.keys.signing_key(),
+        &hub.signer_for(app_id, app).signing_key(),
     );
     let xml = match built {
         Ok((_, xml)) => xml,

@@ -107,7 +107,7 @@ async fn sp_metadata(State(hub): State<Arc<Hub>>) -> Response {
         let message = "this hub has no identity source: it signs people in with its built-in directory, so it has no SP side to register at an IdP";
         return error_page(StatusCode::NOT_FOUND, "No identity source", message, None);
     };
-    let mut response = source.sp_metadata(&hub.keys.current().published()).into_response();
+    let mut response = source.sp_metadata(&hub.keys.request.current().published()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
     response
 }

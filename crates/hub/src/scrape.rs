@@ -89,13 +89,16 @@ fn certificates(hub: &Hub, now: i64) -> Vec<CertificateExpiry> {
         sha256: c.fingerprint_hex(),
         seconds: c.not_after() - now,
     };
-    let keys = hub.keys.current();
-    let mut list = vec![expiry("signing", keys.current.certificate())];
-    list.extend(keys.next.iter().map(|c| expiry("signing_next", c)));
+    let mut list = Vec::new();
+    for ring in hub.keys.rings() {
+        let (keys, role) = (ring.current(), ring.role().name());
+        list.push(expiry(role.clone(), keys.current.certificate()));
+        list.extend(keys.next.iter().map(|k| expiry(format!("{role}_next"), k.certificate())));
+    }
     if let Some(source) = &hub.identity_source
         && let Some(idp) = &source.idp().idp
     {
-        list.extend(idp.signing_certificates.iter().map(|c| expiry("identity_source", c)));
+        list.extend(idp.signing_certificates.iter().map(|c| expiry("identity_source".to_string(), c)));
     }
     list
 }

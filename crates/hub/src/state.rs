@@ -11,10 +11,11 @@ use crossfed_store::{Store, ThrottlePolicy};
 use crate::apps::catalog::{Catalog, CatalogCache};
 use crate::apps::changes::Applications;
 use crate::apps::launch::Launcher;
+use crate::apps::model::Application;
 use crate::audit::Auditor;
 use crate::check::Parties;
 use crate::directory::Directory;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, Keys};
 use crate::metrics::Metrics;
 use crate::provision::Provisioning;
 use crate::refusals::Refusals;
@@ -32,9 +33,8 @@ pub struct Hub {
     /// The time everything is judged and stamped by (the system clock; tests fix or shift it).
     pub clock: Clock,
     pub sessions: Sessions,
-    /// The signing key, and the certificates published in metadata (the current key's, then a
-    /// staged next one's).
-    pub keys: Arc<KeyRing>,
+    /// The signing keys of each role, and the certificates each publishes.
+    pub keys: Arc<Keys>,
     /// Applications and who is assigned to each, as last read from the store.
     pub applications: Arc<CatalogCache>,
     /// Users, groups and memberships: every change goes through here.
@@ -83,9 +83,29 @@ impl Hub {
         }
     }
 
-    /// The IdP metadata the hub publishes toward application `id`.
-    pub fn app_metadata_xml(&self, id: &str) -> String {
-        crate::apps::metadata::idp_metadata_xml(&self.base_url, id, self.keys.current().published())
+    /// The IdP metadata the hub publishes toward application `app` (`id`): the certificates of
+    /// the keys that sign for it.
+    pub fn app_metadata_xml(&self, id: &str, app: &Application) -> String {
+        let published = self.signer_for(id, app).current().published();
+        crate::apps::metadata::idp_metadata_xml(&self.base_url, id, published)
+    }
+
+    /// The keys that sign for application `app` (`id`): its own when it asks for them (made on
+    /// first use), else the assertion keys. An own key that cannot be made is logged and the
+    /// assertion keys sign meanwhile, so the application is not cut off.
+    pub fn signer_for(&self, id: &str, app: &Application) -> Arc<KeyRing> {
+        match self.keys.for_application(id, app.own_key) {
+            Ok(ring) => ring,
+            Err(e) => {
+                tracing::error!("application {id}'s own signing key: {e}; signing with the assertion key meanwhile");
+                self.keys.assertion.clone()
+            }
+        }
+    }
+
+    /// The keys' rollover: each role's state and its steps (admin API, console, CLI).
+    pub fn rollover(&self) -> crate::rollover::Rollover<'_> {
+        crate::rollover::Rollover { hub: self }
     }
 
     /// The applications, for those who change them (admin API, console).
@@ -105,7 +125,7 @@ impl Hub {
             source: self.identity_source.as_deref()?,
             store: &self.store,
             directory: &self.directory,
-            keys: &self.keys,
+            keys: &self.keys.request,
             audit: &self.audit,
             clock: &self.clock,
         })
@@ -119,7 +139,10 @@ impl Hub {
         self.metrics.store_timer("ping").observe(started.elapsed());
         let mut checks = vec![
             ("store", store),
-            ("signing-certificate", self.keys.signing_key().certificate().not_after() > self.clock.unix()),
+            (
+                "signing-certificate",
+                self.keys.rings().iter().all(|ring| ring.signing_key().certificate().not_after() > self.clock.unix()),
+            ),
         ];
         if let Some(source) = &self.identity_source {
             checks.push(("identity-source-metadata", source.idp_certificates(self.saml_now()).is_ok()));
@@ -145,6 +168,6 @@ impl Hub {
     /// The URL that ends the upstream IdP's session of `upstream`, if its metadata offers that.
     pub async fn upstream_logout_url(&self, upstream: &UpstreamLogin) -> Option<String> {
         let source = self.identity_source.as_deref()?;
-        crate::upstream::logout::logout_url(source, &self.store, &self.keys, &self.clock, upstream).await
+        crate::upstream::logout::logout_url(source, &self.store, &self.keys.request, &self.clock, upstream).await
     }
 }

@@ -81,10 +81,12 @@ pub fn spawn_janitor(hub: &Arc<Hub>) -> JoinHandle<()> {
 
 /// What other instances sharing the key files and the store may have changed.
 async fn reload_shared(hub: &Hub) {
-    match hub.keys.reload() {
-        Ok(true) => tracing::info!("the signing key files changed; signing and publishing the new set"),
-        Ok(false) => {}
-        Err(e) => tracing::warn!("re-reading the signing keys: {e}"),
+    for reloaded in hub.keys.reload() {
+        match reloaded {
+            Ok(Some(role)) => tracing::info!("the {role} key files changed; signing and publishing the new set"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("re-reading the signing keys: {e}"),
+        }
     }
     if let Some(metadata) = hub.idp_metadata() {
         match metadata.adopt_upload().await {

@@ -9,6 +9,7 @@
 mod applications;
 mod auth;
 mod body;
+mod keys;
 mod openapi;
 mod query;
 
@@ -60,6 +61,9 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/identity-source", get(identity_source))
         .route("/api/v1/identity-source/metadata", put(upload_identity_source_metadata))
+        .route("/api/v1/keys", get(keys::status))
+        .route("/api/v1/keys/{role}/peers", get(keys::peers))
+        .route("/api/v1/keys/{role}/{step}", post(keys::step))
 }
 
 async fn list_users(State(hub): State<Arc<Hub>>, _: AdminToken, ApiQuery(q): ApiQuery<Paging>) -> ApiResult {

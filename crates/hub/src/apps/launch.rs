@@ -19,7 +19,7 @@ use crate::audit::Auditor;
 use crate::audit_queue::AuditError;
 use crate::cpu_pool::PoolError;
 use crate::directory::Directory;
-use crate::keys::KeyRing;
+use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::sessions::Session;
 
@@ -31,6 +31,8 @@ pub enum LaunchError {
     Signing(#[from] DsigError),
     #[error("application {0:?} is gone")]
     Gone(String),
+    #[error("the application's signing key: {0}")]
+    Key(String),
     #[error(transparent)]
     Pool(#[from] PoolError),
     #[error("the launch's audit record could not be stored ({0}), so no assertion was issued; try again shortly")]
@@ -112,7 +114,7 @@ pub struct Launcher<'a> {
     pub store: &'a Store,
     pub applications: &'a CatalogCache,
     pub directory: &'a Directory,
-    pub keys: &'a KeyRing,
+    pub keys: &'a Keys,
     pub audit: &'a Auditor,
     pub clock: &'a Clock,
     pub base_url: &'a str,
@@ -243,7 +245,12 @@ impl Launcher<'_> {
         in_response_to: Option<&str>,
         values: UserValues,
     ) -> Result<BuiltResponse, LaunchError> {
-        let (catalog, id, key) = (catalog.clone(), id.to_string(), self.keys.signing_key());
+        let own_key = catalog.get(id).is_some_and(|entry| entry.app.own_key);
+        let key = match self.keys.for_application(id, own_key) {
+            Ok(ring) => ring.signing_key(),
+            Err(e) => return Err(LaunchError::Key(e.to_string())),
+        };
+        let (catalog, id) = (catalog.clone(), id.to_string());
         let issuer = crate::apps::metadata::entity_id(self.base_url, &id);
         let in_response_to = in_response_to.map(str::to_string);
         let (session_index, user_name) = (session.session_index.clone(), session.user_name.clone());

@@ -55,6 +55,9 @@ pub struct Application {
     /// the SP's LogoutRequests.
     #[serde(default)]
     pub logout_url: Option<String>,
+    /// Signed with a key of its own (`assertion:ID`) rather than the hub's assertion key.
+    #[serde(default)]
+    pub own_key: bool,
 }
 
 /// The SP's request-signing certificates (from its metadata), and whether every request must be
@@ -266,6 +269,7 @@ impl AmazonConnect {
             assertion_lifetime_seconds: 300,
             requests: RequestSigning::default(),
             logout_url: None,
+            own_key: false,
         })
     }
 }
@@ -296,6 +300,7 @@ impl AwsAccount {
             assertion_lifetime_seconds: 300,
             requests: RequestSigning::default(),
             logout_url: None,
+            own_key: false,
         })
     }
 }

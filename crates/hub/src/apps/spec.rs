@@ -76,6 +76,10 @@ pub struct ApplicationSpec {
     pub aws_account: Option<AwsAccountEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<CustomEntry>,
+    /// Sign for this application with a key of its own (`assertion:ID`), rotated on its own,
+    /// rather than the hub's assertion key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_signing_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -234,6 +238,10 @@ impl ApplicationSpec {
 
     /// The application this entry describes, checked; `id` names it in errors.
     pub fn compile(&self, id: &str) -> Result<Application, SpecError> {
+        self.compile_kind(id).map(|app| Application { own_key: self.own_signing_key, ..app })
+    }
+
+    fn compile_kind(&self, id: &str) -> Result<Application, SpecError> {
         check_id(id)?;
         let whose = format!("application {id}");
         if self.name.trim().is_empty() {
@@ -335,6 +343,7 @@ impl CustomEntry {
             assertion_lifetime_seconds: 300,
             requests,
             logout_url,
+            own_key: false,
         })
     }
 

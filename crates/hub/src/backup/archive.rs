@@ -2,7 +2,7 @@
 //! checksums that tell a damaged archive from a good one.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -15,17 +15,26 @@ pub(crate) const FORMAT: u32 = 1;
 pub(crate) const DATABASE: &str = "hub.db";
 /// The files SQLite keeps beside the database; a restored database must not meet old ones.
 pub(crate) const DATABASE_COMPANIONS: [&str; 3] = ["hub.db-wal", "hub.db-shm", "hub.db-journal"];
-/// The data folder's files a backup holds besides the database, when they are there. Named one
-/// by one: a backup holds what the hub wrote, never whatever else sits in the folder.
-pub(crate) const KEY_FILES: [&str; 7] = [
-    "signing.key",
-    "signing.crt",
-    "signing-next.key",
-    "signing-next.crt",
-    "signing-previous.key",
-    "signing-previous.crt",
-    "admin-token",
-];
+/// Whether `name` is one of the data folder's files a backup holds besides the database: each
+/// role's key files ([`crate::keys::key_file_stem`]) and the admin token. Named by rule: a backup
+/// holds what the hub wrote, never whatever else sits in the folder.
+pub(crate) fn is_key_file(name: &str) -> bool {
+    name == "admin-token" || crate::keys::key_file_stem(name).is_some()
+}
+
+/// The key files among `dir`'s entries, sorted.
+pub(crate) fn key_files_in(dir: &Path) -> Result<Vec<String>, BackupError> {
+    let entries = std::fs::read_dir(dir).map_err(BackupError::io("reading", dir))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(BackupError::io("reading", dir))?.file_name().to_string_lossy().to_string();
+        if is_key_file(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
 /// A key or token file larger than this is not one (the archive is refused, not read whole).
 pub(crate) const SMALL_FILE_LIMIT: u64 = 1 << 20;
 
@@ -55,7 +64,7 @@ pub enum BackupError {
     #[error("{path} is damaged: {name} {reason}; take another backup")]
     Damaged { path: PathBuf, name: String, reason: String },
     #[error("{path}: the {pair} key pair in the archive does not load: {source}")]
-    BadKeys { path: PathBuf, pair: &'static str, source: crossfed_xmldsig::DsigError },
+    BadKeys { path: PathBuf, pair: String, source: crossfed_xmldsig::DsigError },
     #[error(
         "{dir} already holds {found}: restore into an empty or new folder, or give --replace to replace the hub's files there"
     )]
@@ -108,25 +117,33 @@ pub(crate) fn copy_hashed(mut reader: impl Read, mut sink: impl std::io::Write) 
     Ok((total, hex))
 }
 
-/// Loads each signing key pair among the files `content` gives (the current one must be there;
-/// a next or previous one only if either of its files is): the pair that does not load, and why.
+/// Loads each key pair of each role among `names` (`content` gives a file's bytes): a role's
+/// current pair must be there, a next or previous one only if either of its files is; the
+/// assertion role (`signing`) must be there. The pair that does not load, and why.
 pub(crate) fn check_key_pairs(
+    names: &[String],
     content: impl Fn(&str) -> Option<Vec<u8>>,
-) -> Result<(), (&'static str, crossfed_xmldsig::DsigError)> {
-    for (pair, stem) in [("current", "signing"), ("next", "signing-next"), ("previous", "signing-previous")] {
-        let (key, cert) = (content(&format!("{stem}.key")), content(&format!("{stem}.crt")));
-        if pair != "current" && key.is_none() && cert.is_none() {
-            continue;
+) -> Result<(), (String, crossfed_xmldsig::DsigError)> {
+    let mut stems: Vec<&str> = names.iter().filter_map(|n| crate::keys::key_file_stem(n)).collect();
+    stems.push("signing");
+    stems.sort_unstable();
+    stems.dedup();
+    for stem in stems {
+        for (slot, suffix) in [("current", ""), ("next", "-next"), ("previous", "-previous")] {
+            let (key, cert) = (content(&format!("{stem}{suffix}.key")), content(&format!("{stem}{suffix}.crt")));
+            if slot != "current" && key.is_none() && cert.is_none() {
+                continue;
+            }
+            crossfed_xmldsig::SigningKey::from_pem(&key.unwrap_or_default(), &cert.unwrap_or_default())
+                .map_err(|source| (format!("{stem} {slot}"), source))?;
         }
-        crossfed_xmldsig::SigningKey::from_pem(&key.unwrap_or_default(), &cert.unwrap_or_default())
-            .map_err(|source| (pair, source))?;
     }
     Ok(())
 }
 
 /// Whether `name` is a file an archive may hold.
 pub(crate) fn is_known(name: &str) -> bool {
-    name == DATABASE || KEY_FILES.contains(&name)
+    name == DATABASE || is_key_file(name)
 }
 
 /// Whether the file `name` holds a secret (written 0600), rather than a certificate (0644).

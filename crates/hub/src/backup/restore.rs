@@ -9,8 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::archive::{
-    BackupError, DATABASE, DATABASE_COMPANIONS, FORMAT, KEY_FILES, MANIFEST, Manifest, SMALL_FILE_LIMIT,
-    check_key_pairs, copy_hashed, is_known, is_public,
+    BackupError, DATABASE, DATABASE_COMPANIONS, FORMAT, MANIFEST, Manifest, SMALL_FILE_LIMIT, check_key_pairs,
+    copy_hashed, is_known, is_public,
 };
 
 /// What a restore brought back.
@@ -45,7 +45,9 @@ impl Drop for Staging {
 }
 
 /// Files of a data folder that do not count as content: the locks.
-const LOCKS: [&str; 2] = [".in-use.lock", ".signing.lock"];
+fn is_lock(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".lock")
+}
 
 /// Restores the archive `from` into `data_dir` (created if missing). A folder that holds files
 /// already is refused unless `replace`; then the hub's files there (database, keys, admin token)
@@ -75,7 +77,7 @@ fn contents(dir: &Path) -> Result<Vec<String>, BackupError> {
     let mut names = Vec::new();
     for entry in entries {
         let name = entry.map_err(BackupError::io("reading", dir))?.file_name().to_string_lossy().to_string();
-        if !LOCKS.contains(&name.as_str()) && !name.starts_with(".restore-") {
+        if !is_lock(&name) && !name.starts_with(".restore-") {
             names.push(name);
         }
     }
@@ -158,7 +160,8 @@ fn check_unpacked(from: &Path, staging: &Path, manifest: &Manifest) -> Result<Op
         false => None,
     };
     let content = |name: &str| has(name).then(|| std::fs::read(staging.join(name)).unwrap_or_default());
-    check_key_pairs(content).map_err(|(pair, source)| BackupError::BadKeys {
+    let names: Vec<String> = manifest.files.iter().map(|f| f.name.clone()).collect();
+    check_key_pairs(&names, content).map_err(|(pair, source)| BackupError::BadKeys {
         path: from.to_path_buf(),
         pair,
         source,
@@ -173,7 +176,8 @@ fn move_into_place(staging: &Path, data_dir: &Path, files: &[String]) -> Result<
     let stale = DATABASE_COMPANIONS
         .iter()
         .chain(std::iter::once(&DATABASE).filter(|_| !files.iter().any(|f| f == DATABASE)))
-        .chain(KEY_FILES.iter().filter(|k| !files.iter().any(|f| f == *k)));
+        .map(|name| name.to_string())
+        .chain(super::archive::key_files_in(data_dir)?.into_iter().filter(|k| !files.contains(k)));
     for name in stale {
         let path = data_dir.join(name);
         match std::fs::remove_file(&path) {

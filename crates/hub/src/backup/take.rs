@@ -4,9 +4,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::archive::{
-    BackupError, DATABASE, FORMAT, FileEntry, KEY_FILES, MANIFEST, Manifest, check_key_pairs, copy_hashed,
-};
+use super::archive::{BackupError, DATABASE, FORMAT, FileEntry, MANIFEST, Manifest, check_key_pairs, copy_hashed};
 
 /// Where the database of the backup comes from.
 #[derive(Debug, Clone)]
@@ -117,13 +115,13 @@ fn append<W: std::io::Write>(
 
 /// The key files of `data_dir` as one set: every pair must load together (as a restore checks),
 /// else a rotation moved files between the reads and they are read again.
-fn read_keys(data_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, BackupError> {
+fn read_keys(data_dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
     const ATTEMPTS: usize = 3;
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let mut found = Vec::new();
-        for name in KEY_FILES {
-            let path = data_dir.join(name);
+        for name in super::archive::key_files_in(data_dir)? {
+            let path = data_dir.join(&name);
             match std::fs::read(&path) {
                 Ok(content) => found.push((name, content)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -134,7 +132,8 @@ fn read_keys(data_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, BackupErro
         if content("signing.key").is_none() || content("signing.crt").is_none() {
             return Err(BackupError::NoKeys { path: data_dir.to_path_buf() });
         }
-        match check_key_pairs(content) {
+        let names: Vec<String> = found.iter().map(|(n, _)| n.clone()).collect();
+        match check_key_pairs(&names, content) {
             Ok(()) => return Ok(found),
             Err((_, source)) => last = Some(source),
         }

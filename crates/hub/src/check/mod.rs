@@ -14,6 +14,7 @@ mod simulate;
 
 use crossfed_clock::Clock;
 
+pub(crate) use model::target;
 use model::{AwsApp, aws_app, certificate_expiry};
 pub use model::{Finding, HubView, Parties, ReadError, Report, TargetAccess, fetch, server_date};
 pub use simulate::simulate;

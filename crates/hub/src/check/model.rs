@@ -35,8 +35,8 @@ pub trait HubView: Sync {
         &self,
         view: &ApplicationView,
     ) -> impl Future<Output = Result<(String, Option<i64>), ReadError>> + Send;
-    /// The key the hub signs with (for `simulate`).
-    fn signing_key(&self) -> Result<Arc<SigningKey>, ReadError>;
+    /// The key the hub signs with for application `app` (for `simulate`).
+    fn signing_key(&self, app: &ApplicationView) -> Result<Arc<SigningKey>, ReadError>;
 }
 
 /// How the target account is reached, and with which keys.

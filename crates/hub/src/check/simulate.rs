@@ -41,7 +41,6 @@ enum Stopped {
 }
 
 async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: &mut Report) -> Result<bool, Stopped> {
-    let key = hub.signing_key()?;
     let record = hub.user(user).await?;
     let apps: Vec<AwsApp> = hub.applications().await?.iter().filter_map(aws_app).collect();
     let mut chosen = None;
@@ -60,6 +59,7 @@ async fn walk<H: HubView>(hub: &H, user: &str, subject: &str, now: i64, report: 
         );
         return Ok(false);
     };
+    let key = hub.signing_key(&app.view)?;
     let mut spec = app.view.definition.clone();
     // The connector's secret is never shown and launches do not need it.
     if let Some(c) = spec.amazon_connect.as_mut() {

@@ -54,11 +54,14 @@ impl HubView for LocalHub<'_> {
 
     async fn application_metadata(&self, view: &ApplicationView) -> Result<(String, Option<i64>), ReadError> {
         // This machine's own clock: nothing to compare.
-        Ok((self.0.app_metadata_xml(&view.id), None))
+        let catalog = self.0.catalog().await;
+        let entry = catalog.get(&view.id).ok_or_else(|| ReadError(format!("no application {}", view.id)))?;
+        Ok((self.0.app_metadata_xml(&view.id, &entry.app), None))
     }
 
-    fn signing_key(&self) -> Result<Arc<crossfed_xmldsig::SigningKey>, ReadError> {
-        Ok(self.0.keys.signing_key())
+    fn signing_key(&self, app: &ApplicationView) -> Result<Arc<crossfed_xmldsig::SigningKey>, ReadError> {
+        let ring = self.0.keys.for_application(&app.id, app.definition.own_signing_key).map_err(read_error)?;
+        Ok(ring.signing_key())
     }
 }
 

@@ -1,7 +1,7 @@
-//! The Keys page: the signing key, a staged next one and the previous one, with rotation in two
-//! steps. Staging publishes the next certificate in every metadata document at once, so service
-//! providers can import it; activating makes it the signing key. Instances sharing the key files
-//! follow within a minute (the janitor re-reads them).
+//! The Keys page: each role's keys (request, assertion, and applications' own), where its
+//! rollover stands, who trusts what as far as the hub can ask, and the next step as a button.
+//! The steps go through the rollover service, so the page refuses what the API refuses (an
+//! activation a peer is not ready for, a retirement before instances have followed).
 
 use std::sync::Arc;
 
@@ -9,41 +9,61 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use crossfed_store::Outcome;
-use crossfed_xmldsig::Certificate;
+use serde::Deserialize;
 
 use super::guard::{Console, ConsoleForm};
-use super::layout::{ConsolePage, Expiry, Frame, NoFields, Notice, show};
-use crate::audit_queue::AuditError;
+use super::layout::{ConsolePage, Expiry, Frame, Notice, show};
+use crate::keys::{KeyRole, RolloverStage};
+use crate::rollover::{CertificateView, PeerTrust, RoleStatus, RolloverError, StepDone, Trust};
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 
 /// One key as the table shows it.
 struct KeyRow {
-    role: &'static str,
+    slot: &'static str,
     subject: String,
     sha256: String,
     expiry: Expiry,
 }
 
 impl KeyRow {
-    fn of(role: &'static str, c: &Certificate, now: i64) -> KeyRow {
-        KeyRow {
-            role,
-            subject: c.subject().to_string(),
-            sha256: c.fingerprint_hex(),
-            expiry: Expiry::of(c.not_after(), now),
-        }
+    fn of(slot: &'static str, c: &CertificateView, now: i64) -> KeyRow {
+        KeyRow { slot, subject: c.subject.clone(), sha256: c.sha256.clone(), expiry: Expiry::of(c.not_after, now) }
     }
+}
+
+/// One peer's trust, as the table shows it.
+struct PeerRow {
+    peer: String,
+    current: (&'static str, String),
+    next: Option<(&'static str, String)>,
+}
+
+fn trust_cell(trust: &Trust) -> (&'static str, String) {
+    match trust {
+        Trust::Yes => ("ok", "trusts it".to_string()),
+        Trust::No(why) => ("error", format!("does not: {why}")),
+        Trust::Unknown(why) => ("warn", format!("cannot tell: {why}")),
+    }
+}
+
+/// One role's section.
+struct RoleSection {
+    role: String,
+    purpose: String,
+    stage_text: &'static str,
+    /// `stage`, `activate` or `retire`: the button the section offers.
+    step: &'static str,
+    keys: Vec<KeyRow>,
+    peers: Vec<PeerRow>,
+    next_step: String,
 }
 
 #[derive(Template)]
 #[template(path = "console/keys.html")]
 struct KeysPage<'a> {
     frame: Frame<'a>,
-    keys: Vec<KeyRow>,
-    /// Whether a next key is staged (the next step is activating it).
-    staged: bool,
+    roles: Vec<RoleSection>,
     csrf: &'a str,
 }
 
@@ -53,74 +73,98 @@ impl ConsolePage for KeysPage<'_> {
     }
 }
 
-fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: Option<Notice>) -> Response {
-    let keys = hub.keys.current();
+fn section(status: RoleStatus, peers: Vec<PeerTrust>, now: i64) -> RoleSection {
+    let mut keys = vec![KeyRow::of("signing now", &status.current, now)];
+    keys.extend(status.next.iter().map(|c| KeyRow::of("staged next (published, not signing yet)", c, now)));
+    keys.extend(status.previous.iter().map(|c| KeyRow::of("previous (published until retired)", c, now)));
+    let step = match status.stage {
+        RolloverStage::Steady => "stage",
+        RolloverStage::Staged => "activate",
+        RolloverStage::Activated => "retire",
+    };
+    RoleSection {
+        role: status.role,
+        purpose: status.purpose,
+        stage_text: status.stage_text,
+        step,
+        keys,
+        peers: peers
+            .iter()
+            .map(|p| PeerRow {
+                peer: p.peer.clone(),
+                current: trust_cell(&p.current),
+                next: p.next.as_ref().map(trust_cell),
+            })
+            .collect(),
+        next_step: status.next_step,
+    }
+}
+
+async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: Option<Notice>) -> Response {
     let now = hub.clock.unix();
-    let mut rows = vec![KeyRow::of("signing now", keys.current.certificate(), now)];
-    rows.extend(keys.next.iter().map(|c| KeyRow::of("staged next (published, not signing yet)", c, now)));
-    rows.extend(keys.previous.iter().map(|c| KeyRow::of("previous (no longer published)", c, now)));
+    let rollover = hub.rollover();
+    let mut roles = Vec::new();
+    for ring in hub.keys.rings() {
+        let peers = crate::rollover::peers::peers(hub, &ring).await;
+        roles.push(section(rollover.role_status(&ring), peers, now));
+    }
     let frame = Frame::new("/admin/keys", "Keys and certificates", Some(session)).with(notice);
-    show(status, &KeysPage { frame, keys: rows, staged: keys.next.is_some(), csrf: &session.csrf })
+    show(status, &KeysPage { frame, roles, csrf: &session.csrf })
 }
 
 pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console) -> Response {
-    render(&hub, &session, StatusCode::OK, None)
+    render(&hub, &session, StatusCode::OK, None).await
 }
 
-/// What the console says when a key change was made but could not be audited.
-fn unrecorded(e: &AuditError) -> Notice {
-    Notice::error(format!(
-        "The key change was made but its audit record could not be stored ({e}); it is not acknowledged. Check the keys below."
-    ))
+#[derive(Deserialize)]
+pub(super) struct StepForm {
+    role: String,
+    /// Activate although a peer the hub asked does not trust the next key.
+    force: Option<String>,
 }
 
-pub(super) async fn stage(State(hub): State<Arc<Hub>>, form: ConsoleForm<NoFields>) -> Response {
-    let session = form.session;
-    let result = {
-        let hub = hub.clone();
-        tokio::task::spawn_blocking(move || hub.keys.stage_next()).await
-    };
-    match result {
-        Ok(Ok(c)) => {
-            let fingerprint = c.fingerprint_hex();
-            let actor = session.actor();
-            let recorded = hub.audit.record(&actor, "keys.stage", Some(&fingerprint), Outcome::Success, String::new());
-            if let Err(e) = recorded.await {
-                return render(&hub, &session, StatusCode::SERVICE_UNAVAILABLE, Some(unrecorded(&e)));
-            }
-            let note = Notice::ok(
-                "A next key is staged and published in the metadata. Re-import the metadata where service providers copy it, then activate.",
-            );
-            render(&hub, &session, StatusCode::OK, Some(note))
-        }
-        Ok(Err(e)) => render(&hub, &session, StatusCode::CONFLICT, Some(Notice::error(e.to_string()))),
-        Err(e) => render(&hub, &session, StatusCode::INTERNAL_SERVER_ERROR, Some(Notice::error(e.to_string()))),
-    }
-}
-
-#[derive(serde::Deserialize)]
-pub(super) struct ActivateForm {
-    confirm: Option<String>,
-}
-
-pub(super) async fn activate(State(hub): State<Arc<Hub>>, posted: ConsoleForm<ActivateForm>) -> Response {
+/// `POST /admin/keys/{stage,activate,retire}`.
+pub(super) async fn step(
+    State(hub): State<Arc<Hub>>,
+    axum::extract::Path(step): axum::extract::Path<String>,
+    posted: ConsoleForm<StepForm>,
+) -> Response {
     let ConsoleForm { session, form } = posted;
-    if form.confirm.as_deref() != Some("yes") {
-        let note = Notice::error("Confirm that the service providers trust the next certificate before activating it.");
-        return render(&hub, &session, StatusCode::BAD_REQUEST, Some(note));
-    }
-    match hub.keys.activate_next() {
-        Ok(c) => {
-            let fingerprint = c.fingerprint_hex();
-            let actor = session.actor();
-            let recorded =
-                hub.audit.record(&actor, "keys.activate", Some(&fingerprint), Outcome::Success, String::new());
-            if let Err(e) = recorded.await {
-                return render(&hub, &session, StatusCode::SERVICE_UNAVAILABLE, Some(unrecorded(&e)));
-            }
-            let note = Notice::ok("The next key signs from now on; the old one is kept as the previous key.");
-            render(&hub, &session, StatusCode::OK, Some(note))
+    let role = match KeyRole::parse(&form.role) {
+        Ok(role) => role,
+        Err(e) => return render(&hub, &session, StatusCode::BAD_REQUEST, Some(Notice::error(e.to_string()))).await,
+    };
+    let (rollover, actor) = (hub.rollover(), session.actor());
+    let done = match step.as_str() {
+        "stage" => rollover.stage(&role, &actor).await,
+        "activate" => rollover.activate(&role, &actor, form.force.as_deref() == Some("yes")).await,
+        "retire" => rollover.retire(&role, &actor).await,
+        other => {
+            let note = Notice::error(format!("unknown step {other:?}: stage, activate or retire"));
+            return render(&hub, &session, StatusCode::NOT_FOUND, Some(note)).await;
         }
-        Err(e) => render(&hub, &session, StatusCode::CONFLICT, Some(Notice::error(e.to_string()))),
+    };
+    let (status, notice) = answer(done);
+    render(&hub, &session, status, Some(notice)).await
+}
+
+fn answer(done: Result<StepDone, RolloverError>) -> (StatusCode, Notice) {
+    match done {
+        Ok(done) if done.warnings.is_empty() => (
+            StatusCode::OK,
+            Notice::ok(format!("The {} key: {} done ({}).", done.role, done.step, &done.certificate.sha256[..16])),
+        ),
+        Ok(done) => (
+            StatusCode::OK,
+            Notice::error(format!(
+                "The {} key: {} done ({}), but check these peers: {}",
+                done.role,
+                done.step,
+                &done.certificate.sha256[..16],
+                done.warnings.join("; ")
+            )),
+        ),
+        Err(e @ RolloverError::Unrecorded(_)) => (StatusCode::SERVICE_UNAVAILABLE, Notice::error(e.to_string())),
+        Err(e) => (StatusCode::CONFLICT, Notice::error(e.to_string())),
     }
 }

@@ -45,7 +45,7 @@ pub(super) async fn page(State(hub): State<Arc<Hub>>, Console(session): Console)
         let soonest = idp.idp.as_ref().and_then(|d| d.signing_certificates.iter().map(|c| c.not_after()).min());
         (idp.entity_id.clone(), soonest.map(|t| Expiry::of(t, now)))
     });
-    let key = hub.keys.signing_key();
+    let key = hub.keys.assertion.signing_key();
     let overview = Overview {
         frame: Frame::new("/admin", "Overview", Some(&session)),
         cards: vec![

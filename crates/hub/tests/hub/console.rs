@@ -197,39 +197,50 @@ async fn keys_rotate_from_the_console_with_an_overlap() {
     assert_eq!(original.len(), 1);
 
     // Nothing staged: activation is refused and nothing changes.
-    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    let assertion = [("csrf", csrf.as_str()), ("role", "assertion")];
+    let (status, page) = post(&console, &client, "/admin/keys/activate", &assertion).await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("no next key is staged"), "{page}");
 
     // Staged: published at once beside the current key, which still signs.
-    let (status, page) = post(&console, &client, "/admin/keys/stage", &[("csrf", &csrf)]).await;
+    let (status, page) = post(&console, &client, "/admin/keys/stage", &assertion).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("staged next") && page.contains("Activate the next key"), "{page}");
     let during = published(&metadata).await;
     assert_eq!(during.len(), 2);
     assert_eq!(during[0], original[0]);
-    let (status, page) = post(&console, &client, "/admin/keys/stage", &[("csrf", &csrf)]).await;
+    let (status, page) = post(&console, &client, "/admin/keys/stage", &assertion).await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("already staged"), "{page}");
 
-    // Activation needs the confirmation, then the next key signs and the old one is kept aside.
-    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf)]).await;
-    assert_eq!(status, 400, "{page}");
-    let (status, page) = post(&console, &client, "/admin/keys/activate", &[("csrf", &csrf), ("confirm", "yes")]).await;
+    // The wiki does not say what it trusts: activation goes ahead and says so.
+    let (status, page) = post(&console, &client, "/admin/keys/activate", &assertion).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("previous (no longer published)"), "{page}");
-    assert_eq!(published(&metadata).await, vec![during[1].clone()]);
+    assert!(page.contains("check these peers") && page.contains("application wiki"), "{page}");
+    assert!(page.contains("previous (published until retired)"), "{page}");
+    assert_eq!(published(&metadata).await, vec![during[1].clone(), original[0].clone()]);
+
+    // Retiring waits until every instance has followed the activation.
+    let (status, page) = post(&console, &client, "/admin/keys/retire", &assertion).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("retire it after"), "{page}");
+    assert_eq!(published(&metadata).await.len(), 2);
+
+    // An unknown role is refused by name.
+    let (status, page) = post(&console, &client, "/admin/keys/stage", &[("csrf", &csrf), ("role", "encryption")]).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("unknown key role"), "{page}");
 
     // Forms from elsewhere change nothing.
     let forged = client
         .post(format!("{}/admin/keys/stage", console.url))
         .header("Sec-Fetch-Site", "cross-site")
-        .form(&[("csrf", csrf.as_str())])
+        .form(&[("csrf", csrf.as_str()), ("role", "assertion")])
         .send()
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    assert_eq!(published(&metadata).await.len(), 1);
+    assert_eq!(published(&metadata).await.len(), 2);
     let audit = client.get(format!("{}/admin/audit", console.url)).send().await.unwrap().text().await.unwrap();
     assert!(audit.contains("keys.stage") && audit.contains("keys.activate"), "{audit}");
 }

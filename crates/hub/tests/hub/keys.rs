@@ -1,6 +1,7 @@
 //! Signing-key rotation with overlap: a staged key is published beside the current one before it
 //! signs; after activation the hub signs with it, and a service provider that imported the
-//! metadata during the overlap accepts the new signatures without any change on its side.
+//! metadata during the overlap accepts the new signatures without any change on its side. Each
+//! role rotates on its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -35,7 +36,7 @@ async fn restart(data: &Path, store: &Store) -> (Vec<Certificate>, String) {
         app,
         &launch,
         &values,
-        &hub.keys.signing_key(),
+        &hub.keys.assertion.signing_key(),
         Timestamp::from(crossfed_clock::Clock::system().now()),
     )
     .unwrap();
@@ -65,23 +66,56 @@ async fn a_rotated_key_is_published_before_it_signs() {
     assert!(verifies_with(&response, &before));
 
     // Staged: published beside the current key, which still signs.
-    let next =
-        crossfed_hub::keys::stage_next(data.path(), "crossfed hub", crossfed_clock::Clock::system().now()).unwrap();
+    let files = assertion_files(data.path());
+    let next = files.stage_next("assertion", "crossfed hub", crossfed_clock::Clock::system().now()).unwrap();
     let (overlap, response) = restart(data.path(), &store).await;
     assert_eq!(overlap, vec![before[0].clone(), next.clone()]);
     assert!(verifies_with(&response, &before));
     assert!(!verifies_with(&response, std::slice::from_ref(&next)));
-    let twice =
-        crossfed_hub::keys::stage_next(data.path(), "crossfed hub", crossfed_clock::Clock::system().now()).unwrap_err();
+    let twice = files.stage_next("assertion", "crossfed hub", crossfed_clock::Clock::system().now()).unwrap_err();
     assert!(twice.to_string().contains("already staged"), "{twice}");
 
     // Activated: the new key signs; an SP holding the overlap metadata accepts it unchanged.
-    assert_eq!(crossfed_hub::keys::activate_next(data.path()).unwrap(), next);
+    assert_eq!(files.activate_next("assertion", 0).unwrap(), next);
     let (after, response) = restart(data.path(), &store).await;
-    assert_eq!(after, vec![next.clone()]);
+    assert_eq!(after, vec![next.clone(), before[0].clone()], "the previous key stays published until retired");
     assert!(verifies_with(&response, &overlap));
     assert!(!verifies_with(&response, &before));
     assert!(data.path().join("signing-previous.key").exists());
-    let again = crossfed_hub::keys::activate_next(data.path()).unwrap_err();
+    let again = files.activate_next("assertion", 0).unwrap_err();
     assert!(again.to_string().contains("no next key is staged"), "{again}");
+
+    // Retired: only the new key is published.
+    files.retire_previous("assertion").unwrap();
+    let (retired, _) = restart(data.path(), &store).await;
+    assert_eq!(retired, vec![next.clone()]);
+    assert!(!data.path().join("signing-previous.key").exists());
+}
+
+fn assertion_files(dir: &Path) -> crossfed_hub::keys::KeyFiles {
+    crossfed_hub::keys::KeyFiles::new(dir, &crossfed_hub::keys::KeyRole::Assertion.stem())
+}
+
+/// A hub from before the roles were separate had one key for both: after the upgrade its request
+/// key is a copy of that key (the identity source trusts it), and from then on each rolls over on
+/// its own.
+#[tokio::test]
+async fn an_upgraded_hub_keeps_its_one_key_for_both_roles_then_rotates_them_apart() {
+    let data = crossfed_testkit::temp_dir();
+    let old =
+        crossfed_hub::keys::load_or_create(data.path(), "crossfed hub", crossfed_clock::Clock::system().now()).unwrap();
+    let keys = crossfed_hub::keys::Keys::load(data.path(), crossfed_clock::Clock::system()).unwrap();
+    let fingerprint = |ring: &crossfed_hub::keys::KeyRing| ring.signing_key().certificate().fingerprint_hex();
+    assert_eq!(fingerprint(&keys.request), old.certificate().fingerprint_hex());
+    assert_eq!(fingerprint(&keys.assertion), old.certificate().fingerprint_hex());
+    keys.assertion.stage_next().unwrap();
+    keys.assertion.activate_next().unwrap();
+    assert_ne!(fingerprint(&keys.assertion), old.certificate().fingerprint_hex());
+    assert_eq!(fingerprint(&keys.request), old.certificate().fingerprint_hex(), "the request key did not move");
+    assert_eq!(keys.request.current().published().len(), 1);
+
+    // A fresh hub gets two different keys.
+    let fresh = crossfed_testkit::temp_dir();
+    let keys = crossfed_hub::keys::Keys::load(fresh.path(), crossfed_clock::Clock::system()).unwrap();
+    assert_ne!(fingerprint(&keys.request), fingerprint(&keys.assertion));
 }

@@ -250,7 +250,7 @@ audience = "https://wiki.example.com"
     let store = crossfed_testkit::test_store("passive").await;
     let (hub, _) =
         crossfed_hub::build_hub(&config, store, &dir, &hub_url, crossfed_clock::Clock::system()).await.unwrap();
-    let certificate = hub.keys.signing_key().certificate().clone();
+    let certificate = hub.keys.assertion.signing_key().certificate().clone();
     let _stop = spawn_hub(listener, hub);
     let (browser, stepper) = browsers();
 

@@ -58,13 +58,13 @@ async fn series_move_with_sign_ins_launches_refusals_and_scim_operations() {
     let (store, data) = (crossfed_testkit::test_store("metrics").await, crossfed_testkit::temp_dir());
     let (listener, url) = listener().await;
     let (hub, _) = crossfed_hub::build_hub(&config, store.clone(), data.path(), &url, clock).await.unwrap();
-    let signing_not_after = hub.keys.signing_key().certificate().not_after();
+    let signing_not_after = hub.keys.assertion.signing_key().certificate().not_after();
     let (scim_token, _) =
         crossfed_hub::tokens::issue(&store, crossfed_hub::tokens::SCIM, "entra", Some(now + 3_600), now).await.unwrap();
     let _stop = crate::support::serve(listener, Arc::new(hub));
 
     let before = scrape(&url).await;
-    let (name, seconds) = one_starting(&before, "crossfed_certificate_expiry_seconds{certificate=\"signing\"");
+    let (name, seconds) = one_starting(&before, "crossfed_certificate_expiry_seconds{certificate=\"assertion\"");
     assert_eq!(seconds as i64, signing_not_after - now, "{name}");
     assert!(seconds > 300.0 * 86_400.0, "a new signing certificate lasts long: {seconds}");
     let token = "crossfed_token_expiry_seconds{purpose=\"scim\",name=\"entra\"}";

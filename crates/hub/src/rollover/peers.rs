@@ -1,0 +1,194 @@
+//! Who trusts a role's keys, as far as the hub can tell. The identity source is asked with a
+//! probe: an AuthnRequest signed with the key, sent the way a browser would, and an IdP that
+//! answers it with a sign-in page (not an error) accepts the key. An AWS account's IAM SAML
+//! provider is read through IAM with the configured keys. A custom application does not say what
+//! it trusts: it is listed as unknown, and the steps warn about it instead of refusing.
+
+use std::sync::Arc;
+
+use crossfed_saml::{EntityDescriptor, Timestamp};
+use crossfed_xmldsig::{Certificate, SigningKey};
+use serde::Serialize;
+
+use crate::apps::catalog::CatalogEntry;
+use crate::check::TargetAccess;
+use crate::keys::{KeyRing, KeyRole};
+use crate::state::Hub;
+
+/// Whether one peer trusts one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "trust", content = "detail", rename_all = "snake_case")]
+pub enum Trust {
+    Yes,
+    No(String),
+    /// The hub cannot tell (the peer does not say, or could not be asked).
+    Unknown(String),
+}
+
+impl Trust {
+    pub fn is_no(&self) -> bool {
+        matches!(self, Trust::No(_))
+    }
+}
+
+/// One peer of a role, and whether it trusts the current key and a staged next key.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerTrust {
+    /// Who: `identity source ENTITY`, `account ACCOUNT provider NAME (application ID)`, or
+    /// `application ID`.
+    pub peer: String,
+    pub current: Trust,
+    /// `None` when no next key is staged.
+    pub next: Option<Trust>,
+    /// With an activated key: whether the peer still trusts the previous one (a provider that
+    /// still lists it is a rollover left half-done).
+    pub previous: Option<Trust>,
+}
+
+/// The peers of `ring`'s role and what each trusts, asked now.
+pub async fn peers(hub: &Hub, ring: &KeyRing) -> Vec<PeerTrust> {
+    let keys = ring.current();
+    match ring.role() {
+        KeyRole::Request => match &hub.identity_source {
+            Some(source) => {
+                let probe = |key: Arc<SigningKey>| probe_identity_source(hub, source, key);
+                let current = probe(keys.current.clone()).await;
+                let next = match &keys.next {
+                    Some(next) => Some(probe(next.clone()).await),
+                    None => None,
+                };
+                vec![PeerTrust {
+                    peer: format!("identity source {}", source.idp().entity_id),
+                    current,
+                    next,
+                    previous: None,
+                }]
+            }
+            None => Vec::new(),
+        },
+        role => {
+            let catalog = match hub.apps().fresh().await {
+                Ok(catalog) => catalog,
+                Err(e) => {
+                    let unknown = Trust::Unknown(format!("the applications could not be read: {e}"));
+                    return vec![PeerTrust {
+                        peer: "applications".into(),
+                        current: unknown,
+                        next: None,
+                        previous: None,
+                    }];
+                }
+            };
+            let mut list = Vec::new();
+            for (id, entry) in &catalog.entries {
+                let signs_for = match role {
+                    KeyRole::Application(own) => own == id,
+                    _ => !entry.app.own_key,
+                };
+                if signs_for {
+                    list.extend(application_peers(hub, id, entry, ring).await);
+                }
+            }
+            list
+        }
+    }
+}
+
+/// The peers behind one application: each IAM SAML provider its Role attribute names, or the
+/// application itself, which does not say what it trusts.
+async fn application_peers(hub: &Hub, id: &str, entry: &CatalogEntry, ring: &KeyRing) -> Vec<PeerTrust> {
+    let keys = ring.current();
+    let providers = aws_providers(entry);
+    if providers.is_empty() {
+        let unknown =
+            || Trust::Unknown("it does not publish what it trusts; re-import the hub's metadata there".into());
+        return vec![PeerTrust {
+            peer: format!("application {id}"),
+            current: unknown(),
+            next: keys.next.as_ref().map(|_| unknown()),
+            previous: None,
+        }];
+    }
+    let mut list = Vec::new();
+    for (account, provider) in providers {
+        let peer = format!("account {account} provider {provider} (application {id})");
+        let trusted = match target_for(hub, &account) {
+            Some(access) => provider_certificates(hub, access, &account, &provider).await,
+            None => Err(format!("no keys for account {account}: add it to [[target_accounts]]")),
+        };
+        let judge = |certificate: &Certificate| match &trusted {
+            Ok(list) if list.iter().any(|c| c.fingerprint_hex() == certificate.fingerprint_hex()) => Trust::Yes,
+            Ok(_) => Trust::No(format!("{provider} does not list certificate {}", short(certificate))),
+            Err(e) => Trust::Unknown(e.clone()),
+        };
+        list.push(PeerTrust {
+            peer,
+            current: judge(keys.current.certificate()),
+            next: keys.next.as_ref().map(|k| judge(k.certificate())),
+            previous: keys.previous.as_ref().map(&judge),
+        });
+    }
+    list
+}
+
+/// The first 16 hex digits of a certificate's SHA-256 fingerprint, as the status shows them.
+pub fn short(certificate: &Certificate) -> String {
+    certificate.fingerprint_hex().chars().take(16).collect()
+}
+
+/// (account, provider name) pairs an AWS application's Role attribute names.
+pub(crate) fn aws_providers(entry: &CatalogEntry) -> Vec<(String, String)> {
+    if let Some(c) = &entry.spec.amazon_connect {
+        return vec![(c.account_id.clone(), c.provider_name.clone())];
+    }
+    match &entry.spec.aws_account {
+        Some(a) => a.roles.iter().map(|r| (a.account_id.clone(), r.provider_name.clone())).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The configured keys that reach `account`.
+pub(crate) fn target_for<'h>(hub: &'h Hub, account: &str) -> Option<&'h TargetAccess> {
+    let parties = hub.check_parties.as_ref()?;
+    let _ = account;
+    Some(&parties.target)
+}
+
+/// The signing certificates an IAM SAML provider trusts now.
+pub(crate) async fn provider_certificates(
+    hub: &Hub,
+    access: &TargetAccess,
+    account: &str,
+    provider: &str,
+) -> Result<Vec<Certificate>, String> {
+    let target = crate::check::target(access, "us-east-1", &hub.clock).map_err(|e| e.to_string())?;
+    let arn = format!("arn:aws:iam::{account}:saml-provider/{provider}");
+    let xml = target.iam.saml_provider_metadata(&arn).await.map_err(|e| format!("reading {arn}: {e}"))?;
+    let entity = EntityDescriptor::parse(xml.as_bytes()).map_err(|e| format!("{arn}'s metadata: {e}"))?;
+    Ok(entity.idp.map(|d| d.signing_certificates).unwrap_or_default())
+}
+
+/// Sends the identity source an AuthnRequest signed with `key`, as a browser would, without
+/// following redirects: a sign-in page or a redirect to one means the IdP took the request; an
+/// error status means it refused it.
+async fn probe_identity_source(hub: &Hub, source: &crate::upstream::IdentitySource, key: Arc<SigningKey>) -> Trust {
+    let url = match source.login_request(false, Timestamp::from(hub.clock.now())).and_then(|r| r.sign(&key, None)) {
+        Ok((_, url)) => url,
+        Err(e) => return Trust::Unknown(format!("no request could be made: {e}")),
+    };
+    let client = match reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build() {
+        Ok(client) => client,
+        Err(e) => return Trust::Unknown(e.to_string()),
+    };
+    let response = match client.get(&url).timeout(std::time::Duration::from_secs(10)).send().await {
+        Ok(response) => response,
+        Err(e) => return Trust::Unknown(format!("the IdP did not answer: {e}")),
+    };
+    let status = response.status();
+    if status.is_success() || status.is_redirection() {
+        return Trust::Yes;
+    }
+    let body = response.text().await.unwrap_or_default();
+    let reason: String = body.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+    Trust::No(format!("the IdP refused a request signed with this key (HTTP {}): {reason}", status.as_u16()))
+}
