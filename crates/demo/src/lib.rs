@@ -27,7 +27,7 @@ pub async fn store(dir: &Path, file: &str) -> Result<Store> {
     Store::connect(&url).await.with_context(|| format!("opening {url}"))
 }
 
-fn corp_config(hub_sp_metadata: &Path, password: &str, hub_url: &str, scim_token: &str) -> Result<HubConfig> {
+fn corp_config(password: &str, hub_url: &str, scim_token: &str) -> Result<HubConfig> {
     // corp provisions the hub by SCIM, as Entra ID provisions IAM Identity Center: the hub's
     // userName and externalId are the e-mail, which is also the NameID corp asserts.
     let mut text = format!(
@@ -45,27 +45,40 @@ external_id = "${{user:email}}"
             "[[users]]\nuser_name = \"{name}\"\nemail = \"{name}@example.com\"\ngiven_name = \"{given}\"\npassword = \"{password}\"\n\n"
         ));
     }
-    text.push_str(
-        r#"[[applications]]
-id = "hub"
-name = "crossfed hub (IAM Identity Center's part)"
-assigned_users = ["alice", "bob", "carol"]
-[applications.custom]
+    toml::from_str(&text).context("the demo's corp configuration")
+}
+
+/// corp's application for the hub, as an administrator creates it at the corporate IdP (an
+/// enterprise application in Entra ID): from the hub's SP metadata, through corp's own admin
+/// service rather than its configuration file, so it can be re-imported later (a key rollover).
+async fn add_corp_application(corp: &crossfed_hub::Hub, hub_sp_metadata: &Path) -> Result<()> {
+    let spec: crossfed_hub::config::ApplicationSpec = toml::from_str(
+        r#"name = "crossfed hub (IAM Identity Center's part)"
+[custom]
 name_id = "${user:email}"
-[[applications.custom.attributes]]
+[[custom.attributes]]
 name = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
 value = "${user:givenName}"
 "#,
-    );
-    let mut config: HubConfig = toml::from_str(&text).context("the demo's corp configuration")?;
-    // Set after parsing: a path needs no quoting this way.
-    for app in &mut config.applications {
-        if let Some(custom) = app.custom.as_mut() {
-            custom.metadata_file = Some(hub_sp_metadata.to_path_buf());
-        }
+    )
+    .context("the demo's corp application")?;
+    let mut spec = spec;
+    if let Some(custom) = spec.custom.as_mut() {
+        custom.metadata_file = Some(hub_sp_metadata.to_path_buf());
     }
-    Ok(config)
+    let spec = spec.with_metadata_read("corp's application hub").await?;
+    let apps = corp.apps();
+    if apps.entry(CORP_APPLICATION).await.is_err() {
+        apps.create("demo", CORP_APPLICATION, &spec).await?;
+    }
+    for (name, _) in USERS {
+        apps.change_assignment("demo", CORP_APPLICATION, crossfed_store::PrincipalKind::User, name, true).await?;
+    }
+    Ok(())
 }
+
+/// corp's application ID for the hub.
+pub const CORP_APPLICATION: &str = "hub";
 
 /// The hub's SP metadata, written where corp imports it from: what an administrator downloads
 /// from the hub and uploads to the corporate IdP. The hub's keys are created here if they are new.
@@ -221,7 +234,7 @@ pub async fn start_chain(
     let hub_sp_metadata = export_hub_sp_metadata(data_dir, &hub_url)?;
     let corp_store = store(&data_dir.join("corp"), "corp.db").await?;
     let (corp, _) = crossfed_hub::build_hub(
-        &corp_config(&hub_sp_metadata, password, &hub_url, scim_token)?,
+        &corp_config(password, &hub_url, scim_token)?,
         corp_store.clone(),
         &data_dir.join("corp"),
         &corp_url,
@@ -229,6 +242,7 @@ pub async fn start_chain(
     )
     .await
     .context("setting up corp")?;
+    add_corp_application(&corp, &hub_sp_metadata).await.context("adding the hub to corp")?;
     let corp = Arc::new(corp);
     let corp_task = tokio::spawn(crossfed_hub::serve(corp_listener, corp.clone(), stopped(stop_rx.clone())));
 

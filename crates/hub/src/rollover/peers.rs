@@ -189,6 +189,19 @@ async fn probe_identity_source(hub: &Hub, source: &crate::upstream::IdentitySour
         return Trust::Yes;
     }
     let body = response.text().await.unwrap_or_default();
-    let reason: String = body.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
-    Trust::No(format!("the IdP refused a request signed with this key (HTTP {}): {reason}", status.as_u16()))
+    Trust::No(format!(
+        "the IdP refused a request signed with this key (HTTP {}): {}",
+        status.as_u16(),
+        page_reason(&body)
+    ))
+}
+
+/// What an error page says, briefly: its message, else its title, else its first words.
+fn page_reason(body: &str) -> String {
+    let between = |open: &str, close: char| body.split(open).nth(1).and_then(|rest| rest.split(close).next());
+    let text = between("id=\"message\">", '<')
+        .or_else(|| between("<title>", '<'))
+        .map(crossfed_saml::html_unescape)
+        .unwrap_or_else(|| body.split_whitespace().collect::<Vec<_>>().join(" "));
+    text.trim().chars().take(200).collect()
 }

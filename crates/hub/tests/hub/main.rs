@@ -12,6 +12,7 @@ mod database_outage;
 mod disk_full;
 mod error_bodies;
 mod identities;
+mod key_rollover;
 mod keys;
 mod login;
 mod logout;

@@ -1,0 +1,196 @@
+//! Key rollover without an outage, on the reference chain (corp, the hub, the target account)
+//! served in this process: the request key rolls over while people keep signing in through corp,
+//! each step refused while corp does not trust the next key yet, and no sign-in fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crossfed_testkit::browser::{follow, new_browser, submit_sign_in};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "rollover-password-1";
+const SCIM_TOKEN: &str = "rollover-scim-token-000000000001";
+
+/// The demo chain in `data`, with the admin tokens of corp and the hub.
+pub(crate) struct Served {
+    pub chain: crossfed_demo::Chain,
+    pub hub_admin: String,
+    pub corp_admin: String,
+}
+
+pub(crate) async fn serve_chain(data: &std::path::Path) -> Served {
+    let listeners = [
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    ];
+    let chain = crossfed_demo::start_chain(data, listeners, PASSWORD, SCIM_TOKEN, false).await.unwrap();
+    let hub_admin = crate::support::admin_token(&chain.hub_store, &data.join("hub")).await;
+    let corp_admin = crate::support::admin_token(&chain.corp_store, &data.join("corp")).await;
+    Served { chain, hub_admin, corp_admin }
+}
+
+/// An admin API call; the status and the JSON body.
+pub(crate) async fn api(method: reqwest::Method, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let answer = request.send().await.unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs alice in to the hub through corp again and again until `stop`; counts the sign-ins
+/// that reached the portal and keeps the first failures.
+struct SignInLoop {
+    done: Arc<AtomicUsize>,
+    failures: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn sign_in_loop(hub_url: &str) -> SignInLoop {
+    let browser = new_browser();
+    let login = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
+    let first = follow(&browser, submit_sign_in(&browser, login, "alice", PASSWORD).await).await;
+    assert!(first.url.path().ends_with("/portal") && first.status == 200, "alice signs in: {first:?}");
+    let failures: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let task = {
+        let (done, failures, stop, hub_url) = (done.clone(), Arc::clone(&failures), stop.clone(), hub_url.to_string());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                // A new sign-in at the hub each round: corp still knows alice, so only the
+                // hub's signed AuthnRequest and corp's Response go back and forth.
+                let page = follow(&browser, browser.get(format!("{hub_url}/login")).send().await.unwrap()).await;
+                if page.url.path().ends_with("/portal") && page.status == 200 {
+                    done.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failures.lock().unwrap().push(format!(
+                        "{} {}: {}",
+                        page.status,
+                        page.url,
+                        page.text.chars().take(300).collect::<String>()
+                    ));
+                }
+            }
+        })
+    };
+    SignInLoop { done, failures, stop, task }
+}
+
+impl SignInLoop {
+    /// Waits until `more` further sign-ins have succeeded.
+    async fn wait_for(&self, more: usize) {
+        let target = self.done.load(Ordering::Relaxed) + more;
+        for _ in 0..600 {
+            if self.done.load(Ordering::Relaxed) >= target {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("sign-ins stalled: {:?}", self.failures.lock().unwrap());
+    }
+
+    async fn finish(self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        (self.done.load(Ordering::Relaxed), self.failures.lock().unwrap().clone())
+    }
+}
+
+/// The hub's SP metadata lists these certificates (SHA-256 fingerprints).
+async fn sp_certificates(hub_url: &str) -> Vec<String> {
+    let xml = reqwest::get(format!("{hub_url}/saml/sp/metadata")).await.unwrap().text().await.unwrap();
+    let entity = crossfed_saml::EntityDescriptor::parse(xml.as_bytes()).unwrap();
+    entity.sp.unwrap().signing_certificates.iter().map(|c| c.fingerprint_hex()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_key_rolls_over_while_corp_keeps_signing_people_in() {
+    let data = crossfed_testkit::temp_dir();
+    let served = serve_chain(data.path()).await;
+    let (hub, corp) = (served.chain.hub_url.clone(), served.chain.corp_url.clone());
+    let rollover = format!("{hub}/api/v1/keys/request/rollover");
+    let admin = served.hub_admin.clone();
+    let post = |url: String, body: Value| {
+        let admin = admin.clone();
+        async move { api(reqwest::Method::POST, &url, &admin, Some(body)).await }
+    };
+    let assertion_before = served.chain.hub.keys.assertion.signing_key().certificate().fingerprint_hex();
+    let before = sp_certificates(&hub).await;
+    assert_eq!(before.len(), 1);
+
+    let signing_in = sign_in_loop(&hub).await;
+    signing_in.wait_for(5).await;
+
+    // A dry run changes nothing.
+    let (status, report) = post(rollover.clone(), json!({"dry_run": true})).await;
+    assert_eq!((status, report["steps"][0].as_str()), (200, Some("would stage a next key")), "{report}");
+    assert_eq!(sp_certificates(&hub).await, before);
+
+    // Staged and published, but corp has not imported it: the rollover stops there, naming corp,
+    // and a forced-free activation is refused.
+    let (status, report) = post(rollover.clone(), json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    let blocked = report["blocked"].as_str().unwrap_or_else(|| panic!("corp does not trust it yet: {report}"));
+    assert!(
+        blocked.contains("identity source") && blocked.contains("refused a request signed with this key"),
+        "{blocked}"
+    );
+    assert_eq!(report["stage"], "staged");
+    let published = sp_certificates(&hub).await;
+    assert_eq!(published.len(), 2);
+    assert_eq!(published[0], before[0], "the current key still signs, listed first");
+    let (status, refused) = post(format!("{hub}/api/v1/keys/request/activate"), json!({})).await;
+    assert_eq!((status, refused["error"].as_str()), (409, Some("key_peer_not_ready")), "{refused}");
+    signing_in.wait_for(5).await;
+
+    // corp's administrator imports the hub's new SP metadata, as they would in Entra ID.
+    let sp_xml = reqwest::get(format!("{hub}/saml/sp/metadata")).await.unwrap().text().await.unwrap();
+    let (status, mut spec) =
+        api(reqwest::Method::GET, &format!("{corp}/api/v1/applications/hub"), &served.corp_admin, None).await;
+    assert_eq!(status, 200, "{spec}");
+    let mut definition = spec["definition"].take();
+    definition["custom"]["metadata_xml"] = json!(sp_xml);
+    let (status, answer) =
+        api(reqwest::Method::PUT, &format!("{corp}/api/v1/applications/hub"), &served.corp_admin, Some(definition))
+            .await;
+    assert_eq!(status, 200, "{answer}");
+
+    // Now the rollover goes on: corp accepts the next key, it is activated, and once every
+    // instance has followed, the old one is retired.
+    let mut report = post(rollover.clone(), json!({})).await.1;
+    assert!(report["blocked"].is_null(), "{report}");
+    assert!(report["steps"].to_string().contains("activated"), "{report}");
+    signing_in.wait_for(5).await;
+    for _ in 0..5 {
+        if report["done"] == true {
+            break;
+        }
+        let wait = report["wait_seconds"].as_i64().unwrap_or(1).max(1) as u64;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        report = post(rollover.clone(), json!({})).await.1;
+    }
+    assert_eq!(report["done"], true, "{report}");
+    let after = sp_certificates(&hub).await;
+    assert_eq!(after, vec![published[1].clone()], "only the new key is published");
+    signing_in.wait_for(5).await;
+
+    let (succeeded, failures) = signing_in.finish().await;
+    assert!(failures.is_empty(), "{} sign-ins failed during the rollover: {failures:?}", failures.len());
+    assert!(succeeded >= 20, "{succeeded} sign-ins");
+    // The key applications trust did not move.
+    assert_eq!(served.chain.hub.keys.assertion.signing_key().certificate().fingerprint_hex(), assertion_before);
+    let (_, audit) =
+        api(reqwest::Method::GET, &format!("{hub}/api/v1/audit?action=keys.*"), &served.hub_admin, None).await;
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for step in ["keys.stage", "keys.activate", "keys.retire"] {
+        assert!(actions.contains(&step), "{step} audited: {actions:?}");
+    }
+    eprintln!("{succeeded} sign-ins through corp during the request key's rollover, none failed");
+    served.chain.stop().await;
+}
