@@ -155,6 +155,16 @@ impl HubView for RemoteHub {
         check::fetch(&view.metadata_url).await
     }
 
+    async fn keys(&self) -> Result<Vec<crossfed_hub::rollover::RoleTrust>, ReadError> {
+        let listing: Value = self.read(Method::GET, "/api/v1/keys", None).await?;
+        let mut list = Vec::new();
+        for role in listing.get("roles").and_then(Value::as_array).into_iter().flatten() {
+            let name = role.get("role").and_then(Value::as_str).unwrap_or_default();
+            list.push(self.read(Method::GET, &format!("/api/v1/keys/{name}/peers"), None).await?);
+        }
+        Ok(list)
+    }
+
     fn signing_key(&self, app: &ApplicationView) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let Some(dir) = &self.data_dir else {
             return Err(ReadError(

@@ -49,7 +49,7 @@ pub(super) async fn peers(State(hub): State<Arc<Hub>>, _: AdminToken, Path(name)
     let rollover = hub.rollover();
     let peers = rollover.peers(&role).await?;
     let status = rollover.role_status(&*rollover.ring(&role)?);
-    json(StatusCode::OK, &serde_json::json!({ "role": status, "peers": peers }))
+    json(StatusCode::OK, &crate::rollover::RoleTrust { role: status, peers })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,6 +8,7 @@ use crossfed_iam::{RequestContext, RequestPrincipal};
 use super::model::{AwsApp, HubView, Parties, Report, Target, certificate_expiry, server_date, target};
 use crate::apps::model::ROLE_SESSION_NAME_ATTRIBUTE;
 use crate::aws::query::RoleInfo;
+use crate::rollover::RoleTrust;
 use crate::views::UserView;
 
 pub(super) async fn check_application<H: HubView>(
@@ -15,6 +16,7 @@ pub(super) async fn check_application<H: HubView>(
     parties: &Parties,
     app: &AwsApp,
     users: &[UserView],
+    keys: &[RoleTrust],
     clock: &Clock,
     report: &mut Report,
     clocks: &mut Vec<(String, i64)>,
@@ -156,6 +158,7 @@ pub(super) async fn check_application<H: HubView>(
                         id,
                         format!("{provider_name} trusts the hub's signing certificate"),
                     );
+                    super::keys::provider_rollover(keys, app, provider_name, &trusted, report);
                 } else {
                     report.fail(
                         "provider-certificate",

@@ -9,6 +9,7 @@
 //! so the checks see the same thing either way.
 
 mod account;
+mod keys;
 mod model;
 mod simulate;
 
@@ -43,10 +44,18 @@ pub async fn check_chain<H: HubView>(hub: &H, parties: &Parties, clock: &Clock) 
         );
     }
     let mut clocks = Vec::new();
+    let keys = match hub.keys().await {
+        Ok(keys) => keys,
+        Err(e) => {
+            report.fail("key-trust", "hub", e.to_string(), "check the hub's URL and admin token");
+            Vec::new()
+        }
+    };
     for app in &apps {
-        account::check_application(hub, parties, app, &users, clock, &mut report, &mut clocks).await;
+        account::check_application(hub, parties, app, &users, &keys, clock, &mut report, &mut clocks).await;
     }
     check_identity_source(hub, parties, now, &mut report, &mut clocks).await;
+    keys::check_keys(&keys, now, &mut report);
     check_clocks(&clocks, now, &mut report);
     report
 }

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::aws::connect::{ConnectClient, ConnectEndpoint};
 use crate::aws::query::QueryClient;
+use crate::rollover::RoleTrust;
 use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
 
 /// Why the hub could not be read (unreachable, refused, or answering something else).
@@ -35,6 +36,8 @@ pub trait HubView: Sync {
         &self,
         view: &ApplicationView,
     ) -> impl Future<Output = Result<(String, Option<i64>), ReadError>> + Send;
+    /// Each key role's state and who trusts its keys, as the hub asks them now.
+    fn keys(&self) -> impl Future<Output = Result<Vec<RoleTrust>, ReadError>> + Send;
     /// The key the hub signs with for application `app` (for `simulate`).
     fn signing_key(&self, app: &ApplicationView) -> Result<Arc<SigningKey>, ReadError>;
 }

@@ -59,6 +59,16 @@ impl HubView for LocalHub<'_> {
         Ok((self.0.app_metadata_xml(&view.id, &entry.app), None))
     }
 
+    async fn keys(&self) -> Result<Vec<crate::rollover::RoleTrust>, ReadError> {
+        let rollover = self.0.rollover();
+        let mut list = Vec::new();
+        for ring in self.0.keys.rings() {
+            let peers = crate::rollover::peers::peers(self.0, &ring).await;
+            list.push(crate::rollover::RoleTrust { role: rollover.role_status(&ring), peers });
+        }
+        Ok(list)
+    }
+
     fn signing_key(&self, app: &ApplicationView) -> Result<Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let ring = self.0.keys.for_application(&app.id, app.definition.own_signing_key).map_err(read_error)?;
         Ok(ring.signing_key())

@@ -51,7 +51,7 @@ fn trust_cell(trust: &Trust) -> (&'static str, String) {
 struct RoleSection {
     role: String,
     purpose: String,
-    stage_text: &'static str,
+    stage_text: String,
     /// `stage`, `activate` or `retire`: the button the section offers.
     step: &'static str,
     keys: Vec<KeyRow>,

@@ -54,7 +54,7 @@ impl KeySet {
 
 /// The steps of a rollover: steady → staged (next published) → activated (previous still
 /// published) → steady again once the previous key is retired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RolloverStage {
     Steady,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crossfed_store::Outcome;
 use crossfed_xmldsig::Certificate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::audit_queue::AuditError;
@@ -25,7 +25,7 @@ pub use peers::{PeerTrust, Trust};
 pub const SETTLE_SECONDS: i64 = 35;
 
 /// One certificate, as a status shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertificateView {
     pub sha256: String,
     pub subject: String,
@@ -45,12 +45,12 @@ impl CertificateView {
 }
 
 /// One role's keys and where its rollover stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoleStatus {
     pub role: String,
     pub purpose: String,
     pub stage: RolloverStage,
-    pub stage_text: &'static str,
+    pub stage_text: String,
     pub current: CertificateView,
     pub next: Option<CertificateView>,
     pub previous: Option<CertificateView>,
@@ -59,6 +59,14 @@ pub struct RoleStatus {
     pub retire_after: Option<i64>,
     /// What to do next.
     pub next_step: String,
+}
+
+/// One role's status with who trusts its keys: what `crossfed check` and `crossfed keys status`
+/// read (`GET /api/v1/keys/ROLE/peers`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleTrust {
+    pub role: RoleStatus,
+    pub peers: Vec<PeerTrust>,
 }
 
 /// Why a step was refused.
@@ -116,7 +124,7 @@ impl Rollover<'_> {
         RoleStatus {
             purpose: ring.role().describe(),
             stage,
-            stage_text: stage.describe(),
+            stage_text: stage.describe().to_string(),
             current: CertificateView::of(keys.current.certificate(), now),
             next: keys.next.as_ref().map(|k| CertificateView::of(k.certificate(), now)),
             previous: keys.previous.as_ref().map(|c| CertificateView::of(c, now)),

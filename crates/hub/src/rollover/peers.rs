@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossfed_saml::{EntityDescriptor, Timestamp};
 use crossfed_xmldsig::{Certificate, SigningKey};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::apps::catalog::CatalogEntry;
 use crate::check::TargetAccess;
@@ -16,7 +16,7 @@ use crate::keys::{KeyRing, KeyRole};
 use crate::state::Hub;
 
 /// Whether one peer trusts one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "trust", content = "detail", rename_all = "snake_case")]
 pub enum Trust {
     Yes,
@@ -32,7 +32,7 @@ impl Trust {
 }
 
 /// One peer of a role, and whether it trusts the current key and a staged next key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerTrust {
     /// Who: `identity source ENTITY`, `account ACCOUNT provider NAME (application ID)`, or
     /// `application ID`.
