@@ -2,7 +2,7 @@
 // with the admin token, the assertion preview for a user, an assignment made and one refused, a
 // test sign-in at the IdP, a refused metadata upload, the chain checks and a simulated sign-in,
 // the mapping editor of the custom application "wiki" (created beforehand through the API), and
-// a key rotation the chain checks then report; each page saved as a screenshot.
+// a key rollover the account is not ready for, which the chain checks then report; each page saved as a screenshot.
 // Usage: node console_browser.mjs HUB_URL ADMIN_TOKEN PASSWORD SCREENSHOT_DIR (PASSWORD: alice's, at the IdP)
 // Prints one JSON object with what each step saw; exits 1 if any expectation fails.
 import { createRequire } from 'node:module';
@@ -158,21 +158,25 @@ try {
   expect('the live preview follows the typing', seen.live.includes('Draft, not saved') && seen.live.includes('team-blue'));
   await shot('console-14-mapping-live.png');
 
-  // Key rotation: staged (published beside the current key), then activated; the chain checks
-  // then name the SAML provider that still trusts the old certificate.
+  // Key rollover: the assertion key's next key is staged (published beside the current one);
+  // the target account's SAML provider does not trust it yet, so the page says so, activation is
+  // refused, and the chain checks name the provider.
   await page.goto(`${hub}/admin/keys`);
-  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Stage a next key")')]);
+  const stage = page.locator('section[data-role="assertion"] button:text-is("Stage a next key")');
+  await Promise.all([page.waitForLoadState('load'), stage.click()]);
   seen.staged = await text();
   expect('a next key is staged', seen.staged.includes('staged next'));
+  expect('the page says the account does not trust it yet', seen.staged.includes('CrossfedHub does not list certificate'));
   await shot('console-15-key-staged.png');
-  await page.check('input[name=confirm]');
-  await Promise.all([page.waitForLoadState('load'), page.click('button:text-is("Activate the next key")')]);
-  expect('the next key signs', (await page.textContent('#message')).includes('The next key signs from now on'));
+  const activate = page.locator('section[data-role="assertion"] button:text-is("Activate the next key")');
+  await Promise.all([page.waitForLoadState('load'), activate.click()]);
+  seen.refused = await page.textContent('#message');
+  expect('activation is refused while the account does not trust the next key', seen.refused.includes('activating would break sign-in'));
   await page.goto(`${hub}/admin/checks`);
-  const afterRotation = await page.locator('tr.finding[data-ok=false]').allTextContents();
-  seen.afterRotation = afterRotation;
-  expect('the checks name the provider still trusting the old key', afterRotation.some((row) => row.includes('provider-certificate')));
-  await shot('console-16-checks-after-rotation.png');
+  const afterStaging = await page.locator('tr.finding[data-ok=false]').allTextContents();
+  seen.afterStaging = afterStaging;
+  expect('the checks name the provider missing the next key', afterStaging.some((row) => row.includes('provider-next-certificate')));
+  await shot('console-16-checks-after-staging.png');
 } catch (error) {
   checks.push({ name: 'no exception', ok: false, error: String(error) });
 }

@@ -444,7 +444,7 @@ fn the_admin_console_in_a_real_browser() {
         "console-10-test-sign-in.png",
         "console-12-checks.png",
         "console-14-mapping-draft.png",
-        "console-16-checks-after-rotation.png",
+        "console-16-checks-after-staging.png",
     ] {
         assert!(shots.join(shot).exists(), "missing screenshot {shot}");
     }

@@ -33,7 +33,8 @@ pub(super) fn check_keys(keys: &[RoleTrust], now: i64, report: &mut Report) {
                 );
             }
         }
-        for peer in &entry.peers {
+        // AWS accounts' providers are checked per application, with the check's own keys.
+        for peer in entry.peers.iter().filter(|p| !p.peer.starts_with("account ")) {
             check_peer(name, &rollover, &peer.peer, "signing now", &peer.current, report);
             if let Some(next) = &peer.next {
                 check_peer(name, &rollover, &peer.peer, "staged next", next, report);
@@ -47,7 +48,11 @@ pub(super) fn check_keys(keys: &[RoleTrust], now: i64, report: &mut Report) {
                 format!("finish it (removes the old certificate from AWS accounts, then retires it): {rollover}"),
             );
         } else if role.stage == RolloverStage::Staged {
-            report.pass("key-rollover", name, "a next key is staged and published; activate it once every peer trusts it");
+            report.pass(
+                "key-rollover",
+                name,
+                "a next key is staged and published; activate it once every peer trusts it",
+            );
         }
     }
 }
@@ -85,7 +90,11 @@ pub(super) fn provider_rollover(
     let rollover = format!("crossfed keys rollover --role {wanted}");
     if let Some(next) = &role.next {
         if lists(&next.sha256) {
-            report.pass("provider-next-certificate", &app.id, format!("{provider} trusts the staged next {wanted} key"));
+            report.pass(
+                "provider-next-certificate",
+                &app.id,
+                format!("{provider} trusts the staged next {wanted} key"),
+            );
         } else {
             report.fail(
                 "provider-next-certificate",
@@ -104,7 +113,10 @@ pub(super) fn provider_rollover(
         report.fail(
             "provider-retired-certificate",
             &app.id,
-            format!("{provider} still trusts {}, a certificate the hub no longer publishes (a retired key)", &stale.fingerprint_hex()[..16]),
+            format!(
+                "{provider} still trusts {}, a certificate the hub no longer publishes (a retired key)",
+                &stale.fingerprint_hex()[..16]
+            ),
             format!("remove it from the provider: {rollover}, or re-upload the hub's metadata"),
         );
     }
