@@ -47,4 +47,4 @@ pub use provisioning::{ProvisioningRecord, ProvisioningStore, SyncState};
 pub use replay::ReplayStore;
 pub use search::{Comparison, Compiled, Condition, GroupField, Param, UserField, Value, compile_user_condition};
 pub use snapshot::{SnapshotError, SnapshotInfo, check_sqlite_snapshot, newest_sqlite_schema, snapshot_sqlite};
-pub use tokens::{ApiToken, NewToken, TokenStore};
+pub use tokens::{ApiToken, NewToken, Rotation, TokenStore};

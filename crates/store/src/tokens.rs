@@ -1,5 +1,6 @@
 //! Bearer tokens of the admin API and the SCIM server. Only a digest of each token is stored;
-//! the caller computes it (the store never sees a token).
+//! the caller computes it (the store never sees a token). A rotation issues a successor and
+//! bounds the old token's expiry in one transaction, each naming the other.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -21,6 +22,10 @@ pub struct ApiToken {
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The token this one replaced by a rotation.
+    pub rotated_from: Option<String>,
+    /// The token a rotation replaced this one with; this one works until its (shortened) expiry.
+    pub replaced_by: Option<String>,
 }
 
 impl ApiToken {
@@ -28,6 +33,15 @@ impl ApiToken {
     pub fn is_live(&self, now: i64) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
     }
+}
+
+/// What a rotation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token, its expiry now bounded and its successor named, and the successor.
+    Rotated { old: ApiToken, new: ApiToken },
+    /// The token, as found, is revoked, expired or already replaced: nothing was written.
+    Refused(ApiToken),
 }
 
 /// What is needed to record a new token.
@@ -52,11 +66,24 @@ pub trait TokenStore {
         id: &str,
         now: i64,
     ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+    /// Replaces the live token `id` of `purpose` by `successor` in one transaction: the
+    /// successor is recorded with `rotated_from`, and the old token gets `replaced_by` and an
+    /// expiry of at most `old_expires_by` (an earlier one is kept). A token that is revoked,
+    /// expired at `now` or already replaced is [`Rotation::Refused`]; an unknown one is
+    /// [`StoreError::NotFound`].
+    fn rotate_token(
+        &self,
+        purpose: &str,
+        id: &str,
+        successor: NewToken<'_>,
+        old_expires_by: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
     /// Records a use, at most once a minute per token to keep writes down.
     fn touch_token(&self, id: &str, now: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-const COLUMNS: &str = "id, purpose, name, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS: &str = "id, purpose, name, created_at, expires_at, revoked_at, last_used_at, rotated_from, replaced_by";
 
 fn from_row(row: &AnyRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
@@ -67,7 +94,55 @@ fn from_row(row: &AnyRow) -> Result<ApiToken, StoreError> {
         expires_at: row.try_get("expires_at").map_err(StoreError::backend)?,
         revoked_at: row.try_get("revoked_at").map_err(StoreError::backend)?,
         last_used_at: row.try_get("last_used_at").map_err(StoreError::backend)?,
+        rotated_from: row.try_get("rotated_from").map_err(StoreError::backend)?,
+        replaced_by: row.try_get("replaced_by").map_err(StoreError::backend)?,
     })
+}
+
+/// The record of a new token, once its name and expiry are found acceptable.
+fn new_record(token: &NewToken<'_>, rotated_from: Option<&str>, now: i64) -> Result<ApiToken, StoreError> {
+    if token.name.trim().is_empty() || token.name.len() > 128 || token.name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "token name {:?}: give 1 to 128 characters, no control characters",
+            token.name
+        )));
+    }
+    if token.expires_at.is_some_and(|e| e <= now) {
+        return Err(StoreError::Invalid("token expiry: it must lie in the future".to_string()));
+    }
+    Ok(ApiToken {
+        id: new_id(),
+        purpose: token.purpose.to_string(),
+        name: token.name.to_string(),
+        created_at: now,
+        expires_at: token.expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        rotated_from: rotated_from.map(str::to_string),
+        replaced_by: None,
+    })
+}
+
+/// Inserts `record` with `digest`, in a transaction or on the pool.
+async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    record: &ApiToken,
+    digest: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO api_tokens ({COLUMNS}, token_digest) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, NULL, $7)"
+    ))
+    .bind(&record.id)
+    .bind(&record.purpose)
+    .bind(&record.name)
+    .bind(record.created_at)
+    .bind(record.expires_at)
+    .bind(&record.rotated_from)
+    .bind(digest)
+    .execute(executor)
+    .await
+    .map_err(|e| StoreError::from_sqlx(e, "token", |_| None))?;
+    Ok(())
 }
 
 impl Store {
@@ -84,36 +159,8 @@ impl Store {
 
 impl TokenStore for Store {
     async fn create_token(&self, token: NewToken<'_>, now: i64) -> Result<ApiToken, StoreError> {
-        if token.name.trim().is_empty() || token.name.len() > 128 || token.name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(format!(
-                "token name {:?}: give 1 to 128 characters, no control characters",
-                token.name
-            )));
-        }
-        if token.expires_at.is_some_and(|e| e <= now) {
-            return Err(StoreError::Invalid("token expiry: it must lie in the future".to_string()));
-        }
-        let created = ApiToken {
-            id: new_id(),
-            purpose: token.purpose.to_string(),
-            name: token.name.to_string(),
-            created_at: now,
-            expires_at: token.expires_at,
-            revoked_at: None,
-            last_used_at: None,
-        };
-        sqlx::query(&format!(
-            "INSERT INTO api_tokens ({COLUMNS}, token_digest) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)"
-        ))
-        .bind(&created.id)
-        .bind(&created.purpose)
-        .bind(&created.name)
-        .bind(now)
-        .bind(created.expires_at)
-        .bind(token.digest)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| StoreError::from_sqlx(e, "token", |_| None))?;
+        let created = new_record(&token, None, now)?;
+        insert(&self.pool, &created, token.digest).await?;
         Ok(created)
     }
 
@@ -142,6 +189,51 @@ impl TokenStore for Store {
         self.token_where("id = $1 AND purpose = $2", &[id, purpose])
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "token", key: id.to_string() })
+    }
+
+    async fn rotate_token(
+        &self,
+        purpose: &str,
+        id: &str,
+        successor: NewToken<'_>,
+        old_expires_by: i64,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        let new = new_record(&successor, Some(id), now)?;
+        let mut tx = self.begin_write().await?;
+        // The conditions are the guard: of two rotations of one token at once, one changes the
+        // row and the other finds it replaced.
+        let bounded = sqlx::query(
+            "UPDATE api_tokens SET replaced_by = $1, \
+             expires_at = CASE WHEN expires_at IS NULL OR expires_at > $2 THEN $2 ELSE expires_at END \
+             WHERE id = $3 AND purpose = $4 AND revoked_at IS NULL AND replaced_by IS NULL \
+             AND (expires_at IS NULL OR expires_at > $5)",
+        )
+        .bind(&new.id)
+        .bind(old_expires_by)
+        .bind(id)
+        .bind(purpose)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::backend)?;
+        if bounded.rows_affected() == 0 {
+            drop(tx);
+            return match self.token_where("id = $1 AND purpose = $2", &[id, purpose]).await? {
+                Some(found) => Ok(Rotation::Refused(found)),
+                None => Err(StoreError::NotFound { what: "token", key: id.to_string() }),
+            };
+        }
+        insert(&mut *tx, &new, successor.digest).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::backend)?;
+        let old = from_row(&row)?;
+        // Dropping the transaction on an error above rolls it back: both or neither.
+        tx.commit().await.map_err(StoreError::backend)?;
+        Ok(Rotation::Rotated { old, new })
     }
 
     async fn touch_token(&self, id: &str, now: i64) -> Result<(), StoreError> {

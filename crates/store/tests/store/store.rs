@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use crossfed_store::{
     AssignmentStore, AuditEvent, AuditLog, AuditQuery, Backend, Comparison, Condition, CredentialStore, Email,
     GroupField, GroupStore, NewToken, NewUser, ObjectKey, ObjectStore, Outcome, Page, ProvisioningRecord,
-    ProvisioningStore, ReplayStore, Store, StoreError, SyncState, ThrottlePolicy, TokenStore, UserField, UserStore,
-    Value, new_id,
+    ProvisioningStore, ReplayStore, Rotation, Store, StoreError, SyncState, ThrottlePolicy, TokenStore, UserField,
+    UserStore, Value, new_id,
 };
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -577,6 +577,54 @@ async fn tokens_are_found_by_digest_expire_and_revoke() {
         assert_eq!(store.revoke_token("scim", &token.id, 1300).await.unwrap().revoked_at, Some(1200));
         assert_eq!(store.list_tokens("scim").await.unwrap().len(), 1);
         assert!(store.list_tokens("admin").await.unwrap().is_empty());
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn a_rotation_issues_the_successor_and_bounds_the_old_token_together() {
+    let backends = Backends::new().await;
+    for store in &backends.stores {
+        let new = NewToken { purpose: "scim", name: "entra", digest: "r1", expires_at: Some(100_000) };
+        let old = store.create_token(new, 1000).await.unwrap();
+        let successor = NewToken { digest: "r2", expires_at: Some(200_000), ..new };
+        let Rotation::Rotated { old: bounded, new: next } =
+            store.rotate_token("scim", &old.id, successor, 5000, 1000).await.unwrap()
+        else {
+            panic!("a live token rotates");
+        };
+        assert_eq!(bounded.expires_at, Some(5000), "shortened to the overlap");
+        assert_eq!(bounded.replaced_by.as_deref(), Some(next.id.as_str()));
+        assert_eq!(next.rotated_from.as_deref(), Some(old.id.as_str()));
+        assert_eq!((next.name.as_str(), next.expires_at), ("entra", Some(200_000)));
+        assert_eq!(store.find_token("r1").await.unwrap(), Some(bounded.clone()));
+        assert_eq!(store.find_token("r2").await.unwrap(), Some(next.clone()));
+        // Already replaced: refused as found, nothing written (the digest r3 stays unknown).
+        let again = store.rotate_token("scim", &old.id, NewToken { digest: "r3", ..successor }, 9000, 1001).await;
+        assert_eq!(again.unwrap(), Rotation::Refused(bounded.clone()));
+        assert_eq!(store.find_token("r3").await.unwrap(), None);
+        // The successor rotates in turn; an expiry earlier than the overlap is never lengthened.
+        let third = NewToken { digest: "r4", expires_at: None, ..new };
+        let Rotation::Rotated { old: second, .. } =
+            store.rotate_token("scim", &next.id, third, 900_000, 1002).await.unwrap()
+        else {
+            panic!("the successor rotates");
+        };
+        assert_eq!(second.expires_at, Some(200_000));
+        // Revoked, expired, of another purpose, unknown.
+        let revoked = store.create_token(NewToken { digest: "r5", ..new }, 1000).await.unwrap();
+        store.revoke_token("scim", &revoked.id, 1100).await.unwrap();
+        let refused = store.rotate_token("scim", &revoked.id, NewToken { digest: "r6", ..new }, 5000, 1200).await;
+        assert!(matches!(refused, Ok(Rotation::Refused(t)) if t.revoked_at == Some(1100)));
+        let expired = store.rotate_token("scim", &old.id, NewToken { digest: "r7", ..new }, 9000, 6000).await;
+        assert!(matches!(expired, Ok(Rotation::Refused(_))));
+        let other = store.rotate_token("admin", &next.id, NewToken { digest: "r8", ..new }, 5000, 1200).await;
+        assert!(matches!(other, Err(StoreError::NotFound { .. })));
+        // A successor that cannot be recorded (its digest is taken) leaves the old token as it was.
+        let live = store.create_token(NewToken { digest: "r9", ..new }, 1000).await.unwrap();
+        let clash = store.rotate_token("scim", &live.id, NewToken { digest: "r1", ..new }, 5000, 1200).await;
+        assert!(matches!(clash, Err(StoreError::Conflict { .. })), "{clash:?}");
+        assert_eq!(store.find_token("r9").await.unwrap(), Some(live));
     }
     backends.finish().await;
 }
