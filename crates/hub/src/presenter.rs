@@ -1,13 +1,14 @@
-//! The admin API's views of users, groups, applications and the identity source, built from the
-//! hub's state — what the API, the console and the console's chain checks show — and the group
-//! changes the API and the console share.
+//! The admin API's views of users, groups, applications, tokens and the identity source, built
+//! from the hub's state — what the API, the console and the console's chain checks show — and
+//! the group changes the API and the console share.
 
-use crossfed_store::{Group, GroupStore, User, UserStore};
+use crossfed_store::{ApiToken, Group, GroupStore, TokenStore, User, UserStore};
 
 use crate::apps::catalog::CatalogEntry;
 use crate::state::Hub;
+use crate::tokens;
 use crate::views::{
-    ApplicationView, AssignmentView, CertificateView, CreateGroup, GroupView, IdentitySourceView, UserView,
+    ApplicationView, AssignmentView, CertificateView, CreateGroup, GroupView, IdentitySourceView, TokenView, UserView,
 };
 use crate::web::error::ApiError;
 
@@ -15,6 +16,26 @@ use crate::web::error::ApiError;
 pub async fn user_view(hub: &Hub, user: User) -> Result<UserView, ApiError> {
     let groups = hub.directory.group_names(&user).await?;
     Ok(UserView { user, groups })
+}
+
+/// The tokens of `purpose` as the API lists them, newest first, at the hub's clock: each with
+/// its state, days left and, for those [`tokens::expiry_warnings`] names, what to run.
+pub async fn token_views(hub: &Hub, purpose: &str) -> Result<Vec<TokenView>, ApiError> {
+    let now = hub.clock.unix();
+    let records: Vec<ApiToken> = hub.store.list_tokens(purpose).await?;
+    let warnings = tokens::expiry_warnings(&records, now);
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let warning = warnings.iter().find(|w| w.id == record.id).map(|w| w.message(&hub.base_url, now));
+            TokenView {
+                state: tokens::state(&record, now),
+                days_left: record.expires_at.map(|e| tokens::days_left(e, now)),
+                warning,
+                record,
+            }
+        })
+        .collect())
 }
 
 /// A group as the API shows it: the record and its members' names.

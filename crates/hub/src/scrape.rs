@@ -103,12 +103,14 @@ fn certificates(hub: &Hub, now: i64) -> Vec<CertificateExpiry> {
     list
 }
 
-/// Seconds until each live admin or SCIM token that expires does, the soonest per name.
+/// Seconds until each live admin or SCIM token that expires does, the soonest per name. A token
+/// replaced by a rotation is left out: it ends by design, and its successor (same name) is the
+/// one to watch, so an alert on the series clears once the token is rotated.
 async fn token_expiries(hub: &Hub, now: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
     let mut soonest: BTreeMap<(String, String), i64> = BTreeMap::new();
     for purpose in [tokens::ADMIN, tokens::SCIM] {
         for token in hub.store.list_tokens(purpose).await? {
-            if let Some(expires) = token.expires_at.filter(|_| token.is_live(now)) {
+            if let Some(expires) = token.expires_at.filter(|_| token.is_live(now) && token.replaced_by.is_none()) {
                 let seconds = soonest.entry((token.purpose, token.name)).or_insert(expires - now);
                 *seconds = (*seconds).min(expires - now);
             }

@@ -1,8 +1,8 @@
 //! The hub's background tasks, started once the hub is built: outbound provisioning after every
 //! directory change and at its interval, the identity source's metadata refresh, and the janitor
-//! (expired records; key files and uploaded metadata changed through another instance), and the
-//! summaries of refusals counted a minute at a time. Each
-//! holds the hub weakly and ends once it is dropped.
+//! (expired records; key files and uploaded metadata changed through another instance), the
+//! summaries of refusals counted a minute at a time, and the warnings of tokens that expire soon
+//! (at start and once a day). Each holds the hub weakly and ends once it is dropped.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -18,10 +18,13 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const REFUSAL_SUMMARIES_EVERY: Duration = Duration::from_secs(5);
 /// How often the key files and the uploaded metadata are re-read.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
+/// How often tokens that expire soon are warned about, after the warning at start.
+const TOKEN_WARNINGS_EVERY: Duration = Duration::from_secs(86_400);
 
 /// Starts every background task of `hub`.
 pub fn spawn_all(hub: &Arc<Hub>) -> Vec<JoinHandle<()>> {
-    let mut tasks = vec![spawn_provisioning(hub), spawn_janitor(hub), spawn_refusal_summaries(hub)];
+    let mut tasks =
+        vec![spawn_provisioning(hub), spawn_janitor(hub), spawn_refusal_summaries(hub), spawn_token_warnings(hub)];
     tasks.extend(spawn_metadata_refresh(hub));
     tasks
 }
@@ -41,6 +44,23 @@ pub fn spawn_refusal_summaries(hub: &Arc<Hub>) -> JoinHandle<()> {
             tokio::time::sleep(REFUSAL_SUMMARIES_EVERY).await;
             let Some(hub) = weak.upgrade() else { return };
             hub.refusals.close_past_minute().await;
+        }
+    })
+}
+
+/// A WARN line for each admin or SCIM token that expires within 30 days, now and once a day,
+/// naming the command that rotates it.
+pub fn spawn_token_warnings(hub: &Arc<Hub>) -> JoinHandle<()> {
+    let weak = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        loop {
+            {
+                let Some(hub) = weak.upgrade() else { return };
+                if let Err(e) = crate::tokens::warn_of_expiries(&hub.store, &hub.base_url, hub.clock.unix()).await {
+                    tracing::warn!("looking for admin and SCIM tokens that expire soon: {e}");
+                }
+            }
+            tokio::time::sleep(TOKEN_WARNINGS_EVERY).await;
         }
     })
 }

@@ -95,6 +95,40 @@ pub struct IssuedToken {
     pub record: ApiToken,
 }
 
+/// `POST /api/v1/scim-tokens/{id}/rotate` (and admin tokens'): both optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateToken {
+    /// Hours the old token keeps working beside the new one (default 24, 0 to 720).
+    pub overlap_hours: Option<i64>,
+    /// Days until the new token expires (default: the old token's lifetime; none if it had none).
+    pub expires_in_days: Option<i64>,
+}
+
+/// A rotation: the new token (its value shown this once) and the old one, which works until its
+/// `expires_at`.
+#[derive(Debug, Serialize)]
+pub struct RotatedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub record: ApiToken,
+    pub replaced: ApiToken,
+}
+
+/// A token in a listing: its record, and at the hub's clock its state, the whole days it has
+/// left and, when it should be rotated, why and how.
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    #[serde(flatten)]
+    pub record: ApiToken,
+    /// `live`, `rotated` (replaced, working until `expires_at`), `expired` or `revoked`.
+    pub state: &'static str,
+    /// Whole days until `expires_at`, negative once past; absent for a token without expiry.
+    pub days_left: Option<i64>,
+    /// Set when the token expires within 30 days and nothing replaces it: what to run.
+    pub warning: Option<String>,
+}
+
 /// An application as the API shows it: what launches use, and its settings as given (secrets
 /// left out).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -40,6 +40,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON request body read as `T`, or `T::default()` when there is no body at all (a request
+/// whose fields are all optional, such as a rotation, may be sent without one).
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for ApiJsonOrEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let no_type = request.headers().get(axum::http::header::CONTENT_TYPE).is_none();
+        if no_type {
+            let body = Bytes::from_request(request, state).await.map_err(|e| ApiError::from(unread_body(&e)))?;
+            if body.is_empty() {
+                return Ok(ApiJsonOrEmpty(T::default()));
+            }
+            // A body without its type is refused as ApiJson refuses it.
+            return Err(Refusal::unsupported_media_type(&axum::http::HeaderMap::new(), &["application/json"]).into());
+        }
+        ApiJson::from_request(request, state).await.map(|ApiJson(value)| ApiJsonOrEmpty(value))
+    }
+}
+
 /// An XML request body (IdP metadata), as sent.
 pub struct XmlBody(pub Bytes);
 

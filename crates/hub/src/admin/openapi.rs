@@ -45,9 +45,23 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("get", "/api/v1/admin-tokens", "List admin tokens (never their values)", None, 200),
     ("post", "/api/v1/admin-tokens", "Create an admin token; its value is shown once", Some("CreateToken"), 201),
     ("delete", "/api/v1/admin-tokens/{id}", "Revoke an admin token (not the one making the request)", None, 200),
+    (
+        "post",
+        "/api/v1/admin-tokens/{id}/rotate",
+        "Replace an admin token: a new one of the same name (shown once); the old one works until the overlap ends",
+        Some("RotateToken"),
+        200,
+    ),
     ("get", "/api/v1/scim-tokens", "List SCIM tokens (never their values)", None, 200),
     ("post", "/api/v1/scim-tokens", "Create a SCIM token; its value is shown once", Some("CreateToken"), 201),
     ("delete", "/api/v1/scim-tokens/{id}", "Revoke a SCIM token", None, 200),
+    (
+        "post",
+        "/api/v1/scim-tokens/{id}/rotate",
+        "Replace a SCIM token: a new one of the same name (shown once); the old one works until the overlap ends",
+        Some("RotateToken"),
+        200,
+    ),
     ("get", "/api/v1/provisioning", "Provisioning status per connector and user (connector)", None, 200),
     ("post", "/api/v1/provisioning/sync", "Run every provisioning connector once, now", None, 200),
     ("get", "/api/v1/identity-source", "The upstream IdP as the hub trusts it: entity ID, certificates", None, 200),
@@ -68,7 +82,7 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
 ];
 
 /// Every `error` code an answer may carry ([`crate::web::error::ApiError`]).
-const ERROR_CODES: [&str; 16] = [
+const ERROR_CODES: [&str; 19] = [
     "invalid_request",
     "unauthorized",
     "not_found",
@@ -77,6 +91,9 @@ const ERROR_CODES: [&str; 16] = [
     "stale",
     "managed_by_config",
     "broken",
+    "token_revoked",
+    "token_expired",
+    "token_replaced",
     "body_too_large",
     "uri_too_long",
     "unsupported_media_type",
@@ -102,6 +119,11 @@ fn schemas() -> Value {
             "display_name": string, "external_id": string, "members": {"type": "array", "items": string}}},
         "CreateToken": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "name": string, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+        "RotateToken": {"type": "object", "additionalProperties": false,
+            "description": "Both optional; the body itself may be left out. The old token's expiry becomes at most now + overlap_hours (never later than it was); the new token expires after expires_in_days, or after the old token's lifetime (never, if it had no expiry)",
+            "properties": {
+                "overlap_hours": {"type": "integer", "minimum": 0, "maximum": 720, "default": 24},
+                "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
         "Application": {"type": "object", "required": ["name"], "additionalProperties": false,
             "description": "A name and exactly one of amazon_connect, aws_account, custom (the [[applications]] entry of the configuration file, as JSON); id is required on create",
             "properties": {
@@ -149,7 +171,10 @@ pub(crate) fn build(base_url: &str) -> Value {
                 fields.insert("parameters".to_string(), Value::Array(parameters));
             }
             if let Some(schema) = request {
-                let body = json!({"required": true, "content": {"application/json": {
+                // A rotation's body may be left out (its fields are all optional); others are read
+                // by ApiJson, which needs one.
+                let required = *schema != "RotateToken";
+                let body = json!({"required": required, "content": {"application/json": {
                     "schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
                 fields.insert("requestBody".to_string(), body);
             }

@@ -11,7 +11,7 @@ use crossfed_web::Refusal;
 use crate::apps::changes::ChangeError;
 use crate::apps::spec::SpecError;
 use crate::directory::DirectoryError;
-use crate::tokens::TokenRejection;
+use crate::tokens::{RotateError, TokenRejection};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -123,6 +123,20 @@ impl From<TokenRejection> for ApiError {
         match e {
             TokenRejection::Store(inner) => inner.into(),
             other => ApiError { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: other.to_string() },
+        }
+    }
+}
+
+impl From<RotateError> for ApiError {
+    fn from(e: RotateError) -> Self {
+        let message = e.to_string();
+        match e {
+            RotateError::Overlap(_) | RotateError::Lifetime(_) => ApiError::bad_request(message),
+            RotateError::NoSuchToken { .. } => ApiError::not_found(message),
+            RotateError::Revoked { .. } => ApiError::conflict("token_revoked", message),
+            RotateError::Expired { .. } => ApiError::conflict("token_expired", message),
+            RotateError::Replaced { .. } => ApiError::conflict("token_replaced", message),
+            RotateError::Store(inner) => inner.into(),
         }
     }
 }

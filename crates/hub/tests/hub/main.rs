@@ -23,5 +23,6 @@ mod refusals;
 mod renames;
 mod scim;
 mod support;
+mod tokens;
 mod upstream;
 mod web_surface;
