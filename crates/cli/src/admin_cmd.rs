@@ -1,6 +1,7 @@
-//! Admin subcommands over the hub's admin API: SCIM tokens and provisioning status. They talk
-//! to a running hub, with the admin token from `--token`, `CROSSFED_ADMIN_TOKEN`, or the file
-//! `crossfed serve` wrote at first start.
+//! Admin subcommands over the hub's admin API: SCIM and admin tokens (created, listed with their
+//! expiry, revoked, rotated with an overlap) and provisioning status. They talk to a running hub,
+//! with the admin token from `--token`, `CROSSFED_ADMIN_TOKEN`, or the file `crossfed serve`
+//! wrote at first start.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,9 +28,10 @@ pub struct HubTarget {
     json: bool,
 }
 
+/// What `crossfed scim-tokens` and `crossfed admin-tokens` do.
 #[derive(Subcommand)]
-pub enum ScimTokensCommand {
-    /// Create a SCIM token (shown once) for a provisioning client such as Entra ID.
+pub enum TokensCommand {
+    /// Create a token (shown once): for a SCIM client such as Entra ID, or for the admin API.
     Create {
         /// A label for the token, such as the client's name.
         name: String,
@@ -37,10 +39,22 @@ pub enum ScimTokensCommand {
         #[arg(long)]
         expires_in_days: Option<i64>,
     },
-    /// List SCIM tokens (never their values).
+    /// List tokens (never their values) with their state, expiry and days left; those expiring
+    /// within 30 days are marked with what to run.
     List,
-    /// Revoke a SCIM token by ID.
+    /// Revoke a token by ID: it stops working at once.
     Revoke { id: String },
+    /// Replace a token by ID with a new one of the same name (shown once); the old one keeps
+    /// working until the overlap ends, time to give the new one to its client.
+    Rotate {
+        id: String,
+        /// Hours the old token keeps working beside the new one (default 24, 0 to 720).
+        #[arg(long)]
+        overlap_hours: Option<i64>,
+        /// Days until the new token expires (default: the old token's lifetime; none if it had none).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,34 +132,83 @@ pub(crate) fn items(value: &Value) -> &[Value] {
     value.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
-pub async fn scim_tokens(target: HubTarget, command: ScimTokensCommand) -> Result<ExitCode> {
+/// Runs `command` on the tokens of `purpose` (`scim` or `admin`).
+pub async fn tokens(target: HubTarget, purpose: &str, command: TokensCommand) -> Result<ExitCode> {
+    let (label, base) =
+        if purpose == "admin" { ("admin", "/api/v1/admin-tokens") } else { ("SCIM", "/api/v1/scim-tokens") };
     match command {
-        ScimTokensCommand::Create { name, expires_in_days } => {
+        TokensCommand::Create { name, expires_in_days } => {
             let body = json!({"name": name, "expires_in_days": expires_in_days});
-            let issued = target.call(reqwest::Method::POST, "/api/v1/scim-tokens", Some(body)).await?;
+            let issued = target.call(reqwest::Method::POST, base, Some(body)).await?;
             target.print(&issued, |v| {
-                say(&format!("SCIM token {} ({}): {}", text(v, "name"), text(v, "id"), text(v, "token")));
-                say(&format!(
-                    "SCIM base URL: {}/scim/v2 — the token is shown only now",
-                    target.hub.trim_end_matches('/')
-                ));
-            });
-        }
-        ScimTokensCommand::List => {
-            let listing = target.call(reqwest::Method::GET, "/api/v1/scim-tokens", None).await?;
-            target.print(&listing, |v| {
-                for t in items(v) {
-                    let state = if t.get("revoked_at").is_some_and(|r| !r.is_null()) { "revoked" } else { "live" };
-                    say(&format!("{}  {:<24} {state}", text(t, "id"), text(t, "name")));
+                say(&format!("{label} token {} ({}): {}", text(v, "name"), text(v, "id"), text(v, "token")));
+                if purpose == "admin" {
+                    say("the token is shown only now");
+                } else {
+                    say(&format!(
+                        "SCIM base URL: {}/scim/v2 — the token is shown only now",
+                        target.hub.trim_end_matches('/')
+                    ));
                 }
             });
         }
-        ScimTokensCommand::Revoke { id } => {
-            let revoked = target.call(reqwest::Method::DELETE, &format!("/api/v1/scim-tokens/{id}"), None).await?;
-            target.print(&revoked, |v| say(&format!("revoked SCIM token {} ({})", text(v, "name"), text(v, "id"))));
+        TokensCommand::List => {
+            let listing = target.call(reqwest::Method::GET, base, None).await?;
+            target.print(&listing, |v| {
+                for t in items(v) {
+                    say(&token_line(t));
+                    if let Some(warning) = t.get("warning").and_then(Value::as_str) {
+                        say(&format!("    ! {warning}"));
+                    }
+                }
+            });
+        }
+        TokensCommand::Revoke { id } => {
+            let revoked = target.call(reqwest::Method::DELETE, &format!("{base}/{id}"), None).await?;
+            target.print(&revoked, |v| say(&format!("revoked {label} token {} ({})", text(v, "name"), text(v, "id"))));
+        }
+        TokensCommand::Rotate { id, overlap_hours, expires_in_days } => {
+            let body = json!({"overlap_hours": overlap_hours, "expires_in_days": expires_in_days});
+            let rotated = target.call(reqwest::Method::POST, &format!("{base}/{id}/rotate"), Some(body)).await?;
+            target.print(&rotated, |v| {
+                say(&format!("new {label} token {} ({}): {}", text(v, "name"), text(v, "id"), text(v, "token")));
+                say(&format!("  expires: {}", expiry(v)));
+                let old = v.get("replaced").unwrap_or(&Value::Null);
+                say(&format!(
+                    "the old token ({}) keeps working until {}: give the new one to its client before then — it is shown only now",
+                    text(old, "id"),
+                    at(old, "expires_at")
+                ));
+            });
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token's line in a listing: ID, name, state, expiry and what replaced it.
+fn token_line(t: &Value) -> String {
+    let mut line = format!("{}  {:<24} {:<8} expires {}", text(t, "id"), text(t, "name"), text(t, "state"), expiry(t));
+    if let Some(next) = t.get("replaced_by").and_then(Value::as_str) {
+        line += &format!(", replaced by {next}");
+    }
+    if let Some(previous) = t.get("rotated_from").and_then(Value::as_str) {
+        line += &format!(", rotated from {previous}");
+    }
+    line
+}
+
+/// The time at `key` (Unix seconds) as RFC 3339, or `never`.
+fn at(value: &Value, key: &str) -> String {
+    value.get(key).and_then(Value::as_i64).map_or_else(|| "never".to_string(), crossfed_hub::tokens::utc_text)
+}
+
+/// A token's expiry with the days it has left.
+fn expiry(t: &Value) -> String {
+    match t.get("days_left").and_then(Value::as_i64) {
+        Some(1) => format!("{} (1 day left)", at(t, "expires_at")),
+        Some(days) if days >= 0 => format!("{} ({days} days left)", at(t, "expires_at")),
+        _ => at(t, "expires_at"),
+    }
 }
 
 /// Prints the status table; exit status 1 when any record failed, so scripts can alert on it.

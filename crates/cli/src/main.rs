@@ -51,12 +51,19 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// Load against real servers on loopback, reported against the RSA bound measured in the same run.
     Bench(crossfed_bench::BenchArgs),
-    /// SCIM tokens of a running hub, for provisioning clients such as Entra ID.
+    /// SCIM tokens of a running hub, for provisioning clients such as Entra ID: create, list, revoke, rotate.
     ScimTokens {
         #[command(flatten)]
         target: admin_cmd::HubTarget,
         #[command(subcommand)]
-        command: admin_cmd::ScimTokensCommand,
+        command: admin_cmd::TokensCommand,
+    },
+    /// Admin API tokens of a running hub: create, list, revoke, rotate.
+    AdminTokens {
+        #[command(flatten)]
+        target: admin_cmd::HubTarget,
+        #[command(subcommand)]
+        command: admin_cmd::TokensCommand,
     },
     /// Applications of a running hub: add from the catalog templates, list, preview, remove.
     Apps {
@@ -147,7 +154,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => run_async(demo_cmd::run(args)),
         Command::Bench(args) => run_async(crossfed_bench::run(args)),
         Command::Check(args) => run_async(check_cmd::run(args)),
-        Command::ScimTokens { target, command } => run_async(admin_cmd::scim_tokens(target, command)),
+        Command::ScimTokens { target, command } => run_async(admin_cmd::tokens(target, "scim", command)),
+        Command::AdminTokens { target, command } => run_async(admin_cmd::tokens(target, "admin", command)),
         Command::Apps { target, command } => run_async(directory_cmd::apps(target, command)),
         Command::Assign { app, principal, target } => run_async(directory_cmd::assign(target, app, principal, false)),
         Command::Unassign { app, principal, target } => run_async(directory_cmd::assign(target, app, principal, true)),

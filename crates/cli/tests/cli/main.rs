@@ -16,3 +16,4 @@ mod prometheus_cli;
 mod saml_cli;
 mod scaleout_cli;
 mod serving_cli;
+mod tokens_cli;
