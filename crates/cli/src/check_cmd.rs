@@ -165,6 +165,20 @@ impl HubView for RemoteHub {
         Ok(list)
     }
 
+    async fn token_warnings(&self) -> Result<Vec<(String, String)>, ReadError> {
+        let mut list = Vec::new();
+        for purpose in ["admin", "scim"] {
+            let listing: Value = self.read(Method::GET, &format!("/api/v1/{purpose}-tokens"), None).await?;
+            for token in listing.get("items").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(warning) = token.get("warning").and_then(Value::as_str) {
+                    let name = token.get("name").and_then(Value::as_str).unwrap_or("-");
+                    list.push((format!("{purpose} token {name}"), warning.to_string()));
+                }
+            }
+        }
+        Ok(list)
+    }
+
     fn signing_key(&self, app: &ApplicationView) -> Result<std::sync::Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let Some(dir) = &self.data_dir else {
             return Err(ReadError(

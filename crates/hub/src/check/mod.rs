@@ -56,6 +56,17 @@ pub async fn check_chain<H: HubView>(hub: &H, parties: &Parties, clock: &Clock) 
     }
     check_identity_source(hub, parties, now, &mut report, &mut clocks).await;
     keys::check_keys(&keys, now, &mut report);
+    match hub.token_warnings().await {
+        Ok(warnings) if warnings.is_empty() => {
+            report.pass("token-expiry", "hub", "no admin or SCIM token expires within 30 days unreplaced")
+        }
+        Ok(warnings) => {
+            for (subject, warning) in warnings {
+                report.fail("token-expiry", &subject, warning, "rotate it with an overlap (docs/keys.md#tokens)");
+            }
+        }
+        Err(e) => report.fail("token-expiry", "hub", e.to_string(), "check the hub's URL and admin token"),
+    }
     check_clocks(&clocks, now, &mut report);
     report
 }

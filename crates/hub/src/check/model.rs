@@ -38,6 +38,9 @@ pub trait HubView: Sync {
     ) -> impl Future<Output = Result<(String, Option<i64>), ReadError>> + Send;
     /// Each key role's state and who trusts its keys, as the hub asks them now.
     fn keys(&self) -> impl Future<Output = Result<Vec<RoleTrust>, ReadError>> + Send;
+    /// The admin and SCIM tokens that expire within 30 days and nothing replaces, as
+    /// (`purpose name`, what to run).
+    fn token_warnings(&self) -> impl Future<Output = Result<Vec<(String, String)>, ReadError>> + Send;
     /// The key the hub signs with for application `app` (for `simulate`).
     fn signing_key(&self, app: &ApplicationView) -> Result<Arc<SigningKey>, ReadError>;
 }

@@ -69,6 +69,18 @@ impl HubView for LocalHub<'_> {
         Ok(list)
     }
 
+    async fn token_warnings(&self) -> Result<Vec<(String, String)>, ReadError> {
+        let mut list = Vec::new();
+        for purpose in [crate::tokens::ADMIN, crate::tokens::SCIM] {
+            for view in crate::presenter::token_views(self.0, purpose).await.map_err(|e| ReadError(e.message))? {
+                if let Some(warning) = view.warning {
+                    list.push((format!("{purpose} token {}", view.record.name), warning));
+                }
+            }
+        }
+        Ok(list)
+    }
+
     fn signing_key(&self, app: &ApplicationView) -> Result<Arc<crossfed_xmldsig::SigningKey>, ReadError> {
         let ring = self.0.keys.for_application(&app.id, app.definition.own_signing_key).map_err(read_error)?;
         Ok(ring.signing_key())
