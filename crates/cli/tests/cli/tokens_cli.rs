@@ -165,4 +165,13 @@ fn tokens_rotate_from_the_command_line_and_a_restarted_hub_warns_of_one_expiring
     let days = line.contains("expires in 5 days") || line.contains("expires in 4 days");
     assert!(line.contains(successor_id) && days && line.contains(&command), "{line}");
     assert!(!served.log().contains("entra-prov"), "{}", served.log());
+
+    // `crossfed check` names the same token, with the command.
+    let check =
+        ["check", "--target", "http://127.0.0.1:9", "--access-key-id", "AKIAEXAMPLE", "--secret-access-key", "x"];
+    let checked = crossfed(&served, d, &check);
+    let said = String::from_utf8_lossy(&checked.stdout);
+    let named = said.lines().find(|l| l.contains("token-expiry")).unwrap_or_else(|| panic!("{said}"));
+    assert!(named.starts_with("✗") && named.contains("admin token ci") && said.contains(successor_id), "{said}");
+    assert!(!said.contains("scim token entra-prov"), "the rotated SCIM token is not named: {said}");
 }
