@@ -40,6 +40,10 @@ impl AwsError {
     pub fn malformed_policy(message: impl Into<String>) -> Self {
         AwsError::new("MalformedPolicyDocument", 400, message)
     }
+    /// A quota of the account would be exceeded (IAM answers it with 409).
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        AwsError::new("LimitExceeded", 409, message)
+    }
 }
 
 impl From<StoreError> for AwsError {

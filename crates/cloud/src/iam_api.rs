@@ -38,8 +38,12 @@ fn parse_policy(document: &str, kind: PolicyKind, what: &str) -> Result<Policy, 
     Policy::parse_as(document, kind).map_err(|e| AwsError::malformed_policy(format!("{what}: {e}")))
 }
 
+/// IAM's quota "Keys per SAML provider": the signing certificates one provider's metadata may
+/// hold (not adjustable).
+pub const MAX_PROVIDER_KEYS: usize = 10;
+
 /// CreateSAMLProvider / UpdateSAMLProvider: the metadata must parse and describe an IdP with
-/// signing certificates.
+/// signing certificates, at most [`MAX_PROVIDER_KEYS`] of them.
 fn provider_from_metadata(account: &str, name: &str, metadata: &str, now: i64) -> Result<SamlProvider, AwsError> {
     let entity = EntityDescriptor::parse(metadata.as_bytes())
         .map_err(|e| AwsError::new("InvalidInput", 400, format!("Could not parse metadata: {e}")))?;
@@ -48,6 +52,13 @@ fn provider_from_metadata(account: &str, name: &str, metadata: &str, now: i64) -
         .map_err(|e| AwsError::new("InvalidInput", 400, format!("Could not parse metadata: {e}")))?;
     if idp.signing_certificates.is_empty() {
         return Err(AwsError::new("InvalidInput", 400, "Could not parse metadata: it has no signing certificate"));
+    }
+    // The metadata reader already counts a certificate listed twice once.
+    let keys = idp.signing_certificates.len();
+    if keys > MAX_PROVIDER_KEYS {
+        return Err(AwsError::limit_exceeded(format!(
+            "SAML provider {name}: the metadata holds {keys} signing certificates, and a SAML provider may hold at most {MAX_PROVIDER_KEYS} (quota \"Keys per SAML provider\"); remove the retired ones"
+        )));
     }
     Ok(SamlProvider {
         arn: format!("arn:aws:iam::{account}:saml-provider/{name}"),

@@ -789,3 +789,65 @@ async fn an_assertion_only_reaches_roles_through_the_provider_that_signed_it() {
     let results = boto3(&cloud, json!([unsigned_assume(&role_arn("Admin"), &encode(&xml))])).await;
     assert_eq!(results[0]["code"], "InvalidIdentityToken", "{}", results[0]);
 }
+
+/// Metadata of the hub's IdP trusting each of `keys`.
+fn metadata_of(keys: &[&SigningKey]) -> String {
+    EntityDescriptor::idp(
+        HUB,
+        keys.iter().map(|k| k.certificate().clone()).collect(),
+        vec![Endpoint::post("https://hub.example.com/saml/sso")],
+    )
+    .to_xml()
+}
+
+/// A key rollover's overlap, through boto3: a provider updated to trust the current and the next
+/// certificate accepts assertions signed by either and still refuses any other key; a provider
+/// holds at most 10 signing certificates (IAM's "Keys per SAML provider"), and metadata with more
+/// is refused with LimitExceeded, leaving the provider as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_trusts_each_of_its_certificates_and_holds_at_most_ten() {
+    let cloud = start().await;
+    let signin = format!("{}/saml", cloud.base);
+    let (current, next, stranger) = (hub_key(), hub_key(), hub_key());
+    let setup = boto3(&cloud, json!([
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Hub", "SAMLMetadataDocument": metadata_of(&[&current])}},
+        {"service": "iam", "operation": "create_role", "params": {"RoleName": "Admin", "AssumeRolePolicyDocument": trust_policy(&provider_arn(), &signin)}},
+        {"service": "iam", "operation": "update_saml_provider", "params": {"SAMLProviderArn": provider_arn(), "SAMLMetadataDocument": metadata_of(&[&current, &next])}},
+    ])).await;
+    assert!(setup.iter().all(|r| r["ok"] == true), "{setup:?}");
+    assert_eq!(setup[2]["result"]["SAMLProviderArn"], provider_arn());
+
+    let now = Timestamp::from(crossfed_clock::Clock::system().now());
+    let signed_by = |key: &SigningKey| {
+        unsigned_assume(
+            &role_arn("Admin"),
+            &assertion(key, &signin, &role_arn("Admin"), &provider_arn(), "rollover", now),
+        )
+    };
+    let results = boto3(&cloud, json!([signed_by(&current), signed_by(&next), signed_by(&stranger)])).await;
+    let session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/rollover");
+    assert_eq!(results[0]["result"]["AssumedRoleUser"]["Arn"], session, "the current key: {}", results[0]);
+    assert_eq!(results[1]["result"]["AssumedRoleUser"]["Arn"], session, "the next key: {}", results[1]);
+    assert_eq!(results[2]["code"], "InvalidIdentityToken", "another key: {}", results[2]);
+
+    // Ten certificates fit; eleven do not, on update as on creation.
+    let more: Vec<SigningKey> = (0..9).map(|_| hub_key()).collect();
+    let ten: Vec<&SigningKey> = std::iter::once(&current).chain(more.iter()).collect();
+    let eleven: Vec<&SigningKey> = ten.iter().copied().chain(std::iter::once(&next)).collect();
+    let results = boto3(&cloud, json!([
+        {"service": "iam", "operation": "update_saml_provider", "params": {"SAMLProviderArn": provider_arn(), "SAMLMetadataDocument": metadata_of(&eleven)}},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Eleven", "SAMLMetadataDocument": metadata_of(&eleven)}},
+        {"service": "iam", "operation": "get_saml_provider", "params": {"SAMLProviderArn": provider_arn()}},
+        {"service": "iam", "operation": "create_saml_provider", "params": {"Name": "Ten", "SAMLMetadataDocument": metadata_of(&ten)}},
+    ])).await;
+    for refused in &results[..2] {
+        assert_eq!(refused["code"], "LimitExceeded", "{refused}");
+        assert_eq!(refused["status"], 409, "{refused}");
+        let message = refused["message"].as_str().unwrap();
+        assert!(message.contains("holds 11 signing certificates") && message.contains("at most 10"), "{message}");
+    }
+    let kept = results[2]["result"]["SAMLMetadataDocument"].as_str().unwrap();
+    assert!(kept.contains(current.certificate().base64()) && kept.contains(next.certificate().base64()), "{kept}");
+    assert!(!kept.contains(more[0].certificate().base64()), "the refused update changed nothing");
+    assert_eq!(results[3]["ok"], true, "{}", results[3]);
+}
