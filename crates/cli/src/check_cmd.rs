@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use crossfed_hub::check::{self, HubView, ReadError, Report, TargetAccess};
+use crossfed_hub::config::HubConfig;
 use crossfed_hub::keys::{KeyFiles, KeyRole, Slot};
 use crossfed_hub::views::{ApplicationView, IdentitySourceView, Listing, Preview, UserView};
 use reqwest::Method;
@@ -27,6 +28,11 @@ pub struct CheckArgs {
     demo_data_dir: Option<PathBuf>,
     #[command(flatten)]
     hub: HubTarget,
+    /// A hub configuration file: its `[target_account]` and `[[target_accounts]]` are the
+    /// accounts checked (each application against the one whose account it names), and its
+    /// identity source's metadata URL is the IdP's unless --idp-metadata-url is given.
+    #[arg(long, value_name = "FILE")]
+    hub_config: Option<PathBuf>,
     /// The target account's API endpoint (the emulated account's URL). Without it, AWS's own
     /// endpoints are used.
     #[arg(long)]
@@ -65,22 +71,33 @@ struct RemoteHub {
 
 fn parties(args: CheckArgs) -> Result<Parties> {
     let Some(dir) = args.demo_data_dir else {
-        let (Some(access_key_id), Some(secret_access_key)) = (args.access_key_id, args.secret_access_key) else {
-            bail!(
-                "give the target account's keys (--access-key-id and --secret-access-key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or --demo-data-dir"
-            );
-        };
+        let mut targets = Vec::new();
+        let mut idp_metadata_url = args.idp_metadata_url;
+        if let Some(file) = &args.hub_config {
+            let config = HubConfig::load(file)?;
+            targets = config.target_accesses()?;
+            if targets.is_empty() {
+                bail!("{} configures no target account ([target_account] or [[target_accounts]])", file.display());
+            }
+            idp_metadata_url =
+                idp_metadata_url.or_else(|| config.identity_source.and_then(|source| source.metadata_url));
+        }
+        match (args.access_key_id, args.secret_access_key) {
+            (Some(access_key_id), Some(secret_access_key)) => targets.push(TargetAccess {
+                account_id: None,
+                endpoint: args.target,
+                access_key_id,
+                secret_access_key,
+                signin_url: args.signin_url,
+            }),
+            _ if !targets.is_empty() => {}
+            _ => bail!(
+                "give the target account's keys (--access-key-id and --secret-access-key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), a hub configuration naming them (--hub-config), or --demo-data-dir"
+            ),
+        }
         return Ok(Parties {
             hub: RemoteHub { api: args.hub, data_dir: args.hub_data_dir },
-            chain: check::Parties {
-                target: TargetAccess {
-                    endpoint: args.target,
-                    access_key_id,
-                    secret_access_key,
-                    signin_url: args.signin_url,
-                },
-                idp_metadata_url: args.idp_metadata_url,
-            },
+            chain: check::Parties { targets, idp_metadata_url },
         });
     };
     let file = dir.join("demo.json");
@@ -105,12 +122,13 @@ fn parties(args: CheckArgs) -> Result<Parties> {
             data_dir: Some(dir.join(field("hub_data_dir")?)),
         },
         chain: check::Parties {
-            target: TargetAccess {
+            targets: vec![TargetAccess {
+                account_id: None,
                 endpoint: Some(field("cloud_url")?),
                 access_key_id: field("access_key_id")?,
                 secret_access_key: field("secret_access_key")?,
                 signin_url: None,
-            },
+            }],
             idp_metadata_url: Some(format!("{corp}/saml/apps/{}/metadata", field("corp_application")?)),
         },
     })

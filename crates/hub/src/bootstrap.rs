@@ -16,8 +16,8 @@ use crate::apps::catalog::{ApplyError, Catalog, CatalogCache, apply_config};
 use crate::apps::mapping::{Template, TemplateError};
 use crate::audit::Auditor;
 use crate::audit_queue::{AuditError, AuditQueue};
-use crate::check::{Parties, TargetAccess};
-use crate::config::{HubConfig, IdentitySourceEntry, UserEntry};
+use crate::check::Parties;
+use crate::config::{HubConfig, IdentitySourceEntry, TargetAccountError, UserEntry};
 use crate::directory::{Directory, DirectoryError};
 use crate::keys::{KeyError, Keys};
 use crate::metadata_source::{FetchError, read_metadata};
@@ -60,6 +60,8 @@ pub enum StartError {
     TargetTwice { whose: String },
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    TargetAccount(#[from] TargetAccountError),
     #[error("{whose}: {what} {text:?}: {source}")]
     Template { whose: String, what: &'static str, text: String, source: TemplateError },
     #[error("{whose}: {source}")]
@@ -247,17 +249,14 @@ async fn load_identity_source(entry: &IdentitySourceEntry, base_url: &str) -> Re
     Ok(source)
 }
 
-/// Where the console's chain checks find the target account and the upstream IdP's metadata.
+/// Where the console's chain checks find the target accounts and the upstream IdP's metadata.
 pub(crate) fn check_parties(config: &HubConfig) -> Result<Option<Parties>, StartError> {
-    let Some(entry) = &config.target_account else { return Ok(None) };
-    let secret_access_key = entry.secret_access_key()?;
+    let targets = config.target_accesses()?;
+    if targets.is_empty() {
+        return Ok(None);
+    }
     Ok(Some(Parties {
-        target: TargetAccess {
-            endpoint: entry.endpoint.clone(),
-            access_key_id: entry.access_key_id.clone(),
-            secret_access_key,
-            signin_url: entry.signin_url.clone(),
-        },
+        targets,
         idp_metadata_url: config.identity_source.as_ref().and_then(|s| s.metadata_url.clone()),
     }))
 }

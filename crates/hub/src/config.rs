@@ -1,5 +1,6 @@
 //! The hub's configuration file (TOML): its URL, the built-in directory's bootstrap users, the
-//! applications from the catalog and who is assigned to them. Applied at every start: the
+//! applications from the catalog and who is assigned to them, and the AWS accounts the checks and
+//! the key rollover reach ([`HubConfig::target_accesses`]). Applied at every start: the
 //! applications it lists are written to the store, replacing what an earlier start wrote.
 //! Every table refuses keys it does not know, and the error names the key, its table and its
 //! line; secrets may come from files or environment variables ([`crate::secrets`]).
@@ -8,6 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::check::TargetAccess;
 use crate::secrets::{SecretError, SecretSetting};
 
 pub use crate::apps::spec::{
@@ -30,12 +32,19 @@ pub struct HubConfig {
     /// Read access to the AWS account the applications sign people into, for the console's
     /// chain checks.
     pub target_account: Option<TargetAccountEntry>,
+    /// More AWS accounts, when the applications sign people into several: each application is
+    /// checked with the entry whose account it names.
+    #[serde(default)]
+    pub target_accounts: Vec<TargetAccountEntry>,
 }
 
-/// The account the console's checks read (IAM, STS, Amazon Connect), with read-only keys.
+/// An account the console's checks read (IAM, STS, Amazon Connect), with read-only keys.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetAccountEntry {
+    /// The account's 12-digit ID; when left out it is learned from the keys (STS
+    /// GetCallerIdentity).
+    pub account_id: Option<String>,
     /// The account's API endpoint; leave it out for AWS's own endpoints.
     pub endpoint: Option<String>,
     pub access_key_id: String,
@@ -259,16 +268,85 @@ impl ScimTargetEntry {
 }
 
 impl TargetAccountEntry {
-    /// The secret key of the account's read-only identity.
-    pub fn secret_access_key(&self) -> Result<String, SecretError> {
+    /// The secret key of the account's read-only identity; `whose` names the entry in errors
+    /// (`target_account`, `target_accounts[1]`).
+    pub fn secret_access_key(&self, whose: &str) -> Result<String, SecretError> {
         SecretSetting {
-            whose: "target_account",
+            whose,
             what: "secret_access_key",
             value: self.secret_access_key.as_deref(),
             file: self.secret_access_key_file.as_deref(),
             env: self.secret_access_key_env.as_deref(),
         }
         .require()
+    }
+
+    /// How the entry reaches its account, its secret read; `whose` names it in errors.
+    pub fn access(&self, whose: &str) -> Result<TargetAccess, TargetAccountError> {
+        if let Some(id) = &self.account_id
+            && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(TargetAccountError::AccountId { whose: whose.to_string(), found: id.clone() });
+        }
+        Ok(TargetAccess {
+            account_id: self.account_id.clone(),
+            endpoint: self.endpoint.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key(whose)?,
+            signin_url: self.signin_url.clone(),
+        })
+    }
+}
+
+/// Why a target account of the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetAccountError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{whose}: account_id must be the account's 12 digits, found {found:?}")]
+    AccountId { whose: String, found: String },
+    #[error(
+        "{first} and {second} both name account {account_id}; give each account one entry (the checks could use only one of them)"
+    )]
+    SameAccount { first: String, second: String, account_id: String },
+}
+
+impl HubConfig {
+    /// The target account entries, `[target_account]` first, each with the name its errors give
+    /// it.
+    fn target_entries(&self) -> Vec<(String, &TargetAccountEntry)> {
+        let single = self.target_account.iter().map(|e| ("target_account".to_string(), e));
+        let listed = self.target_accounts.iter().enumerate().map(|(i, e)| (format!("target_accounts[{i}]"), e));
+        single.chain(listed).collect()
+    }
+
+    /// Every configured target account (`[target_account]` and each `[[target_accounts]]`) as the
+    /// chain checks and the key rollover reach it, secrets read. Empty when none is configured.
+    pub fn target_accesses(&self) -> Result<Vec<TargetAccess>, TargetAccountError> {
+        let mut problems = self.target_account_problems();
+        if !problems.is_empty() {
+            return Err(problems.remove(0));
+        }
+        self.target_entries().into_iter().map(|(whose, entry)| entry.access(&whose)).collect()
+    }
+
+    /// Each problem of the target account entries, not only the first (`--check-config`).
+    pub fn target_account_problems(&self) -> Vec<TargetAccountError> {
+        let entries = self.target_entries();
+        let mut problems: Vec<TargetAccountError> =
+            entries.iter().filter_map(|(whose, entry)| entry.access(whose).err()).collect();
+        for (i, (second, entry)) in entries.iter().enumerate() {
+            let Some(account_id) = &entry.account_id else { continue };
+            let earlier = entries.iter().take(i).find(|(_, other)| other.account_id.as_ref() == Some(account_id));
+            if let Some((first, _)) = earlier {
+                problems.push(TargetAccountError::SameAccount {
+                    first: first.clone(),
+                    second: second.clone(),
+                    account_id: account_id.clone(),
+                });
+            }
+        }
+        problems
     }
 }
 
@@ -298,5 +376,55 @@ impl ApplicationEntry {
             custom: self.custom.clone(),
             own_signing_key: self.own_signing_key,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    const ACCOUNTS: &str = r#"
+[target_account]
+endpoint = "http://127.0.0.1:9001"
+access_key_id = "AKIAONE"
+secret_access_key = "one"
+
+[[target_accounts]]
+account_id = "222222222222"
+access_key_id = "AKIATWO"
+secret_access_key = "two"
+signin_url = "https://eu-west-1.signin.aws.amazon.com/saml"
+
+[[target_accounts]]
+account_id = "333333333333"
+access_key_id = "AKIATHREE"
+secret_access_key = "three"
+"#;
+
+    #[test]
+    fn every_target_account_entry_is_one_target_and_each_problem_names_its_entry() {
+        let config = HubConfig::parse(ACCOUNTS, "hub.toml").unwrap();
+        let targets = config.target_accesses().unwrap();
+        let ids: Vec<Option<&str>> = targets.iter().map(|t| t.account_id.as_deref()).collect();
+        assert_eq!(ids, [None, Some("222222222222"), Some("333333333333")]);
+        assert_eq!(targets[0].signin_url(), "http://127.0.0.1:9001/saml");
+        assert_eq!(targets[1].signin_url(), "https://eu-west-1.signin.aws.amazon.com/saml");
+        assert_eq!(targets[2].signin_url(), "https://signin.aws.amazon.com/saml");
+        assert_eq!(targets[2].secret_access_key, "three");
+        assert!(HubConfig::parse("", "hub.toml").unwrap().target_accesses().unwrap().is_empty());
+
+        let broken = ACCOUNTS
+            .replace("account_id = \"333333333333\"", "account_id = \"222222222222\"")
+            .replace("secret_access_key = \"two\"", "secret_access_key_env = \"CROSSFED_TEST_SURELY_UNSET\"")
+            .replace("endpoint = \"http://127.0.0.1:9001\"", "account_id = \"1234\"");
+        let config = HubConfig::parse(&broken, "hub.toml").unwrap();
+        let problems: Vec<String> = config.target_account_problems().iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("target_account: account_id must be the account's 12 digits, found \"1234\""));
+        assert!(problems[1].starts_with("target_accounts[0]: secret_access_key_env names"), "{}", problems[1]);
+        assert!(problems[2].starts_with("target_accounts[0] and target_accounts[1] both name account 222222222222"));
+        assert_eq!(config.target_accesses().unwrap_err().to_string(), problems[0]);
     }
 }

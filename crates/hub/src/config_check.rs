@@ -5,7 +5,7 @@
 
 use crossfed_store::email_key;
 
-use crate::bootstrap::{check_parties, check_settings, connectors};
+use crate::bootstrap::{check_settings, connectors};
 use crate::config::{ApplicationEntry, HubConfig};
 use crate::metadata_source::read_metadata;
 
@@ -23,9 +23,10 @@ pub async fn check_config(config: &HubConfig) -> ConfigCheck {
     let mut results: Vec<Result<(), String>> = vec![
         check_settings(config).map_err(|e| e.to_string()),
         connectors(config).map(drop).map_err(|e| e.to_string()),
-        check_parties(config).map(drop).map_err(|e| e.to_string()),
         distinct_emails(config),
     ];
+    // Every target account's problem, not only the first.
+    results.extend(config.target_account_problems().into_iter().map(|e| Err(e.to_string())));
     results.extend(config.users.iter().map(|user| user.password().map(drop).map_err(|e| e.to_string())));
     let mut notes = Vec::new();
     for (i, entry) in config.applications.iter().enumerate() {

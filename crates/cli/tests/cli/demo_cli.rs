@@ -309,6 +309,28 @@ fn check_names_exactly_the_broken_link_of_the_demo_chain() {
     });
     assert_eq!(broken_links(&data), vec![], "every link holds once bob has his Connect user");
 
+    // The accounts named by a hub configuration: the entry for the application's account is
+    // used, not the first one listed.
+    let hub_config = dir.path().join("accounts.toml");
+    let entry = |account: &str| {
+        format!(
+            "[[target_accounts]]\naccount_id = \"{account}\"\nendpoint = \"{cloud}\"\naccess_key_id = \"AKIADEMOADMIN0000001\"\nsecret_access_key = \"demo-password-1\"\n"
+        )
+    };
+    std::fs::write(&hub_config, entry("999999999999") + &entry("123456789012")).unwrap();
+    let checked = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+        .args(["check", "--json", "--hub", &hub, "--token-file"])
+        .arg(data.join("hub/admin-token"))
+        .arg("--hub-config")
+        .arg(&hub_config)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{said}{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(said.contains("keys reach account 123456789012"), "{said}");
+
     let provider = "arn:aws:iam::123456789012:saml-provider/CrossfedHub";
     let call = |action: &str, params: &[(&str, &str)]| runtime.block_on(iam.call("iam", action, params)).unwrap();
     let hub_metadata = runtime.block_on(iam.saml_provider_metadata(provider)).unwrap();

@@ -1,10 +1,14 @@
 //! A small client for the AWS Query protocol (IAM, STS): form-encoded POSTs signed with SigV4,
-//! XML answers. Only the reads `crossfed check` needs: a SAML provider's metadata, a role with its
-//! trust policy and inline policies, and the caller's account.
+//! XML answers. The reads `crossfed check` needs (a SAML provider's metadata and certificates, a
+//! role with its trust policy and inline policies, the caller's account), and what a key rollover
+//! does: a SAML provider's metadata replaced, and a role assumed with a SAML assertion (unsigned,
+//! as AWS takes it: the assertion is the credential).
 
 use std::time::Duration;
 
 use crossfed_clock::Clock;
+use crossfed_saml::EntityDescriptor;
+use crossfed_xmldsig::Certificate;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Url;
 use thiserror::Error;
@@ -17,12 +21,17 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove
 pub enum QueryError {
     #[error("{0}")]
     Invalid(String),
+    /// AWS refused the call: its error code (`NoSuchEntity`, `InvalidIdentityToken`, …) and
+    /// message.
     #[error("{action}: {code}: {message}")]
     Service { action: String, code: String, message: String },
     #[error("{action}: cannot reach {url}: {reason}")]
     Unavailable { action: String, url: String, reason: String },
     #[error("{action}: unexpected answer: {0}", action = .1)]
     Protocol(String, String),
+    /// A SAML provider's metadata that does not read as an identity provider's.
+    #[error("the metadata of SAML provider {arn} does not read as an identity provider's: {source}")]
+    ProviderMetadata { arn: String, source: crossfed_saml::MetadataError },
 }
 
 impl QueryError {
@@ -45,6 +54,15 @@ pub struct QueryClient {
     http: reqwest::Client,
     /// The time calls are signed at.
     clock: Clock,
+}
+
+/// The session an `AssumeRoleWithSAML` opened (its temporary credentials are not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    /// `ROLE_ID:SESSION`, what policies see as `aws:userid`.
+    pub assumed_role_id: String,
 }
 
 /// A role as `GetRole` describes it.
@@ -83,6 +101,17 @@ impl QueryClient {
 
     /// Sends `action` of `service` with `params` and returns the answer's XML text.
     pub async fn call(&self, service: &str, action: &str, params: &[(&str, &str)]) -> Result<String, QueryError> {
+        self.send(service, action, params, true).await
+    }
+
+    /// Sends `action`, SigV4-signed when `signed`, and returns the answer's XML text.
+    async fn send(
+        &self,
+        service: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        signed: bool,
+    ) -> Result<String, QueryError> {
         let version = if service == "sts" { "2011-06-15" } else { "2010-05-08" };
         let mut pairs = vec![("Action", action), ("Version", version)];
         pairs.extend_from_slice(params);
@@ -91,33 +120,35 @@ impl QueryClient {
             .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, UNRESERVED), utf8_percent_encode(v, UNRESERVED)))
             .collect();
         let body = body.join("&").into_bytes();
-        let host = host_header(&self.base).ok_or_else(|| QueryError::Invalid(format!("{} has no host", self.base)))?;
-        let date = amz_date(self.clock.now());
-        let mut headers = vec![
-            ("content-type".to_string(), "application/x-www-form-urlencoded; charset=utf-8".to_string()),
-            ("host".to_string(), host),
-            ("x-amz-date".to_string(), date.clone()),
-        ];
-        let signed: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
-        let body_sha256 = crossfed_sigv4::hex_sha256(&body);
-        let request = crossfed_sigv4::Request {
-            method: "POST",
-            path: self.base.path(),
-            query: "",
-            headers: &headers,
-            body_sha256: &body_sha256,
-        };
-        let authorization = crossfed_sigv4::sign(
-            &request,
-            &signed,
-            &self.access_key_id,
-            &self.secret_access_key,
-            &date,
-            &self.region,
-            service,
-        )
-        .map_err(|e| QueryError::Invalid(format!("signing {action}: {e}")))?;
-        headers.push(("authorization".to_string(), authorization));
+        let mut headers =
+            vec![("content-type".to_string(), "application/x-www-form-urlencoded; charset=utf-8".to_string())];
+        if signed {
+            let host =
+                host_header(&self.base).ok_or_else(|| QueryError::Invalid(format!("{} has no host", self.base)))?;
+            let date = amz_date(self.clock.now());
+            headers.push(("host".to_string(), host));
+            headers.push(("x-amz-date".to_string(), date.clone()));
+            let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
+            let body_sha256 = crossfed_sigv4::hex_sha256(&body);
+            let request = crossfed_sigv4::Request {
+                method: "POST",
+                path: self.base.path(),
+                query: "",
+                headers: &headers,
+                body_sha256: &body_sha256,
+            };
+            let authorization = crossfed_sigv4::sign(
+                &request,
+                &names,
+                &self.access_key_id,
+                &self.secret_access_key,
+                &date,
+                &self.region,
+                service,
+            )
+            .map_err(|e| QueryError::Invalid(format!("signing {action}: {e}")))?;
+            headers.push(("authorization".to_string(), authorization));
+        }
         let mut call = self.http.post(self.base.clone()).body(body);
         for (name, value) in &headers {
             call = call.header(name, value);
@@ -192,6 +223,59 @@ impl QueryClient {
     /// A SAML provider's metadata document.
     pub async fn saml_provider_metadata(&self, arn: &str) -> Result<String, QueryError> {
         self.value("iam", "GetSAMLProvider", &[("SAMLProviderArn", arn)], "SAMLMetadataDocument").await
+    }
+
+    /// The signing certificates of the identity provider a SAML provider's metadata describes:
+    /// those an assertion may be signed with to be accepted.
+    pub async fn saml_provider_certificates(&self, arn: &str) -> Result<Vec<Certificate>, QueryError> {
+        let xml = self.saml_provider_metadata(arn).await?;
+        let metadata = |source| QueryError::ProviderMetadata { arn: arn.to_string(), source };
+        let entity = EntityDescriptor::parse(xml.as_bytes()).map_err(metadata)?;
+        let idp = entity.require_idp().map_err(metadata)?;
+        Ok(idp.signing_certificates.clone())
+    }
+
+    /// Replaces a SAML provider's metadata document (and with it the certificates it trusts);
+    /// returns the provider's ARN as IAM answers it.
+    pub async fn update_saml_provider(&self, arn: &str, metadata_xml: &str) -> Result<String, QueryError> {
+        let params = [("SAMLProviderArn", arn), ("SAMLMetadataDocument", metadata_xml)];
+        self.value("iam", "UpdateSAMLProvider", &params, "SAMLProviderArn").await
+    }
+
+    /// Assumes `role_arn` through the SAML provider `principal_arn` with a base64 SAML Response,
+    /// for `duration_seconds` (AWS's default, an hour, when `None`). Sent unsigned, as AWS takes
+    /// it: the assertion is the credential, so this client's keys play no part.
+    pub async fn assume_role_with_saml(
+        &self,
+        role_arn: &str,
+        principal_arn: &str,
+        saml_response_base64: &str,
+        duration_seconds: Option<i64>,
+    ) -> Result<AssumedRole, QueryError> {
+        let action = "AssumeRoleWithSAML";
+        let duration = duration_seconds.map(|d| d.to_string());
+        let mut params =
+            vec![("RoleArn", role_arn), ("PrincipalArn", principal_arn), ("SAMLAssertion", saml_response_base64)];
+        if let Some(d) = &duration {
+            params.push(("DurationSeconds", d.as_str()));
+        }
+        let text = self.send("sts", action, &params, false).await?;
+        let doc = crossfed_xml::parse(text.as_bytes())
+            .map_err(|e| QueryError::Protocol(format!("not XML: {e}"), action.to_string()))?;
+        let user = doc
+            .descendants()
+            .find(|e| e.local_name() == "AssumedRoleUser")
+            .ok_or_else(|| QueryError::Protocol("no AssumedRoleUser in the answer".to_string(), action.to_string()))?;
+        let field = |name: &str| {
+            user.child_elements()
+                .find(|e| e.local_name() == name)
+                .and_then(|e| e.text().ok())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    QueryError::Protocol(format!("no AssumedRoleUser/{name} in the answer"), action.to_string())
+                })
+        };
+        Ok(AssumedRole { arn: field("Arn")?, assumed_role_id: field("AssumedRoleId")? })
     }
 
     pub async fn role(&self, name: &str) -> Result<RoleInfo, QueryError> {

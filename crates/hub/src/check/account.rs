@@ -5,7 +5,8 @@
 use crossfed_clock::Clock;
 use crossfed_iam::{RequestContext, RequestPrincipal};
 
-use super::model::{AwsApp, HubView, Parties, Report, Target, certificate_expiry, server_date, target};
+use super::model::{AwsApp, HubView, Report, Target, TargetAccess, certificate_expiry, server_date, target};
+use super::targets::TargetAccounts;
 use crate::apps::model::ROLE_SESSION_NAME_ATTRIBUTE;
 use crate::aws::query::RoleInfo;
 use crate::rollover::RoleTrust;
@@ -13,7 +14,7 @@ use crate::views::UserView;
 
 pub(super) async fn check_application<H: HubView>(
     hub: &H,
-    parties: &Parties,
+    accounts: &mut TargetAccounts<'_>,
     app: &AwsApp,
     users: &[UserView],
     keys: &[RoleTrust],
@@ -53,7 +54,8 @@ pub(super) async fn check_application<H: HubView>(
         "rotate the hub's signing key (console → Keys, or crossfed keys rotate), then re-upload the metadata",
     );
 
-    let target = match target(&parties.target, &app.region, clock) {
+    let Some((index, access)) = choose_target(accounts, app, report).await else { return };
+    let target = match target(access, &app.region, clock) {
         Ok(t) => t,
         Err(e) => {
             return report.fail("target-account", id, e.to_string(), "check the target account's endpoint and keys");
@@ -64,21 +66,34 @@ pub(super) async fn check_application<H: HubView>(
     {
         clocks.push(("target account".to_string(), date));
     }
-    match target.sts.caller_account().await {
+    // Even an entry chosen by its configured account_id is asked: the keys must reach it.
+    match accounts.caller_account(index, &app.region).await {
         Ok(account) if account == app.account_id => {
             report.pass("target-account", id, format!("keys reach account {account}"))
         }
-        Ok(account) => report.fail(
+        Ok(account) if accounts.targets().len() == 1 => report.fail(
             "target-account",
             id,
             format!("the application names account {} but the target's keys belong to {account}", app.account_id),
             "correct account_id of the application, or check the keys of the account it names",
         ),
+        Ok(account) => {
+            return report.fail(
+                "target-account",
+                id,
+                format!(
+                    "the target account entry for {} has keys of another account: {} belong to account {account}",
+                    app.account_id,
+                    access.keys_label()
+                ),
+                "correct that entry's account_id, or give it keys of the account it names",
+            );
+        }
         Err(e) => {
             return report.fail(
                 "target-account",
                 id,
-                e.to_string(),
+                e,
                 "check the target account's endpoint and keys (--target, --access-key-id, --secret-access-key)",
             );
         }
@@ -230,6 +245,35 @@ pub(super) async fn check_application<H: HubView>(
     }
     if let Some(instance) = &app.instance_id {
         check_connect(&target, app, instance, &sessions, report).await;
+    }
+}
+
+/// The configured target account for the application's account: with one entry configured,
+/// that entry (its keys are then checked against the account); with several, the one whose
+/// account the application names, or one finding saying none is.
+async fn choose_target<'a>(
+    accounts: &mut TargetAccounts<'a>,
+    app: &AwsApp,
+    report: &mut Report,
+) -> Option<(usize, &'a TargetAccess)> {
+    let targets = accounts.targets();
+    if let [only] = targets {
+        return Some((0, only));
+    }
+    match accounts.for_account(&app.account_id, &app.region).await {
+        Ok(found) => Some(found),
+        Err(missing) => {
+            report.fail(
+                "target-account",
+                &app.id,
+                missing.to_string(),
+                format!(
+                    "add a [[target_accounts]] entry with account_id = \"{}\" and keys that may read it to the hub's configuration (crossfed check: --hub-config FILE, or --target, --access-key-id and --secret-access-key of that account)",
+                    app.account_id
+                ),
+            );
+            None
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod account;
 mod keys;
 mod model;
 mod simulate;
+mod targets;
 
 use crossfed_clock::Clock;
 
@@ -19,6 +20,7 @@ pub(crate) use model::target;
 use model::{AwsApp, aws_app, certificate_expiry};
 pub use model::{Finding, HubView, Parties, ReadError, Report, TargetAccess, fetch, server_date};
 pub use simulate::simulate;
+pub use targets::{NoTarget, TargetAccounts, target_for_account};
 
 /// Checks every link of the chain for every application that signs people into an AWS account,
 /// at `clock`'s time: the parties' clocks are compared with it, and the target account's calls
@@ -51,8 +53,9 @@ pub async fn check_chain<H: HubView>(hub: &H, parties: &Parties, clock: &Clock) 
             Vec::new()
         }
     };
+    let mut accounts = TargetAccounts::new(&parties.targets, clock);
     for app in &apps {
-        account::check_application(hub, parties, app, &users, &keys, clock, &mut report, &mut clocks).await;
+        account::check_application(hub, &mut accounts, app, &users, &keys, clock, &mut report, &mut clocks).await;
     }
     check_identity_source(hub, parties, now, &mut report, &mut clocks).await;
     keys::check_keys(&keys, now, &mut report);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::aws::connect::{ConnectClient, ConnectEndpoint};
-use crate::aws::query::QueryClient;
+use crate::aws::query::{QueryClient, QueryError};
 use crate::rollover::RoleTrust;
 use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
 
@@ -45,9 +45,12 @@ pub trait HubView: Sync {
     fn signing_key(&self, app: &ApplicationView) -> Result<Arc<SigningKey>, ReadError>;
 }
 
-/// How the target account is reached, and with which keys.
+/// How a target account is reached, and with which keys.
 #[derive(Debug, Clone)]
 pub struct TargetAccess {
+    /// The account's 12-digit ID when configured; otherwise it is learned from the keys (STS
+    /// GetCallerIdentity).
+    pub account_id: Option<String>,
     /// The account's API endpoint (the emulated account's URL); `None` means AWS's own endpoints.
     pub endpoint: Option<String>,
     pub access_key_id: String,
@@ -56,10 +59,51 @@ pub struct TargetAccess {
     pub signin_url: Option<String>,
 }
 
+impl TargetAccess {
+    /// Where the account's sign-in accepts assertions: the configured URL, else the emulated
+    /// account's `ENDPOINT/saml`, else AWS's.
+    pub fn signin_url(&self) -> String {
+        self.signin_url.clone().unwrap_or_else(|| match &self.endpoint {
+            Some(url) => format!("{}/saml", url.trim_end_matches('/')),
+            None => crate::apps::model::AWS_SIGNIN_URL.to_string(),
+        })
+    }
+
+    /// The account's IAM API, calls signed at `clock`'s time (IAM is global: signed for
+    /// us-east-1 whatever the region).
+    pub fn iam(&self, clock: &Clock) -> Result<QueryClient, QueryError> {
+        let url = self.endpoint.clone().unwrap_or_else(|| "https://iam.amazonaws.com/".to_string());
+        QueryClient::new(&url, "us-east-1", &self.access_key_id, &self.secret_access_key, clock.clone())
+    }
+
+    /// The account's STS API in `region`, calls signed at `clock`'s time. On AWS the regional
+    /// endpoint is used, so that the signature's region and the endpoint agree.
+    pub fn sts(&self, region: &str, clock: &Clock) -> Result<QueryClient, QueryError> {
+        let url = self.endpoint.clone().unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com/"));
+        QueryClient::new(&url, region, &self.access_key_id, &self.secret_access_key, clock.clone())
+    }
+
+    /// How the entry is named in findings and errors: its account when configured, and where
+    /// its keys go.
+    pub fn label(&self) -> String {
+        match &self.account_id {
+            Some(account) => format!("account {account} ({})", self.keys_label()),
+            None => self.keys_label(),
+        }
+    }
+
+    /// The entry's keys and where they go (`keys AKIA… at http://…`, or `at AWS`).
+    pub fn keys_label(&self) -> String {
+        format!("keys {} at {}", self.access_key_id, self.endpoint.as_deref().unwrap_or("AWS"))
+    }
+}
+
 /// Where each party is.
 #[derive(Debug, Clone)]
 pub struct Parties {
-    pub target: TargetAccess,
+    /// The target accounts with keys to read them; each application is checked against the one
+    /// whose account it names.
+    pub targets: Vec<TargetAccess>,
     /// The upstream IdP's metadata URL, compared with what the hub trusts.
     pub idp_metadata_url: Option<String>,
 }
@@ -112,46 +156,24 @@ impl Report {
 /// The target account's APIs.
 pub(crate) struct Target {
     pub(crate) iam: QueryClient,
-    pub(crate) sts: QueryClient,
     pub(crate) connect: Option<ConnectClient>,
     pub(crate) signin_url: String,
 }
 
 /// The target account's APIs in `region`, called at `clock`'s time.
-pub(crate) fn target(
-    access: &TargetAccess,
-    region: &str,
-    clock: &Clock,
-) -> Result<Target, crate::aws::query::QueryError> {
-    let (iam_url, sts_url, connect_url) = match &access.endpoint {
-        Some(url) => (url.clone(), url.clone(), url.clone()),
-        None => (
-            "https://iam.amazonaws.com/".to_string(),
-            "https://sts.amazonaws.com/".to_string(),
-            format!("https://connect.{region}.amazonaws.com"),
-        ),
-    };
-    let (key, secret) = (&access.access_key_id, &access.secret_access_key);
+pub(crate) fn target(access: &TargetAccess, region: &str, clock: &Clock) -> Result<Target, QueryError> {
+    let connect_url = access.endpoint.clone().unwrap_or_else(|| format!("https://connect.{region}.amazonaws.com"));
     let connect = ConnectClient::new(
         ConnectEndpoint {
             base_url: connect_url,
             region: region.to_string(),
-            access_key_id: key.clone(),
-            secret_access_key: secret.clone(),
+            access_key_id: access.access_key_id.clone(),
+            secret_access_key: access.secret_access_key.clone(),
         },
         clock.clone(),
     )
     .ok();
-    let signin_url = access.signin_url.clone().unwrap_or_else(|| match &access.endpoint {
-        Some(url) => format!("{}/saml", url.trim_end_matches('/')),
-        None => crate::apps::model::AWS_SIGNIN_URL.to_string(),
-    });
-    Ok(Target {
-        iam: QueryClient::new(&iam_url, "us-east-1", key, secret, clock.clone())?,
-        sts: QueryClient::new(&sts_url, region, key, secret, clock.clone())?,
-        connect,
-        signin_url,
-    })
+    Ok(Target { iam: access.iam(clock)?, connect, signin_url: access.signin_url() })
 }
 
 /// An application that signs people into the target account, as the checks need it.

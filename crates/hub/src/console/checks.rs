@@ -1,6 +1,6 @@
-//! The Checks page: the chain doctor run from inside the hub, against the target account and the
-//! upstream IdP named in the configuration (`[target_account]`), with a simulated sign-in for one
-//! user. The same checks as `crossfed check`; here the hub is read directly, not over its API.
+//! The Checks page: the chain doctor run from inside the hub, against the target accounts and the
+//! upstream IdP named in the configuration (`[target_account]`, `[[target_accounts]]`), with a
+//! simulated sign-in for one user. The same checks as `crossfed check`; here the hub is read directly, not over its API.
 
 use std::sync::Arc;
 

@@ -23,6 +23,7 @@ mod refusals;
 mod renames;
 mod scim;
 mod support;
+mod target_accounts;
 mod tokens;
 mod upstream;
 mod web_surface;

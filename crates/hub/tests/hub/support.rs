@@ -1,8 +1,10 @@
 //! What the hub's tests share: a listener on a free port, a hub built from a configuration and
 //! served on it until the test lets go of it, the first admin token, and a person signed in to
-//! the portal who launches applications.
+//! the portal who launches applications; emulated AWS accounts in [`accounts`].
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+pub mod accounts;
 
 use std::path::Path;
 use std::sync::Arc;
