@@ -113,15 +113,7 @@ async fn each_kind_of_refusal_is_recorded_with_its_source_and_repeats_are_summed
     assert_eq!(read("action=refused").await, 0, "an action without .* is matched exactly");
 
     // And the console shows them with their address.
-    let console = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let signed_in = console
-        .post(format!("{}/admin/login", hub.url))
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[("token", hub.admin.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success(), "{}", signed_in.status());
+    let console = hub.console().await;
     let page = console.get(format!("{}/admin/audit?action=refused.*", hub.url)).send().await.unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains("refused.launch.not_assigned") && page.contains("127.0.0.1"), "{page}");

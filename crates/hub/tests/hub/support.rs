@@ -1,6 +1,7 @@
 //! What the hub's tests share: a listener on a free port, a hub built from a configuration and
-//! served on it until the test lets go of it, the first admin token, and a person signed in to
-//! the portal who launches applications; emulated AWS accounts in [`accounts`].
+//! served on it until the test lets go of it, the first admin token and a console signed in with
+//! it, a person signed in to the portal who launches applications; emulated AWS accounts in
+//! [`accounts`].
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -60,6 +61,22 @@ pub async fn start_hub(config: &str, store: &Store, data: &Path, clock: crossfed
     let hub = Arc::new(hub);
     let stop = serve(listener, hub.clone());
     Running { url, admin, scim, store: store.clone(), hub, _stop: stop }
+}
+
+impl Running {
+    /// A browser signed in to the hub's admin console with the admin token.
+    pub async fn console(&self) -> reqwest::Client {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let signed_in = client
+            .post(format!("{}/admin/login", self.url))
+            .header("Sec-Fetch-Site", "same-origin")
+            .form(&[("token", self.admin.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.url().path(), "/admin", "the console takes the admin token");
+        client
+    }
 }
 
 /// The admin token in `data`: written there at first start, found there at a restart.

@@ -139,15 +139,7 @@ async fn the_check_reads_each_application_in_the_account_it_names() {
     let spec = hub.hub.catalog().await.entries["console-two"].spec.clone();
     assert_eq!(aws_roles(&spec).unwrap().pairs[0].provider_arn, second.provider_arn(PROVIDER));
 
-    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let signed_in = browser
-        .post(format!("{}/admin/login", hub.url))
-        .header("Sec-Fetch-Site", "same-origin")
-        .form(&[("token", hub.admin.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.url().path(), "/admin");
+    let browser = hub.console().await;
     let page = browser.get(format!("{}/admin/checks", hub.url)).send().await.unwrap().text().await.unwrap();
     let findings = rows(&page);
     assert!(!findings.is_empty(), "{page}");
