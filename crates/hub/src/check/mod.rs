@@ -16,7 +16,6 @@ mod targets;
 
 use crossfed_clock::Clock;
 
-pub(crate) use model::target;
 use model::{AwsApp, aws_app, certificate_expiry};
 pub use model::{Finding, HubView, Parties, ReadError, Report, TargetAccess, fetch, server_date};
 pub use simulate::simulate;

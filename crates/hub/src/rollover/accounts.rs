@@ -189,12 +189,15 @@ impl Rollover<'_> {
             action: String::new(),
             verified: None,
         };
-        let Some(access) = target_for(self.hub, account) else {
-            report.action = "none".into();
-            report.verified = Some(Err(format!("no keys for account {account}: add it to [[target_accounts]]")));
-            return report;
+        let access = match target_for(self.hub, account).await {
+            Ok(access) => access,
+            Err(e) => {
+                report.action = "none".into();
+                report.verified = Some(Err(e));
+                return report;
+            }
         };
-        let trusted = match provider_certificates(self.hub, access, account, provider).await {
+        let trusted = match provider_certificates(self.hub, &access, account, provider).await {
             Ok(list) => list,
             Err(e) => {
                 report.action = "none".into();
@@ -212,7 +215,7 @@ impl Rollover<'_> {
             return report;
         } else {
             let metadata = crate::apps::metadata::idp_metadata_xml(&self.hub.base_url, id, wanted.to_vec());
-            if let Err(e) = super::verify::update_provider(self.hub, access, account, provider, &metadata).await {
+            if let Err(e) = super::verify::update_provider(self.hub, &access, account, provider, &metadata).await {
                 report.action = "update refused".into();
                 report.verified = Some(Err(e));
                 return report;
@@ -222,7 +225,7 @@ impl Rollover<'_> {
         if dry_run {
             return report;
         }
-        report.verified = Some(super::verify::assume_role(self.hub, access, id, entry, account, provider, key).await);
+        report.verified = Some(super::verify::assume_role(self.hub, &access, id, entry, provider, key).await);
         report
     }
 }

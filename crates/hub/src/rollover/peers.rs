@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crossfed_saml::{EntityDescriptor, Timestamp};
+use crossfed_saml::Timestamp;
 use crossfed_xmldsig::{Certificate, SigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -112,9 +112,9 @@ async fn application_peers(hub: &Hub, id: &str, entry: &CatalogEntry, ring: &Key
     let mut list = Vec::new();
     for (account, provider) in providers {
         let peer = format!("account {account} provider {provider} (application {id})");
-        let trusted = match target_for(hub, &account) {
-            Some(access) => provider_certificates(hub, access, &account, &provider).await,
-            None => Err(format!("no keys for account {account}: add it to [[target_accounts]]")),
+        let trusted = match target_for(hub, &account).await {
+            Ok(access) => provider_certificates(hub, &access, &account, &provider).await,
+            Err(e) => Err(e),
         };
         let judge = |certificate: &Certificate| match &trusted {
             Ok(list) if list.iter().any(|c| c.fingerprint_hex() == certificate.fingerprint_hex()) => Trust::Yes,
@@ -147,11 +147,10 @@ pub(crate) fn aws_providers(entry: &CatalogEntry) -> Vec<(String, String)> {
     }
 }
 
-/// The configured keys that reach `account`.
-pub(crate) fn target_for<'h>(hub: &'h Hub, account: &str) -> Option<&'h TargetAccess> {
-    let parties = hub.check_parties.as_ref()?;
-    let _ = account;
-    Some(&parties.target)
+/// The configured keys that reach `account` (`[[target_accounts]]`), or why there are none.
+pub(crate) async fn target_for(hub: &Hub, account: &str) -> Result<TargetAccess, String> {
+    let targets = hub.check_parties.as_ref().map(|p| p.targets.as_slice()).unwrap_or_default();
+    crate::check::target_for_account(targets, account, "us-east-1", &hub.clock).await.map_err(|e| e.to_string())
 }
 
 /// The signing certificates an IAM SAML provider trusts now.
@@ -161,11 +160,9 @@ pub(crate) async fn provider_certificates(
     account: &str,
     provider: &str,
 ) -> Result<Vec<Certificate>, String> {
-    let target = crate::check::target(access, "us-east-1", &hub.clock).map_err(|e| e.to_string())?;
+    let iam = access.iam(&hub.clock).map_err(|e| e.to_string())?;
     let arn = format!("arn:aws:iam::{account}:saml-provider/{provider}");
-    let xml = target.iam.saml_provider_metadata(&arn).await.map_err(|e| format!("reading {arn}: {e}"))?;
-    let entity = EntityDescriptor::parse(xml.as_bytes()).map_err(|e| format!("{arn}'s metadata: {e}"))?;
-    Ok(entity.idp.map(|d| d.signing_certificates).unwrap_or_default())
+    iam.saml_provider_certificates(&arn).await.map_err(|e| format!("reading {arn}: {e}"))
 }
 
 /// Sends the identity source an AuthnRequest signed with `key`, as a browser would, without

@@ -15,27 +15,31 @@ pub(crate) async fn update_provider(
     provider: &str,
     metadata: &str,
 ) -> Result<(), String> {
-    let target = crate::check::target(access, "us-east-1", &hub.clock).map_err(|e| e.to_string())?;
     let arn = format!("arn:aws:iam::{account}:saml-provider/{provider}");
-    target
-        .iam
-        .call("iam", "UpdateSAMLProvider", &[("SAMLProviderArn", &arn), ("SAMLMetadataDocument", metadata)])
-        .await
-        .map(drop)
-        .map_err(|e| format!("UpdateSAMLProvider {arn}: {e}"))
+    let iam = access.iam(&hub.clock).map_err(|e| e.to_string())?;
+    iam.update_saml_provider(&arn, metadata).await.map(drop).map_err(|e| format!("UpdateSAMLProvider {arn}: {e}"))
 }
 
-/// Signs in to the application's role through `provider` with an assertion signed by `key`;
-/// the assumed role's ARN.
+/// Signs in to application `id`'s role behind `provider` with an assertion signed by `key`; the
+/// assumed role session's ARN.
 pub(crate) async fn assume_role(
     hub: &Hub,
     access: &TargetAccess,
     id: &str,
     entry: &CatalogEntry,
-    account: &str,
     provider: &str,
     key: &SigningKey,
 ) -> Result<String, String> {
-    let _ = (hub, access, id, entry, account, provider, key);
-    Err("not built yet".to_string())
+    let roles =
+        crate::aws::key_check::aws_roles(&entry.spec).ok_or_else(|| format!("{id} signs into no AWS account"))?;
+    let suffix = format!(":saml-provider/{provider}");
+    let pair = roles
+        .pairs
+        .iter()
+        .find(|p| p.provider_arn.ends_with(&suffix))
+        .ok_or_else(|| format!("{id} names no role through {provider}"))?;
+    let issuer = hub.app_entity_id(id);
+    crate::aws::key_check::verify_key(access, &entry.app, &issuer, pair, key, hub.saml_now())
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -194,3 +194,167 @@ async fn the_request_key_rolls_over_while_corp_keeps_signing_people_in() {
     eprintln!("{succeeded} sign-ins through corp during the request key's rollover, none failed");
     served.chain.stop().await;
 }
+
+/// Launches `apps` for alice again and again until `stop`, each Response posted to the account's
+/// sign-in as a browser would; counts the launches that reached the AWS console.
+struct LaunchLoop {
+    done: Arc<AtomicUsize>,
+    failures: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn launch_loop(hub_url: &str, apps: [&'static str; 2]) -> LaunchLoop {
+    let portal = crate::support::portal_sign_in(hub_url, "alice", "alice-password-1").await;
+    let failures: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let task = {
+        let (done, failures, stop) = (done.clone(), Arc::clone(&failures), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                for app in apps {
+                    let (status, page) = portal.launch(app).await;
+                    let landed = crossfed_testkit::browser::auto_submit(&portal.client, &page, "SAMLResponse").await;
+                    let landed_status = landed.status().as_u16();
+                    let text = landed.text().await.unwrap();
+                    if status == 200 && landed_status == 200 && text.contains("<h1>Console</h1>") {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        let said = text.chars().take(300).collect::<String>();
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{app}: launch {status}, sign-in {landed_status}: {said}"));
+                    }
+                }
+            }
+        })
+    };
+    LaunchLoop { done, failures, stop, task }
+}
+
+impl LaunchLoop {
+    async fn wait_for(&self, more: usize) {
+        let target = self.done.load(Ordering::Relaxed) + more;
+        for _ in 0..600 {
+            if self.done.load(Ordering::Relaxed) >= target {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("launches stalled: {:?}", self.failures.lock().unwrap());
+    }
+
+    async fn finish(self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        (self.done.load(Ordering::Relaxed), self.failures.lock().unwrap().clone())
+    }
+}
+
+/// The certificates (SHA-256) account `account`'s provider trusts now.
+async fn provider_trusts(account: &crate::support::accounts::Account) -> Vec<String> {
+    let iam = account.target(true).iam(&crossfed_clock::Clock::system()).unwrap();
+    let list = iam.saml_provider_certificates(&account.provider_arn(crate::support::accounts::PROVIDER)).await.unwrap();
+    list.iter().map(|c| c.fingerprint_hex()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assertion_key_rolls_over_across_two_accounts_while_people_launch() {
+    use crate::support::accounts::{Account, FIRST, PROVIDER, ROLE, SECOND};
+    let (first, second) = tokio::join!(Account::start(FIRST), Account::start(SECOND));
+    let mut config = format!("{}{}", first.config_entry(true), second.config_entry(false));
+    config += "[[users]]\nuser_name = \"alice\"\nemail = \"alice@example.com\"\npassword = \"alice-password-1\"\n";
+    for (id, account) in [("billing", &first), ("operations", &second)] {
+        config += &format!(
+            "[[applications]]\nid = \"{id}\"\nname = \"{id}\"\nassigned_users = [\"alice\"]\n[applications.aws_account]\naccount_id = \"{}\"\nsignin_url = \"{}\"\nroles = [{{ role_name = \"{ROLE}\", provider_name = \"{PROVIDER}\" }}]\n",
+            account.id,
+            account.signin_url()
+        );
+    }
+    let data = crossfed_testkit::temp_dir();
+    let store = crossfed_testkit::test_store("rollover-accounts").await;
+    let hub = crate::support::start_hub(&config, &store, data.path(), crossfed_clock::Clock::system()).await;
+    for (account, app) in [(&first, "billing"), (&second, "operations")] {
+        let xml = reqwest::get(format!("{}/saml/apps/{app}/metadata", hub.url)).await.unwrap().text().await.unwrap();
+        account.trust(PROVIDER, &xml, ROLE).await;
+    }
+    let old_certificate = hub.hub.keys.assertion.signing_key().certificate().clone();
+    let old = old_certificate.fingerprint_hex();
+    assert_eq!(provider_trusts(&first).await, vec![old.clone()]);
+
+    let launching = launch_loop(&hub.url, ["billing", "operations"]).await;
+    launching.wait_for(4).await;
+    let rollover = format!("{}/api/v1/keys/assertion/rollover", hub.url);
+
+    // A dry run says what it would do and changes nothing.
+    let (status, report) = api(reqwest::Method::POST, &rollover, &hub.admin, Some(json!({"dry_run": true}))).await;
+    assert_eq!((status, report["stage"].as_str()), (200, Some("steady")), "{report}");
+
+    // Half done by hand: a next key staged, no account told. The check names both providers,
+    // and activation is refused, naming them.
+    let (status, staged) =
+        api(reqwest::Method::POST, &format!("{}/api/v1/keys/assertion/stage", hub.url), &hub.admin, None).await;
+    assert_eq!(status, 200, "{staged}");
+    let next = staged["certificate"]["sha256"].as_str().unwrap().to_string();
+    let browser = hub.console().await;
+    let checks = browser.get(format!("{}/admin/checks", hub.url)).send().await.unwrap().text().await.unwrap();
+    let findings = crate::target_accounts::rows(&checks);
+    for app in ["billing", "operations"] {
+        let row = findings.iter().find(|(link, subject, _, _)| link == "provider-next-certificate" && subject == app);
+        assert!(row.is_some_and(|(_, _, ok, _)| !ok), "{app}: {findings:?}");
+    }
+    let (status, refused) =
+        api(reqwest::Method::POST, &format!("{}/api/v1/keys/assertion/activate", hub.url), &hub.admin, None).await;
+    assert_eq!((status, refused["error"].as_str()), (409, Some("key_peer_not_ready")), "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains(FIRST) && message.contains(SECOND), "{message}");
+
+    // The coordinated rollover: both providers list both keys, each verified by an
+    // AssumeRoleWithSAML signed by the next key; activated; then the old certificate removed.
+    let (status, report) = api(reqwest::Method::POST, &rollover, &hub.admin, Some(json!({}))).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report["blocked"].is_null(), "{report}");
+    let accounts = report["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{report}");
+    for account in accounts {
+        let verified = account["verified"]["Ok"].as_str().unwrap_or_else(|| panic!("verified: {account}"));
+        assert!(verified.ends_with(&format!(":assumed-role/{ROLE}/crossfed-key-check")), "{verified}");
+    }
+    for account in [&first, &second] {
+        let trusted = provider_trusts(account).await;
+        assert!(trusted.contains(&old) && trusted.contains(&next), "{trusted:?}");
+    }
+    assert_eq!(hub.hub.keys.assertion.signing_key().certificate().fingerprint_hex(), next, "activated");
+    launching.wait_for(4).await;
+    let mut report = report;
+    for _ in 0..5 {
+        if report["done"] == true {
+            break;
+        }
+        let wait = report["wait_seconds"].as_i64().unwrap_or(1).max(1) as u64;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        report = api(reqwest::Method::POST, &rollover, &hub.admin, Some(json!({}))).await.1;
+    }
+    assert_eq!(report["done"], true, "{report}");
+    for account in [&first, &second] {
+        assert_eq!(provider_trusts(account).await, vec![next.clone()], "the old certificate is gone");
+    }
+    launching.wait_for(4).await;
+    let (launched, failures) = launching.finish().await;
+    assert!(failures.is_empty(), "{} launches failed during the rollover: {failures:?}", failures.len());
+    eprintln!("{launched} launches into two accounts during the assertion key's rollover, none failed");
+
+    // A provider that still trusts the retired key is named by the check.
+    let both = crossfed_hub::apps::metadata::idp_metadata_xml(
+        &hub.url,
+        "billing",
+        vec![hub.hub.keys.assertion.signing_key().certificate().clone(), old_certificate],
+    );
+    first.trust(PROVIDER, &both, ROLE).await;
+    let checks = browser.get(format!("{}/admin/checks", hub.url)).send().await.unwrap().text().await.unwrap();
+    let findings = crate::target_accounts::rows(&checks);
+    let row = findings.iter().find(|(link, _, _, _)| link == "provider-retired-certificate");
+    let (_, subject, ok, detail) = row.unwrap_or_else(|| panic!("{findings:?}"));
+    assert!(subject == "billing" && !ok && detail.contains(&old[..16]), "{detail}");
+}

@@ -99,7 +99,7 @@ async fn each_trusted_key_passes_the_key_check_and_another_is_refused_in_both_ac
 }
 
 /// The (link, subject, ok, detail) rows of a console page's findings table.
-fn rows(page: &str) -> Vec<(String, String, bool, String)> {
+pub(crate) fn rows(page: &str) -> Vec<(String, String, bool, String)> {
     page.split("<tr class=\"finding\"")
         .skip(1)
         .map(|row| {
