@@ -472,3 +472,58 @@ fn the_admin_console_in_a_real_browser() {
     }
     interrupt(demo);
 }
+
+/// `crossfed keys` from a shell against the demo: the status names every role and corp as the
+/// request key's peer; a dry run changes nothing; the rollover of the assertion key updates the
+/// account's SAML provider, verifies it, activates, waits for the hub to follow and retires, and
+/// the checks then find nothing broken but the demo's deliberate gap.
+#[test]
+fn keys_roll_over_from_the_shell_against_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo-data");
+    let base = free_base_port();
+    let (demo, _) = start(&data, base);
+    let hub = format!("http://127.0.0.1:{}", base + 1);
+    let keys = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_crossfed"))
+            .arg("keys")
+            .args(args)
+            .args(["--hub", &hub, "--token-file"])
+            .arg(data.join("hub/admin-token"))
+            .env_remove("CROSSFED_ADMIN_TOKEN")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), said + &String::from_utf8_lossy(&out.stderr))
+    };
+
+    let (code, status) = keys(&["status"]);
+    assert_eq!(code, Some(0), "{status}");
+    assert!(status.contains("request — one key, signing") && status.contains("assertion — one key, signing"), "{status}");
+    assert!(status.contains("peer identity source") && status.contains("current key trusts"), "{status}");
+    assert!(status.contains("peer account 123456789012 provider CrossfedHub (application connect): current key trusts"), "{status}");
+
+    let (code, dry) = keys(&["rollover", "--role", "assertion", "--dry-run"]);
+    assert_eq!(code, Some(0), "{dry}");
+    assert!(dry.contains("assertion key (dry run): steady") && dry.contains("would stage a next key"), "{dry}");
+
+    let (code, rolled) = keys(&["rollover", "--role", "assertion"]);
+    assert_eq!(code, Some(0), "{rolled}");
+    assert!(rolled.contains("step: staged the next key") && rolled.contains("step: activated the key"), "{rolled}");
+    assert!(rolled.contains("account 123456789012 provider CrossfedHub (application connect): now lists"), "{rolled}");
+    assert!(rolled.contains("verified: arn:aws:sts::123456789012:assumed-role/ConnectAgent/crossfed-key-check"), "{rolled}");
+    assert!(rolled.contains("waiting") && rolled.contains("step: retired the previous key"), "{rolled}");
+    assert!(rolled.contains("done: one key, trusted by every peer the hub can ask"), "{rolled}");
+
+    // The chain is whole again with the new key: only the deliberate gap remains, and alice
+    // still reaches the agent workspace.
+    assert_eq!(broken_links(&data), link("connect-user", "bob@example.com"));
+    let landing = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(
+        crossfed_testkit::browser::reference_chain_journey(&hub, "connect", "alice", "demo-password-1"),
+    );
+    assert!(
+        matches!(&landing, crossfed_testkit::browser::Landing::Page(200, page) if page.contains("Agent workspace")),
+        "{landing:?}"
+    );
+    interrupt(demo);
+}
