@@ -103,11 +103,6 @@ impl Hub {
         }
     }
 
-    /// The keys' rollover: each role's state and its steps (admin API, console, CLI).
-    pub fn rollover(&self) -> crate::rollover::Rollover<'_> {
-        crate::rollover::Rollover { hub: self }
-    }
-
     /// The applications, for those who change them (admin API, console).
     pub fn apps(&self) -> Applications<'_> {
         Applications {

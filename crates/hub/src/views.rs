@@ -7,6 +7,7 @@ use crossfed_store::{ApiToken, Email, Group, ManagedBy, PrincipalKind, User};
 use serde::{Deserialize, Serialize};
 
 use crate::apps::spec::ApplicationSpec;
+use crate::keys::RolloverStage;
 use crate::upstream::Provisioning;
 
 /// `POST /api/v1/users`.
@@ -269,4 +270,79 @@ impl UserView {
     pub fn values(&self) -> crate::apps::mapping::UserValues {
         crate::apps::mapping::UserValues::of(&self.user, self.groups.clone())
     }
+}
+
+/// One certificate, as a status shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyCertificateView {
+    pub sha256: String,
+    pub subject: String,
+    pub not_after: i64,
+    pub days_left: i64,
+}
+
+impl KeyCertificateView {
+    pub fn of(certificate: &crossfed_xmldsig::Certificate, now: i64) -> KeyCertificateView {
+        KeyCertificateView {
+            sha256: certificate.fingerprint_hex(),
+            subject: certificate.subject().to_string(),
+            not_after: certificate.not_after(),
+            days_left: (certificate.not_after() - now).div_euclid(86_400),
+        }
+    }
+}
+
+/// One role's keys and where its rollover stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleStatus {
+    pub role: String,
+    pub purpose: String,
+    pub stage: RolloverStage,
+    pub stage_text: String,
+    pub current: KeyCertificateView,
+    pub next: Option<KeyCertificateView>,
+    pub previous: Option<KeyCertificateView>,
+    pub activated_at: Option<i64>,
+    /// With a previous key: the earliest time it may be retired.
+    pub retire_after: Option<i64>,
+    /// What to do next.
+    pub next_step: String,
+}
+
+/// One role's status with who trusts its keys: what `crossfed check` and `crossfed keys status`
+/// read (`GET /api/v1/keys/ROLE/peers`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleTrust {
+    pub role: RoleStatus,
+    pub peers: Vec<PeerTrust>,
+}
+
+/// Whether one peer trusts one key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "trust", content = "detail", rename_all = "snake_case")]
+pub enum Trust {
+    Yes,
+    No(String),
+    /// The hub cannot tell (the peer does not say, or could not be asked).
+    Unknown(String),
+}
+
+impl Trust {
+    pub fn is_no(&self) -> bool {
+        matches!(self, Trust::No(_))
+    }
+}
+
+/// One peer of a role, and whether it trusts the current key and a staged next key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerTrust {
+    /// Who: `identity source ENTITY`, `account ACCOUNT provider NAME (application ID)`, or
+    /// `application ID`.
+    pub peer: String,
+    pub current: Trust,
+    /// `None` when no next key is staged.
+    pub next: Option<Trust>,
+    /// With an activated key: whether the peer still trusts the previous one (a provider that
+    /// still lists it is a rollover left half-done).
+    pub previous: Option<Trust>,
 }

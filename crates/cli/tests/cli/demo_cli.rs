@@ -499,9 +499,15 @@ fn keys_roll_over_from_the_shell_against_the_demo() {
 
     let (code, status) = keys(&["status"]);
     assert_eq!(code, Some(0), "{status}");
-    assert!(status.contains("request — one key, signing") && status.contains("assertion — one key, signing"), "{status}");
+    assert!(
+        status.contains("request — one key, signing") && status.contains("assertion — one key, signing"),
+        "{status}"
+    );
     assert!(status.contains("peer identity source") && status.contains("current key trusts"), "{status}");
-    assert!(status.contains("peer account 123456789012 provider CrossfedHub (application connect): current key trusts"), "{status}");
+    assert!(
+        status.contains("peer account 123456789012 provider CrossfedHub (application connect): current key trusts"),
+        "{status}"
+    );
 
     let (code, dry) = keys(&["rollover", "--role", "assertion", "--dry-run"]);
     assert_eq!(code, Some(0), "{dry}");
@@ -511,16 +517,21 @@ fn keys_roll_over_from_the_shell_against_the_demo() {
     assert_eq!(code, Some(0), "{rolled}");
     assert!(rolled.contains("step: staged the next key") && rolled.contains("step: activated the key"), "{rolled}");
     assert!(rolled.contains("account 123456789012 provider CrossfedHub (application connect): now lists"), "{rolled}");
-    assert!(rolled.contains("verified: arn:aws:sts::123456789012:assumed-role/ConnectAgent/crossfed-key-check"), "{rolled}");
+    assert!(
+        rolled.contains("verified: arn:aws:sts::123456789012:assumed-role/ConnectAgent/crossfed-key-check"),
+        "{rolled}"
+    );
     assert!(rolled.contains("waiting") && rolled.contains("step: retired the previous key"), "{rolled}");
     assert!(rolled.contains("done: one key, trusted by every peer the hub can ask"), "{rolled}");
 
     // The chain is whole again with the new key: only the deliberate gap remains, and alice
     // still reaches the agent workspace.
     assert_eq!(broken_links(&data), link("connect-user", "bob@example.com"));
-    let landing = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(
-        crossfed_testkit::browser::reference_chain_journey(&hub, "connect", "alice", "demo-password-1"),
-    );
+    let landing = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(crossfed_testkit::browser::reference_chain_journey(&hub, "connect", "alice", "demo-password-1"));
     assert!(
         matches!(&landing, crossfed_testkit::browser::Landing::Page(200, page) if page.contains("Agent workspace")),
         "{landing:?}"

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::AdminToken;
 use super::body::{ApiResult, json};
 use crate::keys::{KeyError, KeyRole};
-use crate::rollover::RolloverError;
+use crate::rollover::{Rollover, RolloverError};
 use crate::state::Hub;
 use crate::web::error::ApiError;
 
@@ -40,13 +40,13 @@ fn role(text: &str) -> Result<KeyRole, ApiError> {
 
 /// `GET /api/v1/keys`: every role loaded, with its certificates and stage.
 pub(super) async fn status(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiResult {
-    json(StatusCode::OK, &serde_json::json!({ "roles": hub.rollover().status() }))
+    json(StatusCode::OK, &serde_json::json!({ "roles": Rollover { hub: &hub }.status() }))
 }
 
 /// `GET /api/v1/keys/{role}/peers`: who trusts the role's current and next key, asked now.
 pub(super) async fn peers(State(hub): State<Arc<Hub>>, _: AdminToken, Path(name): Path<String>) -> ApiResult {
     let role = role(&name)?;
-    let rollover = hub.rollover();
+    let rollover = Rollover { hub: &hub };
     let peers = rollover.peers(&role).await?;
     let status = rollover.role_status(&*rollover.ring(&role)?);
     json(StatusCode::OK, &crate::rollover::RoleTrust { role: status, peers })
@@ -78,7 +78,7 @@ pub(super) async fn step(
             ApiError::bad_request(format!("the body: expected {{\"force\": bool, \"dry_run\": bool}}: {e}"))
         })?,
     };
-    let (rollover, actor) = (hub.rollover(), token.actor());
+    let (rollover, actor) = (Rollover { hub: &hub }, token.actor());
     match step.as_str() {
         "stage" => json(StatusCode::OK, &rollover.stage(&role, &actor).await?),
         "activate" => json(StatusCode::OK, &rollover.activate(&role, &actor, request.force).await?),

@@ -9,15 +9,21 @@ use super::model::{AwsApp, HubView, Report, Target, TargetAccess, certificate_ex
 use super::targets::TargetAccounts;
 use crate::apps::model::ROLE_SESSION_NAME_ATTRIBUTE;
 use crate::aws::query::RoleInfo;
-use crate::rollover::RoleTrust;
+use crate::views::RoleTrust;
 use crate::views::UserView;
+
+/// What the checks read from the hub once, for every application.
+pub(super) struct HubRead<'a> {
+    pub(super) users: &'a [UserView],
+    /// Each key role's state and who trusts it.
+    pub(super) keys: &'a [RoleTrust],
+}
 
 pub(super) async fn check_application<H: HubView>(
     hub: &H,
     accounts: &mut TargetAccounts<'_>,
     app: &AwsApp,
-    users: &[UserView],
-    keys: &[RoleTrust],
+    read: &HubRead<'_>,
     clock: &Clock,
     report: &mut Report,
     clocks: &mut Vec<(String, i64)>,
@@ -51,7 +57,7 @@ pub(super) async fn check_application<H: HubView>(
         id,
         &signing,
         now,
-        "rotate the hub's signing key (console → Keys, or crossfed keys rotate), then re-upload the metadata",
+        "roll the assertion key over: crossfed keys rollover --role assertion (console → Keys)",
     );
 
     let Some((index, access)) = choose_target(accounts, app, report).await else { return };
@@ -112,7 +118,7 @@ pub(super) async fn check_application<H: HubView>(
 
     // The assigned people, each with the RoleSessionName the hub would send.
     let mut sessions: Vec<(String, String)> = Vec::new();
-    for user in users {
+    for user in read.users {
         let name = user.user.user_name.as_str();
         if !user.user.active {
             continue;
@@ -173,7 +179,7 @@ pub(super) async fn check_application<H: HubView>(
                         id,
                         format!("{provider_name} trusts the hub's signing certificate"),
                     );
-                    super::keys::provider_rollover(keys, app, provider_name, &trusted, report);
+                    super::keys::provider_rollover(read.keys, app, provider_name, &trusted, report);
                 } else {
                     report.fail(
                         "provider-certificate",

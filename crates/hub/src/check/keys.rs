@@ -7,7 +7,7 @@ use crossfed_xmldsig::Certificate;
 
 use super::model::{AwsApp, Report};
 use crate::keys::RolloverStage;
-use crate::rollover::{RoleTrust, Trust};
+use crate::views::{RoleTrust, Trust};
 
 const THIRTY_DAYS: i64 = 30;
 

@@ -54,7 +54,8 @@ pub async fn check_chain<H: HubView>(hub: &H, parties: &Parties, clock: &Clock) 
     };
     let mut accounts = TargetAccounts::new(&parties.targets, clock);
     for app in &apps {
-        account::check_application(hub, &mut accounts, app, &users, &keys, clock, &mut report, &mut clocks).await;
+        let read = account::HubRead { users: &users, keys: &keys };
+        account::check_application(hub, &mut accounts, app, &read, clock, &mut report, &mut clocks).await;
     }
     check_identity_source(hub, parties, now, &mut report, &mut clocks).await;
     keys::check_keys(&keys, now, &mut report);

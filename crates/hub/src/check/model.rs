@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::aws::connect::{ConnectClient, ConnectEndpoint};
 use crate::aws::query::{QueryClient, QueryError};
-use crate::rollover::RoleTrust;
+use crate::views::RoleTrust;
 use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
 
 /// Why the hub could not be read (unreachable, refused, or answering something else).

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::guard::{Console, ConsoleForm};
 use super::layout::{ConsolePage, Frame, Notice, show};
 use crate::check::{self, HubView, ReadError, Report};
+use crate::rollover::Rollover;
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 use crate::views::{ApplicationView, IdentitySourceView, Preview, UserView};
@@ -60,7 +61,7 @@ impl HubView for LocalHub<'_> {
     }
 
     async fn keys(&self) -> Result<Vec<crate::rollover::RoleTrust>, ReadError> {
-        let rollover = self.0.rollover();
+        let rollover = Rollover { hub: self.0 };
         let mut list = Vec::new();
         for ring in self.0.keys.rings() {
             let peers = crate::rollover::peers::peers(self.0, &ring).await;

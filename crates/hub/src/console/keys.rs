@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::guard::{Console, ConsoleForm};
 use super::layout::{ConsolePage, Expiry, Frame, Notice, show};
 use crate::keys::{KeyRole, RolloverStage};
-use crate::rollover::{CertificateView, PeerTrust, RoleStatus, RolloverError, StepDone, Trust};
+use crate::rollover::{KeyCertificateView, PeerTrust, RoleStatus, Rollover, RolloverError, StepDone, Trust};
 use crate::sessions::ConsoleSession;
 use crate::state::Hub;
 
@@ -27,7 +27,7 @@ struct KeyRow {
 }
 
 impl KeyRow {
-    fn of(slot: &'static str, c: &CertificateView, now: i64) -> KeyRow {
+    fn of(slot: &'static str, c: &KeyCertificateView, now: i64) -> KeyRow {
         KeyRow { slot, subject: c.subject.clone(), sha256: c.sha256.clone(), expiry: Expiry::of(c.not_after, now) }
     }
 }
@@ -102,7 +102,7 @@ fn section(status: RoleStatus, peers: Vec<PeerTrust>, now: i64) -> RoleSection {
 
 async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice: Option<Notice>) -> Response {
     let now = hub.clock.unix();
-    let rollover = hub.rollover();
+    let rollover = Rollover { hub };
     let mut roles = Vec::new();
     for ring in hub.keys.rings() {
         let peers = crate::rollover::peers::peers(hub, &ring).await;
@@ -134,7 +134,7 @@ pub(super) async fn step(
         Ok(role) => role,
         Err(e) => return render(&hub, &session, StatusCode::BAD_REQUEST, Some(Notice::error(e.to_string()))).await,
     };
-    let (rollover, actor) = (hub.rollover(), session.actor());
+    let (rollover, actor) = (Rollover { hub: &hub }, session.actor());
     let done = match step.as_str() {
         "stage" => rollover.stage(&role, &actor).await,
         "activate" => rollover.activate(&role, &actor, form.force.as_deref() == Some("yes")).await,

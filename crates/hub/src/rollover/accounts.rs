@@ -114,16 +114,7 @@ impl Rollover<'_> {
                 _ => {}
             }
         }
-        for (id, entry) in self.entries_signed_by(role).await? {
-            for (account, provider) in aws_providers(&entry) {
-                let account_report =
-                    self.sync_provider(&id, &entry, &account, &provider, &wanted, &next, report.dry_run).await;
-                if let Some(Err(why)) = &account_report.verified {
-                    problems.push(format!("account {account}: {why}"));
-                }
-                report.accounts.push(account_report);
-            }
-        }
+        problems.extend(self.sync_providers(role, &wanted, &next, report).await?);
         if !problems.is_empty() {
             report.blocked = Some(problems.join("; "));
         }
@@ -136,21 +127,34 @@ impl Rollover<'_> {
         let ring = self.ring(role)?;
         let keys = ring.current();
         let wanted = [keys.current.certificate().clone()];
+        let problems = self.sync_providers(role, &wanted, &keys.current, report).await?;
+        if !problems.is_empty() {
+            report.blocked = Some(problems.join("; "));
+        }
+        Ok(())
+    }
+
+    /// Makes every provider of every AWS application `role` signs for list exactly `wanted`,
+    /// each checked with `key`; what failed, per account.
+    async fn sync_providers(
+        &self,
+        role: &KeyRole,
+        wanted: &[Certificate],
+        key: &SigningKey,
+        report: &mut RolloverReport,
+    ) -> Result<Vec<String>, RolloverError> {
         let mut problems = Vec::new();
         for (id, entry) in self.entries_signed_by(role).await? {
             for (account, provider) in aws_providers(&entry) {
                 let account_report =
-                    self.sync_provider(&id, &entry, &account, &provider, &wanted, &keys.current, report.dry_run).await;
+                    self.sync_provider(&id, &entry, &account, &provider, wanted, key, report.dry_run).await;
                 if let Some(Err(why)) = &account_report.verified {
                     problems.push(format!("account {account}: {why}"));
                 }
                 report.accounts.push(account_report);
             }
         }
-        if !problems.is_empty() {
-            report.blocked = Some(problems.join("; "));
-        }
-        Ok(())
+        Ok(problems)
     }
 
     /// The applications `role`'s keys sign for.

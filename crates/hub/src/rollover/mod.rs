@@ -12,62 +12,17 @@ use std::sync::Arc;
 
 use crossfed_store::Outcome;
 use crossfed_xmldsig::Certificate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::audit_queue::AuditError;
 use crate::keys::{KeyError, KeyRing, KeyRole, RolloverStage};
 use crate::state::Hub;
-pub use peers::{PeerTrust, Trust};
+pub use crate::views::{KeyCertificateView, PeerTrust, RoleStatus, RoleTrust, Trust};
 
 /// How long after an activation the previous key stays published at least: instances sharing
 /// the key files re-read them every 30 seconds, so by then every one signs with the new key.
 pub const SETTLE_SECONDS: i64 = 35;
-
-/// One certificate, as a status shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CertificateView {
-    pub sha256: String,
-    pub subject: String,
-    pub not_after: i64,
-    pub days_left: i64,
-}
-
-impl CertificateView {
-    pub fn of(certificate: &Certificate, now: i64) -> CertificateView {
-        CertificateView {
-            sha256: certificate.fingerprint_hex(),
-            subject: certificate.subject().to_string(),
-            not_after: certificate.not_after(),
-            days_left: (certificate.not_after() - now).div_euclid(86_400),
-        }
-    }
-}
-
-/// One role's keys and where its rollover stands.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RoleStatus {
-    pub role: String,
-    pub purpose: String,
-    pub stage: RolloverStage,
-    pub stage_text: String,
-    pub current: CertificateView,
-    pub next: Option<CertificateView>,
-    pub previous: Option<CertificateView>,
-    pub activated_at: Option<i64>,
-    /// With a previous key: the earliest time it may be retired.
-    pub retire_after: Option<i64>,
-    /// What to do next.
-    pub next_step: String,
-}
-
-/// One role's status with who trusts its keys: what `crossfed check` and `crossfed keys status`
-/// read (`GET /api/v1/keys/ROLE/peers`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RoleTrust {
-    pub role: RoleStatus,
-    pub peers: Vec<PeerTrust>,
-}
 
 /// Why a step was refused.
 #[derive(Debug, Error)]
@@ -91,7 +46,7 @@ pub enum RolloverError {
 pub struct StepDone {
     pub role: String,
     pub step: &'static str,
-    pub certificate: CertificateView,
+    pub certificate: KeyCertificateView,
     pub warnings: Vec<String>,
 }
 
@@ -125,9 +80,9 @@ impl Rollover<'_> {
             purpose: ring.role().describe(),
             stage,
             stage_text: stage.describe().to_string(),
-            current: CertificateView::of(keys.current.certificate(), now),
-            next: keys.next.as_ref().map(|k| CertificateView::of(k.certificate(), now)),
-            previous: keys.previous.as_ref().map(|c| CertificateView::of(c, now)),
+            current: KeyCertificateView::of(keys.current.certificate(), now),
+            next: keys.next.as_ref().map(|k| KeyCertificateView::of(k.certificate(), now)),
+            previous: keys.previous.as_ref().map(|c| KeyCertificateView::of(c, now)),
             activated_at: keys.activated_at,
             retire_after,
             next_step,
@@ -216,7 +171,7 @@ impl Rollover<'_> {
         Ok(StepDone {
             role: role.name(),
             step,
-            certificate: CertificateView::of(certificate, self.hub.clock.unix()),
+            certificate: KeyCertificateView::of(certificate, self.hub.clock.unix()),
             warnings,
         })
     }

@@ -8,42 +8,12 @@ use std::sync::Arc;
 
 use crossfed_saml::Timestamp;
 use crossfed_xmldsig::{Certificate, SigningKey};
-use serde::{Deserialize, Serialize};
 
 use crate::apps::catalog::CatalogEntry;
 use crate::check::TargetAccess;
 use crate::keys::{KeyRing, KeyRole};
 use crate::state::Hub;
-
-/// Whether one peer trusts one key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "trust", content = "detail", rename_all = "snake_case")]
-pub enum Trust {
-    Yes,
-    No(String),
-    /// The hub cannot tell (the peer does not say, or could not be asked).
-    Unknown(String),
-}
-
-impl Trust {
-    pub fn is_no(&self) -> bool {
-        matches!(self, Trust::No(_))
-    }
-}
-
-/// One peer of a role, and whether it trusts the current key and a staged next key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PeerTrust {
-    /// Who: `identity source ENTITY`, `account ACCOUNT provider NAME (application ID)`, or
-    /// `application ID`.
-    pub peer: String,
-    pub current: Trust,
-    /// `None` when no next key is staged.
-    pub next: Option<Trust>,
-    /// With an activated key: whether the peer still trusts the previous one (a provider that
-    /// still lists it is a rollover left half-done).
-    pub previous: Option<Trust>,
-}
+pub use crate::views::{PeerTrust, Trust};
 
 /// The peers of `ring`'s role and what each trusts, asked now.
 pub async fn peers(hub: &Hub, ring: &KeyRing) -> Vec<PeerTrust> {

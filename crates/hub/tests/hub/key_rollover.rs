@@ -43,47 +43,38 @@ pub(crate) async fn api(method: reqwest::Method, url: &str, token: &str, body: O
     (status, answer.json().await.unwrap_or(Value::Null))
 }
 
-/// Signs alice in to the hub through corp again and again until `stop`; counts the sign-ins
-/// that reached the portal and keeps the first failures.
-struct SignInLoop {
+/// One round of a [`Repeating`] task: each thing it tried, and why it failed if it did.
+type Round = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Result<(), String>>> + Send>>;
+
+/// Something people do again and again while a rollover goes on (sign in, launch), counted.
+struct Repeating {
     done: Arc<AtomicUsize>,
     failures: Arc<std::sync::Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
-async fn sign_in_loop(hub_url: &str) -> SignInLoop {
-    let browser = new_browser();
-    let login = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
-    let first = follow(&browser, submit_sign_in(&browser, login, "alice", PASSWORD).await).await;
-    assert!(first.url.path().ends_with("/portal") && first.status == 200, "alice signs in: {first:?}");
-    let failures: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
-    let task = {
-        let (done, failures, stop, hub_url) = (done.clone(), Arc::clone(&failures), stop.clone(), hub_url.to_string());
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                // A new sign-in at the hub each round: corp still knows alice, so only the
-                // hub's signed AuthnRequest and corp's Response go back and forth.
-                let page = follow(&browser, browser.get(format!("{hub_url}/login")).send().await.unwrap()).await;
-                if page.url.path().ends_with("/portal") && page.status == 200 {
-                    done.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    failures.lock().unwrap().push(format!(
-                        "{} {}: {}",
-                        page.status,
-                        page.url,
-                        page.text.chars().take(300).collect::<String>()
-                    ));
+impl Repeating {
+    fn start(mut round: impl FnMut() -> Round + Send + 'static) -> Repeating {
+        let failures: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+        let task = {
+            let (done, failures, stop) = (done.clone(), Arc::clone(&failures), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    for outcome in round().await {
+                        match outcome {
+                            Ok(()) => drop(done.fetch_add(1, Ordering::Relaxed)),
+                            Err(why) => failures.lock().unwrap().push(why),
+                        }
+                    }
                 }
-            }
-        })
-    };
-    SignInLoop { done, failures, stop, task }
-}
+            })
+        };
+        Repeating { done, failures, stop, task }
+    }
 
-impl SignInLoop {
-    /// Waits until `more` further sign-ins have succeeded.
+    /// Waits until `more` further rounds' attempts have succeeded.
     async fn wait_for(&self, more: usize) {
         let target = self.done.load(Ordering::Relaxed) + more;
         for _ in 0..600 {
@@ -92,14 +83,34 @@ impl SignInLoop {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("sign-ins stalled: {:?}", self.failures.lock().unwrap());
+        panic!("stalled: {:?}", self.failures.lock().unwrap());
     }
 
+    /// Stops; how many attempts succeeded, and every failure.
     async fn finish(self) -> (usize, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         self.task.await.unwrap();
         (self.done.load(Ordering::Relaxed), self.failures.lock().unwrap().clone())
     }
+}
+
+/// Signs alice in to the hub through corp again and again: after her first sign-in, corp still
+/// knows her, so each round is the hub's signed AuthnRequest and corp's Response.
+async fn sign_in_loop(hub_url: &str) -> Repeating {
+    let browser = new_browser();
+    let login = browser.get(format!("{hub_url}/portal")).send().await.unwrap();
+    let first = follow(&browser, submit_sign_in(&browser, login, "alice", PASSWORD).await).await;
+    assert!(first.url.path().ends_with("/portal") && first.status == 200, "alice signs in: {first:?}");
+    let hub_url = hub_url.to_string();
+    Repeating::start(move || {
+        let (browser, hub_url) = (browser.clone(), hub_url.clone());
+        Box::pin(async move {
+            let page = follow(&browser, browser.get(format!("{hub_url}/login")).send().await.unwrap()).await;
+            let reached = page.url.path().ends_with("/portal") && page.status == 200;
+            let why = || format!("{} {}: {}", page.status, page.url, page.text.chars().take(300).collect::<String>());
+            vec![if reached { Ok(()) } else { Err(why()) }]
+        })
+    })
 }
 
 /// The hub's SP metadata lists these certificates (SHA-256 fingerprints).
@@ -195,61 +206,30 @@ async fn the_request_key_rolls_over_while_corp_keeps_signing_people_in() {
     served.chain.stop().await;
 }
 
-/// Launches `apps` for alice again and again until `stop`, each Response posted to the account's
-/// sign-in as a browser would; counts the launches that reached the AWS console.
-struct LaunchLoop {
-    done: Arc<AtomicUsize>,
-    failures: Arc<std::sync::Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-async fn launch_loop(hub_url: &str, apps: [&'static str; 2]) -> LaunchLoop {
-    let portal = crate::support::portal_sign_in(hub_url, "alice", "alice-password-1").await;
-    let failures: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let (done, stop) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
-    let task = {
-        let (done, failures, stop) = (done.clone(), Arc::clone(&failures), stop.clone());
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                for app in apps {
-                    let (status, page) = portal.launch(app).await;
-                    let landed = crossfed_testkit::browser::auto_submit(&portal.client, &page, "SAMLResponse").await;
-                    let landed_status = landed.status().as_u16();
-                    let text = landed.text().await.unwrap();
-                    if status == 200 && landed_status == 200 && text.contains("<h1>Console</h1>") {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        let said = text.chars().take(300).collect::<String>();
-                        failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("{app}: launch {status}, sign-in {landed_status}: {said}"));
-                    }
-                }
+/// Launches `apps` for alice again and again, each Response posted to the account's sign-in as a
+/// browser would; an attempt succeeds when it reaches the AWS console.
+async fn launch_loop(hub_url: &str, apps: [&'static str; 2]) -> Repeating {
+    let portal = Arc::new(crate::support::portal_sign_in(hub_url, "alice", "alice-password-1").await);
+    Repeating::start(move || {
+        let portal = portal.clone();
+        Box::pin(async move {
+            let mut outcomes = Vec::new();
+            for app in apps {
+                let (status, page) = portal.launch(app).await;
+                let landed = crossfed_testkit::browser::auto_submit(&portal.client, &page, "SAMLResponse").await;
+                let landed_status = landed.status().as_u16();
+                let text = landed.text().await.unwrap();
+                outcomes.push(match status == 200 && landed_status == 200 && text.contains("<h1>Console</h1>") {
+                    true => Ok(()),
+                    false => Err(format!(
+                        "{app}: launch {status}, sign-in {landed_status}: {}",
+                        text.chars().take(300).collect::<String>()
+                    )),
+                });
             }
+            outcomes
         })
-    };
-    LaunchLoop { done, failures, stop, task }
-}
-
-impl LaunchLoop {
-    async fn wait_for(&self, more: usize) {
-        let target = self.done.load(Ordering::Relaxed) + more;
-        for _ in 0..600 {
-            if self.done.load(Ordering::Relaxed) >= target {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("launches stalled: {:?}", self.failures.lock().unwrap());
-    }
-
-    async fn finish(self) -> (usize, Vec<String>) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.task.await.unwrap();
-        (self.done.load(Ordering::Relaxed), self.failures.lock().unwrap().clone())
-    }
+    })
 }
 
 /// The certificates (SHA-256) account `account`'s provider trusts now.
