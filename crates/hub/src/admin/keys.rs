@@ -27,6 +27,7 @@ impl From<RolloverError> for ApiError {
             ) => (StatusCode::CONFLICT, "key_state"),
             RolloverError::PeersNotReady(_) => (StatusCode::CONFLICT, "key_peer_not_ready"),
             RolloverError::TooSoon { .. } => (StatusCode::CONFLICT, "key_too_soon"),
+            RolloverError::NoOwnKey(_) => (StatusCode::NOT_FOUND, "not_found"),
             RolloverError::Unrecorded(_) => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -48,7 +49,7 @@ pub(super) async fn peers(State(hub): State<Arc<Hub>>, _: AdminToken, Path(name)
     let role = role(&name)?;
     let rollover = Rollover { hub: &hub };
     let peers = rollover.peers(&role).await?;
-    let status = rollover.role_status(&*rollover.ring(&role)?);
+    let status = rollover.role_status(&*rollover.ring(&role).await?);
     json(StatusCode::OK, &crate::rollover::RoleTrust { role: status, peers })
 }
 

@@ -49,7 +49,7 @@ pub struct RolloverReport {
 impl Rollover<'_> {
     /// Advances `role`'s rollover as far as is safe now (nothing changes when `dry_run`).
     pub async fn advance(&self, role: &KeyRole, actor: &str, dry_run: bool) -> Result<RolloverReport, RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         let mut report = RolloverReport {
             role: role.name(),
             dry_run,
@@ -99,7 +99,7 @@ impl Rollover<'_> {
     /// With a staged key: every provider lists current and next, each checked with the next
     /// key; for the request role, the identity source must accept the next key.
     async fn publish_and_verify(&self, role: &KeyRole, report: &mut RolloverReport) -> Result<(), RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         let keys = ring.current();
         let Some(next) = keys.next.clone() else { return Ok(()) };
         let wanted = [keys.current.certificate().clone(), next.certificate().clone()];
@@ -124,7 +124,7 @@ impl Rollover<'_> {
     /// After the settle time: every provider lists the current certificate only, checked with
     /// the current key.
     async fn remove_previous(&self, role: &KeyRole, report: &mut RolloverReport) -> Result<(), RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         let keys = ring.current();
         let wanted = [keys.current.certificate().clone()];
         let problems = self.sync_providers(role, &wanted, &keys.current, report).await?;

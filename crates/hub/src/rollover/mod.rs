@@ -37,6 +37,10 @@ pub enum RolloverError {
     TooSoon { role: String, since: i64, wait: i64 },
     #[error("the key change was made but its audit record could not be stored ({0}); it is not acknowledged")]
     Unrecorded(#[from] AuditError),
+    #[error(
+        "no application {0:?} with a key of its own: give it own_signing_key = true, or roll over the assertion key it signs with"
+    )]
+    NoOwnKey(String),
     #[error("{0}")]
     Task(String),
 }
@@ -90,19 +94,26 @@ impl Rollover<'_> {
         }
     }
 
-    /// The keys of `role` (an application's own keys are made on first use).
-    pub fn ring(&self, role: &KeyRole) -> Result<Arc<KeyRing>, RolloverError> {
+    /// The keys of `role`. An application's own keys exist only for an application that asks
+    /// for them (`own_signing_key`); they are made on first use, so a mistyped name makes none.
+    pub async fn ring(&self, role: &KeyRole) -> Result<Arc<KeyRing>, RolloverError> {
+        if let KeyRole::Application(id) = role {
+            let catalog = self.hub.catalog().await;
+            if !catalog.get(id).is_some_and(|entry| entry.app.own_key) {
+                return Err(RolloverError::NoOwnKey(id.clone()));
+            }
+        }
         Ok(self.hub.keys.ring(role)?)
     }
 
     /// Who trusts `role`'s keys, asked now.
     pub async fn peers(&self, role: &KeyRole) -> Result<Vec<PeerTrust>, RolloverError> {
-        Ok(peers::peers(self.hub, &*self.ring(role)?).await)
+        Ok(peers::peers(self.hub, &*self.ring(role).await?).await)
     }
 
     /// Stages a next key for `role`: published at once, signing nothing yet.
     pub async fn stage(&self, role: &KeyRole, actor: &str) -> Result<StepDone, RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         let staged = {
             let ring = ring.clone();
             tokio::task::spawn_blocking(move || ring.stage_next())
@@ -115,7 +126,7 @@ impl Rollover<'_> {
     /// Makes the staged key sign. Refused while a peer the hub can ask does not trust it, unless
     /// `force`; peers it cannot ask are named in the warnings.
     pub async fn activate(&self, role: &KeyRole, actor: &str, force: bool) -> Result<StepDone, RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         if ring.current().next.is_none() {
             return Err(KeyError::NothingStaged { role: role.name() }.into());
         }
@@ -140,7 +151,7 @@ impl Rollover<'_> {
 
     /// Stops publishing the previous key, once every instance has followed the activation.
     pub async fn retire(&self, role: &KeyRole, actor: &str) -> Result<StepDone, RolloverError> {
-        let ring = self.ring(role)?;
+        let ring = self.ring(role).await?;
         let keys = ring.current();
         if keys.previous.is_some() {
             let since = self.hub.clock.unix() - keys.activated_at.unwrap_or(0);

@@ -170,5 +170,6 @@ fn page_reason(body: &str) -> String {
         .or_else(|| between("<title>", '<'))
         .map(crossfed_saml::html_unescape)
         .unwrap_or_else(|| body.split_whitespace().collect::<Vec<_>>().join(" "));
-    text.trim().chars().take(200).collect()
+    let short: String = text.trim().chars().take(200).collect();
+    short.trim_end().to_string()
 }

@@ -119,3 +119,53 @@ async fn an_upgraded_hub_keeps_its_one_key_for_both_roles_then_rotates_them_apar
     let keys = crossfed_hub::keys::Keys::load(fresh.path(), crossfed_clock::Clock::system()).unwrap();
     assert_ne!(fingerprint(&keys.request), fingerprint(&keys.assertion));
 }
+
+/// The certificates an application's IdP metadata lists (SHA-256).
+async fn app_certificates(url: &str, app: &str) -> Vec<String> {
+    let xml = reqwest::get(format!("{url}/saml/apps/{app}/metadata")).await.unwrap().text().await.unwrap();
+    let metadata = EntityDescriptor::parse(xml.as_bytes()).unwrap();
+    metadata.require_idp().unwrap().signing_certificates.iter().map(Certificate::fingerprint_hex).collect()
+}
+
+/// An application with a key of its own is signed for, published and rolled over apart from the
+/// others; a role naming an application without one is refused and makes no key.
+#[tokio::test]
+async fn an_application_with_its_own_key_rolls_over_alone() {
+    let config = format!(
+        "{}\n[[applications]]\nid = \"payroll\"\nname = \"Payroll\"\nassigned_users = [\"alice\"]\nown_signing_key = true\n[applications.custom]\nacs_url = \"https://payroll.example.com/acs\"\naudience = \"https://payroll.example.com\"\n",
+        crate::support::ALICE_AND_WIKI
+    );
+    let (store, data) = (crossfed_testkit::test_store("own-key").await, crossfed_testkit::temp_dir());
+    let hub = crate::support::start_hub(&config, &store, data.path(), crossfed_clock::Clock::system()).await;
+    let (wiki, payroll) = (app_certificates(&hub.url, "wiki").await, app_certificates(&hub.url, "payroll").await);
+    assert_eq!((wiki.len(), payroll.len()), (1, 1));
+    assert_ne!(wiki, payroll, "payroll has a key of its own");
+    assert!(data.path().join("app-payroll.key").exists());
+
+    let api = |path: &str| {
+        reqwest::Client::new().post(format!("{}/api/v1/keys/{path}", hub.url)).bearer_auth(&hub.admin).send()
+    };
+    let staged = api("assertion:payroll/stage").await.unwrap();
+    assert_eq!(staged.status(), 200);
+    assert_eq!(app_certificates(&hub.url, "payroll").await.len(), 2, "payroll publishes its next key");
+    assert_eq!(app_certificates(&hub.url, "wiki").await, wiki, "the wiki's key did not move");
+
+    // The wiki has no key of its own: refused, and no file is made for it.
+    let refused = api("assertion:wiki/stage").await.unwrap();
+    assert_eq!(refused.status(), 404);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "not_found", "{body}");
+    assert!(!data.path().join("app-wiki.key").exists());
+    let listing: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/keys", hub.url))
+        .bearer_auth(&hub.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let roles: Vec<&str> = listing["roles"].as_array().unwrap().iter().filter_map(|r| r["role"].as_str()).collect();
+    assert_eq!(roles, ["request", "assertion", "assertion:payroll"]);
+    assert_eq!(listing["roles"][2]["stage"], "staged");
+}
