@@ -49,6 +49,9 @@ pub enum KeysCommand {
         /// Only read, and say what would be done.
         #[arg(long)]
         dry_run: bool,
+        /// Start another rollover although the role rolled over less than a day ago.
+        #[arg(long)]
+        again: bool,
         #[command(flatten)]
         target: HubTarget,
     },
@@ -81,7 +84,7 @@ pub async fn run(command: KeysCommand) -> Result<ExitCode> {
             generate(&cn, r#type, days, &key_out, &cert_out)
         }
         KeysCommand::Status { target } => status(&target).await,
-        KeysCommand::Rollover { role, dry_run, target } => rollover(&target, &role, dry_run).await,
+        KeysCommand::Rollover { role, dry_run, again, target } => rollover(&target, &role, dry_run, again).await,
         KeysCommand::Rotate { data_dir, role, activate, retire } => rotate(&data_dir, &role, activate, retire),
     }
 }
@@ -160,10 +163,12 @@ async fn status(target: &HubTarget) -> Result<ExitCode> {
 
 /// Calls the hub's rollover until it is done, blocked, or (dry run) has said what it would do;
 /// waits in between while instances follow an activation.
-async fn rollover(target: &HubTarget, role: &str, dry_run: bool) -> Result<ExitCode> {
+async fn rollover(target: &HubTarget, role: &str, dry_run: bool, again: bool) -> Result<ExitCode> {
     let path = format!("/api/v1/keys/{role}/rollover");
-    for _ in 0..20 {
-        let report = target.call(reqwest::Method::POST, &path, Some(json!({"dry_run": dry_run}))).await?;
+    for round in 0..20 {
+        // Only the first call may start a rollover; the later ones continue it.
+        let body = json!({"dry_run": dry_run, "again": again && round == 0});
+        let report = target.call(reqwest::Method::POST, &path, Some(body)).await?;
         target.print(&report, print_report);
         if let Some(blocked) = report.get("blocked").and_then(Value::as_str) {
             say(&format!("blocked: {blocked}"));
@@ -219,11 +224,11 @@ fn rotate(data_dir: &Path, role: &str, activate: bool, retire: bool) -> Result<E
     let files = KeyFiles::new(data_dir, &role.stem());
     let name = role.name();
     if retire {
-        let old = files.retire_previous(&name)?;
+        let old = files.retire_previous(&name, None)?;
         say(&format!("the previous {name} key (sha256 {}) is retired: no longer published", old.fingerprint_hex()));
     } else if activate {
         let now = crate::process::clock().unix();
-        let current = files.activate_next(&name, now)?;
+        let current = files.activate_next(&name, now, None)?;
         say(&format!(
             "the {name} key is now sha256 {} (the old one is kept as the previous key)",
             current.fingerprint_hex()

@@ -282,6 +282,11 @@ pub struct KeyCertificateView {
 }
 
 impl KeyCertificateView {
+    /// The fingerprint's first 16 hex digits, as reports show it.
+    pub fn short(&self) -> &str {
+        self.sha256.get(..16).unwrap_or(&self.sha256)
+    }
+
     pub fn of(certificate: &crossfed_xmldsig::Certificate, now: i64) -> KeyCertificateView {
         KeyCertificateView {
             sha256: certificate.fingerprint_hex(),

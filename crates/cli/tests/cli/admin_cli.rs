@@ -148,11 +148,23 @@ fn keys_rotate_stages_then_activates() {
     assert!(String::from_utf8_lossy(&early.stderr).contains("no next key is staged"));
     let staged = rotate(&[]);
     assert!(staged.status.success(), "{}", String::from_utf8_lossy(&staged.stderr));
-    assert!(stdout(&staged).contains("staged the next signing key"));
+    assert!(stdout(&staged).contains("staged the next assertion key"), "{}", stdout(&staged));
     assert!(data.join("signing-next.crt").exists());
     let activated = rotate(&["--activate"]);
-    assert!(stdout(&activated).contains("the signing key is now sha256"), "{}", stdout(&activated));
+    assert!(stdout(&activated).contains("the assertion key is now sha256"), "{}", stdout(&activated));
     assert!(data.join("signing-previous.key").exists() && !data.join("signing-next.key").exists());
+    let retired = rotate(&["--retire"]);
+    assert!(stdout(&retired).contains("is retired"), "{}", stdout(&retired));
+    assert!(!data.join("signing-previous.key").exists() && data.join("signing.key").exists());
+
+    // The request key is a role of its own: rotating it leaves the assertion key alone.
+    let assertion = std::fs::read(data.join("signing.crt")).unwrap();
+    let staged = rotate(&["--role", "request"]);
+    assert!(stdout(&staged).contains("staged the next request key"), "{}", String::from_utf8_lossy(&staged.stderr));
+    assert!(data.join("request-next.crt").exists());
+    assert_eq!(std::fs::read(data.join("signing.crt")).unwrap(), assertion);
+    let unknown = rotate(&["--role", "decryption"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown key role \"decryption\""));
 }
 
 fn crossfed_with_stdin(served: &Served, args: &[&str], input: &str) -> Output {

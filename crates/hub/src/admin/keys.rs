@@ -23,8 +23,10 @@ impl From<RolloverError> for ApiError {
                 KeyError::AlreadyStaged { .. }
                 | KeyError::PreviousKept { .. }
                 | KeyError::NothingStaged { .. }
-                | KeyError::NothingToRetire { .. },
+                | KeyError::NothingToRetire { .. }
+                | KeyError::Moved { .. },
             ) => (StatusCode::CONFLICT, "key_state"),
+            RolloverError::Key(KeyError::BetweenRenames(_)) => (StatusCode::SERVICE_UNAVAILABLE, "key_busy"),
             RolloverError::PeersNotReady(_) => (StatusCode::CONFLICT, "key_peer_not_ready"),
             RolloverError::TooSoon { .. } => (StatusCode::CONFLICT, "key_too_soon"),
             RolloverError::NoOwnKey(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -41,7 +43,7 @@ fn role(text: &str) -> Result<KeyRole, ApiError> {
 
 /// `GET /api/v1/keys`: every role loaded, with its certificates and stage.
 pub(super) async fn status(State(hub): State<Arc<Hub>>, _: AdminToken) -> ApiResult {
-    json(StatusCode::OK, &serde_json::json!({ "roles": Rollover { hub: &hub }.status() }))
+    json(StatusCode::OK, &serde_json::json!({ "roles": Rollover { hub: &hub }.status().await }))
 }
 
 /// `GET /api/v1/keys/{role}/peers`: who trusts the role's current and next key, asked now.
@@ -62,6 +64,9 @@ pub(super) struct StepRequest {
     /// For `rollover`: only read and say what would be done.
     #[serde(default)]
     dry_run: bool,
+    /// For `rollover`: start another although the role rolled over less than a day ago.
+    #[serde(default)]
+    again: bool,
 }
 
 /// `POST /api/v1/keys/{role}/{stage|activate|retire|rollover}`.
@@ -76,7 +81,9 @@ pub(super) async fn step(
     let request: StepRequest = match body.is_empty() {
         true => StepRequest::default(),
         false => serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!("the body: expected {{\"force\": bool, \"dry_run\": bool}}: {e}"))
+            ApiError::bad_request(format!(
+                "the body: expected {{\"force\": bool, \"dry_run\": bool, \"again\": bool}}: {e}"
+            ))
         })?,
     };
     let (rollover, actor) = (Rollover { hub: &hub }, token.actor());
@@ -84,7 +91,7 @@ pub(super) async fn step(
         "stage" => json(StatusCode::OK, &rollover.stage(&role, &actor).await?),
         "activate" => json(StatusCode::OK, &rollover.activate(&role, &actor, request.force).await?),
         "retire" => json(StatusCode::OK, &rollover.retire(&role, &actor).await?),
-        "rollover" => json(StatusCode::OK, &rollover.advance(&role, &actor, request.dry_run).await?),
+        "rollover" => json(StatusCode::OK, &rollover.advance(&role, &actor, request.dry_run, request.again).await?),
         other => Err(ApiError::not_found(format!("no key step {other:?}: stage, activate, retire or rollover"))),
     }
 }

@@ -118,9 +118,22 @@ fn append<W: std::io::Write>(
 fn read_keys(data_dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
     const ATTEMPTS: usize = 3;
     let mut last = None;
+    let mut last_missing = false;
     for _ in 0..ATTEMPTS {
         let mut found = Vec::new();
-        for name in super::archive::key_files_in(data_dir)? {
+        let names = super::archive::key_files_in(data_dir)?;
+        // Each role's files are read while its lock is held, so no activation moves them
+        // between two reads (the locks are taken in name order, as one step takes one).
+        let stems: std::collections::BTreeSet<&str> =
+            names.iter().filter_map(|n| crate::keys::key_file_stem(n)).collect();
+        let mut turns = Vec::new();
+        for stem in stems {
+            turns.push(
+                crossfed_files::lock(data_dir, &format!(".{stem}.lock"))
+                    .map_err(BackupError::io("locking", data_dir))?,
+            );
+        }
+        for name in names {
             let path = data_dir.join(&name);
             match std::fs::read(&path) {
                 Ok(content) => found.push((name, content)),
@@ -128,10 +141,15 @@ fn read_keys(data_dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
                 Err(e) => return Err(BackupError::io("reading", path)(e)),
             }
         }
+        drop(turns);
         let content = |wanted: &str| found.iter().find(|(n, _)| *n == wanted).map(|(_, c)| c.clone());
         if content("signing.key").is_none() || content("signing.crt").is_none() {
-            return Err(BackupError::NoKeys { path: data_dir.to_path_buf() });
+            // An activation may be between its renames: look again shortly.
+            last_missing = true;
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            continue;
         }
+        last_missing = false;
         let names: Vec<String> = found.iter().map(|(n, _)| n.clone()).collect();
         match check_key_pairs(&names, content) {
             Ok(()) => return Ok(found),
@@ -139,7 +157,7 @@ fn read_keys(data_dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BackupError> {
         }
     }
     match last {
-        Some(source) => Err(BackupError::KeysMoving { path: data_dir.to_path_buf(), source }),
-        None => Err(BackupError::NoKeys { path: data_dir.to_path_buf() }),
+        Some(source) if !last_missing => Err(BackupError::KeysMoving { path: data_dir.to_path_buf(), source }),
+        _ => Err(BackupError::NoKeys { path: data_dir.to_path_buf() }),
     }
 }

@@ -99,7 +99,7 @@ pub(super) fn provider_rollover(
             report.fail(
                 "provider-next-certificate",
                 &app.id,
-                format!("{provider} does not trust the staged next {wanted} key ({}): activating it would break sign-in to account {}", &next.sha256[..16], app.account_id),
+                format!("{provider} does not trust the staged next {wanted} key ({}): activating it would break sign-in to account {}", next.sha256.get(..16).unwrap_or(&next.sha256), app.account_id),
                 format!("update the provider with the hub's metadata first: {rollover}"),
             );
         }
@@ -115,7 +115,7 @@ pub(super) fn provider_rollover(
             &app.id,
             format!(
                 "{provider} still trusts {}, a certificate the hub no longer publishes (a retired key)",
-                &stale.fingerprint_hex()[..16]
+                stale.fingerprint_hex().get(..16).unwrap_or_default()
             ),
             format!("remove it from the provider: {rollover}, or re-upload the hub's metadata"),
         );

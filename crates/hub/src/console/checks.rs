@@ -63,7 +63,7 @@ impl HubView for LocalHub<'_> {
     async fn keys(&self) -> Result<Vec<crate::rollover::RoleTrust>, ReadError> {
         let rollover = Rollover { hub: self.0 };
         let mut list = Vec::new();
-        for ring in self.0.keys.rings() {
+        for ring in rollover.rings().await {
             let peers = crate::rollover::peers::peers(self.0, &ring).await;
             list.push(crate::rollover::RoleTrust { role: rollover.role_status(&ring), peers });
         }

@@ -104,7 +104,7 @@ async fn render(hub: &Hub, session: &ConsoleSession, status: StatusCode, notice:
     let now = hub.clock.unix();
     let rollover = Rollover { hub };
     let mut roles = Vec::new();
-    for ring in hub.keys.rings() {
+    for ring in rollover.rings().await {
         let peers = crate::rollover::peers::peers(hub, &ring).await;
         roles.push(section(rollover.role_status(&ring), peers, now));
     }
@@ -152,7 +152,7 @@ fn answer(done: Result<StepDone, RolloverError>) -> (StatusCode, Notice) {
     match done {
         Ok(done) if done.warnings.is_empty() => (
             StatusCode::OK,
-            Notice::ok(format!("The {} key: {} done ({}).", done.role, done.step, &done.certificate.sha256[..16])),
+            Notice::ok(format!("The {} key: {} done ({}).", done.role, done.step, done.certificate.short())),
         ),
         Ok(done) => (
             StatusCode::OK,
@@ -160,11 +160,14 @@ fn answer(done: Result<StepDone, RolloverError>) -> (StatusCode, Notice) {
                 "The {} key: {} done ({}), but check these peers: {}",
                 done.role,
                 done.step,
-                &done.certificate.sha256[..16],
+                done.certificate.short(),
                 done.warnings.join("; ")
             )),
         ),
-        Err(e @ RolloverError::Unrecorded(_)) => (StatusCode::SERVICE_UNAVAILABLE, Notice::error(e.to_string())),
-        Err(e) => (StatusCode::CONFLICT, Notice::error(e.to_string())),
+        Err(e) => {
+            // The API's status for the same refusal.
+            let status = crate::web::error::ApiError::from(e);
+            (status.status, Notice::error(status.message))
+        }
     }
 }

@@ -43,6 +43,10 @@ pub enum KeyError {
     InMemory,
     #[error("unknown key role {0:?}: give request, assertion or assertion:APPLICATION")]
     UnknownRole(String),
+    #[error(
+        "the {role} key moved meanwhile (another instance?): expected {expected}, found {found}; look again and repeat the step"
+    )]
+    Moved { role: String, expected: String, found: String },
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
@@ -53,7 +57,7 @@ pub(crate) fn written(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + 
     move |source| KeyError::Write { path: path.to_path_buf(), source }
 }
 
-/// One role's files: the folder and the file stem (`signing`, `request`, `app-ID`).
+/// One role's files: the folder and the file stem (`signing`, `request`, `app.ID`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFiles {
     pub dir: PathBuf,
@@ -69,11 +73,16 @@ pub enum Slot {
 }
 
 impl Slot {
-    fn suffix(self) -> &'static str {
-        match self {
-            Slot::Current => "",
-            Slot::Next => "-next",
-            Slot::Previous => "-previous",
+    /// The file name part after the stem. An application's stem (`app.ID`) takes `.next`: IDs
+    /// may hold `-`, never `.`, so no application's files are another's slot.
+    fn suffix(self, stem: &str) -> &'static str {
+        let dotted = stem.starts_with("app.");
+        match (self, dotted) {
+            (Slot::Current, _) => "",
+            (Slot::Next, false) => "-next",
+            (Slot::Previous, false) => "-previous",
+            (Slot::Next, true) => ".next",
+            (Slot::Previous, true) => ".previous",
         }
     }
 
@@ -93,7 +102,7 @@ impl KeyFiles {
 
     /// The key and certificate paths of `slot`.
     pub fn paths(&self, slot: Slot) -> (PathBuf, PathBuf) {
-        let base = format!("{}{}", self.stem, slot.suffix());
+        let base = format!("{}{}", self.stem, slot.suffix(&self.stem));
         (self.dir.join(format!("{base}.key")), self.dir.join(format!("{base}.crt")))
     }
 
@@ -102,7 +111,7 @@ impl KeyFiles {
         let mut names = Vec::new();
         for slot in [Slot::Current, Slot::Next, Slot::Previous] {
             for ext in ["key", "crt"] {
-                names.push(format!("{stem}{}.{ext}", slot.suffix()));
+                names.push(format!("{stem}{}.{ext}", slot.suffix(stem)));
             }
         }
         names.push(format!("{stem}.activated"));
@@ -134,11 +143,18 @@ impl KeyFiles {
     pub fn load_or_else(&self, make: impl FnOnce() -> Result<SigningKey, KeyError>) -> Result<SigningKey, KeyError> {
         let (key_path, cert_path) = self.paths(Slot::Current);
         let _turn = crossfed_files::lock(&self.dir, &self.lock_name()).map_err(written(&self.dir))?;
+        self.finish_interrupted_activation()?;
         if complete(&key_path) && complete(&cert_path) {
             if crossfed_files::readable_by_others(&key_path) {
                 tracing::warn!("{} is readable by other users; restrict it with chmod 600", key_path.display());
             }
             return self.load(Slot::Current)?.ok_or(KeyError::NoCurrentKey(self.dir.clone()));
+        }
+        let (_, previous_cert) = self.paths(Slot::Previous);
+        if complete(&previous_cert) {
+            // A previous key without a current one is not a first start: making a key here would
+            // sign with one no peer trusts.
+            return Err(KeyError::NoCurrentKey(self.dir.clone()));
         }
         if key_path.exists() || cert_path.exists() {
             tracing::warn!(
@@ -190,7 +206,7 @@ impl KeyFiles {
             return Err(KeyError::AlreadyStaged { role: role.to_string(), path: key_path });
         }
         let (_, previous) = self.paths(Slot::Previous);
-        if complete(&previous) {
+        if complete(&previous) && self.activated_at().is_some() {
             return Err(KeyError::PreviousKept { role: role.to_string(), path: previous });
         }
         if !self.has_current() {
@@ -202,11 +218,10 @@ impl KeyFiles {
     }
 
     /// Makes the staged next pair the current one; the current one becomes the previous one.
-    /// `now` is recorded as the activation time.
-    pub fn activate_next(&self, role: &str, now: i64) -> Result<Certificate, KeyError> {
+    /// `now` is recorded as the activation time. With `expected` (a SHA-256 fingerprint), only
+    /// that next key is activated: the one whose peers were asked.
+    pub fn activate_next(&self, role: &str, now: i64, expected: Option<&str>) -> Result<Certificate, KeyError> {
         let (next_key, next_cert) = self.paths(Slot::Next);
-        let (key, cert) = self.paths(Slot::Current);
-        let (previous_key, previous_cert) = self.paths(Slot::Previous);
         let _turn = crossfed_files::lock(&self.dir, &self.lock_name()).map_err(written(&self.dir))?;
         if !complete(&next_cert) {
             return Err(KeyError::NothingStaged { role: role.to_string() });
@@ -214,22 +229,64 @@ impl KeyFiles {
         // Both halves of the next key must load before anything moves.
         let next = SigningKey::from_pem(&read(&next_key)?, &read(&next_cert)?)
             .map_err(|source| KeyError::NextUnloadable { path: next_key.clone(), source })?;
-        rename(&key, &previous_key)?;
-        rename(&cert, &previous_cert)?;
-        rename(&next_key, &key)?;
-        rename(&next_cert, &cert)?;
+        let found = next.certificate().fingerprint_hex();
+        if let Some(expected) = expected.filter(|e| *e != found) {
+            return Err(KeyError::Moved { role: role.to_string(), expected: expected.to_string(), found });
+        }
+        // The stamp first: a crash after it makes a retirement wait longer, never shorter.
         let stamp = self.activated_path();
         crossfed_files::replace_public(&stamp, now.to_string().as_bytes()).map_err(written(&stamp))?;
+        self.move_slots()?;
         Ok(next.certificate().clone())
+    }
+
+    /// The renames of an activation, in order: each replaces its target whole.
+    fn move_slots(&self) -> Result<(), KeyError> {
+        let [(key, cert), (next_key, next_cert), (previous_key, previous_cert)] =
+            [Slot::Current, Slot::Next, Slot::Previous].map(|slot| self.paths(slot));
+        for (from, to) in [(&key, &previous_key), (&cert, &previous_cert), (&next_key, &key), (&next_cert, &cert)] {
+            rename(from, to)?;
+        }
+        Ok(())
+    }
+
+    /// After a crash in the middle of an activation (the current pair incomplete, the next one
+    /// still there in part), does the renames it had left, so the key every peer was told about
+    /// signs. Which are left follows from what is there: the current key moved away but not its
+    /// certificate, both moved, or the next key moved in but not its certificate.
+    fn finish_interrupted_activation(&self) -> Result<(), KeyError> {
+        let [(key, cert), (next_key, next_cert), (_, previous_cert)] =
+            [Slot::Current, Slot::Next, Slot::Previous].map(|slot| self.paths(slot));
+        if (complete(&key) && complete(&cert)) || !(complete(&next_key) || complete(&next_cert)) {
+            return Ok(());
+        }
+        tracing::warn!("{}: finishing an activation a crash interrupted", self.dir.display());
+        let left: Vec<(&Path, &Path)> = match (complete(&key), complete(&cert)) {
+            (false, true) => vec![(&cert, &previous_cert), (&next_key, &key), (&next_cert, &cert)],
+            (false, false) => vec![(&next_key, &key), (&next_cert, &cert)],
+            _ => vec![(&next_cert, &cert)],
+        };
+        for (from, to) in left {
+            rename(from, to)?;
+        }
+        Ok(())
     }
 
     /// Removes the previous pair: it is no longer published. The certificate goes first, so a
     /// certificate is never there without its key.
-    pub fn retire_previous(&self, role: &str) -> Result<Certificate, KeyError> {
+    /// With `expected` (a SHA-256 fingerprint), only that previous key is retired.
+    pub fn retire_previous(&self, role: &str, expected: Option<&str>) -> Result<Certificate, KeyError> {
         let (key, cert) = self.paths(Slot::Previous);
         let _turn = crossfed_files::lock(&self.dir, &self.lock_name()).map_err(written(&self.dir))?;
+        if !self.has_current() {
+            return Err(KeyError::NoCurrentKey(self.dir.clone()));
+        }
         let certificate =
             self.certificate(Slot::Previous)?.ok_or(KeyError::NothingToRetire { role: role.to_string() })?;
+        let found = certificate.fingerprint_hex();
+        if let Some(expected) = expected.filter(|e| *e != found) {
+            return Err(KeyError::Moved { role: role.to_string(), expected: expected.to_string(), found });
+        }
         for path in [&cert, &key] {
             match std::fs::remove_file(path) {
                 Ok(()) => {}
@@ -255,15 +312,17 @@ impl KeyFiles {
 }
 
 /// The role stem a key file name belongs to (`signing-next.key` → `signing`), when it is one of
-/// the hub's key files: `request`, `signing` or `app-ID`, each with its slots and activation stamp.
+/// the hub's key files: `request`, `signing` or `app.ID`, each with its slots and activation stamp.
 pub fn key_file_stem(name: &str) -> Option<&str> {
     let base =
         name.strip_suffix(".key").or_else(|| name.strip_suffix(".crt")).or_else(|| name.strip_suffix(".activated"))?;
+    if base.starts_with("app.") {
+        let stem = base.strip_suffix(".next").or_else(|| base.strip_suffix(".previous")).unwrap_or(base);
+        let id = stem.strip_prefix("app.").unwrap_or_default();
+        return crate::apps::spec::check_id(id).is_ok().then_some(stem);
+    }
     let stem = base.strip_suffix("-next").or_else(|| base.strip_suffix("-previous")).unwrap_or(base);
-    let known = stem == "request"
-        || stem == "signing"
-        || stem.strip_prefix("app-").is_some_and(|id| crate::apps::spec::check_id(id).is_ok());
-    known.then_some(stem)
+    (stem == "request" || stem == "signing").then_some(stem)
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), KeyError> {

@@ -162,16 +162,27 @@ impl KeyRing {
 
     /// Makes the staged key the signing key.
     pub fn activate_next(&self) -> Result<Certificate, KeyError> {
+        self.activate(None)
+    }
+
+    /// Makes the staged key the signing key, provided it is the one `expected` names (its
+    /// SHA-256 fingerprint): the one whose peers were asked.
+    pub fn activate(&self, expected: Option<&str>) -> Result<Certificate, KeyError> {
         let files = self.files()?;
-        let certificate = files.activate_next(&self.role.name(), self.clock.unix())?;
+        let certificate = files.activate_next(&self.role.name(), self.clock.unix(), expected)?;
         self.replace(read_set(files)?);
         Ok(certificate)
     }
 
     /// Stops publishing the previous key and deletes it.
     pub fn retire_previous(&self) -> Result<Certificate, KeyError> {
+        self.retire(None)
+    }
+
+    /// Retires the previous key, provided it is the one `expected` names.
+    pub fn retire(&self, expected: Option<&str>) -> Result<Certificate, KeyError> {
         let files = self.files()?;
-        let certificate = files.retire_previous(&self.role.name())?;
+        let certificate = files.retire_previous(&self.role.name(), expected)?;
         self.replace(read_set(files)?);
         Ok(certificate)
     }
@@ -181,12 +192,14 @@ impl KeyRing {
 /// the renames of an activation) fails and is tried again later.
 fn read_set(files: &KeyFiles) -> Result<KeySet, KeyError> {
     let current = files.load(Slot::Current)?.ok_or_else(|| KeyError::BetweenRenames(files.dir.clone()))?;
-    Ok(KeySet {
-        current: Arc::new(current),
-        next: files.load(Slot::Next)?.map(Arc::new),
-        previous: files.certificate(Slot::Previous)?,
-        activated_at: files.activated_at(),
-    })
+    let activated_at = files.activated_at();
+    // A previous pair without an activation stamp was left by a version that never published
+    // it: it stays unpublished, and the next activation replaces it.
+    let previous = match activated_at {
+        Some(_) => files.certificate(Slot::Previous)?,
+        None => None,
+    };
+    Ok(KeySet { current: Arc::new(current), next: files.load(Slot::Next)?.map(Arc::new), previous, activated_at })
 }
 
 #[cfg(test)]
@@ -260,6 +273,52 @@ mod tests {
         assert_eq!(here.current().published().len(), 1);
         assert!(matches!(there.retire_previous(), Err(KeyError::NothingToRetire { .. })));
         assert!(!here.reload()?);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    /// A crash after any of an activation's renames: the next start finishes the activation
+    /// (the key the peers were told about signs), and never makes a new key.
+    #[test]
+    fn an_activation_a_crash_interrupted_is_finished_at_the_next_start() -> Result<(), KeyError> {
+        let renames = [
+            ("signing.key", "signing-previous.key"),
+            ("signing.crt", "signing-previous.crt"),
+            ("signing-next.key", "signing.key"),
+            ("signing-next.crt", "signing.crt"),
+        ];
+        for done in 1..renames.len() {
+            let dir = scratch()?;
+            let files = KeyFiles::new(&dir, "signing");
+            files.load_or_create("hub", Clock::system().now())?;
+            let next = files.stage_next("assertion", "hub", Clock::system().now())?.fingerprint_hex();
+            for (from, to) in renames.iter().take(done) {
+                std::fs::rename(dir.join(from), dir.join(to)).map_err(written(&dir))?;
+            }
+            let ring = KeyRing::load(KeyRole::Assertion, KeyFiles::new(&dir, "signing"), "hub", Clock::system())?;
+            let keys = ring.current();
+            assert_eq!(keys.current.certificate().fingerprint_hex(), next, "after {done} renames");
+            assert!(keys.next.is_none(), "after {done} renames");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        Ok(())
+    }
+
+    /// A previous key left by a version that never published it stays unpublished, and does not
+    /// hold up the next rollover.
+    #[test]
+    fn a_previous_key_an_older_version_left_is_not_published() -> Result<(), KeyError> {
+        let dir = scratch()?;
+        let files = KeyFiles::new(&dir, "signing");
+        files.load_or_create("hub", Clock::system().now())?;
+        let leftover = KeyFiles::new(&dir, "signing-previous");
+        leftover.load_or_create("hub", Clock::system().now())?;
+        let ring = KeyRing::load(KeyRole::Assertion, KeyFiles::new(&dir, "signing"), "hub", Clock::system())?;
+        assert_eq!(ring.current().published().len(), 1);
+        assert_eq!(ring.current().stage(), RolloverStage::Steady);
+        ring.stage_next()?;
+        ring.activate_next()?;
+        assert_eq!(ring.current().published().len(), 2, "the replaced key, now stamped, is published");
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }

@@ -31,7 +31,7 @@ impl KeyRole {
         match self {
             KeyRole::Request => "request".to_string(),
             KeyRole::Assertion => "signing".to_string(),
-            KeyRole::Application(id) => format!("app-{id}"),
+            KeyRole::Application(id) => format!("app.{id}"),
         }
     }
 

@@ -6,6 +6,7 @@
 //! previous key retired. Each call starts from what it finds (the key files, each provider's
 //! certificates), so an interrupted rollover is resumed by calling again; a dry run only reads.
 
+use crossfed_store::Outcome;
 use crossfed_xmldsig::{Certificate, SigningKey};
 use serde::Serialize;
 
@@ -13,6 +14,9 @@ use super::peers::{aws_providers, provider_certificates, short, target_for};
 use super::{Rollover, RolloverError, SETTLE_SECONDS, Trust};
 use crate::apps::catalog::CatalogEntry;
 use crate::keys::{KeyRole, RolloverStage};
+
+/// A role activated this recently is not rolled over again unless asked.
+const RECENT_SECONDS: i64 = 86_400;
 
 /// What happened at one account's SAML provider.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +44,9 @@ pub struct RolloverReport {
     pub warnings: Vec<String>,
     /// The rollover is complete: one key, trusted everywhere the hub can see.
     pub done: bool,
+    /// Who asked, for the audit records of the providers' updates.
+    #[serde(skip)]
+    pub actor: String,
     /// Call again after this many seconds (instances are still following an activation).
     pub wait_seconds: Option<i64>,
     /// Why the rollover cannot go on now, and what a person must do.
@@ -47,8 +54,16 @@ pub struct RolloverReport {
 }
 
 impl Rollover<'_> {
-    /// Advances `role`'s rollover as far as is safe now (nothing changes when `dry_run`).
-    pub async fn advance(&self, role: &KeyRole, actor: &str, dry_run: bool) -> Result<RolloverReport, RolloverError> {
+    /// Advances `role`'s rollover as far as is safe now (nothing changes when `dry_run`). A
+    /// role rolled over less than a day ago starts another only when asked `again`: calling
+    /// again after a rollover finished (an answer lost on the way) must not start a new one.
+    pub async fn advance(
+        &self,
+        role: &KeyRole,
+        actor: &str,
+        dry_run: bool,
+        again: bool,
+    ) -> Result<RolloverReport, RolloverError> {
         let ring = self.ring(role).await?;
         let mut report = RolloverReport {
             role: role.name(),
@@ -60,14 +75,21 @@ impl Rollover<'_> {
             done: false,
             wait_seconds: None,
             blocked: None,
+            actor: actor.to_string(),
         };
+        let recent = ring.current().activated_at.filter(|t| self.hub.clock.unix() - t < RECENT_SECONDS);
+        if report.stage == RolloverStage::Steady && recent.is_some() && !again {
+            report.steps.push("rolled over less than a day ago; ask again to start another".into());
+            report.done = true;
+            return Ok(report);
+        }
         if report.stage == RolloverStage::Steady {
             if dry_run {
                 report.steps.push("would stage a next key".into());
                 return Ok(report);
             }
             let staged = self.stage(role, actor).await?;
-            report.steps.push(format!("staged the next key {}", &staged.certificate.sha256[..16]));
+            report.steps.push(format!("staged the next key {}", staged.certificate.short()));
         }
         if ring.current().stage() == RolloverStage::Staged {
             self.publish_and_verify(role, &mut report).await?;
@@ -77,7 +99,7 @@ impl Rollover<'_> {
             }
             let activated = self.activate(role, actor, false).await?;
             report.warnings.extend(activated.warnings);
-            report.steps.push(format!("activated the key {}", &activated.certificate.sha256[..16]));
+            report.steps.push(format!("activated the key {}", activated.certificate.short()));
         }
         let keys = ring.current();
         let since = self.hub.clock.unix() - keys.activated_at.unwrap_or(0);
@@ -89,7 +111,7 @@ impl Rollover<'_> {
         self.remove_previous(role, &mut report).await?;
         if report.blocked.is_none() && !dry_run && ring.current().previous.is_some() {
             let retired = self.retire(role, actor).await?;
-            report.steps.push(format!("retired the previous key {}", &retired.certificate.sha256[..16]));
+            report.steps.push(format!("retired the previous key {}", retired.certificate.short()));
         }
         report.stage = ring.current().stage();
         report.done = report.blocked.is_none() && report.stage == RolloverStage::Steady;
@@ -146,8 +168,7 @@ impl Rollover<'_> {
         let mut problems = Vec::new();
         for (id, entry) in self.entries_signed_by(role).await? {
             for (account, provider) in aws_providers(&entry) {
-                let account_report =
-                    self.sync_provider(&id, &entry, &account, &provider, wanted, key, report.dry_run).await;
+                let account_report = self.sync_provider(&id, &entry, &account, &provider, wanted, key, report).await;
                 if let Some(Err(why)) = &account_report.verified {
                     problems.push(format!("account {account}: {why}"));
                 }
@@ -183,7 +204,7 @@ impl Rollover<'_> {
         provider: &str,
         wanted: &[Certificate],
         key: &SigningKey,
-        dry_run: bool,
+        asked: &RolloverReport,
     ) -> AccountReport {
         let mut report = AccountReport {
             account: account.to_string(),
@@ -214,7 +235,7 @@ impl Rollover<'_> {
             && wanted.iter().all(|w| trusted.iter().any(|t| t.fingerprint_hex() == w.fingerprint_hex()));
         if same {
             report.action = "already lists exactly the wanted certificates".into();
-        } else if dry_run {
+        } else if asked.dry_run {
             report.action = format!("would list {}", wanted.iter().map(short).collect::<Vec<_>>().join(" and "));
             return report;
         } else {
@@ -225,8 +246,23 @@ impl Rollover<'_> {
                 return report;
             }
             report.action = format!("now lists {}", wanted.iter().map(short).collect::<Vec<_>>().join(" and "));
+            // Which certificates an account trusts is a change to the federation: on the audit
+            // log like the key steps, and not acknowledged unless recorded.
+            let target = format!("{account}/{provider}");
+            let audited = self.hub.audit.record(
+                &asked.actor,
+                "keys.provider_update",
+                Some(&target),
+                Outcome::Success,
+                report.action.clone(),
+            );
+            if let Err(e) = audited.await {
+                report.verified =
+                    Some(Err(format!("the update was made but its audit record could not be stored ({e})")));
+                return report;
+            }
         }
-        if dry_run {
+        if asked.dry_run {
             return report;
         }
         report.verified = Some(super::verify::assume_role(self.hub, &access, id, entry, provider, key).await);

@@ -21,8 +21,9 @@ use crate::state::Hub;
 pub use crate::views::{KeyCertificateView, PeerTrust, RoleStatus, RoleTrust, Trust};
 
 /// How long after an activation the previous key stays published at least: instances sharing
-/// the key files re-read them every 30 seconds, so by then every one signs with the new key.
-pub const SETTLE_SECONDS: i64 = 35;
+/// the key files re-read them every 30 seconds (a re-read that meets an activation half done is
+/// tried again 30 seconds later), so by then every one signs with the new key.
+pub const SETTLE_SECONDS: i64 = 65;
 
 /// Why a step was refused.
 #[derive(Debug, Error)]
@@ -61,8 +62,8 @@ pub struct Rollover<'a> {
 
 impl Rollover<'_> {
     /// Every role loaded: request, assertion, then each application's own keys.
-    pub fn status(&self) -> Vec<RoleStatus> {
-        self.hub.keys.rings().iter().map(|ring| self.role_status(ring)).collect()
+    pub async fn status(&self) -> Vec<RoleStatus> {
+        self.rings().await.iter().map(|ring| self.role_status(ring)).collect()
     }
 
     pub fn role_status(&self, ring: &KeyRing) -> RoleStatus {
@@ -103,7 +104,23 @@ impl Rollover<'_> {
                 return Err(RolloverError::NoOwnKey(id.clone()));
             }
         }
-        Ok(self.hub.keys.ring(role)?)
+        let ring = self.hub.keys.ring(role)?;
+        // Decide on the files as they are now: another instance may have taken a step.
+        ring.reload()?;
+        Ok(ring)
+    }
+
+    /// Every role: request, assertion, and each application that has a key of its own now.
+    pub async fn rings(&self) -> Vec<Arc<KeyRing>> {
+        let mut list = vec![self.hub.keys.request.clone(), self.hub.keys.assertion.clone()];
+        let catalog = self.hub.catalog().await;
+        for id in catalog.entries.iter().filter(|(_, e)| e.app.own_key).map(|(id, _)| id) {
+            match self.hub.keys.ring(&KeyRole::Application(id.clone())) {
+                Ok(ring) => list.push(ring),
+                Err(e) => tracing::error!("application {id}'s own signing key: {e}"),
+            }
+        }
+        list
     }
 
     /// Who trusts `role`'s keys, asked now.
@@ -127,9 +144,9 @@ impl Rollover<'_> {
     /// `force`; peers it cannot ask are named in the warnings.
     pub async fn activate(&self, role: &KeyRole, actor: &str, force: bool) -> Result<StepDone, RolloverError> {
         let ring = self.ring(role).await?;
-        if ring.current().next.is_none() {
+        let Some(next) = ring.current().next.as_ref().map(|k| k.certificate().fingerprint_hex()) else {
             return Err(KeyError::NothingStaged { role: role.name() }.into());
-        }
+        };
         let mut refused = Vec::new();
         let mut warnings = Vec::new();
         for peer in peers::peers(self.hub, &ring).await {
@@ -145,7 +162,8 @@ impl Rollover<'_> {
             return Err(RolloverError::PeersNotReady(refused));
         }
         warnings.extend(refused.into_iter().map(|r| format!("forced although {r}")));
-        let activated = ring.activate_next()?;
+        // The key whose peers were asked, not one another instance staged meanwhile.
+        let activated = ring.activate(Some(&next))?;
         self.done(role, "activate", &activated, actor, warnings).await
     }
 
@@ -159,7 +177,8 @@ impl Rollover<'_> {
                 return Err(RolloverError::TooSoon { role: role.name(), since, wait: SETTLE_SECONDS - since });
             }
         }
-        let retired = ring.retire_previous()?;
+        let previous = keys.previous.as_ref().map(Certificate::fingerprint_hex);
+        let retired = ring.retire(previous.as_deref())?;
         self.done(role, "retire", &retired, actor, Vec::new()).await
     }
 

@@ -152,15 +152,38 @@ async fn probe_identity_source(hub: &Hub, source: &crate::upstream::IdentitySour
         Err(e) => return Trust::Unknown(format!("the IdP did not answer: {e}")),
     };
     let status = response.status();
-    if status.is_success() || status.is_redirection() {
+    let body = read_some(response).await;
+    if status.is_redirection() {
         return Trust::Yes;
     }
-    let body = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        // An IdP may answer a refused signature with a SAML error Response posted back to the
+        // hub rather than an error status: that is no sign-in page.
+        if body.contains("SAMLResponse") {
+            return Trust::Unknown("the IdP answered with a SAML Response, not a sign-in page; look at its log".into());
+        }
+        return Trust::Yes;
+    }
     Trust::No(format!(
         "the IdP refused a request signed with this key (HTTP {}): {}",
         status.as_u16(),
         page_reason(&body)
     ))
+}
+
+/// The first 64 KiB of an answer's body: enough for any error page, and a peer cannot make the
+/// hub read more.
+async fn read_some(mut response: reqwest::Response) -> String {
+    const LIMIT: usize = 64 * 1024;
+    let mut body = Vec::new();
+    while body.len() < LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(LIMIT);
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// What an error page says, briefly: its message, else its title, else its first words.

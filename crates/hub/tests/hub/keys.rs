@@ -76,17 +76,17 @@ async fn a_rotated_key_is_published_before_it_signs() {
     assert!(twice.to_string().contains("already staged"), "{twice}");
 
     // Activated: the new key signs; an SP holding the overlap metadata accepts it unchanged.
-    assert_eq!(files.activate_next("assertion", 0).unwrap(), next);
+    assert_eq!(files.activate_next("assertion", 0, None).unwrap(), next);
     let (after, response) = restart(data.path(), &store).await;
     assert_eq!(after, vec![next.clone(), before[0].clone()], "the previous key stays published until retired");
     assert!(verifies_with(&response, &overlap));
     assert!(!verifies_with(&response, &before));
     assert!(data.path().join("signing-previous.key").exists());
-    let again = files.activate_next("assertion", 0).unwrap_err();
+    let again = files.activate_next("assertion", 0, None).unwrap_err();
     assert!(again.to_string().contains("no next key is staged"), "{again}");
 
     // Retired: only the new key is published.
-    files.retire_previous("assertion").unwrap();
+    files.retire_previous("assertion", None).unwrap();
     let (retired, _) = restart(data.path(), &store).await;
     assert_eq!(retired, vec![next.clone()]);
     assert!(!data.path().join("signing-previous.key").exists());
@@ -140,7 +140,7 @@ async fn an_application_with_its_own_key_rolls_over_alone() {
     let (wiki, payroll) = (app_certificates(&hub.url, "wiki").await, app_certificates(&hub.url, "payroll").await);
     assert_eq!((wiki.len(), payroll.len()), (1, 1));
     assert_ne!(wiki, payroll, "payroll has a key of its own");
-    assert!(data.path().join("app-payroll.key").exists());
+    assert!(data.path().join("app.payroll.key").exists());
 
     let api = |path: &str| {
         reqwest::Client::new().post(format!("{}/api/v1/keys/{path}", hub.url)).bearer_auth(&hub.admin).send()
@@ -155,7 +155,7 @@ async fn an_application_with_its_own_key_rolls_over_alone() {
     assert_eq!(refused.status(), 404);
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "not_found", "{body}");
-    assert!(!data.path().join("app-wiki.key").exists());
+    assert!(!data.path().join("app.wiki.key").exists());
     let listing: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/api/v1/keys", hub.url))
         .bearer_auth(&hub.admin)
