@@ -66,17 +66,22 @@ pub async fn start_hub(config: &str, store: &Store, data: &Path, clock: crossfed
 impl Running {
     /// A browser signed in to the hub's admin console with the admin token.
     pub async fn console(&self) -> reqwest::Client {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let signed_in = client
-            .post(format!("{}/admin/login", self.url))
-            .header("Sec-Fetch-Site", "same-origin")
-            .form(&[("token", self.admin.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(signed_in.url().path(), "/admin", "the console takes the admin token");
-        client
+        console_session(&self.url, &self.admin).await
     }
+}
+
+/// A browser signed in to the console of the hub at `url` with admin token `admin`.
+pub async fn console_session(url: &str, admin: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let signed_in = client
+        .post(format!("{url}/admin/login"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("token", admin)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.url().path(), "/admin", "the console takes the admin token");
+    client
 }
 
 /// The admin token in `data`: written there at first start, found there at a restart.
