@@ -55,6 +55,10 @@ pub enum SamlCommand {
         /// Output file (standard output by default).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Leave KeyInfo out: verifiers then pick the key from their configuration alone, as
+        /// crossfed does (fuzz seeds that reach past the signature need this).
+        #[arg(long)]
+        no_key_info: bool,
     },
     /// Run the full SP-side validation of a Response and report every check.
     Validate(ValidateArgs),
@@ -66,8 +70,8 @@ pub fn run(command: SamlCommand) -> Result<ExitCode> {
         SamlCommand::Verify { input, cert, metadata, id_attr, allow_sha1 } => {
             verify(&input, cert, metadata, &id_attr, allow_sha1)
         }
-        SamlCommand::Sign { input, key, cert, element_id, id_attr, output } => {
-            sign(&input, &key, &cert, element_id.as_deref(), &id_attr, output)
+        SamlCommand::Sign { input, key, cert, element_id, id_attr, output, no_key_info } => {
+            sign(&input, &key, &cert, element_id.as_deref(), &id_attr, output, !no_key_info)
         }
         SamlCommand::Validate(args) => validate(&args),
     }
@@ -154,6 +158,7 @@ fn sign(
     element_id: Option<&str>,
     id_attr: &str,
     output: Option<PathBuf>,
+    include_certificate: bool,
 ) -> Result<ExitCode> {
     let key_pem = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
     let cert_pem = std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
@@ -167,7 +172,7 @@ fn sign(
             .map(|e| e.id())
             .with_context(|| format!("no element has {id_attr}=\"{id}\""))?,
     };
-    let options = SignOptions { id_attribute: id_attr, ..SignOptions::default() };
+    let options = SignOptions { id_attribute: id_attr, include_certificate, ..SignOptions::default() };
     sign_enveloped(&mut doc, target, &signing_key, &options).context("signing")?;
     let xml = to_xml(&doc);
     match output {

@@ -69,6 +69,26 @@ fn sign_then_verify_and_detect_tampering() {
         stdout(&out)
     );
 
+    // Without KeyInfo the configured certificate alone verifies it.
+    let bare = dir.path().join("bare.xml");
+    let out = crossfed(&[
+        "saml",
+        "sign",
+        path(&doc),
+        "--key",
+        path(&keys.key),
+        "--cert",
+        path(&keys.cert),
+        "--no-key-info",
+        "-o",
+        path(&bare),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!std::fs::read_to_string(&bare).unwrap().contains("KeyInfo"));
+    assert!(std::fs::read_to_string(&signed).unwrap().contains("KeyInfo"));
+    let out = crossfed(&["saml", "verify", path(&bare), "--cert", path(&keys.cert)]);
+    assert!(out.status.success(), "{}", stdout(&out));
+
     let tampered = dir.path().join("tampered.xml");
     std::fs::write(&tampered, std::fs::read_to_string(&signed).unwrap().replace(">bob<", ">admin<")).unwrap();
     let out = crossfed(&["saml", "verify", path(&tampered), "--cert", path(&keys.cert)]);
