@@ -10,7 +10,7 @@ use crossfed_store::Outcome;
 use crossfed_xmldsig::{Certificate, SigningKey};
 use serde::Serialize;
 
-use super::peers::{aws_providers, provider_certificates, short, target_for};
+use super::peers::{Provider, aws_providers, provider_certificates, short, target_for};
 use super::{Rollover, RolloverError, SETTLE_SECONDS, Trust};
 use crate::apps::catalog::CatalogEntry;
 use crate::keys::{KeyRole, RolloverStage};
@@ -167,10 +167,10 @@ impl Rollover<'_> {
     ) -> Result<Vec<String>, RolloverError> {
         let mut problems = Vec::new();
         for (id, entry) in self.entries_signed_by(role).await? {
-            for (account, provider) in aws_providers(&entry) {
-                let account_report = self.sync_provider(&id, &entry, &account, &provider, wanted, key, report).await;
+            for provider in aws_providers(&entry) {
+                let account_report = self.sync_provider(&id, &entry, &provider, wanted, key, report).await;
                 if let Some(Err(why)) = &account_report.verified {
-                    problems.push(format!("account {account}: {why}"));
+                    problems.push(format!("account {}: {why}", provider.account));
                 }
                 report.accounts.push(account_report);
             }
@@ -195,35 +195,29 @@ impl Rollover<'_> {
 
     /// Makes one provider list exactly `wanted` (the application's IdP metadata with them), then
     /// checks it with an AssumeRoleWithSAML signed by `key`.
-    #[allow(clippy::too_many_arguments)]
     async fn sync_provider(
         &self,
         id: &str,
         entry: &CatalogEntry,
-        account: &str,
-        provider: &str,
+        provider: &Provider,
         wanted: &[Certificate],
         key: &SigningKey,
         asked: &RolloverReport,
     ) -> AccountReport {
         let mut report = AccountReport {
-            account: account.to_string(),
-            provider: provider.to_string(),
+            account: provider.account.clone(),
+            provider: provider.name.clone(),
             application: id.to_string(),
             trusted: Vec::new(),
             action: String::new(),
             verified: None,
         };
-        let access = match target_for(self.hub, account).await {
-            Ok(access) => access,
-            Err(e) => {
-                report.action = "none".into();
-                report.verified = Some(Err(e));
-                return report;
-            }
+        let read = match target_for(self.hub, &provider.account).await {
+            Ok(access) => provider_certificates(self.hub, &access, provider).await.map(|trusted| (access, trusted)),
+            Err(e) => Err(e),
         };
-        let trusted = match provider_certificates(self.hub, &access, account, provider).await {
-            Ok(list) => list,
+        let (access, trusted) = match read {
+            Ok(read) => read,
             Err(e) => {
                 report.action = "none".into();
                 report.verified = Some(Err(e));
@@ -240,7 +234,7 @@ impl Rollover<'_> {
             return report;
         } else {
             let metadata = crate::apps::metadata::idp_metadata_xml(&self.hub.base_url, id, wanted.to_vec());
-            if let Err(e) = super::verify::update_provider(self.hub, &access, account, provider, &metadata).await {
+            if let Err(e) = super::verify::update_provider(self.hub, &access, provider, &metadata).await {
                 report.action = "update refused".into();
                 report.verified = Some(Err(e));
                 return report;
@@ -248,7 +242,7 @@ impl Rollover<'_> {
             report.action = format!("now lists {}", wanted.iter().map(short).collect::<Vec<_>>().join(" and "));
             // Which certificates an account trusts is a change to the federation: on the audit
             // log like the key steps, and not acknowledged unless recorded.
-            let target = format!("{account}/{provider}");
+            let target = format!("{}/{}", provider.account, provider.name);
             let audited = self.hub.audit.record(
                 &asked.actor,
                 "keys.provider_update",

@@ -10,6 +10,7 @@ use crossfed_saml::Timestamp;
 use crossfed_xmldsig::{Certificate, SigningKey};
 
 use crate::apps::catalog::CatalogEntry;
+use crate::aws::key_check::{RolePair, aws_roles};
 use crate::check::TargetAccess;
 use crate::keys::{KeyRing, KeyRole};
 use crate::state::Hub;
@@ -80,15 +81,15 @@ async fn application_peers(hub: &Hub, id: &str, entry: &CatalogEntry, ring: &Key
         }];
     }
     let mut list = Vec::new();
-    for (account, provider) in providers {
-        let peer = format!("account {account} provider {provider} (application {id})");
-        let trusted = match target_for(hub, &account).await {
-            Ok(access) => provider_certificates(hub, &access, &account, &provider).await,
+    for provider in providers {
+        let peer = format!("account {} provider {} (application {id})", provider.account, provider.name);
+        let trusted = match target_for(hub, &provider.account).await {
+            Ok(access) => provider_certificates(hub, &access, &provider).await,
             Err(e) => Err(e),
         };
         let judge = |certificate: &Certificate| match &trusted {
             Ok(list) if list.iter().any(|c| c.fingerprint_hex() == certificate.fingerprint_hex()) => Trust::Yes,
-            Ok(_) => Trust::No(format!("{provider} does not list certificate {}", short(certificate))),
+            Ok(_) => Trust::No(format!("{} does not list certificate {}", provider.name, short(certificate))),
             Err(e) => Trust::Unknown(e.clone()),
         };
         list.push(PeerTrust {
@@ -106,15 +107,27 @@ pub fn short(certificate: &Certificate) -> String {
     certificate.fingerprint_hex().chars().take(16).collect()
 }
 
-/// (account, provider name) pairs an AWS application's Role attribute names.
-pub(crate) fn aws_providers(entry: &CatalogEntry) -> Vec<(String, String)> {
-    if let Some(c) = &entry.spec.amazon_connect {
-        return vec![(c.account_id.clone(), c.provider_name.clone())];
-    }
-    match &entry.spec.aws_account {
-        Some(a) => a.roles.iter().map(|r| (a.account_id.clone(), r.provider_name.clone())).collect(),
-        None => Vec::new(),
-    }
+/// One IAM SAML provider an AWS application's Role attribute names, with the role assumed
+/// through it.
+pub(crate) struct Provider {
+    pub(crate) account: String,
+    /// The provider's name (the last part of its ARN).
+    pub(crate) name: String,
+    pub(crate) pair: RolePair,
+}
+
+/// The providers an application's Role attribute names ([`aws_roles`]); none for a custom one.
+pub(crate) fn aws_providers(entry: &CatalogEntry) -> Vec<Provider> {
+    let Some(roles) = aws_roles(&entry.spec) else { return Vec::new() };
+    roles
+        .pairs
+        .into_iter()
+        .map(|pair| Provider {
+            account: roles.account_id.clone(),
+            name: pair.provider_arn.rsplit('/').next().unwrap_or_default().to_string(),
+            pair,
+        })
+        .collect()
 }
 
 /// The configured keys that reach `account` (`[[target_accounts]]`), or why there are none.
@@ -127,12 +140,11 @@ pub(crate) async fn target_for(hub: &Hub, account: &str) -> Result<TargetAccess,
 pub(crate) async fn provider_certificates(
     hub: &Hub,
     access: &TargetAccess,
-    account: &str,
-    provider: &str,
+    provider: &Provider,
 ) -> Result<Vec<Certificate>, String> {
     let iam = access.iam(&hub.clock).map_err(|e| e.to_string())?;
-    let arn = format!("arn:aws:iam::{account}:saml-provider/{provider}");
-    iam.saml_provider_certificates(&arn).await.map_err(|e| format!("reading {arn}: {e}"))
+    let arn = &provider.pair.provider_arn;
+    iam.saml_provider_certificates(arn).await.map_err(|e| format!("reading {arn}: {e}"))
 }
 
 /// Sends the identity source an AuthnRequest signed with `key`, as a browser would, without

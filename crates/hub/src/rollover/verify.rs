@@ -3,21 +3,21 @@
 
 use crossfed_xmldsig::SigningKey;
 
+use super::peers::Provider;
 use crate::apps::catalog::CatalogEntry;
 use crate::check::TargetAccess;
 use crate::state::Hub;
 
-/// Replaces the certificates `provider` in `account` trusts with those in `metadata`.
+/// Replaces the certificates `provider` trusts with those in `metadata`.
 pub(crate) async fn update_provider(
     hub: &Hub,
     access: &TargetAccess,
-    account: &str,
-    provider: &str,
+    provider: &Provider,
     metadata: &str,
 ) -> Result<(), String> {
-    let arn = format!("arn:aws:iam::{account}:saml-provider/{provider}");
+    let arn = &provider.pair.provider_arn;
     let iam = access.iam(&hub.clock).map_err(|e| e.to_string())?;
-    iam.update_saml_provider(&arn, metadata).await.map(drop).map_err(|e| format!("UpdateSAMLProvider {arn}: {e}"))
+    iam.update_saml_provider(arn, metadata).await.map(drop).map_err(|e| format!("UpdateSAMLProvider {arn}: {e}"))
 }
 
 /// Signs in to application `id`'s role behind `provider` with an assertion signed by `key`; the
@@ -27,19 +27,11 @@ pub(crate) async fn assume_role(
     access: &TargetAccess,
     id: &str,
     entry: &CatalogEntry,
-    provider: &str,
+    provider: &Provider,
     key: &SigningKey,
 ) -> Result<String, String> {
-    let roles =
-        crate::aws::key_check::aws_roles(&entry.spec).ok_or_else(|| format!("{id} signs into no AWS account"))?;
-    let suffix = format!(":saml-provider/{provider}");
-    let pair = roles
-        .pairs
-        .iter()
-        .find(|p| p.provider_arn.ends_with(&suffix))
-        .ok_or_else(|| format!("{id} names no role through {provider}"))?;
     let issuer = hub.app_entity_id(id);
-    crate::aws::key_check::verify_key(access, &entry.app, &issuer, pair, key, hub.saml_now())
+    crate::aws::key_check::verify_key(access, &entry.app, &issuer, &provider.pair, key, hub.saml_now())
         .await
         .map_err(|e| e.to_string())
 }
